@@ -1,0 +1,381 @@
+"""The Tensor: an ndarray that remembers how it was made, so gradients can flow back through it.
+
+Backpropagation is reverse-mode automatic differentiation. Each operation records its inputs
+(``_parents``) and a rule that maps the gradient of the loss with respect to its output to the
+gradients with respect to its inputs (``_rule``, written in ``ops.py``). ``backward()`` visits
+the recorded graph from the output back to the inputs in reverse topological order, calls each
+rule once, undoes NumPy broadcasting (``broadcast.py``) and adds up the gradients of every tensor
+that was used more than once (the multivariable chain rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from glassnet.engine.broadcast import unbroadcast
+from glassnet.errors import GlassnetError
+
+__all__ = ["Tensor", "enable_grad", "is_grad_enabled", "no_grad", "tensor"]
+
+Rule = Callable[[np.ndarray], Sequence[np.ndarray | None]]
+ArrayLike = Any
+
+
+class _GradMode:
+    """Whether operations record the graph. Toggled only by the no_grad/enable_grad contexts."""
+
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record the graph for backward (the default)."""
+    return _GradMode.enabled
+
+
+@contextmanager
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    previous = _GradMode.enabled
+    _GradMode.enabled = enabled
+    try:
+        yield
+    finally:
+        _GradMode.enabled = previous
+
+
+def no_grad() -> Any:
+    """Context in which operations record no graph: for inference and parameter updates.
+
+    >>> import glassnet as gn
+    >>> w = gn.tensor([1.0, 2.0], requires_grad=True)
+    >>> with gn.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+    return _grad_mode(False)
+
+
+def enable_grad() -> Any:
+    """Context that turns graph recording back on inside a ``no_grad`` block."""
+    return _grad_mode(True)
+
+
+def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
+    """Convert to an ndarray: float32 for Python numbers, ndarrays keep their dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, np.ndarray | np.generic):
+        return np.asarray(data)
+    array = np.asarray(data)
+    if array.dtype == np.float64:  # Python floats: glassnet's default dtype is float32
+        return array.astype(np.float32)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Args:
+        data: anything ``np.asarray`` accepts. Python floats become float32 (glassnet's
+            default); NumPy arrays keep their dtype, so float64 stays float64.
+        requires_grad: record operations on this tensor so ``backward()`` fills ``.grad``.
+        dtype: force a dtype, e.g. ``np.float64``.
+
+    Attributes:
+        data: the values, an ``np.ndarray``.
+        grad: after ``backward()``, dL/d(this tensor) with the same shape, or None.
+
+    >>> import glassnet as gn
+    >>> x = gn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()        # y = Σ x²
+    >>> y.backward()             # dy/dx = 2x
+    >>> x.grad
+    array([2., 4., 6.], dtype=float32)
+    """
+
+    __slots__ = ("_op", "_parents", "_retains_grad", "_rule", "data", "grad", "requires_grad")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data: np.ndarray = _as_array(data, dtype)
+        if requires_grad and not np.issubdtype(self.data.dtype, np.floating):
+            raise GlassnetError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                "pass floats or dtype=np.float32"
+            )
+        self.requires_grad = requires_grad
+        self.grad: np.ndarray | None = None
+        self._parents: tuple[Tensor, ...] = ()
+        self._rule: Rule | None = None
+        self._op: str | None = None  # None for a leaf: a tensor the user made, not an operation
+        self._retains_grad = False
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (parameters, inputs), False for results of operations."""
+        return self._op is None
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose: axes reversed."""
+        return _ops.transpose(self)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = f", dtype={self.dtype}" if self.dtype != np.float32 else ""
+        grad = f", op={self._op}" if self._op else (", requires_grad=True" if self.requires_grad else "")
+        return f"tensor({body}{extra}{grad})"
+
+    # ----------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        """The values as an ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise GlassnetError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """A new leaf tensor sharing this data, cut off from the graph."""
+        return Tensor(self.data)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after ``backward()`` (leaves always keep it)."""
+        self._retains_grad = True
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy with another dtype, cut off from the graph."""
+        return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad)
+
+    # ----------------------------------------------------------------- backward
+    def backward(self, grad: ArrayLike | None = None, retain_graph: bool = False) -> None:
+        """Backpropagate: add dL/dt into ``t.grad`` for every leaf ``t`` this tensor depends on.
+
+        Args:
+            grad: dL/d(self), same shape as self. May be omitted only for a one-element tensor,
+                where it is 1 (the loss with respect to itself).
+            retain_graph: keep the graph so backward can be called through it again. By default
+                the graph is freed, so memory does not grow from one training step to the next.
+
+        Gradients accumulate: calling ``backward()`` twice (on two graphs) without zeroing adds
+        the two gradients, as in PyTorch. Zero them between steps with ``optimizer.zero_grad()``
+        or ``model.zero_grad()``.
+        """
+        if not self.requires_grad:
+            raise GlassnetError(
+                "backward() called on a tensor that does not require grad; make its inputs with "
+                "requires_grad=True (parameters do) and do not compute it under no_grad()"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise GlassnetError(
+                    f"backward() on a tensor of shape {self.shape} needs an explicit gradient "
+                    "of the same shape; for a loss, reduce it to a scalar first (e.g. .mean())"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if seed.shape != self.shape:
+                raise GlassnetError(
+                    f"backward() got a gradient of shape {seed.shape} for a tensor of shape "
+                    f"{self.shape}; they must match"
+                )
+        _backpropagate(self, seed, retain_graph)
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other: ArrayLike) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: ArrayLike) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: ArrayLike) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: ArrayLike) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: ArrayLike) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: ArrayLike) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: ArrayLike) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: ArrayLike) -> Tensor:
+        return _ops.div(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pow__(self, exponent: ArrayLike) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base: ArrayLike) -> Tensor:
+        return _ops.pow(base, self)
+
+    def __matmul__(self, other: ArrayLike) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: ArrayLike) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    # comparisons give plain boolean arrays: they have no gradient
+    def __lt__(self, other: ArrayLike) -> np.ndarray:
+        return self.data < _ops.raw(other)
+
+    def __le__(self, other: ArrayLike) -> np.ndarray:
+        return self.data <= _ops.raw(other)
+
+    def __gt__(self, other: ArrayLike) -> np.ndarray:
+        return self.data > _ops.raw(other)
+
+    def __ge__(self, other: ArrayLike) -> np.ndarray:
+        return self.data >= _ops.raw(other)
+
+    __hash__ = object.__hash__  # tensors are graph nodes, compared by identity
+
+    # ----------------------------------------------------------------- methods
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return _ops.mean(self, axis, keepdims)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return _ops.max(self, axis, keepdims)
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return _ops.min(self, axis, keepdims)
+
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return _ops.clip(self, min, max)
+
+    def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
+        target = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
+        return _ops.reshape(self, target)  # type: ignore[arg-type]
+
+    def transpose(self, *axes: int) -> Tensor:
+        return _ops.transpose(self, axes or None)
+
+
+def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Make a Tensor (see :class:`Tensor`): float32 from Python numbers, ndarrays keep their dtype.
+
+    >>> import glassnet as gn
+    >>> gn.tensor([[1.0, 2.0]]).shape
+    (1, 2)
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def _make(data: np.ndarray, parents: tuple[Tensor, ...], rule: Rule, op: str) -> Tensor:
+    """The result of an operation: a graph node when grad mode is on and an input needs grad."""
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out._retains_grad = False
+    if _GradMode.enabled and any(p.requires_grad for p in parents):
+        out.requires_grad, out._parents, out._rule, out._op = True, parents, rule, op
+    else:
+        out.requires_grad, out._parents, out._rule, out._op = False, (), None, None
+    return out
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Nodes that need grad, each after all of its inputs (iterative DFS: no recursion limit)."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((p, False) for p in node._parents if p.requires_grad and id(p) not in seen)
+    return order
+
+
+def _backpropagate(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
+    """The chain rule over the graph: each node's rule runs once, on the sum of its output grads."""
+    grads: dict[int, np.ndarray] = {id(root): seed}
+    for node in reversed(_topological_order(root)):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node.is_leaf or node._retains_grad:
+            _accumulate(node, g)
+        if node.is_leaf:
+            continue
+        if node._rule is None:
+            raise GlassnetError(
+                "backward() went through a graph that was already freed by an earlier backward(); "
+                "pass retain_graph=True to the first call, or recompute the forward pass"
+            )
+        for parent, pg in zip(node._parents, node._rule(g), strict=True):
+            if pg is None or not parent.requires_grad:
+                continue
+            pg = unbroadcast(pg, parent.data.shape, parent.data.dtype)
+            key = id(parent)
+            grads[key] = grads[key] + pg if key in grads else pg
+        if not retain_graph:
+            node._parents, node._rule = (), None
+
+
+def _accumulate(node: Tensor, g: np.ndarray) -> None:
+    if node.grad is None:
+        node.grad = np.array(g, dtype=node.data.dtype, copy=True)  # own copy: g may be shared
+    else:
+        np.add(node.grad, g, out=node.grad)  # in place, as PyTorch accumulates
+
+
+from glassnet.engine import ops as _ops  # noqa: E402  (ops builds on Tensor; methods call it late)

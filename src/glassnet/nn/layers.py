@@ -1,0 +1,155 @@
+"""Layers: Linear (weights and biases), Sequential (feedforward), Identity, Dropout, Flatten."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from glassnet.engine import ops
+from glassnet.engine.tensor import Tensor
+from glassnet.errors import GlassnetError, ShapeError
+from glassnet.nn import init
+from glassnet.nn.module import Module, Parameter, as_generator
+
+__all__ = ["Dropout", "Flatten", "Identity", "Linear", "Sequential", "dropout"]
+
+
+class Linear(Module):
+    """A layer of neurons: z = x Wᵀ + b.
+
+    Each of the ``out_features`` neurons computes a weighted sum of the ``in_features`` inputs
+    plus its bias. Weights are initialised as PyTorch does: W, b ~ U(-1/√in, 1/√in)
+    (``kaiming_uniform_`` with a = √5).
+
+    Args:
+        in_features: size of each input sample.
+        out_features: number of neurons.
+        bias: learn a bias b.
+        dtype: parameter dtype (float32 by default, ``np.float64`` on request).
+        generator: seed or ``np.random.Generator`` for the initial weights.
+
+    Shapes: input (*, in_features) → output (*, out_features); weight (out_features,
+    in_features); bias (out_features,).
+
+    >>> import glassnet as gn
+    >>> layer = gn.nn.Linear(3, 2, generator=0)
+    >>> layer(gn.tensor([[1.0, 2.0, 3.0]])).shape
+    (1, 2)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 dtype: Any = np.float32, generator: int | np.random.Generator | None = None) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        rng = as_generator(generator)
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=rng)
+        self.bias: Parameter | None = None
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype=dtype))
+            bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound, generator=rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ShapeError(
+                f"Linear({self.in_features} -> {self.out_features}) got input of shape "
+                f"{x.shape}; expected (..., {self.in_features}): check the previous layer's "
+                "out_features or the number of columns of the data"
+            )
+        return ops.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Sequential(Module):
+    """Feedforward: the output of each module is the input of the next.
+
+    >>> import glassnet as gn
+    >>> net = gn.nn.Sequential(gn.nn.Linear(2, 4, generator=0), gn.nn.Tanh(), gn.nn.Linear(4, 1))
+    >>> net(gn.tensor([[0.0, 1.0]])).shape
+    (1, 1)
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module: Module) -> Sequential:
+        if not isinstance(module, Module):
+            raise GlassnetError(f"Sequential takes Modules, got {type(module).__name__}")
+        setattr(self, str(len(self)), module)
+        return self
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.children())
+
+    def __iter__(self) -> Iterator[Module]:
+        return self.children()
+
+    def __getitem__(self, index: int) -> Module:
+        return list(self.children())[index]
+
+    def forward(self, x: Tensor) -> Tensor:
+        for module in self.children():
+            x = module(x)
+        return x
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class Flatten(Module):
+    """Flatten all axes but the first: (n_samples, d1, d2, ...) → (n_samples, d1·d2·...)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.reshape(x, (x.shape[0], -1))
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True,
+            generator: int | np.random.Generator | None = None) -> Tensor:
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1 - p).
+
+    The expectation E[dropout(x)] = x, so nothing changes at evaluation time, where it is the
+    identity. The gradient flows only through the kept elements, scaled the same way.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise GlassnetError(f"dropout probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return ops.mul(x, 0.0)
+    keep = as_generator(generator).random(x.shape) >= p  # (same shape as x)
+    return ops.mul(x, Tensor((keep / (1.0 - p)).astype(x.dtype)))
+
+
+class Dropout(Module):
+    """Inverted dropout (see :func:`dropout`), active in training mode only.
+
+    Args:
+        p: probability of zeroing an element.
+        generator: seed or Generator for the masks; the same seed gives the same masks.
+    """
+
+    def __init__(self, p: float = 0.5, *, generator: int | np.random.Generator | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise GlassnetError(f"Dropout(p) needs 0 <= p <= 1, got p={p}")
+        self.p = p
+        self._rng = as_generator(generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout(x, self.p, self.training, self._rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

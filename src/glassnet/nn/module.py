@@ -1,0 +1,175 @@
+"""Module and Parameter: parameter discovery, state and train/eval mode, written once for every layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from glassnet.engine.tensor import ArrayLike, Tensor
+from glassnet.errors import GlassnetError, ShapeError
+
+__all__ = ["Module", "Parameter", "as_generator"]
+
+
+class Parameter(Tensor):
+    """A Tensor that is a learnable weight or bias of a Module: it always requires grad.
+
+    >>> import numpy as np
+    >>> Parameter(np.zeros(3)).requires_grad
+    True
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = True, dtype: Any = None) -> None:
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def as_generator(generator: int | np.random.Generator | None) -> np.random.Generator:
+    """A NumPy Generator from a seed, a Generator (used as is), or None (fresh OS entropy)."""
+    if isinstance(generator, np.random.Generator):
+        return generator
+    return np.random.default_rng(generator)
+
+
+class Module:
+    """Base class of every layer and network.
+
+    Parameters and sub-modules are found by looking at the attributes, in the order they were
+    assigned: a ``Parameter`` attribute is a parameter, a ``Module`` attribute is a child.
+    Subclasses write ``__init__`` and ``forward`` only.
+
+    >>> import glassnet as gn
+    >>> net = gn.nn.Sequential(gn.nn.Linear(2, 3, generator=0), gn.nn.ReLU())
+    >>> [name for name, _ in net.named_parameters()]
+    ['0.weight', '0.bias']
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ----------------------------------------------------------------- discovery
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and all modules inside it, with dotted names ('' for this one)."""
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Every parameter once, with a dotted name such as ``'0.weight'``."""
+        seen: set[int] = set()
+        for module_name, module in self.named_modules(prefix):
+            for name, value in vars(module).items():
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    yield (f"{module_name}.{name}" if module_name else name), value
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, parameter in self.named_parameters():
+            yield parameter
+
+    # ----------------------------------------------------------------- mode and gradients
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active) for this module and all inside it; returns self."""
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (dropout off); returns self."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget accumulated gradients before the next backward."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.fill(0)
+
+    def to(self, dtype: Any) -> Module:
+        """Convert every parameter to ``dtype`` (e.g. ``np.float64``) in place; returns self."""
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = None
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # ----------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter's values, by dotted name (later training cannot change them)."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, ArrayLike], strict: bool = True) -> None:
+        """Copy values into the parameters (each keeps its dtype); checks names and shapes first."""
+        own = dict(self.named_parameters())
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        if strict and (missing or unexpected):
+            raise GlassnetError(
+                f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}; the state "
+                f"must come from a model of the same architecture (or pass strict=False)"
+            )
+        for name in own.keys() & state.keys():
+            value = np.asarray(state[name].data if isinstance(state[name], Tensor) else state[name])
+            if value.shape != own[name].shape:
+                raise ShapeError(
+                    f"load_state_dict: '{name}' has shape {value.shape} in the state but "
+                    f"{own[name].shape} in the model; the layer sizes differ"
+                )
+        for name in own.keys() & state.keys():
+            value = state[name]
+            own[name].data[...] = value.data if isinstance(value, Tensor) else value
+
+    # ----------------------------------------------------------------- display
+    def extra_repr(self) -> str:
+        """Arguments shown inside this module's repr, e.g. ``in_features=2, out_features=3``."""
+        return ""
+
+    def num_parameters(self) -> int:
+        """Number of learnable scalars."""
+        return int(np.sum([p.size for p in self.parameters()], dtype=np.int64))
+
+    def __repr__(self) -> str:
+        own = [f"{n}{tuple(v.shape)}" for n, v in vars(self).items() if isinstance(v, Parameter)]
+        shapes = f"  # {', '.join(own)}: {self.num_parameters():,} params" if own else ""
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()}){shapes}"
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, child in children:
+            lines.append("  (" + name + "): " + repr(child).replace("\n", "\n  "))
+        total = self.num_parameters()
+        lines.append(f")  # {total:,} params in total" if total else ")")
+        return "\n".join(lines)
