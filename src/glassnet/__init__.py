@@ -4,7 +4,7 @@ Reverse-mode automatic differentiation, layers, activations, losses, optimizers 
 regularizers on NumPy; every number checked against PyTorch.
 """
 
-from glassnet import constraints, nn, optim, regularizers
+from glassnet import constraints, data, nn, optim, regularizers
 from glassnet.engine import (
     Tensor,
     abs,
@@ -37,7 +37,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Formula", "GlassnetError", "GradcheckError", "ShapeError", "Tensor", "__version__", "abs",
-    "clip", "concatenate", "constraints", "enable_grad", "exp", "gradcheck", "is_grad_enabled",
+    "clip", "concatenate", "constraints", "data", "enable_grad", "exp", "gradcheck", "is_grad_enabled",
     "log", "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "optim",
     "regularizers", "reshape", "sqrt", "stack", "sum", "tensor", "transpose", "where",
 ]  # fmt: skip

@@ -1,3 +1,176 @@
-"""Placeholder, being written."""
+"""Weight penalties added to the loss: L1, L2 and elastic net, each a differentiable scalar.
 
-__all__: list[str] = []
+A regularizer is a loss term, ``loss = data_loss + R(W)``, built from engine operations so that
+``loss.backward()`` adds dR/dw to every weight's gradient; any optimizer then follows it.
+
+L2 here is not weight decay. For plain SGD the two coincide: a step on loss + l2·Σw² is
+``w ← w - lr·(g + 2·l2·w)``, exactly PyTorch's coupled ``SGD(weight_decay=2·l2)``. With Adam
+they differ: the penalty's gradient 2·l2·w is divided by √v̂ like any other gradient, whereas
+decoupled weight decay (AdamW; Loshchilov & Hutter 2019, Algorithm 2 line 12) shrinks
+``w ← w - lr·weight_decay·w`` outside the adaptive step. See docs/regularization.md.
+
+Which parameters count as weights: for a Module, those whose dotted name does not end in
+``bias``; for a bare iterable of tensors, those with at least 2 dimensions (1-D tensors are
+taken to be biases, the convention of nanoGPT's ``configure_optimizers``). Biases are left out
+unless ``include_bias=True``: penalising them does not reduce a layer's capacity, it only moves
+its operating point (Goodfellow et al. 2016, Deep Learning, sec. 7.1).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import ClassVar
+
+import numpy as np
+
+from glassnet.engine import ops
+from glassnet.engine.tensor import Tensor
+from glassnet.errors import GlassnetError
+from glassnet.formula import Formula
+from glassnet.nn.module import Module
+
+__all__ = ["L1", "L2", "REGULARIZERS", "ElasticNet", "Regularizer"]
+
+Params = Module | Tensor | Iterable[Tensor]
+
+
+def _weights(params: Params, include_bias: bool = False) -> list[Tensor]:
+    """The tensors to penalise or constrain: a Module's non-bias parameters, or 2-D+ tensors."""
+    if isinstance(params, Module):
+        return [p for name, p in params.named_parameters() if include_bias or not name.endswith("bias")]
+    tensors = [params] if isinstance(params, Tensor) else list(params)
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise GlassnetError(
+                f"expected a Module or an iterable of Parameters, got an item of type "
+                f"{type(t).__name__}; pass the model itself or model.parameters()"
+            )
+    return [t for t in tensors if include_bias or t.ndim >= 2]
+
+
+def _strength(name: str, value: float) -> float:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+        raise GlassnetError(
+            f"regularization strength {name} must be a finite number >= 0, got {value!r}; "
+            "a negative strength would reward large weights"
+        )
+    return float(value)
+
+
+class Regularizer(ABC):
+    """A penalty R(W) summed over the weights of a model; call it to get a scalar Tensor.
+
+    Args:
+        include_bias: penalise biases too (see the module docstring for what counts as a bias).
+    """
+
+    formula: ClassVar[Formula]
+
+    def __init__(self, *, include_bias: bool = False) -> None:
+        self.include_bias = include_bias
+
+    @abstractmethod
+    def penalty(self, w: Tensor) -> Tensor:
+        """R(w) for one tensor, a scalar Tensor in the graph."""
+
+    def __call__(self, params: Params) -> Tensor:
+        """Σ over the selected weights W of R(W): a scalar Tensor whose backward gives dR/dW.
+
+        Args:
+            params: a Module, one Tensor, or an iterable of Tensors (e.g. ``model.parameters()``).
+
+        Returns:
+            A 0-d Tensor in the weights' dtype; a constant 0 (float32) when there is no weight.
+        """
+        terms = [self.penalty(w) for w in _weights(params, self.include_bias)]
+        total = terms[0] if terms else Tensor(np.float32(0.0))
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+    def __repr__(self) -> str:
+        strengths = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k != "include_bias")
+        bias = ", include_bias=True" if self.include_bias else ""
+        return f"{type(self).__name__}({strengths}{bias})"
+
+
+class L1(Regularizer):
+    """Lasso penalty R(W) = l1·Σ|w|; its gradient l1·sign(w) pushes weights to exactly 0.
+
+    The subgradient at w = 0 is taken as 0 (as PyTorch's abs).
+
+    >>> import glassnet as gn, numpy as np
+    >>> w = gn.nn.Parameter(np.array([[1.0, -2.0]]))
+    >>> loss = L1(0.1)([w])   # 0.1·(1 + 2)
+    >>> loss.backward()
+    >>> round(loss.item(), 12), w.grad.tolist()
+    (0.3, [[0.1, -0.1]])
+    """
+
+    formula = Formula(
+        "L1", "R(W) = l1·Σ|w|", r"R(W) = \lambda_1 \sum_i |w_i|",
+        "∂R/∂w = l1·sign(w)", r"\frac{\partial R}{\partial w_i} = \lambda_1 \operatorname{sign}(w_i)",
+    )  # fmt: skip
+
+    def __init__(self, l1: float = 0.01, *, include_bias: bool = False) -> None:
+        super().__init__(include_bias=include_bias)
+        self.l1 = _strength("l1", l1)
+
+    def penalty(self, w: Tensor) -> Tensor:
+        return self.l1 * ops.sum(ops.abs(w))
+
+
+class L2(Regularizer):
+    """Ridge penalty R(W) = l2·Σw² (a loss term, not weight decay); gradient 2·l2·w.
+
+    With plain SGD, L2(l2) equals PyTorch's ``SGD(weight_decay=2·l2)``; with Adam it is neither
+    AdamW's decoupled decay nor worth the same (see the module docstring).
+
+    >>> import glassnet as gn, numpy as np
+    >>> w = gn.nn.Parameter(np.array([[1.0, -2.0]]))
+    >>> loss = L2(0.1)([w])   # 0.1·(1 + 4)
+    >>> loss.backward()
+    >>> round(loss.item(), 12), w.grad.tolist()
+    (0.5, [[0.2, -0.4]])
+    """
+
+    formula = Formula(
+        "L2", "R(W) = l2·Σw²", r"R(W) = \lambda_2 \sum_i w_i^2",
+        "∂R/∂w = 2·l2·w", r"\frac{\partial R}{\partial w_i} = 2 \lambda_2 w_i",
+    )  # fmt: skip
+
+    def __init__(self, l2: float = 0.01, *, include_bias: bool = False) -> None:
+        super().__init__(include_bias=include_bias)
+        self.l2 = _strength("l2", l2)
+
+    def penalty(self, w: Tensor) -> Tensor:
+        return self.l2 * ops.sum(ops.mul(w, w))
+
+
+class ElasticNet(Regularizer):
+    """Elastic net (Zou & Hastie 2005): R(W) = l1·Σ|w| + l2·Σw²; gradient l1·sign(w) + 2·l2·w.
+
+    >>> import glassnet as gn, numpy as np
+    >>> w = gn.nn.Parameter(np.array([[1.0, -2.0]]))
+    >>> round(ElasticNet(0.1, 0.1)([w]).item(), 12)   # 0.1·3 + 0.1·5
+    0.8
+    """
+
+    formula = Formula(
+        "ElasticNet", "R(W) = l1·Σ|w| + l2·Σw²",
+        r"R(W) = \lambda_1 \sum_i |w_i| + \lambda_2 \sum_i w_i^2",
+        "∂R/∂w = l1·sign(w) + 2·l2·w",
+        r"\frac{\partial R}{\partial w_i} = \lambda_1 \operatorname{sign}(w_i) + 2 \lambda_2 w_i",
+    )  # fmt: skip
+
+    def __init__(self, l1: float = 0.01, l2: float = 0.01, *, include_bias: bool = False) -> None:
+        super().__init__(include_bias=include_bias)
+        self.l1, self.l2 = _strength("l1", l1), _strength("l2", l2)
+
+    def penalty(self, w: Tensor) -> Tensor:
+        return self.l1 * ops.sum(ops.abs(w)) + self.l2 * ops.sum(ops.mul(w, w))
+
+
+REGULARIZERS: dict[str, type[Regularizer]] = {"l1": L1, "l2": L2, "elastic_net": ElasticNet}

@@ -76,7 +76,7 @@ def neg(a: ArrayLike) -> Tensor:
 
 def pow(a: ArrayLike, b: ArrayLike) -> Tensor:
     """a ** b for a scalar or tensor exponent."""
-    if not isinstance(b, Tensor):  # constant exponent p: d(aᵖ)/da = p·aᵖ⁻¹
+    if not isinstance(b, Tensor) and np.ndim(b) == 0:  # constant exponent p: d(aᵖ)/da = p·aᵖ⁻¹
         a, p = as_tensor(a), b
         out = a.data**p
 
@@ -90,9 +90,10 @@ def pow(a: ArrayLike, b: ArrayLike) -> Tensor:
     out = a.data**b.data
 
     def rule(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # d(aᵇ)/da = b·aᵇ⁻¹,  d(aᵇ)/db = aᵇ·ln a  (taken as 0 where a = 0 and b ≥ 0, as PyTorch)
+        # d(aᵇ)/da = b·aᵇ⁻¹ (taken as 0 where b = 0),  d(aᵇ)/db = aᵇ·ln a  (taken as 0 where a = 0
+        # and b ≥ 0), both as PyTorch
         with np.errstate(divide="ignore", invalid="ignore"):
-            ga = g * b.data * a.data ** (b.data - 1)
+            ga = np.where(b.data == 0, 0.0, g * b.data * a.data ** (b.data - 1))
             gb = np.where((a.data == 0) & (b.data >= 0), 0.0, g * out * np.log(a.data))
         return ga, gb.astype(out.dtype, copy=False)
 
@@ -108,8 +109,8 @@ def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
         # C = A B  =>  dL/dA = G Bᵀ,  dL/dB = Aᵀ G  (vectors promoted to matrices, as NumPy does)
         A2 = A[None, :] if A.ndim == 1 else A
         B2 = B[:, None] if B.ndim == 1 else B
-        G = g[..., None, :] if A.ndim == 1 else g
-        G = G[..., None] if B.ndim == 1 else G
+        G = g[..., None] if B.ndim == 1 else g  # B's axis first: for vector @ vector g is 0-d
+        G = G[..., None, :] if A.ndim == 1 else G
         ga = G @ np.swapaxes(B2, -1, -2) if a.requires_grad else None
         gb = np.swapaxes(A2, -1, -2) @ G if b.requires_grad else None
         if ga is not None and A.ndim == 1:
@@ -258,8 +259,9 @@ def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them when ``axes`` is None); the gradient is permuted back."""
     x = as_tensor(x)
     perm = tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
-    inverse = tuple(np.argsort(perm))
-    return _make(x.data.transpose(perm), (x,), lambda g: (g.transpose(inverse),), "transpose")
+    out = x.data.transpose(perm)  # validates perm; negative axes count from the end
+    inverse = tuple(np.argsort([i % x.ndim for i in perm]))
+    return _make(out, (x,), lambda g: (g.transpose(inverse),), "transpose")
 
 
 def _is_basic(index: Any) -> bool:

@@ -99,7 +99,9 @@ class Tensor:
     array([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("_op", "_parents", "_retains_grad", "_rule", "data", "grad", "requires_grad")
+    __slots__ = (
+        "__weakref__", "_op", "_parents", "_retains_grad", "_rule", "data", "grad", "requires_grad",
+    )  # fmt: skip
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -300,8 +302,9 @@ class Tensor:
         target = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
         return _ops.reshape(self, target)  # type: ignore[arg-type]
 
-    def transpose(self, *axes: int) -> Tensor:
-        return _ops.transpose(self, axes or None)
+    def transpose(self, *axes: int | tuple[int, ...]) -> Tensor:
+        order = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple) else axes  # like ndarray
+        return _ops.transpose(self, order or None)  # type: ignore[arg-type]
 
 
 def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> Tensor:
@@ -317,7 +320,7 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> T
 def _make(data: np.ndarray, parents: tuple[Tensor, ...], rule: Rule, op: str) -> Tensor:
     """The result of an operation: a graph node when grad mode is on and an input needs grad."""
     out = Tensor.__new__(Tensor)
-    out.data = data
+    out.data = data if type(data) is np.ndarray else np.asarray(data)  # ufuncs give scalars for 0-d
     out.grad = None
     out._retains_grad = False
     if _GradMode.enabled and any(p.requires_grad for p in parents):

@@ -1,3 +1,302 @@
-"""Placeholder, being written."""
+"""Loss functions: PyTorch's names, called ``loss(prediction, target)``, each with its formula.
 
-__all__: list[str] = []
+The functional forms (``mse_loss``, ``cross_entropy``, ...) live in ``_loss_functional`` and are
+re-exported here; the classes are thin containers for their arguments. ``LOSSES`` maps a
+lowercase name to its class, for the few places that turn strings into objects.
+
+>>> import glassnet as gn
+>>> loss = gn.nn.CrossEntropyLoss()(gn.tensor([[1.0, 2.0, 0.5]], requires_grad=True), [1])
+>>> round(loss.item(), 4)
+0.4644
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from glassnet.engine.loss_ops import REDUCTIONS
+from glassnet.engine.ops import raw
+from glassnet.engine.tensor import ArrayLike, Tensor
+from glassnet.formula import Formula
+from glassnet.nn._loss_checks import check_reduction
+from glassnet.nn._loss_functional import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    gaussian_nll_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+)
+from glassnet.nn.module import Module
+
+__all__ = [
+    "LOSSES", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "GaussianNLLLoss", "HuberLoss",
+    "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "gaussian_nll_loss", "huber_loss", "kl_div", "l1_loss", "mse_loss", "nll_loss",
+    "poisson_nll_loss", "smooth_l1_loss",
+]  # fmt: skip
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, separator=", ", threshold=8)
+    return repr(value)
+
+
+def _weights(weight: ArrayLike | None) -> np.ndarray | None:
+    return None if weight is None else np.array(raw(weight), dtype=np.float64)
+
+
+class _Loss(Module):
+    """Base of the loss modules: the reduction and a repr of the constructor's arguments."""
+
+    formula: ClassVar[Formula]
+    reductions: ClassVar[tuple[str, ...]] = REDUCTIONS
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = check_reduction(type(self).__name__, reduction, self.reductions)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={_show(v)}" for k, v in vars(self).items() if k != "training")
+
+
+class MSELoss(_Loss):
+    """Mean squared error ℓ = (x − y)²; see :func:`mse_loss`.
+
+    >>> MSELoss()(Tensor([1.0, 3.0]), [0.0, 1.0]).item()
+    2.5
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "MSELoss", "ℓ = (x − y)²", r"\ell = (x - y)^2",
+        "∂ℓ/∂x = 2(x − y)", r"\frac{\partial \ell}{\partial x} = 2(x - y)")
+
+    def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
+        return mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error ℓ = |x − y|; see :func:`l1_loss`.
+
+    >>> L1Loss(reduction="sum")(Tensor([1.0, 3.0]), [0.0, 1.0]).item()
+    3.0
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "L1Loss", "ℓ = |x − y|", r"\ell = |x - y|",
+        "∂ℓ/∂x = sign(x − y)", r"\frac{\partial \ell}{\partial x} = \operatorname{sign}(x - y)")
+
+    def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
+        return l1_loss(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Huber loss, quadratic within δ of the target and linear beyond; see :func:`huber_loss`.
+
+    >>> HuberLoss(delta=1.0)(Tensor([0.5, 3.0]), [0.0, 0.0]).item()
+    1.3125
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "HuberLoss", "ℓ = ½(x − y)² if |x − y| < δ, else δ(|x − y| − ½δ)",
+        r"\ell = \begin{cases} \tfrac12 (x-y)^2 & |x-y| < \delta \\ "
+        r"\delta (|x-y| - \tfrac12 \delta) & \text{otherwise} \end{cases}",
+        "∂ℓ/∂x = x − y if |x − y| < δ, else δ·sign(x − y)",
+        r"\frac{\partial \ell}{\partial x} = \begin{cases} x-y & |x-y| < \delta \\ "
+        r"\delta \operatorname{sign}(x-y) & \text{otherwise} \end{cases}")
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
+        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    """Smooth L1 loss, Huber divided by β; see :func:`smooth_l1_loss`.
+
+    >>> SmoothL1Loss(beta=1.0)(Tensor([0.5, 3.0]), [0.0, 0.0]).item()
+    1.3125
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "SmoothL1Loss", "ℓ = ½(x − y)²/β if |x − y| < β, else |x − y| − ½β",
+        r"\ell = \begin{cases} \tfrac12 (x-y)^2 / \beta & |x-y| < \beta \\ "
+        r"|x-y| - \tfrac12 \beta & \text{otherwise} \end{cases}",
+        "∂ℓ/∂x = (x − y)/β if |x − y| < β, else sign(x − y)",
+        r"\frac{\partial \ell}{\partial x} = \begin{cases} (x-y)/\beta & |x-y| < \beta \\ "
+        r"\operatorname{sign}(x-y) & \text{otherwise} \end{cases}")
+
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
+        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities; see :func:`binary_cross_entropy`.
+
+    >>> round(BCELoss()(Tensor([0.5]), [1.0]).item(), 4)
+    0.6931
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "BCELoss", "ℓ = −w[y·log x + (1 − y)·log(1 − x)]  (logs clamped at −100)",
+        r"\ell = -w \left[ y \log x + (1 - y) \log (1 - x) \right]",
+        "∂ℓ/∂x = w(x − y) / (x(1 − x))", r"\frac{\partial \ell}{\partial x} = \frac{w (x - y)}{x (1 - x)}")
+
+    def __init__(self, weight: ArrayLike | None = None, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = _weights(weight)
+
+    def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
+        return binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of logits, in the stable form; see :func:`binary_cross_entropy_with_logits`.
+
+    >>> round(BCEWithLogitsLoss()(Tensor([0.0]), [1.0]).item(), 4)
+    0.6931
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "BCEWithLogitsLoss", "ℓ = −w[p·y·log σ(z) + (1 − y)·log(1 − σ(z))]",
+        r"\ell = -w \left[ p\, y \log \sigma(z) + (1 - y) \log (1 - \sigma(z)) \right]",
+        "∂ℓ/∂z = w[(1 + (p − 1)y)·σ(z) − p·y]  (= σ(z) − y for w = p = 1)",
+        r"\frac{\partial \ell}{\partial z} = w \left[ (1 + (p - 1) y) \sigma(z) - p\, y \right]")
+
+    def __init__(self, weight: ArrayLike | None = None, *, reduction: str = "mean",
+                 pos_weight: ArrayLike | None = None) -> None:
+        super().__init__(reduction)
+        self.weight, self.pos_weight = _weights(weight), _weights(pos_weight)
+
+    def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
+        return binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                pos_weight=self.pos_weight)
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy of logits against class indices or probabilities; see :func:`cross_entropy`.
+
+    >>> round(CrossEntropyLoss(label_smoothing=0.1)(Tensor([[2.0, 0.0]]), np.array([0])).item(), 4)
+    0.2269
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "CrossEntropyLoss", "ℓ = −Σ_c w_c q_c log softmax(z)_c,  q = (1 − ε)·onehot(y) + ε/C",
+        r"\ell = -\sum_c w_c q_c \log \operatorname{softmax}(z)_c, \quad "
+        r"q = (1 - \varepsilon)\, \mathrm{onehot}(y) + \varepsilon / C",
+        "∂ℓ/∂z = softmax(z)·Σ_c w_c q_c − w⊙q  (= softmax(z) − onehot(y) for w = 1, ε = 0)",
+        r"\frac{\partial \ell}{\partial z} = \operatorname{softmax}(z) - \mathrm{onehot}(y)")
+
+    def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction)
+        self.weight, self.ignore_index, self.label_smoothing = _weights(weight), ignore_index, label_smoothing
+
+    def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
+        return cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                             reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities; see :func:`nll_loss`.
+
+    >>> NLLLoss()(Tensor([[-1.0, -2.0]]), np.array([1])).item()
+    2.0
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "NLLLoss", "ℓ = −w_y·x_y", r"\ell = -w_y\, x_y",
+        "∂ℓ/∂x_c = −w_y if c = y, else 0", r"\frac{\partial \ell}{\partial x_c} = -w_y [c = y]")
+
+    def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight, self.ignore_index = _weights(weight), ignore_index
+
+    def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
+        return nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence of log-probabilities x from p; see :func:`kl_div`.
+
+    >>> KLDivLoss(reduction="batchmean")(Tensor(np.log([[0.5, 0.5]])), [[0.5, 0.5]]).item()
+    0.0
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "KLDivLoss", "ℓ = p·(log p − x),  x = log q", r"\ell = p (\log p - x)",
+        "∂ℓ/∂x = −p", r"\frac{\partial \ell}{\partial x} = -p")
+    reductions: ClassVar[tuple[str, ...]] = (*REDUCTIONS, "batchmean")
+
+    def __init__(self, *, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__(reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
+        return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood of counts; see :func:`poisson_nll_loss`.
+
+    >>> PoissonNLLLoss()(Tensor([0.0]), [1.0]).item()
+    1.0
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "PoissonNLLLoss", "ℓ = e^x − y·x  (x = log λ)", r"\ell = e^{x} - y\, x",
+        "∂ℓ/∂x = e^x − y", r"\frac{\partial \ell}{\partial x} = e^{x} - y")
+
+    def __init__(self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
+        return poisson_nll_loss(input, target, self.log_input, self.full, eps=self.eps,
+                                reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood with predicted mean and variance; see :func:`gaussian_nll_loss`.
+
+    >>> GaussianNLLLoss()(Tensor([1.0]), [1.0], Tensor([1.0])).item()
+    0.0
+    """
+
+    formula: ClassVar[Formula] = Formula(
+        "GaussianNLLLoss", "ℓ = ½(log v + (x − y)²/v),  v = max(var, eps)",
+        r"\ell = \tfrac12 \left( \log v + \frac{(x - y)^2}{v} \right)",
+        "∂ℓ/∂x = (x − y)/v,  ∂ℓ/∂v = ½(1/v − (x − y)²/v²)",
+        r"\frac{\partial \ell}{\partial x} = \frac{x - y}{v}, \quad "
+        r"\frac{\partial \ell}{\partial v} = \tfrac12 \left( \frac1v - \frac{(x - y)^2}{v^2} \right)")
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: ArrayLike, var: ArrayLike | float) -> Tensor:
+        return gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+
+LOSSES: dict[str, type[Module]] = {
+    "mse": MSELoss, "l1": L1Loss, "huber": HuberLoss, "smooth_l1": SmoothL1Loss, "bce": BCELoss,
+    "bce_with_logits": BCEWithLogitsLoss, "cross_entropy": CrossEntropyLoss, "nll": NLLLoss,
+    "kl_div": KLDivLoss, "poisson_nll": PoissonNLLLoss, "gaussian_nll": GaussianNLLLoss,
+}  # fmt: skip

@@ -1,3 +1,30 @@
-"""Optimizers and learning-rate schedules (placeholder, being written)."""
+"""Optimizers and learning-rate schedules, with PyTorch's names, arguments and update rules.
 
-__all__: list[str] = []
+Each optimizer computes an update direction u from the gradient with the small rules in
+``glassnet.optim.rules`` and takes the step θ ← θ − lr·u. ``OPTIMIZERS`` maps lowercase names
+to classes; ``glassnet.optim.lr_scheduler`` holds the schedules.
+
+>>> import numpy as np, glassnet as gn
+>>> w = gn.nn.Parameter(np.array([3.0]))
+>>> opt = gn.optim.OPTIMIZERS["sgd"]([w], lr=0.5)
+>>> loss = (w * w).sum()          # f(w) = w², ∇f = 2w = 6
+>>> loss.backward()
+>>> opt.step()                    # w ← 3 − 0.5·6
+>>> w.data
+array([0.])
+"""
+
+from glassnet.optim import lr_scheduler, rules
+from glassnet.optim.adam import Adam, Adamax, AdamW, NAdam, RAdam
+from glassnet.optim.optimizer import Optimizer
+from glassnet.optim.sgd import SGD, Adagrad, RMSprop
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad,
+    "adamax": Adamax, "nadam": NAdam, "radam": RAdam,
+}  # fmt: skip
+
+__all__ = [
+    "OPTIMIZERS", "SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
+    "RMSprop", "lr_scheduler", "rules",
+]  # fmt: skip

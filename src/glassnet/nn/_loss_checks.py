@@ -1,0 +1,127 @@
+"""Where a loss's arguments enter: checks whose errors say what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.engine.loss_ops import REDUCTIONS
+from glassnet.engine.ops import raw
+from glassnet.engine.tensor import ArrayLike, Tensor
+from glassnet.errors import GlassnetError, ShapeError
+
+
+def check_reduction(name: str, reduction: str, valid: tuple[str, ...] = REDUCTIONS) -> str:
+    """The reduction name, or an error listing the valid ones."""
+    if reduction not in valid:
+        raise GlassnetError(
+            f"{name} got reduction={reduction!r}; expected one of {', '.join(map(repr, valid))}"
+        )
+    return reduction
+
+
+def as_input(name: str, input: ArrayLike) -> Tensor:
+    """The prediction as a floating-point Tensor (a Tensor passes through with its graph)."""
+    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
+    if x.dtype.kind != "f":
+        raise GlassnetError(
+            f"{name} got input of dtype {x.dtype}; expected floating-point predictions: pass "
+            "the model's output, or convert with .astype(np.float32)"
+        )
+    return x
+
+
+def as_target(name: str, target: ArrayLike, x: Tensor, what: str = "target") -> Tensor:
+    """A float target with the input's shape: a Tensor as is (it may need grad), else x's dtype."""
+    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=x.dtype))
+    if t.shape != x.shape:
+        raise ShapeError(
+            f"{name} got input of shape {x.shape} and {what} of shape {t.shape}; they must be "
+            f"equal (glassnet does not broadcast them silently): reshape the {what} to {x.shape}"
+        )
+    return t
+
+
+def check_in_unit_interval(name: str, what: str, values: np.ndarray, hint: str) -> None:
+    """Every value in [0, 1] (nan fails too), or an error giving the offending range."""
+    if values.size and not np.all((values >= 0) & (values <= 1)):
+        raise GlassnetError(
+            f"{name} got {what} values outside [0, 1] (min {np.nanmin(values):.4g}, max "
+            f"{np.nanmax(values):.4g}); expected probabilities: {hint}"
+        )
+
+
+def check_broadcasts(name: str, what: str, value: ArrayLike | None, shape: tuple[int, ...]) -> None:
+    """``value`` must broadcast to ``shape`` without growing it."""
+    if value is None:
+        return
+    value_shape = np.shape(raw(value))
+    try:
+        fits = np.broadcast_shapes(value_shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{name} got {what} of shape {value_shape} for input of shape {shape}; expected a "
+            f"shape that broadcasts to {shape}, e.g. {shape[-1:]} (one per column) or {shape}"
+        )
+
+
+def class_axis_size(name: str, x: Tensor, weight: ArrayLike | None) -> int:
+    """The number of classes C of an input (C,) or (N, C, d1, ...), with ``weight`` checked to be (C,)."""
+    if x.ndim == 0:
+        raise ShapeError(
+            f"{name} got a scalar input; expected scores of shape (C,) or (N, C, d1, ...) with "
+            "the classes on axis 1"
+        )
+    C = x.shape[0 if x.ndim == 1 else 1]
+    if weight is not None and np.shape(raw(weight)) != (C,):
+        raise ShapeError(
+            f"{name} got weight of shape {np.shape(raw(weight))} for {C} classes; expected one "
+            f"weight per class, shape ({C},)"
+        )
+    return C
+
+
+def check_class_target(name: str, x: Tensor, target: ArrayLike, ignore_index: int) -> np.ndarray:
+    """Integer class indices of shape x.shape without axis 1, each in [0, C) or ignore_index."""
+    y = np.asarray(raw(target))
+    expected = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
+    if y.dtype.kind == "f":
+        raise ShapeError(
+            f"{name} got a floating-point target of shape {y.shape} for input of shape {x.shape}; "
+            f"expected integer class indices of shape {expected} or class probabilities of shape "
+            f"{x.shape}: convert labels with .astype(np.int64), or reshape the probabilities"
+        )
+    if y.dtype.kind not in "iu":
+        raise GlassnetError(
+            f"{name} got a target of dtype {y.dtype}; expected integer class indices "
+            "(convert with .astype(np.int64))"
+        )
+    if y.shape != expected:
+        raise ShapeError(
+            f"{name} got input of shape {x.shape} and class-index target of shape {y.shape}; "
+            f"expected target of shape {expected} (the input's shape without the class axis)"
+        )
+    C = x.shape[0 if x.ndim == 1 else 1]
+    bad = y[(y != ignore_index) & ((y < 0) | (y >= C))]
+    if bad.size:
+        raise GlassnetError(
+            f"{name} got class index {bad.flat[0]} but the input has {C} classes; targets must be "
+            f"in [0, {C - 1}] or equal ignore_index={ignore_index}: check that labels are 0-based "
+            "and that the last layer has one output per class"
+        )
+    return y
+
+
+def check_class_or_probability_target(name: str, z: Tensor, target: ArrayLike,
+                                      ignore_index: int) -> Tensor | np.ndarray:
+    """Probabilities if the target is floating with z's shape (PyTorch's rule), else class indices."""
+    t = np.asarray(raw(target))
+    if t.dtype.kind != "f" or t.shape != z.shape:
+        return check_class_target(name, z, target, ignore_index)
+    if ignore_index != -100:
+        raise GlassnetError(
+            f"{name} got ignore_index={ignore_index} with class-probability targets; it applies "
+            "only to integer class indices: leave it at -100 (an all-zero row adds nothing to the sum)"
+        )
+    return as_target(name, target, z)

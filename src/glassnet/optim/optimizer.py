@@ -1,0 +1,231 @@
+"""The Optimizer base class: parameter groups, per-parameter state, step, zero_grad, state_dict.
+
+Every named optimizer computes one *update direction* u for each parameter from its gradient g
+(``_direction``, assembled from the small rules in ``rules.py``). The base class then takes the
+step ``θ ← θ − lr·u``: this is the one place where the sign flips from "direction" to "descent".
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from glassnet.engine.tensor import Tensor, enable_grad, no_grad
+from glassnet.errors import GlassnetError, ShapeError
+from glassnet.formula import Formula
+
+__all__ = ["Optimizer", "ParamGroup", "Params"]
+
+ParamGroup = dict[str, Any]
+Params = Iterable[Tensor] | Iterable[Mapping[str, Any]]
+
+
+class Optimizer:
+    """Base class of every optimizer: holds parameter groups and per-parameter state.
+
+    Subclasses set ``formula`` and write ``_direction`` (the update direction u for one
+    parameter) and ``_validate`` (checks of one group's options); the base class applies
+    ``θ ← θ − lr·u`` to every parameter that has a gradient.
+
+    Args:
+        params: an iterable of Parameters, or of dicts (parameter groups) each with a
+            ``"params"`` entry and any options that differ from ``defaults`` for that group.
+        defaults: the options of every group that does not set its own.
+
+    Attributes:
+        param_groups: list of dicts; ``group["lr"]`` may be changed (schedulers do).
+        state: ``state[p]`` is the dict of buffers of parameter ``p`` (e.g. ``"exp_avg"``).
+    """
+
+    formula: ClassVar[Formula]
+
+    def __init__(self, params: Params, defaults: Mapping[str, Any]) -> None:
+        self.defaults: dict[str, Any] = dict(defaults)
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[ParamGroup] = []
+        if isinstance(params, Tensor):
+            raise GlassnetError(
+                f"{type(self).__name__} got a single Tensor as params; pass an iterable of "
+                "parameters, e.g. model.parameters() or [w]"
+            )
+        groups: list[Any] = list(params)
+        if not groups:
+            raise GlassnetError(
+                f"{type(self).__name__} got an empty parameter list; pass model.parameters() "
+                "of a model that has parameters"
+            )
+        if not isinstance(groups[0], Mapping):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ----------------------------------------------------------------- subclass hooks
+    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
+                   group: ParamGroup) -> np.ndarray:
+        """The update direction u for one parameter: the step is θ ← θ − lr·u."""
+        raise NotImplementedError(f"{type(self).__name__} must define _direction()")
+
+    def _validate(self, group: ParamGroup) -> None:
+        """Raise GlassnetError if an option of this group is out of range."""
+        _check_at_least(self, group, "lr", 0.0)
+
+    # ----------------------------------------------------------------- groups
+    def add_param_group(self, param_group: Mapping[str, Any]) -> None:
+        """Add a group of parameters with its own options (the rest are taken from ``defaults``).
+
+        >>> import numpy as np, glassnet as gn
+        >>> w, b = gn.nn.Parameter(np.ones(2)), gn.nn.Parameter(np.zeros(1))
+        >>> opt = gn.optim.SGD([w], lr=0.1)
+        >>> opt.add_param_group({"params": [b], "lr": 0.01})
+        >>> [g["lr"] for g in opt.param_groups]
+        [0.1, 0.01]
+        """
+        if not isinstance(param_group, Mapping) or "params" not in param_group:
+            raise GlassnetError(
+                f"a parameter group must be a dict with a 'params' entry, got {param_group!r:.80}"
+            )
+        group: ParamGroup = dict(param_group)
+        raw = group["params"]
+        if isinstance(raw, set):
+            raise GlassnetError("parameters must be in an ordered collection (a list), not a set")
+        params = [raw] if isinstance(raw, Tensor) else list(raw)
+        for p in params:
+            if not isinstance(p, Tensor) or not np.issubdtype(p.dtype, np.floating):
+                raise GlassnetError(
+                    f"{type(self).__name__} can only optimize floating-point Tensors, got "
+                    f"{type(p).__name__}; pass model.parameters()"
+                )
+        seen = {id(q) for g in self.param_groups for q in g["params"]}
+        if len({id(p) for p in params}) != len(params) or seen & {id(p) for p in params}:
+            raise GlassnetError(
+                "a parameter appears twice (in one group or in two groups); give each parameter "
+                "to exactly one group"
+            )
+        group["params"] = params
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self._validate(group)
+        self.param_groups.append(group)
+
+    # ----------------------------------------------------------------- the step
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient: θ ← θ − lr·u (u from the rules).
+
+        Args:
+            closure: optional function that recomputes the loss (with backward) and returns it.
+
+        Returns:
+            the closure's loss, or None.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    g = -p.grad if group.get("maximize", False) else p.grad  # ascend: g ← −∇f
+                    u = self._direction(g, p.data, self.state.setdefault(p, {}), group)
+                    p.data -= group["lr"] * u  # the one sign flip: descend along u
+        return loss
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of every parameter (set them to None, or fill them with 0)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad.fill(0)
+
+    # ----------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """A copy of the options and buffers: plain Python numbers, strings, lists and ndarrays.
+
+        Parameters are named by their position (0, 1, ...) across the groups, as in PyTorch:
+        ``{"state": {index: {"step": 3, "exp_avg": ndarray, ...}}, "param_groups": [...]}``.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: {k: _copy(v) for k, v in s.items()}
+                 for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore options and buffers from ``state_dict()`` of an optimizer of the same layout.
+
+        The restored optimizer continues exactly as the saved one would have.
+        """
+        saved = state_dict["param_groups"]
+        sizes = [len(g["params"]) for g in self.param_groups]
+        if [len(g["params"]) for g in saved] != sizes:
+            raise GlassnetError(
+                f"load_state_dict: the state has groups of sizes {[len(g['params']) for g in saved]} "
+                f"but this optimizer has {sizes}; build the optimizer over the same parameters"
+            )
+        params = {i: p for s, g in zip(saved, self.param_groups, strict=True)
+                  for i, p in zip(s["params"], g["params"], strict=True)}
+        self.state = {}
+        for key, buffers in state_dict["state"].items():
+            p = params[int(key)]
+            self.state[p] = {name: _restore(name, v, p) for name, v in buffers.items()}
+        for group, s in zip(self.param_groups, saved, strict=True):
+            for k, v in s.items():
+                if k != "params":
+                    group[k] = tuple(v) if isinstance(self.defaults.get(k), tuple) else copy.deepcopy(v)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join([*lines, ")"])
+
+
+def _copy(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+
+
+def _restore(name: str, value: Any, p: Tensor) -> Any:
+    """A saved buffer for parameter p: arrays take p's dtype and must have p's shape."""
+    if not isinstance(value, np.ndarray | list):
+        return value
+    array = np.array(value, dtype=p.dtype)
+    if array.shape != p.shape:
+        raise ShapeError(
+            f"load_state_dict: buffer '{name}' has shape {array.shape} but its parameter has "
+            f"shape {p.shape}; the state comes from a different model"
+        )
+    return array
+
+
+# --------------------------------------------------------------------- validation helpers
+def _check_at_least(opt: Optimizer, group: ParamGroup, name: str, low: float) -> None:
+    value = group[name]
+    if not isinstance(value, int | float) or math.isnan(value) or value < low:
+        raise GlassnetError(
+            f"{type(opt).__name__}: invalid {name}={value!r}; expected a number >= {low}, "
+            f"e.g. {name}={opt.defaults[name]!r} (the default)"
+        )
+
+
+def _check_betas(opt: Optimizer, group: ParamGroup) -> None:
+    betas = group["betas"]
+    if not isinstance(betas, tuple | list) or len(betas) != 2 or not all(
+        isinstance(b, int | float) and 0.0 <= b < 1.0 for b in betas
+    ):
+        raise GlassnetError(
+            f"{type(opt).__name__}: invalid betas={betas!r}; expected two numbers in [0, 1), "
+            "e.g. betas=(0.9, 0.999)"
+        )
+    group["betas"] = (float(betas[0]), float(betas[1]))

@@ -1,0 +1,28 @@
+"""README's quickstart commands are the ones CI and users run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quickstart() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```(?:bash|sh)\n(.*?)```", text, re.S)
+    assert block, "README must start with a fenced bash block holding the two quickstart commands"
+    return [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
+
+
+def test_readme_starts_with_two_commands() -> None:
+    assert len(quickstart()) == 2
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert quickstart()[1] in ci
+
+
+def test_readme_main_job_runs_the_toy_script() -> None:
+    assert "examples/toys.py" in quickstart()[0]
