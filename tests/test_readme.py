@@ -26,3 +26,17 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 
 def test_readme_main_job_runs_the_toy_script() -> None:
     assert "examples/toys.py" in quickstart()[0]
+
+
+def test_readme_example_runs_and_learns() -> None:
+    text = (ROOT / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S)
+    assert code, "README's ten-line example is missing"
+    namespace: dict[str, object] = {}
+    exec(compile(code.group(1), "README.md", "exec"), namespace)
+    assert namespace["accuracy"] >= 0.99
+
+
+def test_readme_mentions_only_existing_docs() -> None:
+    for link in re.findall(r"\]\((docs/[^)]+)\)", (ROOT / "README.md").read_text()):
+        assert (ROOT / link).exists(), link
