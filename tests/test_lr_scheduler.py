@@ -45,7 +45,7 @@ def _run(make: Make, steps: int, name: str = "SGD", keys: tuple[str, ...] = ("lr
         assert ours_sched.get_last_lr() == pytest.approx(their_sched.get_last_lr(), rel=1e-13, abs=0)
         for key in keys:
             mine, ref = [g[key] for g in ours.param_groups], [g[key] for g in theirs.param_groups]
-            assert mine == pytest.approx(ref, rel=1e-13, abs=0), (step, key)
+            np.testing.assert_allclose(mine, ref, rtol=1e-13, atol=0, err_msg=f"{step} {key}")
         history.append(ours_sched.get_last_lr())
     return history
 

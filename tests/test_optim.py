@@ -208,7 +208,7 @@ def test_adam_worked_example_by_hand() -> None:
 
 
 @pytest.mark.parametrize(("make", "match"), [
-    (lambda w: optim.SGD([w], lr=-0.1), "invalid lr=-0.1"),
+    (lambda w: optim.SGD([w], lr=-0.1), r"invalid lr=-0.1; .* e\.g\. lr=0\.001 \(the default\)"),
     (lambda w: optim.SGD([w], lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
     (lambda w: optim.SGD([w], lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening = 0"),
     (lambda w: optim.Adam([w], betas=(1.0, 0.999)), "betas"),

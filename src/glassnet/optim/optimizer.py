@@ -8,6 +8,7 @@ step ``θ ← θ − lr·u``: this is the one place where the sign flips from "d
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
@@ -215,7 +216,7 @@ def _check_at_least(opt: Optimizer, group: ParamGroup, name: str, low: float) ->
     if not isinstance(value, int | float) or math.isnan(value) or value < low:
         raise GlassnetError(
             f"{type(opt).__name__}: invalid {name}={value!r}; expected a number >= {low}, "
-            f"e.g. {name}={opt.defaults[name]!r} (the default)"
+            f"e.g. {name}={inspect.signature(type(opt)).parameters[name].default!r} (the default)"
         )
 
 
