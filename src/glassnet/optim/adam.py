@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassnet.formula import Formula
-from glassnet.optim import rules
+from glassnet.optim import kernels, rules
 from glassnet.optim.optimizer import Optimizer, ParamGroup, Params, _check_at_least, _check_betas
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
@@ -89,6 +89,10 @@ class Adam(Optimizer):
                    group: ParamGroup) -> np.ndarray:
         return _adam(g, p, state, group)
 
+    def _fused(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+               group: ParamGroup) -> bool:
+        return kernels.adam(theta, g, state, group)
+
 
 class AdamW(Optimizer):
     """AdamW: Adam with decoupled weight decay, θ shrinks by (1 − lr·λ) each step.
@@ -124,6 +128,10 @@ class AdamW(Optimizer):
     def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
                    group: ParamGroup) -> np.ndarray:
         return _adam(g, p, state, group)
+
+    def _fused(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+               group: ParamGroup) -> bool:
+        return kernels.adam(theta, g, state, group)
 
 
 class Adamax(Optimizer):

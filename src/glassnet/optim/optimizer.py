@@ -67,8 +67,15 @@ class Optimizer:
     # ----------------------------------------------------------------- subclass hooks
     def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
                    group: ParamGroup) -> np.ndarray:
-        """The update direction u for one parameter: the step is θ ← θ − lr·u."""
+        """The update direction u for one parameter: the step is θ ← θ − lr·u.
+
+        """
         raise NotImplementedError(f"{type(self).__name__} must define _direction()")
+
+    def _fused(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+               group: ParamGroup) -> bool:
+        """Take the step with a fused kernel (``kernels.py``) if one applies; else return False."""
+        return False
 
     def _validate(self, group: ParamGroup) -> None:
         """Raise GlassnetError if an option of this group is out of range."""
@@ -131,10 +138,18 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    g = -p.grad if group.get("maximize", False) else p.grad  # ascend: g ← −∇f
-                    u = self._direction(g, p.data, self.state.setdefault(p, {}), group)
-                    p.data -= group["lr"] * u  # the one sign flip: descend along u
+                    state = self.state.setdefault(p, {})
+                    if not self._fused(p.data, p.grad, state, group):
+                        self._update(p.data, p.grad, state, group)
         return loss
+
+    def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: ParamGroup) -> None:
+        """θ ← θ − lr·u for one parameter, with u from the subclass's rules."""
+        if group.get("maximize", False):
+            g = -g  # ascend: g ← −∇f
+        u = self._direction(g, theta, state, group)
+        theta -= group["lr"] * u  # the one sign flip: descend along u
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of every parameter (set them to None, or fill them with 0)."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from glassnet.errors import GlassnetError
 from glassnet.formula import Formula
-from glassnet.optim import rules
+from glassnet.optim import kernels, rules
 from glassnet.optim.optimizer import Optimizer, ParamGroup, Params, _check_at_least
 
 __all__ = ["SGD", "Adagrad", "RMSprop"]
@@ -67,6 +67,10 @@ class SGD(Optimizer):
         if group["momentum"] == 0:
             return g
         return rules.momentum(state, g, group["momentum"], group["dampening"], group["nesterov"])
+
+    def _fused(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+               group: ParamGroup) -> bool:
+        return kernels.sgd_momentum(theta, g, state, group)
 
 
 class RMSprop(Optimizer):
