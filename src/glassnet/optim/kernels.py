@@ -2,10 +2,15 @@
 
 Optional, used when numba is installed (``pip install 'glassnet[fast]'``). A NumPy update makes
 about fourteen passes over θ, g, m and v, each streaming them through memory; a fused kernel
-makes one, on all cores. Each kernel replays the operations of the rules in ``rules.py`` in the
-same order and the same dtype, without fast-math, so its results are bit-identical to the NumPy
-path (``tests/test_kernels.py`` checks this). Small parameters keep the NumPy path, where the
-kernel's thread start-up would cost more than it saves.
+makes one. The kernels are compiled with ``parallel=True`` because that lets LLVM vectorise the
+loop (a plain loop stays scalar, since the arrays might alias), but they run on the calling
+thread only (``_one_thread``): extra threads would fight OpenBLAS's spinning threads for the
+cores between matrix multiplies, which made a training step several times slower.
+
+Each kernel replays the operations of the rules in ``rules.py`` in the same order and the same
+dtype, without fast-math, so its results are bit-identical to the NumPy path
+(``tests/test_kernels.py`` checks this). Small parameters keep the NumPy path, where calling a
+kernel would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -62,6 +67,17 @@ if numba is not None:
             theta[i] = theta[i] - s[3] * u  # θ ← θ − lr·u
 
 
+class _one_thread:  # noqa: N801 - a context manager used like a function
+    """Run numba's parallel loops on the calling thread, restoring the previous setting."""
+
+    def __enter__(self) -> None:
+        self.previous = numba.get_num_threads()
+        numba.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        numba.set_num_threads(self.previous)
+
+
 def adam(theta: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> bool:
     """One fused Adam/AdamW step (no amsgrad, no maximize); False if the NumPy path must serve."""
     if not available(theta, g) or group["amsgrad"] or group["maximize"] or "exp_avg" not in state:
@@ -71,8 +87,9 @@ def adam(theta: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[st
     decoupled = bool(group["decoupled_weight_decay"])
     scalars = np.array([wd, beta1, 1.0 - beta1, beta2, 1.0 - beta2, math.sqrt(1.0 - beta2**t),
                         group["eps"], 1.0 - beta1**t, group["lr"]], dtype=theta.dtype)
-    _adam(theta.reshape(-1), g.reshape(-1), state["exp_avg"].reshape(-1),
-          state["exp_avg_sq"].reshape(-1), scalars, wd != 0 and not decoupled, wd != 0 and decoupled)
+    with _one_thread():
+        _adam(theta.reshape(-1), g.reshape(-1), state["exp_avg"].reshape(-1),
+              state["exp_avg_sq"].reshape(-1), scalars, wd != 0 and not decoupled, wd != 0 and decoupled)
     return True
 
 
@@ -84,6 +101,7 @@ def sgd_momentum(theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
         return False  # no buffer, or the first step, which sets b ← g through the rules
     scalars = np.array([group["weight_decay"], group["momentum"], 1.0 - group["dampening"],
                         group["lr"]], dtype=theta.dtype)
-    _sgd(theta.reshape(-1), g.reshape(-1), state["momentum_buffer"].reshape(-1), scalars,
-         group["weight_decay"] != 0, bool(group["nesterov"]))
+    with _one_thread():
+        _sgd(theta.reshape(-1), g.reshape(-1), state["momentum_buffer"].reshape(-1), scalars,
+             group["weight_decay"] != 0, bool(group["nesterov"]))
     return True
