@@ -351,12 +351,14 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 def _backpropagate(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
     """The chain rule over the graph: each node's rule runs once, on the sum of its output grads."""
     grads: dict[int, np.ndarray] = {id(root): seed}
+    fresh: set[int] = set()  # keys whose gradient array nothing else holds: a leaf may keep it
     for node in reversed(_topological_order(root)):
-        g = grads.pop(id(node), None)
+        key = id(node)
+        g = grads.pop(key, None)
         if g is None:
             continue
         if node.is_leaf or node._retains_grad:
-            _accumulate(node, g)
+            _accumulate(node, g, owned=key in fresh and node.is_leaf)
         if node.is_leaf:
             continue
         if node._rule is None:
@@ -364,19 +366,31 @@ def _backpropagate(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 "backward() went through a graph that was already freed by an earlier backward(); "
                 "pass retain_graph=True to the first call, or recompute the forward pass"
             )
-        for parent, pg in zip(node._parents, node._rule(g), strict=True):
+        outputs = tuple(node._rule(g))
+        for parent, pg in zip(node._parents, outputs, strict=True):
             if pg is None or not parent.requires_grad:
                 continue
-            pg = unbroadcast(pg, parent.data.shape, parent.data.dtype)
-            key = id(parent)
-            grads[key] = grads[key] + pg if key in grads else pg
+            reduced = unbroadcast(pg, parent.data.shape, parent.data.dtype)
+            pkey = id(parent)
+            if pkey in grads:
+                grads[pkey] = grads[pkey] + reduced
+                fresh.add(pkey)
+            else:
+                grads[pkey] = reduced
+                if reduced is not pg or _is_new(pg, g, outputs):
+                    fresh.add(pkey)
         if not retain_graph:
             node._parents, node._rule = (), None
 
 
-def _accumulate(node: Tensor, g: np.ndarray) -> None:
-    if node.grad is None:
-        node.grad = np.array(g, dtype=node.data.dtype, copy=True)  # own copy: g may be shared
+def _is_new(pg: np.ndarray, g: np.ndarray, outputs: tuple[np.ndarray | None, ...]) -> bool:
+    """A rule's result that no one else holds: computed by the rule, not g or a view, given once."""
+    return pg is not g and pg.base is None and sum(o is pg for o in outputs) == 1
+
+
+def _accumulate(node: Tensor, g: np.ndarray, owned: bool = False) -> None:
+    if node.grad is None:  # keep g itself when nothing else holds it, else an own copy
+        node.grad = g if owned and g.flags.writeable else np.array(g, dtype=node.data.dtype, copy=True)
     else:
         np.add(node.grad, g, out=node.grad)  # in place, as PyTorch accumulates
 

@@ -1,0 +1,153 @@
+"""The benchmark harness (bench/) works: every library's epoch runs, the report renders, and the
+glassnet and torch networks compute the same numbers, so the comparison is apples to apples.
+
+Tiny sizes, no timing assertions: these tests prove the harness, not the speed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.append(str(BENCH))  # appended: bench/profile.py must not shadow the standard library's
+
+import cases  # noqa: E402
+import lib_glassnet  # noqa: E402
+import lib_sklearn  # noqa: E402
+import lib_torch  # noqa: E402
+import machine  # noqa: E402
+import report  # noqa: E402
+import run  # noqa: E402
+import worker  # noqa: E402
+
+LIBS = {"glassnet": lib_glassnet, "torch": lib_torch, "sklearn": lib_sklearn}
+N = 256
+
+
+class InProcess:
+    """A worker answering in this process, in place of a subprocess (same requests, same replies)."""
+
+    def __init__(self, library: str) -> None:
+        self.worker = worker.Worker(library)
+
+    def ask(self, op: str, **req: Any) -> dict[str, Any]:
+        reply: dict[str, Any] = getattr(self.worker, op)(req)
+        return json.loads(json.dumps(reply))  # what would cross the pipe
+
+
+@pytest.mark.parametrize("library", list(LIBS))
+@pytest.mark.parametrize("case_name", list(cases.CASES))
+def test_each_library_trains_an_epoch(library: str, case_name: str) -> None:
+    case = cases.resized(cases.CASES[case_name], N)
+    X, y = cases.make_data(case)
+    trainer = LIBS[library].Trainer(case, 64, cases.init_weights(case.sizes), X, y)
+    with machine.Meter() as meter:
+        trainer.run(N)
+    assert meter.seconds > 0 and meter.other_cores >= 0
+
+
+def test_the_three_predictors_give_the_same_probabilities() -> None:
+    case = cases.resized(cases.CASES["adam"], N)
+    X, y = cases.make_data(case)
+    weights = cases.init_weights(case.sizes)
+    x = np.ascontiguousarray(X[:5])
+    p_gn = lib_glassnet.predictor(case, weights)(x)
+    p_torch = lib_torch.predictor(case, weights)(x)
+    p_sk = lib_sklearn.predictor(case, weights, X, y)(x)
+    assert p_gn.shape == (5, 10)
+    np.testing.assert_allclose(p_gn, p_torch, atol=1e-5)
+    np.testing.assert_allclose(p_gn, p_sk, atol=1e-5)  # scikit-learn got the shared weights
+
+
+@pytest.mark.parametrize("case_name", ["adam", "sgd", "small"])
+def test_glassnet_and_torch_compute_the_same_loss_gradients_and_steps(case_name: str) -> None:
+    case = cases.CASES[case_name]
+    case = cases.Case(**{**case.__dict__, "l2": 1e-3 if case_name == "adam" else 0.0})  # penalty too
+    X, y = cases.make_data(cases.resized(case, 64))
+    X = X.astype(np.float64)
+    y = y.astype(np.float64) if case.task == "regress" else y
+    weights = cases.init_weights(case.sizes, dtype=np.float64)
+    gn_model = lib_glassnet.build(case, weights, dtype=np.float64)
+    t_model = lib_torch.build(case, weights, dtype=torch.float64)
+    gn_opt, t_opt = lib_glassnet.make_optimizer(case, gn_model), lib_torch.make_optimizer(case, t_model)
+    gn_loss, t_loss = lib_glassnet.loss_function(case), lib_torch.loss_function(case)
+    for step in range(3):
+        batch = slice(16 * step, 16 * step + 16)
+        a = gn_loss(gn_model(gn.tensor(X[batch])), y[batch], gn_model)
+        b = t_loss(t_model(torch.from_numpy(X[batch])), torch.from_numpy(y[batch]), t_model)
+        assert abs(a.item() - b.item()) < 1e-12
+        for opt in (gn_opt, t_opt):
+            opt.zero_grad()
+        a.backward()
+        b.backward()
+        for p, q in zip(gn_model.parameters(), t_model.parameters(), strict=True):
+            assert p.grad is not None and q.grad is not None
+            np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-10, atol=1e-12)
+        gn_opt.step()
+        t_opt.step()
+    for p, q in zip(gn_model.parameters(), t_model.parameters(), strict=True):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_flop_count_of_an_epoch() -> None:
+    # forward 2·3 + 3·1 = 9 MACs, backward: weight grads 9, input grad of layer 2 only: 3
+    assert cases.epoch_flops((2, 3, 1), n=10) == 2 * 10 * (9 + 9 + 3)
+
+
+def test_worker_serves_json_lines() -> None:
+    requests = [{"op": "train", "case": "small", "batch": 32, "threads": 1, "warmup": 0.1, "n": N},
+                {"op": "epoch"}, {"op": "nonsense"}, {"op": "quit"}, {"op": "epoch"}]
+    stdout = io.StringIO()
+    worker.serve("glassnet", io.StringIO("".join(json.dumps(r) + "\n" for r in requests)), stdout)
+    replies = [json.loads(line) for line in stdout.getvalue().splitlines()]
+    assert len(replies) == 3  # nothing answered after quit
+    assert replies[1]["seconds"] > 0
+    assert "error" in replies[2]
+
+
+def test_worker_process_sees_the_environment() -> None:
+    env = run.environment({"OPENBLAS_CORETYPE": "Haswell"})
+    process = run.Process("glassnet", env)
+    try:
+        info = process.ask("describe")
+    finally:
+        process.close()
+    assert info["OPENBLAS_CORETYPE"] == "Haswell"
+    openblas = [b for b in info["blas"] if b["internal_api"] == "openblas"]
+    assert openblas and all(b["architecture"] == "Haswell" for b in openblas)
+
+
+@pytest.mark.filterwarnings("ignore:Got `batch_size`:UserWarning")  # batch 2048 on 256 samples
+def test_report_renders_every_section(tmp_path: Path) -> None:
+    plan = run.Plan(quick=True, n=N, repeats=1, small_repeats=1, warmup=0.1, infer_rounds=1,
+                    infer_calls={1: 3, 64: 3}, one_thread_batches=(128,), gemm_n=64, gemm_repeats=1,
+                    threads=1)  # 1 thread: 2-thread BLAS stalls when another process holds a core
+    results = run.header(plan, time.time())
+    results["envs"] = run.measure({env: {lib: InProcess(lib) for lib in LIBS} for env in run.ENVS}, plan)
+    for env in results["envs"].values():
+        env["memory"] = {lib: worker.memory(lib, N) for lib in LIBS}
+    results["wall_s"] = 1.0
+    text = report.render(json.loads(json.dumps(results)))
+    for heading in ("## Targets", "## Machine", "## GEMM ceiling", *(c.title for c in cases.CASES.values()),
+                    "Single thread", "## 5. Inference", "## 6.", "pending: needs glassnet.fit", "## 7. Peak"):
+        assert heading in text, heading
+    assert text.count("met") >= 14 and "OPENBLAS_CORETYPE unset" in text
+
+
+def test_run_py_help_runs() -> None:
+    out = subprocess.run([sys.executable, str(BENCH / "run.py"), "--help"], capture_output=True, text=True,
+                         check=True, env={**os.environ})
+    assert "--quick" in out.stdout and "--out" in out.stdout
