@@ -151,3 +151,10 @@ def test_run_py_help_runs() -> None:
     out = subprocess.run([sys.executable, str(BENCH / "run.py"), "--help"], capture_output=True, text=True,
                          check=True, env={**os.environ})
     assert "--quick" in out.stdout and "--out" in out.stdout
+
+
+def test_bench_profile_py_does_not_shadow_the_standard_library() -> None:
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import cProfile, profile; "
+            "assert callable(profile.run) and cProfile.Profile; print(profile.__file__)")
+    out = subprocess.run([sys.executable, "-c", code, str(BENCH)], capture_output=True, text=True, check=True)
+    assert "bench" not in out.stdout

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "glassnet.data": 2,
     "glassnet.train": 3,
     "glassnet.metrics": 3,
+    "glassnet._metrics_checks": 3,
     "glassnet.io": 4,
     "glassnet.sklearn": 5,
     "glassnet.explain": 5,

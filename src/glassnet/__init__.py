@@ -4,7 +4,7 @@ Reverse-mode automatic differentiation, layers, activations, losses, optimizers 
 regularizers on NumPy; every number checked against PyTorch.
 """
 
-from glassnet import constraints, data, nn, optim, regularizers
+from glassnet import constraints, data, files, io, metrics, nn, optim, regularizers, train
 from glassnet.engine import (
     Tensor,
     abs,
@@ -32,12 +32,52 @@ from glassnet.engine import (
 )  # fmt: skip
 from glassnet.errors import GlassnetError, GradcheckError, ShapeError
 from glassnet.formula import Formula
+from glassnet.io import load, save
+from glassnet.train import evaluate, fit, predict
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Formula", "GlassnetError", "GradcheckError", "ShapeError", "Tensor", "__version__", "abs",
-    "clip", "concatenate", "constraints", "data", "enable_grad", "exp", "gradcheck", "is_grad_enabled",
-    "log", "matmul", "max", "maximum", "mean", "min", "minimum", "nn", "no_grad", "optim",
-    "regularizers", "reshape", "sqrt", "stack", "sum", "tensor", "transpose", "where",
+    "Formula",
+    "GlassnetError",
+    "GradcheckError",
+    "ShapeError",
+    "Tensor",
+    "__version__",
+    "abs",
+    "clip",
+    "concatenate",
+    "constraints",
+    "data",
+    "enable_grad",
+    "evaluate",
+    "exp",
+    "files",
+    "fit",
+    "gradcheck",
+    "io",
+    "is_grad_enabled",
+    "load",
+    "log",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "metrics",
+    "min",
+    "minimum",
+    "nn",
+    "no_grad",
+    "optim",
+    "predict",
+    "regularizers",
+    "reshape",
+    "save",
+    "sqrt",
+    "stack",
+    "sum",
+    "tensor",
+    "train",
+    "transpose",
+    "where",
 ]  # fmt: skip

@@ -129,8 +129,10 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
         return x
     if p == 1.0:
         return ops.mul(x, 0.0)
-    keep = as_generator(generator).random(x.shape) >= p  # (same shape as x)
-    return ops.mul(x, Tensor((keep / (1.0 - p)).astype(x.dtype)))
+    keep = as_generator(generator).random(x.shape, dtype=np.float32) >= p  # (same shape as x)
+    mask = keep.astype(x.dtype)
+    mask *= 1.0 / (1.0 - p)  # 0 or 1/(1 − p)
+    return ops.mul(x, Tensor(mask))
 
 
 class Dropout(Module):

@@ -1,0 +1,382 @@
+"""Safe tensor files: the safetensors format in NumPy, and nested state trees stored in it.
+
+A safetensors file (https://huggingface.co/docs/safetensors) is three parts::
+
+    [ N: u64, little-endian ][ N bytes: UTF-8 JSON header, space-padded ][ tensor bytes ]
+
+The header maps each tensor name to ``{"dtype": "F32", "shape": [2, 3], "data_offsets": [b, e]}``
+(byte offsets into the data part, C order, little-endian) and the optional key ``"__metadata__"``
+to a dict of strings. Loading only parses JSON and copies bytes into ndarrays: nothing is
+imported, evaluated or unpickled, so a file can never run code.
+
+>>> import os, tempfile, numpy as np
+>>> path = os.path.join(tempfile.mkdtemp(), "weights.safetensors")
+>>> save_tensors(path, {"w": np.eye(2, dtype=np.float32)}, {"note": "identity"})
+>>> tensors, metadata = load_tensors(path)
+>>> tensors["w"], metadata
+(array([[1., 0.],
+       [0., 1.]], dtype=float32), {'note': 'identity'})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import math
+import os
+import re
+import struct
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.errors import GlassnetError
+
+__all__ = [
+    "DTYPES", "MAX_HEADER_SIZE", "check_format", "load_state", "load_tensors", "pack_tree",
+    "save_state", "save_tensors", "unpack_tree",
+]  # fmt: skip
+
+PathLike = str | os.PathLike[str]
+MAX_HEADER_SIZE = 100_000_000  # the reference implementation refuses larger headers
+# safetensors dtype → NumPy dtype code, in the reference's order of increasing alignment
+_CODES = {"BOOL": "b1", "U8": "u1", "I8": "i1", "I16": "i2", "U16": "u2", "F16": "f2", "I32": "i4",
+          "U32": "u4", "F32": "f4", "F64": "f8", "I64": "i8", "U64": "u8"}  # fmt: skip
+DTYPES: dict[str, np.dtype[Any]] = {name: np.dtype("<" + code) for name, code in _CODES.items()}
+_NAME_OF = {code: name for name, code in _CODES.items()}  # "f4" → "F32"
+_RANK = {name: rank for rank, name in enumerate(_CODES)}
+_NO_NUMPY = ("BF16", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64")
+_TREE_FORMAT, _TREE_VERSION = "glassnet-state", 1
+
+
+# ----------------------------------------------------------------------------- writing
+def save_tensors(path: PathLike, tensors: Mapping[str, np.ndarray],
+                 metadata: Mapping[str, str] | None = None) -> None:
+    """Write named arrays (and string metadata) to a safetensors file, atomically.
+
+    Tensors are laid out as the reference implementation does (largest alignment first, then by
+    name; header padded with spaces to a multiple of 8), so every tensor starts aligned.
+
+    Args:
+        path: the file to write; it is replaced only once the new file is complete on disk.
+        tensors: name → ndarray of a dtype in ``DTYPES`` (bool, u/int 8-64, float 16/32/64).
+        metadata: str → str, stored under ``"__metadata__"``.
+    """
+    path = Path(path)
+    header, arrays = _prepare(path, tensors, metadata)
+    _write_atomic(path, itertools.chain([header], map(_tensor_bytes, arrays)))  # one tensor at a time
+
+
+def _prepare(path: Path, tensors: Mapping[str, np.ndarray],
+             metadata: Mapping[str, str] | None) -> tuple[bytes, list[np.ndarray]]:
+    """The 8-byte length and padded JSON header, and the arrays in file order."""
+    entries = []
+    for name, array in tensors.items():
+        if not isinstance(name, str) or name == "__metadata__":
+            raise GlassnetError(f"cannot save {path}: tensor name {name!r} must be a str other than "
+                                "'__metadata__'")
+        code = f"{array.dtype.kind}{array.dtype.itemsize}" if isinstance(array, np.ndarray) else "?"
+        if code not in _NAME_OF:
+            kind = f"dtype {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
+            raise GlassnetError(f"cannot save {path}: tensor '{name}' is a {kind}; expected an ndarray "
+                                f"of bool, (u)int8-64 or float16/32/64 (convert with np.asarray(x, dtype))")
+        entries.append((name, _NAME_OF[code], array))
+    entries.sort(key=lambda e: (-_RANK[e[1]], e[0]))
+    header: dict[str, Any] = {}
+    if metadata is not None:
+        bad = [k for k, v in metadata.items() if not (isinstance(k, str) and isinstance(v, str))]
+        if bad:
+            raise GlassnetError(f"cannot save {path}: metadata must map str to str; {bad[0]!r} does not")
+        header["__metadata__"] = dict(metadata)
+    offset = 0
+    for name, dtype, array in entries:
+        header[name] = {"dtype": dtype, "shape": list(array.shape),
+                        "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    try:
+        text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise GlassnetError(f"cannot save {path}: a name or metadata string is not valid Unicode") from e
+    text += b" " * (-len(text) % 8)  # pad to 8 bytes so the data part starts aligned
+    if len(text) > MAX_HEADER_SIZE:
+        raise GlassnetError(f"cannot save {path}: the header would be {len(text)} bytes, over the "
+                            f"{MAX_HEADER_SIZE} that readers accept; store less metadata")
+    return struct.pack("<Q", len(text)) + text, [e[2] for e in entries]
+
+
+def _tensor_bytes(array: np.ndarray) -> bytes:
+    return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+
+
+def _write_atomic(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(temporary, "xb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)  # atomic: readers see the old file or the new one
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(e, OSError):
+            raise GlassnetError(f"cannot save {path}: {e.strerror or e}; the old file (if any) "
+                                "is unchanged; check the directory exists and is writable") from e
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX; Windows cannot)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+# ----------------------------------------------------------------------------- reading
+def load_tensors(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read a safetensors file: (name → ndarray, metadata), validating every byte of the layout.
+
+    Raises:
+        GlassnetError: naming the file and what is wrong, for a missing, truncated or corrupt file.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            n = _header_length(path, f.read(8), size)
+            header = _parse_header(path, f.read(n))
+            data = f.read()
+    except OSError as e:
+        raise GlassnetError(f"cannot load {path}: {e.strerror or e}; check the path") from e
+    metadata = _metadata(path, header.pop("__metadata__", None))
+    return _tensors(path, header, data), metadata
+
+
+def _corrupt(path: Path, what: str) -> GlassnetError:
+    return GlassnetError(f"cannot load {path}: {what}; the file is damaged or not a safetensors "
+                         "file (re-save it)")
+
+
+def _header_length(path: Path, first: bytes, size: int) -> int:
+    if len(first) < 8:
+        raise _corrupt(path, f"the file is {size} bytes, shorter than the 8-byte header length")
+    n: int = struct.unpack("<Q", first)[0]
+    if n > MAX_HEADER_SIZE:
+        raise _corrupt(path, f"the header length {n} is absurd (limit {MAX_HEADER_SIZE} bytes)")
+    if n > size - 8:
+        raise _corrupt(path, f"the header length {n} is larger than the rest of the file ({size - 8} bytes)")
+    return n
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len(dict(pairs)) != len(pairs):
+        raise ValueError("a JSON object has a duplicate key")
+    return dict(pairs)
+
+
+def _parse_header(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise _corrupt(path, f"the header is not valid UTF-8 JSON ({e})") from e
+    if not isinstance(header, dict):
+        raise _corrupt(path, f"the header is a JSON {type(header).__name__}, not an object")
+    return header
+
+
+def _metadata(path: Path, metadata: Any) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise _corrupt(path, f"'__metadata__' is a {type(metadata).__name__}, not an object")
+    for key, value in metadata.items():
+        if not isinstance(value, str):
+            raise _corrupt(path, f"metadata '{key}' is a {type(value).__name__}, not a string")
+    return metadata
+
+
+def _is_count(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+def _entry(path: Path, name: str, info: Any) -> tuple[int, int, str, str, list[int]]:
+    """(begin, end, name, dtype, shape) of one header entry, checked against itself."""
+    if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
+        raise _corrupt(path, f"tensor '{name}' needs exactly dtype, shape and data_offsets, got {info!r:.80}")
+    dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        why = "has no NumPy equivalent" if dtype in _NO_NUMPY else "is unknown"
+        raise _corrupt(path, f"tensor '{name}' has dtype {dtype!r}, which {why}; known: {sorted(DTYPES)}")
+    if not isinstance(shape, list) or len(shape) > 64 or not all(map(_is_count, shape)):
+        raise _corrupt(path, f"tensor '{name}' has shape {shape!r:.80}; expected a list of sizes >= 0")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))
+            and offsets[0] <= offsets[1]):
+        raise _corrupt(path, f"tensor '{name}' has data_offsets {offsets!r:.80}; expected [begin, end]")
+    n_bytes = math.prod(shape) * DTYPES[dtype].itemsize
+    if n_bytes != offsets[1] - offsets[0]:
+        raise _corrupt(path, f"tensor '{name}' of shape {shape} and dtype {dtype} needs {n_bytes} "
+                             f"bytes but its data_offsets {offsets} span {offsets[1] - offsets[0]}")
+    return offsets[0], offsets[1], name, dtype, shape
+
+
+def _tensors(path: Path, header: dict[str, Any], data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of a parsed header: offsets must tile the data part exactly, in some order."""
+    tensors, end = {}, 0
+    for begin, stop, name, dtype, shape in sorted(_entry(path, n, i) for n, i in header.items()):
+        if begin != end:
+            raise _corrupt(path, f"tensor '{name}' starts at byte {begin} but the previous one ends at "
+                                 f"{end}: data_offsets overlap or leave a gap")
+        if stop > len(data):
+            raise _corrupt(path, f"tensor '{name}' ends at byte {stop}, past the end of the data "
+                                 f"({len(data)} bytes): the file is truncated")
+        array = np.frombuffer(memoryview(data)[begin:stop], dtype=DTYPES[dtype])
+        if dtype == "BOOL" and np.any(array.view(np.uint8) > 1):
+            raise _corrupt(path, f"BOOL tensor '{name}' holds bytes other than 0 and 1")
+        try:
+            tensors[name] = array.reshape(shape).astype(array.dtype.newbyteorder("="))  # a copy
+        except ValueError as e:  # e.g. a zero-size shape with an astronomically large axis
+            raise _corrupt(path, f"tensor '{name}' has shape {shape}, which NumPy cannot make ({e})") from e
+        end = stop
+    if end != len(data):
+        raise _corrupt(path, f"the tensors end at byte {end} of {len(data)}: trailing garbage")
+    return tensors
+
+
+# ----------------------------------------------------------------------------- state trees
+def save_state(path: PathLike, tree: Any, metadata: Mapping[str, str] | None = None) -> None:
+    """Save a nested state tree (e.g. a checkpoint): arrays as tensors, the rest as JSON metadata.
+
+    A tree is made of dicts (str or int keys), lists, tuples, ndarrays, Python or NumPy numbers,
+    bools, None and strings; ``load_state`` gives it back exactly (NumPy scalars as Python numbers).
+
+    >>> import os, tempfile, numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.safetensors")
+    >>> save_state(path, {"epoch": 3, "state": {0: {"m": np.zeros(2)}}, "betas": (0.9, 0.999)})
+    >>> load_state(path)
+    {'epoch': 3, 'state': {0: {'m': array([0., 0.])}}, 'betas': (0.9, 0.999)}
+    """
+    text, tensors = pack_tree(tree)
+    own = {"format": _TREE_FORMAT, "format_version": str(_TREE_VERSION), "tree": text}
+    clash = sorted(set(metadata or {}) & set(own))
+    if clash:
+        raise GlassnetError(f"cannot save {path}: metadata keys {clash} are reserved; rename them")
+    save_tensors(path, tensors, {**(metadata or {}), **own})
+
+
+def load_state(path: PathLike) -> Any:
+    """Load a tree written by ``save_state`` (checks format, version and every tensor reference)."""
+    tensors, metadata = load_tensors(path)
+    check_format(metadata, _TREE_FORMAT, _TREE_VERSION, str(path))
+    tree, used = unpack_tree(metadata.get("tree", ""), tensors, str(path))
+    if set(tensors) - used:
+        raise GlassnetError(f"cannot load {path}: tensors {sorted(set(tensors) - used)[:5]} belong to "
+                            "no part of the state; the file was altered")
+    return tree
+
+
+def check_format(metadata: Mapping[str, str], name: str, version: int, source: str) -> None:
+    """Raise unless metadata says ``format == name`` with a ``format_version`` this code can read."""
+    found, raw = metadata.get("format"), metadata.get("format_version", "")
+    if found != name:
+        raise GlassnetError(f"cannot load {source}: it is not a {name} file (format {found!r})")
+    if not re.fullmatch(r"[1-9][0-9]{0,8}", raw):
+        raise GlassnetError(f"cannot load {source}: format_version {raw!r} is not a version number")
+    if int(raw) > version:
+        raise GlassnetError(f"cannot load {source}: it was written by a newer glassnet ({name} format "
+                            f"version {raw}; this glassnet reads up to {version}); upgrade glassnet")
+
+
+def pack_tree(tree: Any, prefix: str = "") -> tuple[str, dict[str, np.ndarray]]:
+    """Split a state tree into JSON text and the arrays it refers to (named ``prefix`` + path).
+
+    In the JSON, dicts become ``{"dict": [[key, value], ...]}``, tuples ``{"tuple": [...]}``,
+    arrays ``{"array": name}``, and non-finite floats ``{"float": "<16 hex digits of the bits>"}``;
+    lists, strings, finite floats, ints, bools and None are themselves.
+
+    >>> import numpy as np
+    >>> pack_tree({"w": np.ones(1), 1: (float("inf"), None)})
+    ('{"dict":[["w",{"array":"w"}],[1,{"tuple":[{"float":"7ff0000000000000"},null]}]]}', {'w': array([1.])})
+    """
+    tensors: dict[str, np.ndarray] = {}
+    try:
+        return json.dumps(_pack(tree, [], prefix, tensors), separators=(",", ":")), tensors
+    except (RecursionError, ValueError) as e:
+        raise GlassnetError(f"cannot store the state: it is too deep, refers to itself, or holds an "
+                            f"integer too large for JSON ({e})") from e
+
+
+def _pack(node: Any, path: list[str], prefix: str, tensors: dict[str, np.ndarray]) -> Any:
+    where = prefix + (".".join(path) or "root")  # also the tensor name of an array here
+    if isinstance(node, np.ndarray):
+        if f"{node.dtype.kind}{node.dtype.itemsize}" not in _NAME_OF:
+            raise GlassnetError(f"cannot store the array at '{where}' of dtype {node.dtype}; "
+                                "store numbers or bools, or convert it with .tolist()")
+        name, i = where, 1
+        while name in tensors or name == "__metadata__":  # paths such as "a.b" and a→b collide
+            name, i = f"{where}#{i}", i + 1
+        tensors[name] = node
+        return {"array": name}
+    node = node.item() if isinstance(node, np.generic) else node  # NumPy scalars → Python numbers
+    if node is None or isinstance(node, bool | str | int):
+        return node
+    if isinstance(node, float):
+        return float(node) if math.isfinite(node) else {"float": struct.pack(">d", node).hex()}
+    if isinstance(node, list | tuple):
+        items = [_pack(v, [*path, str(i)], prefix, tensors) for i, v in enumerate(node)]
+        return {"tuple": items} if isinstance(node, tuple) else items
+    if isinstance(node, Mapping):
+        return {"dict": [[_key(k, where), _pack(v, [*path, str(k)], prefix, tensors)]
+                         for k, v in node.items()]}
+    raise GlassnetError(f"cannot store a {type(node).__name__} at '{where}': state trees hold "
+                        "dicts, lists, tuples, ndarrays, numbers, bools, None and strings only")
+
+
+def _key(key: Any, where: str) -> str | int:
+    key = key.item() if isinstance(key, np.generic) else key
+    if isinstance(key, bool) or not isinstance(key, str | int):
+        raise GlassnetError(f"cannot store the key {key!r} at '{where}': keys must be str or int")
+    return str(key) if isinstance(key, str) else int(key)
+
+
+def unpack_tree(text: str, tensors: Mapping[str, np.ndarray], source: str) -> tuple[Any, set[str]]:
+    """The tree of ``pack_tree`` again, and the names of the tensors it used (``source`` for errors)."""
+    try:
+        encoded = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        used: set[str] = set()
+        return _unpack(encoded, tensors, used, source), used
+    except (ValueError, RecursionError) as e:
+        raise GlassnetError(f"cannot load {source}: the stored state is not valid ({e})") from e
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unpack(node: Any, tensors: Mapping[str, np.ndarray], used: set[str], source: str) -> Any:
+    if node is None or isinstance(node, bool | int | float | str):
+        return node
+    if isinstance(node, list):
+        return [_unpack(v, tensors, used, source) for v in node]
+    tag, value = next(iter(node.items())) if isinstance(node, dict) and len(node) == 1 else ("", None)
+    if tag == "tuple" and isinstance(value, list):
+        return tuple(_unpack(v, tensors, used, source) for v in value)
+    if tag == "dict" and isinstance(value, list) and all(_is_pair(p) for p in value):
+        if len({k for k, _ in value}) != len(value):
+            raise ValueError("a dict has a duplicate key")
+        return {k: _unpack(v, tensors, used, source) for k, v in value}
+    if tag == "float" and isinstance(value, str) and re.fullmatch("[0-9a-f]{16}", value):
+        return struct.unpack(">d", bytes.fromhex(value))[0]
+    if tag == "array" and isinstance(value, str) and value in tensors:
+        used.add(value)
+        return tensors[value]
+    raise ValueError(f"unknown or dangling entry {json.dumps(node)[:80]}")
+
+
+def _is_pair(pair: Any) -> bool:
+    return (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str | int)
+            and not isinstance(pair[0], bool))

@@ -1,0 +1,20 @@
+"""The training workflow: fit, evaluate, predict, History and callbacks."""
+
+from glassnet.train.callbacks import (
+    Callback,
+    EarlyStopping,
+    HistoryLogger,
+    LambdaCallback,
+    LRSchedulerCallback,
+    ModelCheckpoint,
+    TerminateOnNaN,
+)  # fmt: skip
+from glassnet.train.history import History
+from glassnet.train.loop import evaluate, fit, predict
+from glassnet.train.progress import ProgressBar
+from glassnet.train.run import Run
+
+__all__ = [
+    "Callback", "EarlyStopping", "History", "HistoryLogger", "LRSchedulerCallback", "LambdaCallback",
+    "ModelCheckpoint", "ProgressBar", "Run", "TerminateOnNaN", "evaluate", "fit", "predict",
+]  # fmt: skip

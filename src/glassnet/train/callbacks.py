@@ -1,0 +1,266 @@
+"""Callbacks: code that fit() calls at fixed points of training (Keras's names and defaults).
+
+Hooks, in the order fit() calls them: ``on_train_begin``, then per epoch ``on_epoch_begin``,
+per batch ``on_loss`` (after the loss, before backward) and ``on_batch_end``, then
+``on_epoch_end`` with the epoch's logs, and ``on_train_end``. A callback may stop training
+(``run.stop(reason)``) or hand weights for the loop to restore (``run.restore_weights``); it
+never changes parameters itself. ``state_dict`` holds what a checkpoint must keep to resume.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.errors import GlassnetError
+from glassnet.files import save_state
+from glassnet.train.run import Run
+
+__all__ = [
+    "Callback", "EarlyStopping", "HistoryLogger", "LRSchedulerCallback", "LambdaCallback",
+    "ModelCheckpoint", "TerminateOnNaN", "better", "monitor_mode",
+]  # fmt: skip
+
+Logs = dict[str, float]
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_train_begin(self, run: Run) -> None: ...
+    def on_epoch_begin(self, run: Run) -> None: ...
+    def on_loss(self, run: Run, loss: float) -> None: ...
+    def on_batch_end(self, run: Run, logs: Logs) -> None: ...
+    def on_epoch_end(self, run: Run, logs: Logs) -> None: ...
+    def on_train_end(self, run: Run) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps of this callback (plain numbers, strings and arrays)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()``."""
+
+
+def monitor_mode(monitor: str, mode: str = "auto") -> str:
+    """'min' for losses and errors, 'max' for scores such as accuracy ('auto' decides by name)."""
+    if mode in ("min", "max"):
+        return mode
+    if mode != "auto":
+        raise GlassnetError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    name = monitor.removeprefix("val_")
+    higher = ("accuracy", "precision", "recall", "f1", "r2", "score")
+    return "max" if any(h in name for h in higher) else "min"
+
+
+def better(value: float, best: float, mode: str, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` improves on ``best`` by more than ``min_delta``."""
+    if math.isnan(value):
+        return False
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
+def _monitored(run: Run, logs: Logs, monitor: str, who: str) -> float:
+    if monitor not in logs:
+        hint = " pass validation_split or validation_data to fit," if monitor.startswith("val_") else ""
+        raise GlassnetError(
+            f"{who} monitors '{monitor}', which fit does not log;{hint} or choose one of "
+            f"{sorted(logs)}"
+        )
+    return float(logs[monitor])
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
+
+    Unlike Keras, ``restore_best_weights`` is on by default, and the best weights are restored at
+    the end of training whether or not early stopping triggered.
+
+    Args:
+        monitor: a logged quantity, by default the validation loss.
+        min_delta: smallest change that counts as an improvement.
+        patience: epochs without improvement before stopping.
+        mode: 'min', 'max' or 'auto' (by the monitor's name).
+        restore_best_weights: load the weights of the best epoch when training ends.
+        start_from_epoch: epochs to wait before counting (warm-up).
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
+                 mode: str = "auto", restore_best_weights: bool = True, start_from_epoch: int = 0) -> None:
+        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
+        self.mode, self.restore_best_weights = monitor_mode(monitor, mode), restore_best_weights
+        self.start_from_epoch = start_from_epoch
+        self.best, self.best_epoch, self.wait = math.inf if self.mode == "min" else -math.inf, -1, 0
+        self.best_weights: dict[str, np.ndarray] | None = None
+
+    def on_train_begin(self, run: Run) -> None:
+        if self.monitor.startswith("val_") and not run.has_validation:
+            _monitored(run, {}, self.monitor, "EarlyStopping")
+
+    def on_epoch_end(self, run: Run, logs: Logs) -> None:
+        value = _monitored(run, logs, self.monitor, "EarlyStopping")
+        if run.epoch < self.start_from_epoch:
+            return
+        if better(value, self.best, self.mode, self.min_delta):
+            self.best, self.best_epoch, self.wait = value, run.epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = run.model.state_dict()
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            run.stop(f"early stopping: {self.monitor} has not improved for {self.wait} epochs "
+                     f"(best {self.best:.6g} at epoch {self.best_epoch + 1})")
+
+    def on_train_end(self, run: Run) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            run.restore_weights = self.best_weights
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "best_weights": self.best_weights}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        self.best_weights = state["best_weights"]
+
+
+class ModelCheckpoint(Callback):
+    """Write a checkpoint (model, optimizer, schedules, random states, epoch, history) atomically.
+
+    ``fit(..., resume_from=path)`` continues from it exactly as if training had never stopped.
+
+    Args:
+        path: file to write; ``{epoch}`` in it is replaced by the epoch number (from 1).
+        monitor, mode: with ``save_best_only``, the quantity that decides what is best.
+        save_best_only: write only when ``monitor`` improves.
+        every: otherwise, write every ``every`` epochs.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss", mode: str = "auto",
+                 save_best_only: bool = False, every: int = 1) -> None:
+        if every < 1:
+            raise GlassnetError(f"ModelCheckpoint(every=...) must be >= 1, got {every}")
+        self.path, self.monitor, self.every = str(path), monitor, every
+        self.mode, self.save_best_only = monitor_mode(monitor, mode), save_best_only
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.last_path: str | None = None
+
+    def on_epoch_end(self, run: Run, logs: Logs) -> None:
+        if self.save_best_only:
+            value = _monitored(run, logs, self.monitor, "ModelCheckpoint")
+            if not better(value, self.best, self.mode):
+                return
+            self.best = value
+        elif (run.epoch + 1) % self.every:
+            return
+        self.last_path = self.path.format(epoch=run.epoch + 1)
+        Path(self.last_path).parent.mkdir(parents=True, exist_ok=True)
+        save_state(self.last_path, run.state())
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best = state["best"]
+
+
+class LRSchedulerCallback(Callback):
+    """Step a learning-rate scheduler after every epoch (or batch); ReduceLROnPlateau gets ``monitor``."""
+
+    def __init__(self, scheduler: Any, interval: str = "epoch", monitor: str = "val_loss") -> None:
+        if interval not in ("epoch", "batch"):
+            raise GlassnetError(f"interval must be 'epoch' or 'batch', got {interval!r}")
+        self.scheduler, self.interval, self.monitor = scheduler, interval, monitor
+        self.on_plateau = type(scheduler).__name__ == "ReduceLROnPlateau"
+
+    def on_batch_end(self, run: Run, logs: Logs) -> None:
+        if self.interval == "batch":
+            self.scheduler.step()
+
+    def on_epoch_end(self, run: Run, logs: Logs) -> None:
+        if self.on_plateau:
+            self.scheduler.step(_monitored(run, logs, self.monitor, "ReduceLROnPlateau"))
+        elif self.interval == "epoch":
+            self.scheduler.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(self.scheduler.state_dict())
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.scheduler.load_state_dict(state)
+
+
+class TerminateOnNaN(Callback):
+    """Stop at the first NaN or infinite loss, before it reaches the weights (fit adds this one)."""
+
+    def on_loss(self, run: Run, loss: float) -> None:
+        if not math.isfinite(loss):
+            run.stop(f"the loss became {loss} at epoch {run.epoch + 1}, batch {run.batch + 1}; the "
+                     "weights are those before that batch. Lower the learning rate or check the "
+                     "data for NaN/inf values")
+
+
+class HistoryLogger(Callback):
+    """Write the history after every epoch to a CSV or JSON file (by its suffix), atomically."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if self.path.suffix not in (".csv", ".json"):
+            raise GlassnetError(f"HistoryLogger writes .csv or .json files, got {self.path.name!r}")
+
+    def on_epoch_end(self, run: Run, logs: Logs) -> None:
+        history = run.history
+        if self.path.suffix == ".json":
+            text = json.dumps(history.to_dict(), indent=1)
+        else:
+            out = io.StringIO()
+            writer = csv.writer(out)
+            keys = sorted(history.history)
+            writer.writerow(["epoch", *keys])
+            writer.writerows([e + 1, *(history[k][i] for k in keys)] for i, e in enumerate(history.epoch))
+            text = out.getvalue()
+        _write_atomic(self.path, text)
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda run, logs: ...)``."""
+
+    def __init__(self, on_epoch_end: Callable[[Run, Logs], None] | None = None,
+                 on_batch_end: Callable[[Run, Logs], None] | None = None,
+                 on_train_begin: Callable[[Run], None] | None = None,
+                 on_train_end: Callable[[Run], None] | None = None) -> None:
+        self._epoch_end, self._batch_end = on_epoch_end, on_batch_end
+        self._train_begin, self._train_end = on_train_begin, on_train_end
+
+    def on_epoch_end(self, run: Run, logs: Logs) -> None:
+        if self._epoch_end:
+            self._epoch_end(run, logs)
+
+    def on_batch_end(self, run: Run, logs: Logs) -> None:
+        if self._batch_end:
+            self._batch_end(run, logs)
+
+    def on_train_begin(self, run: Run) -> None:
+        if self._train_begin:
+            self._train_begin(run)
+
+    def on_train_end(self, run: Run) -> None:
+        if self._train_end:
+            self._train_end(run)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)

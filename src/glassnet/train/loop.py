@@ -1,0 +1,260 @@
+"""fit, evaluate and predict: the one visible training loop of glassnet.
+
+Each step of ``fit`` is the textbook one: forward → loss (+ penalties) → zero_grad → backward →
+step. Everything else (validation, metrics, callbacks, checkpoints) happens around it.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from glassnet.data.splits import train_test_split
+from glassnet.engine import ops
+from glassnet.engine.tensor import Tensor, no_grad
+from glassnet.errors import GlassnetError, ShapeError
+from glassnet.files import load_state
+from glassnet.nn.losses import _Loss
+from glassnet.nn.module import Module
+from glassnet.optim.optimizer import Optimizer
+from glassnet.regularizers import Regularizer
+from glassnet.train.callbacks import Callback, TerminateOnNaN
+from glassnet.train.history import History
+from glassnet.train.outputs import OutputKind, output_kind, score
+from glassnet.train.progress import ProgressBar
+from glassnet.train.run import Run
+
+__all__ = ["evaluate", "fit", "predict"]
+
+Weights = Mapping[Any, float] | str | None
+
+
+def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, epochs: int = 1,
+        batch_size: int = 32, validation_split: float = 0.0, validation_data: tuple[Any, Any] | None = None,
+        metrics: Sequence[str] = (), callbacks: Iterable[Callback] = (),
+        regularizer: Regularizer | Sequence[Regularizer] | None = None, class_weight: Weights = None,
+        sample_weight: Any = None, seed: int | np.random.Generator | None = None, shuffle: bool = True,
+        verbose: int = 1, resume_from: str | None = None) -> History:
+    """Train ``model`` by minibatch gradient descent and return its History.
+
+    Args:
+        model: the network; its parameters' dtype sets the dtype of the data.
+        loss: a loss module, e.g. ``nn.CrossEntropyLoss()``, called ``loss(output, target)``.
+        optimizer: built over ``model.parameters()``.
+        X, y: training inputs (n_samples, ...) and targets (n_samples, ...).
+        epochs, batch_size: passes over the data and samples per step (the last batch may be short).
+        validation_split: fraction held out for validation (stratified for classification, seeded).
+        validation_data: ``(X_val, y_val)`` instead of a split.
+        metrics: names from ``glassnet.metrics.METRICS``, e.g. ``["accuracy"]``.
+        callbacks: e.g. EarlyStopping, ModelCheckpoint; a ProgressBar and TerminateOnNaN are added.
+        regularizer: one or more penalties added to the loss; each is logged on its own.
+        class_weight: ``{class: weight}`` or ``"balanced"`` (n_samples / (n_classes · count)).
+        sample_weight: (n_samples,) weights; with class weights they multiply. Weighted losses are
+            Σ wᵢℓᵢ / Σ wᵢ over each batch.
+        seed: seed or Generator for the shuffling and the validation split.
+        verbose: 0 silent, 1 progress bar (one line per epoch off a terminal), 2 one line per epoch.
+        resume_from: a ModelCheckpoint file: continue that run exactly where it stopped.
+
+    Returns:
+        History with per-epoch loss, data loss, penalties, metrics, validation values, lr and time.
+    """
+    kind = output_kind(loss)
+    X, y = _arrays(X, y, model, kind)
+    w = _sample_weights(y, kind, class_weight, sample_weight)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    (X, y, w), val = _validation(X, y, w, kind, model, validation_split, validation_data, rng)
+    regularizers = _regularizers(regularizer)
+    run = Run(model, optimizer, rng, epochs, -(-len(X) // batch_size), val is not None,
+              _with_defaults(callbacks, verbose))
+    if resume_from is not None:
+        run.restore(load_state(resume_from))
+    weighting = None if w is None else (_per_sample(loss), w)
+    _call(run, "on_train_begin")
+    for epoch in range(run.start_epoch, epochs):
+        run.epoch = epoch
+        _call(run, "on_epoch_begin")
+        logs = _train_epoch(run, loss, weighting, X, y, batch_size, shuffle, regularizers, kind, metrics)
+        if run.stop_training and run.batch == 0 and not logs:
+            break
+        if val is not None:
+            logs |= {f"val_{k}": v for k, v in evaluate(model, loss, *val, metrics=metrics).items()}
+        run.history.append(run.epoch, logs)
+        _call(run, "on_epoch_end", logs)
+        if run.stop_training:
+            break
+    _call(run, "on_train_end")
+    if run.restore_weights is not None:
+        model.load_state_dict(run.restore_weights)
+    run.history.stop_reason = run.stop_reason
+    return run.history
+
+
+def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | None, X: np.ndarray,
+                 y: np.ndarray, batch_size: int, shuffle: bool, regularizers: dict[str, Regularizer],
+                 kind: OutputKind, metrics: Sequence[str]) -> dict[str, float]:
+    """One pass over the training data; returns the epoch's logs (empty if stopped at once)."""
+    model, optimizer = run.model, run.optimizer
+    model.train()
+    start, n = time.perf_counter(), len(X)
+    order = run.rng.permutation(n) if shuffle else np.arange(n)
+    sums: dict[str, float] = {}
+    outputs, seen = [], 0
+    for batch, first in enumerate(range(0, n, batch_size)):
+        run.batch, idx = batch, order[first:first + batch_size]
+        out = model(Tensor(X[idx]))  # forward
+        if weighting is None:
+            data_loss = loss(out, y[idx])
+        else:  # Σ wᵢℓᵢ / Σ wᵢ over the batch
+            data_loss = _weighted_mean(weighting[0](out, y[idx]), weighting[1][idx])
+        penalties = {name: r(model) for name, r in regularizers.items()}
+        total = data_loss + sum(penalties.values()) if penalties else data_loss
+        _call(run, "on_loss", total.item())
+        if run.stop_training:
+            break  # a bad loss never reaches the weights
+        optimizer.zero_grad()
+        total.backward()  # backpropagation
+        optimizer.step()  # gradient descent
+        batch_logs = {"loss": total.item(), "data_loss": data_loss.item()} | {
+            f"penalty_{name}": p.item() for name, p in penalties.items()}
+        for key, value in batch_logs.items():
+            sums[key] = sums.get(key, 0.0) + value * len(idx)
+        seen += len(idx)
+        if metrics:
+            outputs.append(out.data)
+        _call(run, "on_batch_end", batch_logs)
+    if not seen:
+        return {}
+    logs = {k: v / seen for k, v in sums.items()}
+    if metrics:
+        logs |= score(metrics, kind, np.concatenate(outputs), y[order[:seen]], loss)
+    return logs | {"lr": float(optimizer.param_groups[0]["lr"]), "time": time.perf_counter() - start}
+
+
+def evaluate(model: Module, loss: Module, X: Any, y: Any, *, metrics: Sequence[str] = (),
+             batch_size: int = 256) -> dict[str, float]:
+    """The mean loss (and metrics) of ``model`` on ``(X, y)``, in eval mode, without a graph."""
+    kind = output_kind(loss)
+    X, y = _arrays(X, y, model, kind)
+    out = predict(model, X, batch_size=batch_size)
+    with no_grad():
+        value = loss(Tensor(out), y).item()
+    return {"loss": value} | (score(metrics, kind, out, y, loss) if metrics else {})
+
+
+def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
+    """The model's raw outputs for ``X``, batched, in eval mode, without a graph."""
+    X = np.asarray(X, dtype=_dtype(model))
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            parts = [model(Tensor(X[i:i + batch_size])).data for i in range(0, len(X), batch_size)]
+    finally:
+        model.train(was_training)
+    return np.concatenate(parts) if parts else np.empty((0,), dtype=X.dtype)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _call(run: Run, hook: str, *args: Any) -> None:
+    for callback in run.callbacks:
+        getattr(callback, hook)(run, *args)
+
+
+def _with_defaults(callbacks: Iterable[Callback], verbose: int) -> list[Callback]:
+    chosen = list(callbacks)
+    for cb in chosen:
+        if not isinstance(cb, Callback):
+            raise GlassnetError(f"callbacks must be Callback instances, got {type(cb).__name__}")
+    if not any(isinstance(cb, TerminateOnNaN) for cb in chosen):
+        chosen.insert(0, TerminateOnNaN())
+    if not any(isinstance(cb, ProgressBar) for cb in chosen):
+        chosen.append(ProgressBar(verbose))
+    return chosen
+
+
+def _dtype(model: Module) -> np.dtype[Any]:
+    first = next(model.parameters(), None)
+    return first.dtype if first is not None else np.dtype(np.float32)
+
+
+def _arrays(X: Any, y: Any, model: Module, kind: OutputKind) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=_dtype(model))
+    y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    if len(X) != len(y):
+        raise ShapeError(f"X has {len(X)} samples but y has {len(y)}; they must match")
+    if len(X) == 0:
+        raise GlassnetError("fit got no samples: X and y are empty")
+    if kind.classes_as_indices:
+        if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+            raise GlassnetError(f"{kind.name} needs integer class labels, got non-integer values in y")
+        return X, y.astype(np.int64)
+    return X, y.astype(X.dtype)
+
+
+def _sample_weights(y: np.ndarray, kind: OutputKind, class_weight: Weights,
+                    sample_weight: Any) -> np.ndarray | None:
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if w is not None and w.shape != (len(y),):
+        raise ShapeError(f"sample_weight has shape {w.shape}; expected ({len(y)},), one per sample")
+    if class_weight is None:
+        return w
+    if not kind.is_classifier:
+        raise GlassnetError("class_weight needs a classification loss (cross-entropy, NLL or BCE)")
+    labels = y.reshape(len(y), -1)[:, 0].astype(np.int64)
+    classes, counts = np.unique(labels, return_counts=True)
+    if class_weight == "balanced":
+        table = dict(zip(classes.tolist(), (len(y) / (len(classes) * counts)).tolist(), strict=True))
+    elif isinstance(class_weight, Mapping):
+        table = {int(k): float(v) for k, v in class_weight.items()}
+    else:
+        raise GlassnetError(f"class_weight must be a dict or 'balanced', got {class_weight!r}")
+    per_sample = np.array([table.get(c, 1.0) for c in labels.tolist()])
+    return per_sample if w is None else per_sample * w
+
+
+Pair = tuple[np.ndarray, np.ndarray]
+
+
+def _validation(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, kind: OutputKind, model: Module,
+                split: float, data: tuple[Any, Any] | None,
+                rng: np.random.Generator) -> tuple[tuple[Any, Any, Any], Pair | None]:
+    if data is not None:
+        return (X, y, w), _arrays(data[0], data[1], model, kind)
+    if not split:
+        return (X, y, w), None
+    if not 0.0 < split < 1.0:
+        raise GlassnetError(f"validation_split must be in (0, 1), got {split}")
+    keep, held, _, _ = train_test_split(np.arange(len(y)), y, test_size=split, stratify=kind.is_classifier,
+                                        seed=rng)  # indices of a seeded, stratified hold-out set
+    keep, held = np.sort(keep), np.sort(held)
+    return (X[keep], y[keep], None if w is None else w[keep]), (X[held], y[held])
+
+
+def _regularizers(regularizer: Regularizer | Sequence[Regularizer] | None) -> dict[str, Regularizer]:
+    if regularizer is None:
+        return {}
+    chosen = [regularizer] if isinstance(regularizer, Regularizer) else list(regularizer)
+    names = [type(r).__name__.lower() for r in chosen]
+    return {f"{name}_{i}" if names.count(name) > 1 else name: r
+            for i, (name, r) in enumerate(zip(names, chosen, strict=True))}
+
+
+def _per_sample(loss: Module) -> Module:
+    """The same loss without reduction, to weight each sample's term."""
+    if not isinstance(loss, _Loss):
+        raise GlassnetError(f"sample or class weights need a glassnet loss with a 'reduction' "
+                            f"argument; {type(loss).__name__} has none")
+    unreduced = copy.copy(loss)
+    unreduced.reduction = "none"
+    return unreduced
+
+
+def _weighted_mean(per_element: Tensor, w: np.ndarray) -> Tensor:
+    """Σ wᵢℓᵢ / Σ wᵢ, with ℓᵢ the mean of sample i's elements."""
+    per_sample = per_element.reshape(len(w), -1).mean(axis=1) if per_element.ndim > 1 else per_element
+    weights = w.astype(per_sample.dtype)
+    return ops.sum(per_sample * weights) / float(weights.sum())

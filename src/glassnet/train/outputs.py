@@ -1,0 +1,73 @@
+"""What a network's outputs mean for a given loss: class probabilities, labels, or values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from glassnet.errors import GlassnetError
+from glassnet.metrics import get_metric
+from glassnet.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
+from glassnet.nn.module import Module
+
+__all__ = ["OutputKind", "output_kind", "score"]
+
+Transform = Callable[[np.ndarray], np.ndarray]
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))  # max subtracted: no overflow
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0.0, -z))  # 1 / (1 + e^-z) without overflow
+
+
+@dataclass(frozen=True)
+class OutputKind:
+    """How to read a network's outputs: probabilities and labels for classifiers, else values."""
+
+    name: str
+    is_classifier: bool = False
+    classes_as_indices: bool = False  # targets are class indices (cross-entropy, NLL)
+    proba: Transform | None = None
+    labels: Transform | None = None
+
+
+_KINDS: dict[type, OutputKind] = {
+    CrossEntropyLoss: OutputKind("CrossEntropyLoss", True, True, _softmax, lambda z: z.argmax(axis=1)),
+    NLLLoss: OutputKind("NLLLoss", True, True, np.exp, lambda z: z.argmax(axis=1)),
+    BCEWithLogitsLoss: OutputKind("BCEWithLogitsLoss", True, False, _sigmoid,
+                                  lambda z: (z > 0).astype(np.int64)),
+    BCELoss: OutputKind("BCELoss", True, False, lambda p: p, lambda p: (p > 0.5).astype(np.int64)),
+}
+
+
+def output_kind(loss: Module) -> OutputKind:
+    """The kind of outputs a loss expects: a classifier's logits or probabilities, or values."""
+    return _KINDS.get(type(loss), OutputKind(type(loss).__name__))
+
+
+def score(metrics: Sequence[str], kind: OutputKind, outputs: np.ndarray, y: np.ndarray,
+          loss: Module) -> dict[str, float]:
+    """Each named metric of the outputs against the targets."""
+    scores = {}
+    for name in metrics:
+        metric = get_metric(name)
+        if metric.task == "classification" and not kind.is_classifier:
+            raise GlassnetError(f"metric '{name}' needs a classification loss, but the loss is "
+                                f"{type(loss).__name__}; use a regression metric such as 'rmse'")
+        if kind.is_classifier and kind.proba is not None and kind.labels is not None:
+            predicted = kind.proba(outputs) if metric.needs_proba else kind.labels(outputs)
+            scores[name] = float(metric.function(_flat(y), _flat(predicted)))
+        else:
+            scores[name] = float(metric.function(y, outputs))
+    return scores
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    """A single output column as a vector, as scikit-learn's metrics expect."""
+    return a.reshape(len(a)) if a.ndim == 2 and a.shape[1] == 1 else a

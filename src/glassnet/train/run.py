@@ -1,0 +1,99 @@
+"""Run: the state of one fit() call that callbacks read, and that a checkpoint saves and restores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from glassnet.errors import GlassnetError
+from glassnet.nn.module import Module
+from glassnet.optim.optimizer import Optimizer
+from glassnet.train.history import History
+
+if TYPE_CHECKING:
+    from glassnet.train.callbacks import Callback
+
+__all__ = ["CHECKPOINT_FORMAT", "Run"]
+
+CHECKPOINT_FORMAT = ("glassnet-checkpoint", 1)
+
+
+@dataclass
+class Run:
+    """What a callback sees of a training run.
+
+    Callbacks read everything here and may set ``stop_training`` (with ``stop_reason``) or
+    ``restore_weights`` (a state_dict the loop loads when training ends); only the loop itself
+    changes the model's parameters.
+    """
+
+    model: Module
+    optimizer: Optimizer
+    rng: np.random.Generator
+    epochs: int
+    steps_per_epoch: int
+    has_validation: bool
+    callbacks: list[Callback] = field(default_factory=list)
+    history: History = field(default_factory=History)
+    epoch: int = 0  # the epoch being trained, from 0
+    batch: int = 0
+    start_epoch: int = 0  # > 0 when resumed from a checkpoint
+    stop_training: bool = False
+    stop_reason: str = ""
+    restore_weights: dict[str, np.ndarray] | None = None
+
+    def stop(self, reason: str) -> None:
+        """Ask the loop to stop after the current batch."""
+        self.stop_training, self.stop_reason = True, reason
+
+    # ----------------------------------------------------------------- checkpoints
+    def state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly where this run is, after epoch ``self.epoch``."""
+        return {
+            "format": CHECKPOINT_FORMAT[0], "version": CHECKPOINT_FORMAT[1],
+            "epochs_done": self.epoch + 1,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": self.rng.bit_generator.state,
+            "generators": {name: g.bit_generator.state for name, g in _generators(self.model)},
+            "callbacks": [cb.state_dict() for cb in self.callbacks],
+            "history": self.history.to_dict(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from ``state()`` of an earlier run of the same model, optimizer and callbacks."""
+        if (state.get("format"), state.get("version")) != CHECKPOINT_FORMAT:
+            raise GlassnetError(
+                f"not a glassnet checkpoint (format {state.get('format')!r}, version "
+                f"{state.get('version')!r}); resume from a file written by ModelCheckpoint"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.rng.bit_generator.state = state["rng"]
+        own = dict(_generators(self.model))
+        if own.keys() != state["generators"].keys():
+            raise GlassnetError("the checkpoint's model has other random layers (dropout) than this one")
+        for name, generator in own.items():
+            generator.bit_generator.state = state["generators"][name]
+        saved = state["callbacks"]
+        if len(saved) != len(self.callbacks):
+            raise GlassnetError(
+                f"the checkpoint was written with {len(saved)} callbacks, this run has "
+                f"{len(self.callbacks)}; resume with the same callbacks"
+            )
+        for callback, callback_state in zip(self.callbacks, saved, strict=True):
+            callback.load_state_dict(callback_state)
+        self.history = History.from_dict(state["history"])
+        self.start_epoch = int(state["epochs_done"])
+
+
+def _generators(model: Module) -> list[tuple[str, np.random.Generator]]:
+    """Every random Generator a module keeps (dropout masks), by dotted name."""
+    found = []
+    for prefix, module in model.named_modules():
+        for name, value in vars(module).items():
+            if isinstance(value, np.random.Generator):
+                found.append((f"{prefix}.{name}" if prefix else name, value))
+    return found

@@ -1,0 +1,232 @@
+"""fit, evaluate, predict, History and every callback."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import nn, optim, train
+from glassnet.data import make_moons, make_spirals, make_xor
+from glassnet.optim import lr_scheduler
+from glassnet.regularizers import L1, L2
+
+
+def _net(seed: int = 0, dropout: float = 0.0, n_out: int = 2) -> nn.Sequential:
+    rng = np.random.default_rng(seed)
+    layers: list[nn.Module] = [nn.Linear(2, 16, generator=rng), nn.Tanh()]
+    if dropout:
+        layers.append(nn.Dropout(dropout, generator=rng))
+    return nn.Sequential(*layers, nn.Linear(16, n_out, generator=rng))
+
+
+def _fit(net: nn.Module, X: np.ndarray, y: np.ndarray, **kwargs: object) -> train.History:
+    opt = kwargs.pop("optimizer", None) or optim.Adam(net.parameters(), lr=0.02)
+    options = {"epochs": 5, "batch_size": 32, "verbose": 0, "seed": 0} | kwargs
+    return train.fit(net, nn.CrossEntropyLoss(), opt, X, y, **options)  # type: ignore[arg-type]
+
+
+def test_fit_learns_and_records_every_quantity() -> None:
+    X, y = make_moons(300, noise=0.1, seed=0)
+    net = _net()
+    history = _fit(net, X, y, epochs=60, validation_split=0.2, metrics=["accuracy"],
+                   regularizer=[L1(1e-4), L2(1e-4)])
+    assert len(history) == 60 and history.epoch == list(range(60))
+    for key in ("loss", "data_loss", "penalty_l1", "penalty_l2", "accuracy", "val_loss", "val_accuracy",
+                "lr", "time"):
+        assert len(history[key]) == 60, key
+    assert history["accuracy"][-1] > 0.9 and history["val_accuracy"][-1] > 0.85
+    total = np.array(history["data_loss"]) + history["penalty_l1"] + np.array(history["penalty_l2"])
+    np.testing.assert_allclose(history["loss"], total, rtol=1e-5)  # penalties logged apart
+    assert history["loss"][-1] < history["loss"][0] / 3
+    assert net.training  # fit leaves the model in training mode
+
+
+def test_validation_split_is_stratified_and_seeded() -> None:
+    X, y = make_xor(100, seed=0)
+    seen: list[int] = []
+    spy = train.LambdaCallback(on_train_begin=lambda run: seen.append(run.steps_per_epoch))
+    h1 = _fit(_net(), X, y, epochs=2, validation_split=0.3, callbacks=[spy])
+    h2 = _fit(_net(), X, y, epochs=2, validation_split=0.3)
+    assert seen == [3]  # 70 training samples in batches of 32
+    assert h1["val_loss"] == h2["val_loss"]
+
+
+def test_verbose_zero_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    X, y = make_xor(64)
+    _fit(_net(), X, y, epochs=2)
+    assert capsys.readouterr().out == ""
+
+
+def test_progress_is_one_line_per_epoch_off_a_terminal() -> None:
+    X, y = make_xor(64)
+    out = io.StringIO()
+    _fit(_net(), X, y, epochs=3, callbacks=[train.ProgressBar(1, file=out)], metrics=["accuracy"])
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/3") and "accuracy" in lines[0]
+    assert "\r" not in out.getvalue()
+
+
+def test_progress_bar_on_a_terminal_redraws_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    clock = iter(np.arange(0.0, 1000.0, 0.5))
+    monkeypatch.setattr("glassnet.train.progress.time.perf_counter", lambda: float(next(clock)))
+    out = Terminal()
+    X, y = make_xor(128)
+    _fit(_net(), X, y, epochs=1, callbacks=[train.ProgressBar(1, file=out)])
+    text = out.getvalue()
+    assert "\r" in text and "] 2/4" in text and "ETA" in text and text.endswith("\n")
+
+
+def test_early_stopping_stops_and_restores_the_best_weights() -> None:
+    X, y = make_spirals(200, seed=1)
+    net = _net()
+    stop = train.EarlyStopping(patience=2)
+    opt = optim.SGD(net.parameters(), lr=3.0)  # too large: the validation loss soon gets worse
+    history = _fit(net, X, y, epochs=40, validation_split=0.25, callbacks=[stop], optimizer=opt)
+    assert len(history) < 40 and "early stopping" in history.stop_reason
+    best_epoch, _ = history.best("val_loss")
+    assert stop.best_epoch == best_epoch and len(history) == best_epoch + 1 + 3
+    assert stop.best_weights is not None  # the weights now in the model are the best epoch's
+    for name, p in net.named_parameters():
+        assert np.array_equal(p.data, stop.best_weights[name])
+
+
+def test_early_stopping_restores_the_best_weights_even_when_it_never_triggers() -> None:
+    X, y = make_spirals(200, seed=1)
+    net = _net()
+    stop = train.EarlyStopping(patience=100)
+    history = _fit(net, X, y, epochs=15, validation_split=0.25, callbacks=[stop],
+                   optimizer=optim.SGD(net.parameters(), lr=2.0))
+    assert len(history) == 15 and history.stop_reason == ""
+    assert stop.best_weights is not None
+    assert all(np.array_equal(p.data, stop.best_weights[n]) for n, p in net.named_parameters())
+
+
+def test_early_stopping_without_validation_says_how_to_fix_it() -> None:
+    X, y = make_xor(64)
+    with pytest.raises(gn.GlassnetError, match=r"monitors 'val_loss'.*validation_split"):
+        _fit(_net(), X, y, callbacks=[train.EarlyStopping()])
+
+
+def test_terminate_on_nan_names_the_batch_and_keeps_the_last_good_weights() -> None:
+    X, y = make_xor(128)
+    X[70] = np.nan  # sample 70 lands in some batch of the first epoch
+    net = _net()
+    history = _fit(net, X, y, epochs=3, shuffle=False)
+    assert "the loss became nan at epoch 1, batch 3" in history.stop_reason
+    assert all(np.isfinite(p.data).all() for p in net.parameters())
+    assert len(history) == 1  # the two good batches of epoch 1 are recorded
+
+
+def test_model_checkpoint_every_and_best(tmp_path: Path) -> None:
+    X, y = make_xor(64)
+    every = train.ModelCheckpoint(tmp_path / "e{epoch}.safetensors", every=2)
+    best = train.ModelCheckpoint(tmp_path / "best.safetensors", save_best_only=True)
+    _fit(_net(), X, y, epochs=5, validation_split=0.25, callbacks=[every, best])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.safetensors", "e2.safetensors",
+                                                          "e4.safetensors"]
+
+
+def _resumable_run(epochs: int, path: Path, resume: bool) -> tuple[nn.Module, train.History]:
+    X, y = make_spirals(160, seed=3)
+    net = _net(seed=5, dropout=0.2)
+    opt = optim.Adam(net.parameters(), lr=0.01)
+    schedule = train.LRSchedulerCallback(lr_scheduler.StepLR(opt, step_size=2, gamma=0.5))
+    callbacks = [schedule, train.EarlyStopping(patience=50), train.ModelCheckpoint(path)]
+    history = train.fit(net, nn.CrossEntropyLoss(), opt, X, y, epochs=epochs, batch_size=16,
+                        validation_split=0.2, callbacks=callbacks, seed=11, verbose=0,
+                        resume_from=str(path) if resume else None)
+    return net, history
+
+
+def test_resuming_a_checkpoint_gives_bit_identical_weights(tmp_path: Path) -> None:
+    whole, whole_history = _resumable_run(6, tmp_path / "whole.safetensors", resume=False)
+    _resumable_run(3, tmp_path / "part.safetensors", resume=False)  # interrupted after epoch 3
+    resumed, resumed_history = _resumable_run(6, tmp_path / "part.safetensors", resume=True)
+    for (name, a), (_, b) in zip(whole.named_parameters(), resumed.named_parameters(), strict=True):
+        assert np.array_equal(a.data, b.data), name
+    assert whole_history.to_dict()["history"]["val_loss"] == resumed_history["val_loss"]
+    assert resumed_history["lr"] == [0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025]  # the lr each epoch used
+
+
+def test_reduce_lr_on_plateau_follows_the_validation_loss() -> None:
+    X, y = make_xor(64)
+    net = _net()
+    opt = optim.SGD(net.parameters(), lr=5.0)
+    plateau = lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=0)
+    history = _fit(net, X, y, epochs=6, validation_split=0.25, optimizer=opt,
+                   callbacks=[train.LRSchedulerCallback(plateau)])
+    worse = [i for i in range(1, 6) if history["val_loss"][i] >= min(history["val_loss"][:i])]
+    if worse:  # every epoch that did not improve cut the learning rate for the next
+        assert history["lr"][worse[0] + 1 if worse[0] + 1 < 6 else worse[0]] < 5.0
+
+
+def test_history_logger_writes_csv_and_json(tmp_path: Path) -> None:
+    X, y = make_xor(64)
+    csv_path, json_path = tmp_path / "h.csv", tmp_path / "h.json"
+    history = _fit(_net(), X, y, epochs=3, callbacks=[train.HistoryLogger(csv_path),
+                                                      train.HistoryLogger(json_path)])
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].split(",")[0] == "epoch" and len(rows) == 4
+    assert json.loads(json_path.read_text())["history"]["loss"] == history["loss"]
+    with pytest.raises(gn.GlassnetError, match=r"\.csv or \.json"):
+        train.HistoryLogger(tmp_path / "h.txt")
+
+
+def test_sample_and_class_weights_weight_the_loss() -> None:
+    X, y = make_xor(40, seed=2)
+    net = _net()
+    w = np.linspace(0.5, 2.0, 40)
+    opt = optim.SGD(net.parameters(), lr=0.0)  # no update: the logged loss is the initial one
+    history = _fit(net, X, y, epochs=1, batch_size=40, sample_weight=w, class_weight={1: 3.0},
+                   optimizer=opt, shuffle=False)
+    per_sample = nn.CrossEntropyLoss(reduction="none")(net(gn.tensor(X)), y).data
+    weights = w * np.where(y == 1, 3.0, 1.0)
+    assert history["loss"][0] == pytest.approx(float((weights * per_sample).sum() / weights.sum()), rel=1e-5)
+    balanced = _fit(_net(), X, y, epochs=1, class_weight="balanced")
+    assert np.isfinite(balanced["loss"][0])
+
+
+def test_predict_and_evaluate_use_eval_mode_and_batches() -> None:
+    X, y = make_xor(50)
+    net = _net(dropout=0.5)
+    full = train.predict(net, X, batch_size=1000)
+    assert np.array_equal(train.predict(net, X, batch_size=1000), full)  # dropout off: deterministic
+    np.testing.assert_allclose(train.predict(net, X, batch_size=7), full, rtol=1e-5)  # BLAS rounding
+    assert net.training
+    scores = train.evaluate(net, nn.CrossEntropyLoss(), X, y, metrics=["accuracy"])
+    assert set(scores) == {"loss", "accuracy"} and 0.0 <= scores["accuracy"] <= 1.0
+
+
+def test_regression_fit_with_rmse() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (200, 2)).astype(np.float32)
+    y = (X[:, :1] - 2 * X[:, 1:]).astype(np.float32)
+    net = nn.Sequential(nn.Linear(2, 1, generator=0))
+    history = train.fit(net, nn.MSELoss(), optim.Adam(net.parameters(), lr=0.05), X, y, epochs=40,
+                        metrics=["rmse"], verbose=0, seed=0)
+    assert history["rmse"][-1] < 0.05
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"y": np.zeros(10)}, gn.ShapeError, "X has 64 samples but y has 10"),
+    ({"y": np.full(64, 0.5)}, gn.GlassnetError, "integer class labels"),
+    ({"class_weight": "often"}, gn.GlassnetError, "dict or 'balanced'"),
+    ({"validation_split": 1.5}, gn.GlassnetError, r"validation_split must be in \(0, 1\)"),
+    ({"metrics": ["accuracy", "nonsense"]}, gn.GlassnetError, "nonsense"),
+    ({"callbacks": [print]}, gn.GlassnetError, "Callback instances"),
+])
+def test_user_mistakes_give_clear_errors(kwargs: dict[str, object], error: type, match: str) -> None:
+    X, y = make_xor(64)
+    options = {"y": y} | kwargs
+    target = options.pop("y")
+    with pytest.raises(error, match=match):
+        _fit(_net(), X, target, **options)  # type: ignore[arg-type]
