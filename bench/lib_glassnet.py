@@ -1,0 +1,94 @@
+"""glassnet as its users write it: Sequential, a loss module, an optimizer, the five-line loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from cases import SEED, Case, Weights
+
+import glassnet as gn
+from glassnet import nn, optim
+from glassnet.regularizers import L2
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
+
+
+def build(case: Case, weights: Weights, dtype: type = np.float32, seed: int = SEED) -> nn.Sequential:
+    """The case's network, loaded with the given weights; Dropout after each hidden activation."""
+    layers: list[nn.Module] = []
+    last = len(case.sizes) - 2
+    for i, (n_in, n_out) in enumerate(zip(case.sizes[:-1], case.sizes[1:], strict=True)):
+        layers.append(nn.Linear(n_in, n_out, dtype=dtype, generator=seed + i))
+        if i < last:
+            layers.append(ACTIVATIONS[case.activation]())
+            if case.dropout:
+                layers.append(nn.Dropout(case.dropout, generator=seed + 100 + i))
+    model = nn.Sequential(*layers)
+    load(model, weights)
+    return model
+
+
+def load(model: nn.Module, weights: Weights) -> None:
+    """Copy weights into the Linear layers, in order, in place."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    for layer, (W, b) in zip(linears, weights, strict=True):
+        layer.weight.data[...] = W
+        assert layer.bias is not None
+        layer.bias.data[...] = b
+
+
+def make_optimizer(case: Case, model: nn.Module) -> optim.Optimizer:
+    if case.optimizer == "sgd":
+        return optim.SGD(model.parameters(), lr=case.lr, momentum=case.momentum)
+    return optim.Adam(model.parameters(), lr=case.lr)
+
+
+def loss_function(case: Case) -> Callable[[gn.Tensor, np.ndarray, nn.Module], gn.Tensor]:
+    """loss(prediction, target, model): the data loss, plus l2·Σw² when the case has one."""
+    data_loss = nn.MSELoss() if case.task == "regress" else nn.CrossEntropyLoss()
+    penalty = L2(case.l2) if case.l2 else None
+
+    def loss(z: gn.Tensor, y: np.ndarray, model: nn.Module) -> gn.Tensor:
+        value = data_loss(z, gn.tensor(y))
+        return value + penalty(model) if penalty is not None else value
+
+    return loss
+
+
+class Trainer:
+    """One model, optimizer and shuffling generator; ``run(n)`` trains one epoch on X[:n]."""
+
+    def __init__(self, case: Case, batch: int, weights: Weights, X: np.ndarray, y: np.ndarray,
+                 seed: int = SEED) -> None:
+        self.model = build(case, weights, seed=seed)
+        self.opt = make_optimizer(case, self.model)
+        self.loss_fn = loss_function(case)
+        self.batch, self.X, self.y = batch, X, y
+        self.rng = np.random.default_rng(seed)
+
+    def run(self, n: int) -> None:
+        model, opt, loss_fn, X, y = self.model, self.opt, self.loss_fn, self.X, self.y
+        model.train()
+        order = self.rng.permutation(n)
+        for start in range(0, n, self.batch):
+            idx = order[start:start + self.batch]
+            loss = loss_fn(model(gn.tensor(X[idx])), y[idx], model)  # forward
+            opt.zero_grad()
+            loss.backward()  # backpropagation
+            opt.step()
+
+    def load(self, weights: Weights) -> None:
+        load(self.model, weights)
+
+
+def predictor(case: Case, weights: Weights) -> Callable[[np.ndarray], np.ndarray]:
+    """Class probabilities for a NumPy batch, in eval mode under no_grad."""
+    model = build(case, weights)
+    model.eval()
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        with gn.no_grad():
+            return nn.functional.softmax(model(gn.tensor(x)), dim=-1).data
+
+    return predict

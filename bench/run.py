@@ -1,0 +1,246 @@
+"""Run the benchmark suite: glassnet against PyTorch and scikit-learn, in two BLAS environments.
+
+    python bench/run.py            # full run (about 15-25 minutes on 2 cores), writes bench/RESULTS.md
+    python bench/run.py --quick    # small data, 1 repeat: a smoke test of the harness (about a minute)
+    python bench/run.py --out PATH # write the markdown elsewhere (the raw figures go beside it, .json)
+
+One long-lived worker process per library per environment (bench/worker.py) does the measuring;
+this process only schedules, alternating the libraries repeat by repeat, and writes the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import machine
+import report
+from cases import CASES, INFER_BATCHES, resized
+from worker import LIBRARIES
+
+HERE = Path(__file__).resolve().parent
+WORKER = HERE / "worker.py"
+ENVS: dict[str, dict[str, str]] = {
+    "OPENBLAS_CORETYPE=Haswell": {"OPENBLAS_CORETYPE": "Haswell"},
+    "OPENBLAS_CORETYPE unset": {},
+}
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class Asker(Protocol):
+    """A worker: a process here, or an in-process stand-in in the smoke tests."""
+
+    def ask(self, op: str, **req: Any) -> dict[str, Any]: ...
+
+
+Pool = Mapping[str, Asker]  # library -> its worker
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to measure: repeats, warm-up, calls; ``--quick`` shrinks every number."""
+
+    quick: bool = False
+    n: int | None = None  # at most this many samples per case (None: the cases' sizes)
+    repeats: int = 3
+    small_repeats: int = 5
+    warmup: float = 0.05  # fraction of an epoch run (untimed) before the first timed epoch
+    infer_rounds: int = 5
+    infer_calls: dict[int, int] = field(default_factory=lambda: {1: 400, 64: 200})
+    one_thread_batches: tuple[int, ...] = (128, 2048)
+    gemm_n: int = 2048
+    gemm_repeats: int = 8
+    threads: int = os.cpu_count() or 1
+    budget_s: float = 1500.0  # past this, the remaining training rows get 1 repeat each
+    settle_s: float = 0.15  # pause before each measurement: idle BLAS threads stop spinning
+
+    @classmethod
+    def make(cls, quick_mode: bool) -> Plan:
+        if not quick_mode:
+            return cls()
+        return cls(True, 4096, 1, 1, 0.25, 1, {1: 20, 64: 10}, (128,), 256, 2, budget_s=600.0)
+
+
+class Process:
+    """A worker process of one library in one environment: send a request, read one reply."""
+
+    def __init__(self, library: str, env: dict[str, str], settle_s: float = 0.0) -> None:
+        self.library, self.settle_s = library, settle_s
+        self.proc = subprocess.Popen([sys.executable, str(WORKER), library], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, env=env, cwd=HERE.parent)
+
+    def ask(self, op: str, **req: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        time.sleep(self.settle_s)  # the previous worker's BLAS threads spin ~0.1 s before sleeping
+        self.proc.stdin.write(json.dumps({"op": op, **req}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.library} worker exited (code {self.proc.wait()}) during {op}")
+        reply: dict[str, Any] = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"{self.library} worker failed on {op} {req}: {reply['error']}")
+        return reply
+
+    def close(self) -> None:
+        """Ask the worker to quit; kill it if it does not within a minute."""
+        try:
+            if self.proc.poll() is None and self.proc.stdin is not None:
+                self.proc.stdin.write(json.dumps({"op": "quit"}) + "\n")
+                self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+
+
+def environment(extra: dict[str, str]) -> dict[str, str]:
+    """This process's environment without OPENBLAS_CORETYPE, plus the variables under test."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    return {**env, **extra}
+
+
+def log(message: str, start: float = time.perf_counter()) -> None:
+    print(f"[{time.perf_counter() - start:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def train_row(pool: Pool, plan: Plan, case_name: str, batch: int, threads: int,
+              repeats: int) -> dict[str, Any]:
+    """Warm up every library, then time `repeats` epochs, alternating libraries repeat by repeat."""
+    case = resized(CASES[case_name], plan.n)
+    row: dict[str, Any] = {"case": case_name, "batch": batch, "threads": threads, "n": case.n_train,
+                           "setup": {}, "runs": {lib: [] for lib in LIBRARIES}}
+    for lib in LIBRARIES:
+        row["setup"][lib] = pool[lib].ask("train", case=case_name, batch=batch, threads=threads,
+                                          warmup=plan.warmup, n=plan.n)
+    for _ in range(repeats):
+        for lib in LIBRARIES:
+            row["runs"][lib].append(pool[lib].ask("epoch"))
+    medians = {lib: sorted(r["seconds"] for r in runs)[len(runs) // 2] for lib, runs in row["runs"].items()}
+    log(f"  {case_name} batch {batch} threads {threads}: " +
+        ", ".join(f"{lib} {s:.3f} s" for lib, s in medians.items()))
+    return row
+
+
+def infer_row(pool: Pool, plan: Plan, batch: int) -> dict[str, Any]:
+    """Per-call latencies, `infer_rounds` rounds of `infer_calls` calls, libraries alternating."""
+    row: dict[str, Any] = {"batch": batch, "threads": plan.threads, "runs": {lib: [] for lib in LIBRARIES}}
+    for lib in LIBRARIES:
+        pool[lib].ask("infer", batch=batch, threads=plan.threads, n=plan.n)
+    for _ in range(plan.infer_rounds):
+        for lib in LIBRARIES:
+            row["runs"][lib].append(pool[lib].ask("calls", count=plan.infer_calls[batch]))
+    return row
+
+
+def gemm(pool: Pool, plan: Plan) -> dict[str, dict[str, Any]]:
+    """The GEMM ceiling with NumPy (glassnet's worker) and torch, at every thread count used."""
+    found: dict[str, dict[str, Any]] = {"numpy": {}, "torch": {}}
+    for threads in sorted({1, plan.threads}, reverse=True):
+        for name, lib in (("numpy", "glassnet"), ("torch", "torch")):
+            found[name][str(threads)] = pool[lib].ask("gemm", threads=threads, n=plan.gemm_n,
+                                                      repeats=plan.gemm_repeats)
+    return found
+
+
+def best_gemm(first: dict[str, dict[str, Any]], last: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The ceiling measured before and after the cases: the better of the two, both kept."""
+    merged: dict[str, Any] = {}
+    for name, by_threads in first.items():
+        merged[name] = {}
+        for threads, a in by_threads.items():
+            b = last[name][threads]
+            merged[name][threads] = {"best": max(a["best"], b["best"]), "before": a["best"],
+                                     "after": b["best"], "median": max(a["median"], b["median"]), "n": a["n"]}
+    return merged
+
+
+def schedule(plan: Plan) -> list[tuple[str, int, int, int]]:
+    """(case, batch, threads, repeats) of every training row, the 1-thread rows last."""
+    rows = [(name, batch, plan.threads, plan.small_repeats if name == "small" else plan.repeats)
+            for name, case in CASES.items() for batch in case.batches]
+    return rows + [("adam", batch, 1, plan.repeats) for batch in plan.one_thread_batches]
+
+
+def measure(pools: Mapping[str, Pool], plan: Plan) -> dict[str, dict[str, Any]]:
+    """Every case, the environments alternating row by row (so both see the same background)."""
+    results: dict[str, dict[str, Any]] = {}
+    for env_name, pool in pools.items():
+        results[env_name] = {"machine": {lib: pool[lib].ask("describe") for lib in LIBRARIES},
+                             "gemm": gemm(pool, plan), "train": [], "infer": []}
+    start = time.perf_counter()
+    for case_name, batch, threads, repeats in schedule(plan):
+        if time.perf_counter() - start > plan.budget_s:
+            repeats = 1  # over budget (a busy machine): finish the rows rather than drop them
+        for env_name, pool in pools.items():
+            log(f"{env_name}:")
+            results[env_name]["train"].append(train_row(pool, plan, case_name, batch, threads, repeats))
+    for batch in INFER_BATCHES:
+        for env_name, pool in pools.items():
+            results[env_name]["infer"].append(infer_row(pool, plan, batch))
+    for env_name, pool in pools.items():
+        results[env_name]["gemm"] = best_gemm(results[env_name]["gemm"], gemm(pool, plan))
+        log(f"{env_name} GEMM GFLOP/s: " + json.dumps(results[env_name]["gemm"]))
+    return results
+
+
+def memory(library: str, env: dict[str, str], plan: Plan) -> dict[str, Any]:
+    """Peak RSS of one epoch (case 1, batch 128) in a fresh process."""
+    cmd = [sys.executable, str(WORKER), library, "--memory", *([str(plan.n)] if plan.n else [])]
+    out = subprocess.run(cmd, env=env, cwd=HERE.parent, capture_output=True, text=True, check=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def header(plan: Plan, start: float) -> dict[str, Any]:
+    """What the report says about the run itself: plan, thread variables, start time."""
+    return {"plan": asdict(plan), "thread_vars": {k: os.environ.get(k, "(unset)") for k in THREAD_VARS},
+            "login_OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(start)),
+            "glassnet_source": machine.source_fingerprint(HERE.parent / "src" / "glassnet")}
+
+
+def run(plan: Plan) -> dict[str, Any]:
+    """Start a worker per library per environment, measure everything, then the memory runs."""
+    start = time.time()
+    results = header(plan, start)
+    envs = {name: environment(extra) for name, extra in ENVS.items()}
+    pools = {name: {lib: Process(lib, env, plan.settle_s) for lib in LIBRARIES} for name, env in envs.items()}
+    try:
+        results["envs"] = measure(pools, plan)
+    finally:
+        for pool in pools.values():
+            for process in pool.values():
+                process.close()
+    for name, env in envs.items():
+        results["envs"][name]["memory"] = {lib: memory(lib, env, plan) for lib in LIBRARIES}
+    results["wall_s"] = time.time() - start
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small data and 1 repeat (smoke test)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="markdown path (default bench/RESULTS.md; with --quick, a temp file)")
+    args = parser.parse_args(argv)
+    out = args.out or (Path(tempfile.gettempdir()) / "glassnet-bench" / "RESULTS-quick.md" if args.quick
+                       else HERE / "RESULTS.md")
+    results = run(Plan.make(args.quick))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    out.write_text(report.render(results))
+    log(f"wrote {out} and {out.with_suffix('.json')} in {results['wall_s']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

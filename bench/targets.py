@@ -1,0 +1,98 @@
+"""The project's performance targets, each checked against the measured figures: met or not met."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from cases import CASES, epoch_flops
+
+HASWELL = "OPENBLAS_CORETYPE=Haswell"
+Row = dict[str, Any]
+Env = dict[str, Any]
+
+
+def _median(row: Row, lib: str) -> float:
+    return float(statistics.median(r["seconds"] for r in row["runs"][lib]))
+
+
+def _rows(env: Env, case: str, threads: int | None = None) -> list[Row]:
+    top = max(r["threads"] for r in env["train"])
+    return [r for r in env["train"] if r["case"] == case and r["threads"] == (threads or top)]
+
+
+def _cell(values: dict[str, float], ok: Callable[[str, float], bool], fmt: str = "{:.2f}") -> str:
+    """'met' or 'not met', then each measured value (a failing one in bold)."""
+    if not values:
+        return "no data"
+    shown = ", ".join((f"{k}: " if k else "") + (fmt.format(v) if ok(k, v) else f"**{fmt.format(v)}**")
+                      for k, v in values.items())
+    return ("met" if all(ok(k, v) for k, v in values.items()) else "**not met**") + f" ({shown})"
+
+
+def torch_ratio(env: Env, case: str) -> str:
+    ratios = {str(r["batch"]): _median(r, "glassnet") / _median(r, "torch") for r in _rows(env, case)}
+    return _cell(ratios, lambda batch, v: v <= (0.6 if batch == "32" else 0.5))
+
+
+def sklearn_ratio(env: Env, case: str) -> str:
+    ratios = {str(r["batch"]): _median(r, "glassnet") / _median(r, "sklearn") for r in _rows(env, case)}
+    return _cell(ratios, lambda _, v: v <= 0.4)
+
+
+def gemm_share(env: Env, case: str) -> str:
+    shares = {}
+    for r in _rows(env, case):
+        if r["batch"] >= 512:
+            gflops = epoch_flops(CASES[case].sizes, r["n"]) / _median(r, "glassnet") / 1e9
+            shares[str(r["batch"])] = gflops / env["gemm"]["numpy"][str(r["threads"])]["best"]
+    return _cell(shares, lambda _, v: v >= 0.7, "{:.0%}")
+
+
+def inference(env: Env) -> str:
+    row = next(r for r in env["infer"] if r["batch"] == 1)
+    us = {lib: statistics.median(run["median_us"] for run in row["runs"][lib]) for lib in row["runs"]}
+    return _cell({"": us["glassnet"] / us["torch"]}, lambda _, v: v <= 0.5)
+
+
+def memory(env: Env) -> str:
+    gn, torch = env["memory"]["glassnet"]["peak"], env["memory"]["torch"]["peak"]
+    return _cell({"glassnet": gn, "torch": torch}, lambda k, _: gn <= torch, "{:.0f} MiB")
+
+
+def haswell(env_name: str, env: Env) -> str:
+    if env_name != HASWELL:
+        return "—"
+    ratios = {f"{r['case']}/{r['batch']}" + ("/1T" if r["threads"] == 1 else ""):
+              _median(r, "glassnet") / _median(r, "torch") for r in env["train"]}
+    return _cell(ratios, lambda _, v: v <= 0.8)
+
+
+def _per_case(check: Callable[[Env, str], str], case: str, _env_name: str, env: Env) -> str:
+    return check(env, case)
+
+
+def section(results: dict[str, Any]) -> str:
+    envs: dict[str, Env] = results["envs"]
+    names = list(envs)
+    lines: list[tuple[str, str, Callable[[str, Env], str]]] = []
+    for case in CASES:
+        lines.append(("glassnet/torch epoch ≤ 0.6 at batch 32, ≤ 0.5 at 128/512/2048", case,
+                      partial(_per_case, torch_ratio, case)))
+    for case in CASES:
+        lines.append(("glassnet/sklearn epoch ≤ 0.4 at every batch", case,
+                      partial(_per_case, sklearn_ratio, case)))
+    for case in ("adam", "sgd", "l2_dropout"):
+        lines.append(("glassnet ≥ 70 % of the GEMM ceiling at batch ≥ 512", case,
+                      partial(_per_case, gemm_share, case)))
+    lines += [("inference batch 1 ≤ 0.5 × torch latency", "inference", lambda _, env: inference(env)),
+              ("peak RSS of an epoch ≤ torch's", "memory", lambda _, env: memory(env)),
+              ("with OPENBLAS_CORETYPE=Haswell every training ratio against torch ≤ 0.8", "all training",
+               haswell)]
+    header = "| target | case | " + " | ".join(names) + " |\n|" + "---|" * (2 + len(names)) + "\n"
+    body = "".join(f"| {target} | {case} | " + " | ".join(check(n, envs[n]) for n in names) + " |\n"
+                   for target, case, check in lines)
+    return ("## Targets\n\nRatios are glassnet's median time over the peer's, at all cores; a failing "
+            "value is in bold. Cases: adam = 1, sgd = 2, l2_dropout = 3, small = 4.\n\n" + header + body)
