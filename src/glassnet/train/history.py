@@ -15,7 +15,9 @@ class History:
 
     ``history[key]`` is a list with one value per epoch. Keys: ``loss`` (what was minimised:
     data loss plus penalties), ``data_loss``, one ``penalty_<name>`` per regularizer, each
-    metric, ``val_loss`` and ``val_<metric>`` with validation data, ``lr`` and ``time`` (seconds).
+    metric, ``val_loss`` and ``val_<metric>`` with validation data, ``lr``, ``time`` (seconds),
+    and per parameter ``weight_norm/<name>`` (‖W‖ after the epoch) and ``grad_norm/<name>``
+    (‖∂L/∂W‖ of the epoch's last batch).
 
     >>> h = History()
     >>> h.append(0, {"loss": 0.5, "val_loss": 0.7})

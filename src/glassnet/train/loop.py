@@ -128,7 +128,7 @@ def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | 
         _call(run, "on_batch_end", batch_logs)
     if not seen:
         return {}
-    logs = {k: v / seen for k, v in sums.items()}
+    logs = {k: v / seen for k, v in sums.items()} | _norms(model)
     if metrics:
         logs |= score(metrics, kind, np.concatenate(outputs), y[order[:seen]], loss)
     return logs | {"lr": float(optimizer.param_groups[0]["lr"]), "time": time.perf_counter() - start}
@@ -159,6 +159,16 @@ def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- helpers
+def _norms(model: Module) -> dict[str, float]:
+    """‖W‖ of every parameter after the epoch and ‖∂L/∂W‖ of its last batch, for the report."""
+    logs = {}
+    for name, p in model.named_parameters():
+        logs[f"weight_norm/{name}"] = float(np.linalg.norm(p.data))
+        if p.grad is not None:
+            logs[f"grad_norm/{name}"] = float(np.linalg.norm(p.grad))
+    return logs
+
+
 def _call(run: Run, hook: str, *args: Any) -> None:
     for callback in run.callbacks:
         getattr(callback, hook)(run, *args)

@@ -17,7 +17,7 @@ _WIDTH = 24
 def format_logs(logs: Logs) -> str:
     """``loss 0.1234  accuracy 0.9700  ...`` in a stable order: losses first, then the rest."""
     order = sorted(logs, key=lambda k: (k.startswith("val_"), k not in ("loss", "val_loss"), k))
-    shown = [k for k in order if k not in ("time", "lr")]
+    shown = [k for k in order if k not in ("time", "lr") and "/" not in k]  # not per-layer norms
     parts = [f"{k} {logs[k]:.4f}" for k in shown]
     if "lr" in logs:
         parts.append(f"lr {logs['lr']:.3g}")
