@@ -152,3 +152,9 @@ def test_flatten() -> None:
     assert y.shape == (2, 12)
     y.sum().backward()
     assert x.grad.shape == (2, 3, 4)
+
+
+def test_linear_takes_plain_arrays() -> None:
+    layer = nn.Linear(3, 2, dtype=np.float64, generator=0)
+    x = np.ones((4, 3))
+    assert np.array_equal(layer(x).data, layer(gn.tensor(x)).data)

@@ -122,11 +122,12 @@ def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
     return _make(A @ B, (a, b), rule, "matmul")
 
 
-def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
+def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:
     """z = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features).
 
     Fused for speed: one node instead of three (transpose, matmul, add).
     """
+    x = as_tensor(x)
     X = x.data.reshape(-1, x.shape[-1])  # (n_samples, in_features)
     z = X @ W.data.T  # (n_samples, out_features)
     if b is not None:

@@ -54,6 +54,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=rng)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = ops.as_tensor(x)  # an ndarray is welcome too
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ShapeError(
                 f"Linear({self.in_features} -> {self.out_features}) got input of shape "
