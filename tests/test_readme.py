@@ -24,8 +24,8 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert quickstart()[1] in ci
 
 
-def test_readme_main_job_runs_the_toy_script() -> None:
-    assert "examples/toys.py" in quickstart()[0]
+def test_readme_main_job_trains_the_default_network() -> None:
+    assert quickstart()[0].endswith("glassnet train")
 
 
 def test_readme_examples_run_and_learn() -> None:

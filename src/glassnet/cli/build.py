@@ -1,0 +1,145 @@
+"""Names to objects for the CLI: network, loss, optimizer and penalties, through the one dict per family.
+
+The network is a Sequential of Linear + activation (+ Dropout) per hidden layer, then a Linear output
+layer with one unit per class (or per target column), followed by the output activation its loss
+expects (``nll`` wants log-probabilities, ``bce`` probabilities).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from glassnet.errors import GlassnetError
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.layers import Dropout, Linear, Sequential
+from glassnet.nn.losses import LOSSES
+from glassnet.nn.module import Module
+from glassnet.optim import OPTIMIZERS
+from glassnet.optim.optimizer import Optimizer
+from glassnet.regularizers import REGULARIZERS, Regularizer
+from glassnet.train.outputs import output_kind
+
+__all__ = [
+    "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "build_loss", "build_model", "build_optimizer",
+    "build_regularizers", "check_loss", "default_loss", "lookup", "n_outputs", "probabilities", "targets",
+]  # fmt: skip
+
+T = TypeVar("T")
+
+CLASSIFICATION_LOSSES = ("cross_entropy", "nll", "bce", "bce_with_logits")
+REGRESSION_LOSSES = ("mse", "l1", "huber", "smooth_l1")
+_BINARY = ("bce", "bce_with_logits")  # one output unit: P(second class)
+_HEADS = {"nll": "log_softmax", "bce": "sigmoid"}  # the output activation the loss expects
+
+
+def lookup(table: Mapping[str, T], name: str, family: str) -> T:
+    """``table[name]``, or an error that lists the valid names of this family.
+
+    >>> lookup(ACTIVATIONS, "ReLU", "activation").__name__
+    'ReLU'
+    >>> lookup(OPTIMIZERS, "adamm", "optimizer")
+    Traceback (most recent call last):
+    glassnet.errors.GlassnetError: unknown optimizer 'adamm'; choose one of adagrad, adam, adamax, adamw, \
+nadam, radam, rmsprop, sgd
+    """
+    key = name.strip().lower()
+    if key not in table:
+        raise GlassnetError(f"unknown {family} {name!r}; choose one of {', '.join(sorted(table))}")
+    return table[key]
+
+
+def default_loss(task: str) -> str:
+    """cross_entropy for classification, mse for regression."""
+    return "cross_entropy" if task == "classification" else "mse"
+
+
+def check_loss(name: str, task: str, n_classes: int) -> str:
+    """The loss name, checked: it exists, suits the task, and a binary loss gets two classes."""
+    lookup(LOSSES, name, "loss")
+    key = name.strip().lower()
+    valid = CLASSIFICATION_LOSSES if task == "classification" else REGRESSION_LOSSES
+    if key not in valid:
+        raise GlassnetError(f"the loss {key!r} does not fit {task} data; choose one of {', '.join(valid)}")
+    if key in _BINARY and n_classes != 2:
+        raise GlassnetError(f"the loss {key!r} is for 2 classes but the data have {n_classes}; "
+                            "use cross_entropy")
+    return key
+
+
+def n_outputs(loss: str, task: str, n_classes: int, n_targets: int) -> int:
+    """Output units: one per class (one for a binary loss), or one per regression target column."""
+    if task != "classification":
+        return n_targets
+    return 1 if loss in _BINARY else n_classes
+
+
+def _generators(seed: int, n: int) -> Iterator[np.random.Generator]:
+    """n independent generators from one seed (NumPy's SeedSequence.spawn)."""
+    return (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n))
+
+
+def _activations(names: Sequence[str], n_hidden: int) -> list[str]:
+    """One activation name per hidden layer: a single name is repeated."""
+    if len(names) == 1:
+        return list(names) * n_hidden
+    if len(names) != n_hidden:
+        raise GlassnetError(f"got {len(names)} activations for {n_hidden} hidden layers; give one "
+                            "name, or one per hidden layer")
+    return list(names)
+
+
+def build_model(n_features: int, hidden: Sequence[int], activation: Sequence[str], dropout: float,
+                n_out: int, loss: str, seed: int) -> tuple[Sequential, list[str]]:
+    """The network n_features → hidden... → n_out and the activation used per hidden layer."""
+    names = _activations(activation, len(hidden))
+    classes = [lookup(ACTIVATIONS, name, "activation") for name in names]
+    rngs = _generators(seed, 2 * len(hidden) + 1)
+    layers: list[Module] = []
+    sizes = [n_features, *hidden]
+    for n_in, n_hidden, cls in zip(sizes[:-1], hidden, classes, strict=True):
+        layers += [Linear(n_in, n_hidden, generator=next(rngs)), cls()]  # z = x Wᵀ + b, a = g(z)
+        if dropout > 0:
+            layers.append(Dropout(dropout, generator=next(rngs)))
+    layers.append(Linear(sizes[-1], n_out, generator=next(rngs)))
+    if loss in _HEADS:
+        layers.append(ACTIVATIONS[_HEADS[loss]]())
+    return Sequential(*layers), [name.strip().lower() for name in names]
+
+
+def build_loss(name: str) -> Module:
+    """The loss module called ``name`` in LOSSES."""
+    return lookup(LOSSES, name, "loss")()
+
+
+def build_optimizer(name: str, params: Any, lr: float | None, weight_decay: float | None) -> Optimizer:
+    """The optimizer called ``name`` in OPTIMIZERS; None keeps that optimizer's own default."""
+    make: Callable[..., Optimizer] = lookup(OPTIMIZERS, name, "optimizer")  # each takes lr, weight_decay
+    options = {k: v for k, v in (("lr", lr), ("weight_decay", weight_decay)) if v is not None}
+    return make(params, **options)
+
+
+def build_regularizers(l1: float, l2: float) -> list[Regularizer]:
+    """The L1 and L2 penalties with a nonzero strength, from REGULARIZERS."""
+    chosen = []
+    for name, strength in (("l1", l1), ("l2", l2)):
+        if strength > 0:
+            make: Callable[..., Regularizer] = lookup(REGULARIZERS, name, "regularizer")  # L1(l1), L2(l2)
+            chosen.append(make(strength))
+    return chosen
+
+
+def targets(loss: str, y: np.ndarray) -> np.ndarray:
+    """y as the loss wants it: class indices (n,), a float column (n, 1) for binary losses, or values."""
+    return y.reshape(-1, 1).astype(np.float32) if loss in _BINARY else y
+
+
+def probabilities(loss: str, outputs: np.ndarray) -> np.ndarray:
+    """Class probabilities P of shape (n_samples, n_classes) from a classifier's outputs."""
+    kind = output_kind(build_loss(loss))
+    if kind.proba is None:
+        raise GlassnetError(f"the loss {loss!r} is not a classification loss; it gives no probabilities")
+    P = kind.proba(outputs).astype(np.float64)  # (n_samples, n_outputs)
+    return np.concatenate([1.0 - P, P], axis=1) if P.shape[1] == 1 else P  # binary: P(class 1)

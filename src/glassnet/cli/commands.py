@@ -1,0 +1,210 @@
+"""The glassnet commands: train, evaluate, predict, datasets and report. Each returns an exit status."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.cli import tables
+from glassnet.cli.build import (
+    build_loss,
+    build_model,
+    build_optimizer,
+    build_regularizers,
+    check_loss,
+    default_loss,
+    n_outputs,
+    probabilities,
+    targets,
+)  # fmt: skip
+from glassnet.cli.scoring import confusion, format_table, load_model, score
+from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
+from glassnet.errors import GlassnetError
+from glassnet.io import save
+from glassnet.train import EarlyStopping, HistoryLogger, fit, predict
+
+__all__ = ["TEST_SIZE", "VAL_SIZE", "datasets", "evaluate", "predict_file", "report", "train"]
+
+VAL_SIZE, TEST_SIZE = 0.1, 0.2  # of all samples; the rest (70%) trains
+_MAX_POINTS = 1000  # training points kept for the report's decision-boundary plot
+
+
+def _is_builtin(data: str) -> bool:
+    return data in DATASETS and not Path(data).suffix
+
+
+def _load(data: str, target: str | None, task: str | None = None) -> Dataset:
+    """A built-in data set or a file; a file's task may be fixed by the model that reads it."""
+    if _is_builtin(data) and target is not None:
+        raise GlassnetError(f"--target is for data files; the built-in data set {data!r} has its own target")
+    options = {} if task is None or _is_builtin(data) else {"task": task}
+    try:
+        ds = load(data, target, **options)
+    except GlassnetError:
+        if target is None or not target.lstrip("-").isdigit():
+            raise
+        ds = load(data, int(target), **options)  # not a column name: a column index
+    if ds.task == "unlabeled":
+        raise GlassnetError(f"{data!r} has no targets; pass labelled data (and --target for a CSV file)")
+    return ds
+
+
+def _run_dir(out: str | None, name: str) -> Path:
+    """--out, or a new folder runs/<name>-<YYYYmmdd-HHMMSS> (with -2, -3... if that one exists)."""
+    if out is not None:
+        path = Path(out)
+    else:
+        base = Path("runs") / f"{name or 'data'}-{time.strftime('%Y%m%d-%H%M%S')}"
+        path, k = base, 1
+        while path.exists():
+            k += 1
+            path = base.with_name(f"{base.name}-{k}")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _points(X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """At most 1000 training points (after preprocessing) for the report's 2-D plot."""
+    rng = np.random.default_rng(seed)
+    keep = np.sort(rng.choice(len(X), size=min(_MAX_POINTS, len(X)), replace=False))
+    labels = y[keep] if y.ndim == 1 else y[keep, 0]
+    return {"X": X[keep].astype(np.float64), "y": labels}  # (n, 2), (n,)
+
+
+Splits = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _split(ds: Dataset, seed: int) -> tuple[Splits, StandardScaler]:
+    """Stratified train/validation/test parts, standardized with statistics of the training part only."""
+    (X_tr, y_tr), (X_va, y_va), (X_te, y_te) = split3(ds.X, ds.y, val_size=VAL_SIZE, test_size=TEST_SIZE,
+                                                      stratify=True, seed=seed)
+    scaler = StandardScaler().fit(X_tr)
+    parts = (scaler.transform(X_tr), y_tr), (scaler.transform(X_va), y_va), (scaler.transform(X_te), y_te)
+    return parts, scaler
+
+
+def _extra(ds: Dataset, parts: Splits, test: dict[str, float], predicted: np.ndarray,
+           seed: int) -> dict[str, Any]:
+    """What the run folder's model file keeps beside the weights, for the report."""
+    (X_tr, y_tr), (X_va, _), (X_te, y_te) = parts
+    extra: dict[str, Any] = {"task": ds.task, "dataset": ds.name, "test_metrics": test,
+                             "feature_names": list(ds.feature_names), "target_name": ds.target_name,
+                             "n_samples": {"train": len(X_tr), "validation": len(X_va), "test": len(X_te)}}
+    if ds.task == "classification":
+        extra["confusion_matrix"] = confusion(y_te, predicted, ds.n_classes)
+    if ds.n_features == 2:
+        extra["points"] = _points(X_tr, y_tr, seed)
+    return extra
+
+
+def _announce(ds: Dataset, parts: Splits, used: dict[str, Any], n_out: int) -> None:
+    sizes = "-".join(str(n) for n in [ds.n_features, *used["layers"], n_out])
+    n_tr, n_va, n_te = (len(X) for X, _ in parts)
+    print(f"training {sizes} ({', '.join(used['activation']) or 'linear'}) on {ds.name}: {n_tr} train, "
+          f"{n_va} validation, {n_te} test samples; {used['optimizer']} lr {used['lr']:g}, "
+          f"{used['loss']} loss, up to {used['epochs']} epochs")
+
+
+def train(settings: dict[str, Any]) -> int:
+    """Train the network the settings describe, print its test metrics and write the run folder."""
+    ds = _load(settings["data"], settings["target"])
+    loss = check_loss(settings["loss"] or default_loss(ds.task), ds.task, ds.n_classes)
+    parts, scaler = _split(ds, settings["seed"])
+    (X_tr, y_tr), (X_va, y_va), (X_te, y_te) = parts
+    n_out = n_outputs(loss, ds.task, ds.n_classes, ds.y.shape[1] if ds.y.ndim == 2 else 1)
+    model, activations = build_model(ds.n_features, settings["layers"], settings["activation"],
+                                     settings["dropout"], n_out, loss, settings["seed"])
+    optimizer = build_optimizer(settings["optimizer"], model.parameters(), settings["lr"],
+                                settings["weight_decay"])
+    run_dir = _run_dir(settings["out"], ds.name)
+    group = optimizer.param_groups[0]
+    used = settings | {"loss": loss, "activation": activations, "lr": float(group["lr"]),
+                       "weight_decay": float(group.get("weight_decay", 0.0)), "out": str(run_dir),
+                       "val_size": VAL_SIZE, "test_size": TEST_SIZE, "scaler": "standard"}
+    _announce(ds, parts, used, n_out)
+    callbacks: list[Any] = [HistoryLogger(run_dir / "history.csv")]
+    if settings["early_stopping"]:
+        callbacks.append(EarlyStopping(patience=settings["early_stopping"]))
+    history = fit(model, build_loss(loss), optimizer, X_tr, targets(loss, y_tr), epochs=settings["epochs"],
+                  batch_size=settings["batch_size"], validation_data=(X_va, targets(loss, y_va)),
+                  metrics=["accuracy"] if ds.task == "classification" else ["rmse"], callbacks=callbacks,
+                  regularizer=build_regularizers(settings["l1"], settings["l2"]) or None,
+                  seed=settings["seed"], verbose=settings["verbose"])
+    test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
+    print(format_table(f"test metrics ({len(X_te)} samples)", test))
+    save(model, run_dir / "model.safetensors", preprocessing=scaler.state_dict(),
+         classes=None if ds.classes is None else ds.classes.tolist(), hyperparameters=used,
+         history=history.to_dict(), extra=_extra(ds, parts, test, predicted, settings["seed"]))
+    print(f"model: {run_dir / 'model.safetensors'}")
+    if not settings["no_report"]:
+        print(f"report: {_write_report(run_dir)}")
+    return 0
+
+
+def _write_report(run_dir: Path) -> Path:
+    try:
+        from glassnet.report import write_report
+    except ImportError as e:  # the report module is optional while it is being written
+        raise GlassnetError(f"cannot write the report ({e}); train with --no-report") from e
+    return Path(write_report(run_dir))
+
+
+def evaluate(model_path: str, data: str, target: str | None) -> int:
+    """Print the loss and metrics of a saved model on a data set or file."""
+    info = load_model(model_path)
+    ds = _load(data, target if target is not None or _is_builtin(data) else info.target, info.task)
+    X = info.inputs(ds.X, data)
+    if info.task == "classification":
+        y = info.class_indices(ds.decode(ds.y), data)
+        n_classes = len(info.classes or [])
+    else:
+        y = ds.y
+        if y.shape[1] != info.n_outputs:
+            raise GlassnetError(f"{data} has {y.shape[1]} target columns but the model predicts "
+                                f"{info.n_outputs}")
+        n_classes = 0
+    values, _ = score(info.model, info.loss, X, y, info.task, n_classes)
+    print(format_table(f"{info.path} on {data} ({len(X)} samples)", values))
+    return 0
+
+
+def predict_file(model_path: str, input_path: str, output: str | None) -> int:
+    """Write the model's predictions for a CSV file: labels and class probabilities, or values."""
+    info = load_model(model_path)
+    X = info.inputs(tables.read_features(input_path, info.feature_names, info.n_features,
+                                         info.target_name), input_path)
+    outputs = predict(info.model, X)  # (n_samples, n_outputs)
+    if info.task == "classification":
+        P = probabilities(info.loss, outputs)  # (n_samples, n_classes)
+        classes = info.classes or list(range(P.shape[1]))
+        header = [info.target_name, *(f"proba_{c}" for c in classes)]
+        rows = [[classes[int(k)], *p] for k, p in zip(P.argmax(axis=1), P.tolist(), strict=True)]
+    else:
+        names = [info.target_name] if outputs.shape[1] == 1 else [
+            f"{info.target_name}_{j}" for j in range(outputs.shape[1])]
+        header, rows = names, outputs.tolist()
+    written = tables.write_csv(output, header, rows)
+    if written is not None:
+        print(f"wrote {len(rows)} predictions to {written}")
+    return 0
+
+
+def datasets() -> int:
+    """List the built-in data sets, one line each."""
+    width = max(len(name) for name in DATASETS)
+    for name, info in DATASETS.items():
+        print(f"{name:<{width}}  {info.description}")
+    return 0
+
+
+def report(run_dir: str) -> int:
+    """Rebuild report.html of a run folder."""
+    path = Path(run_dir)
+    if not (path / "model.safetensors").is_file():
+        raise GlassnetError(f"{run_dir!r} has no model.safetensors; pass a run folder written by "
+                            "'glassnet train'")
+    print(f"report: {_write_report(path)}")
+    return 0

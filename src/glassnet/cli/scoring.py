@@ -1,0 +1,112 @@
+"""Test metrics from METRICS, the model-file fields the CLI relies on, and small tables for people."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.cli.build import build_loss, default_loss, probabilities, targets
+from glassnet.data.preprocessing import StandardScaler
+from glassnet.errors import GlassnetError
+from glassnet.io import LoadedModel, load
+from glassnet.metrics import METRICS, confusion_matrix
+from glassnet.nn.module import Module
+from glassnet.train import evaluate, predict
+
+__all__ = [
+    "CLASSIFICATION_METRICS", "REGRESSION_METRICS", "ModelInfo", "confusion", "format_table", "load_model",
+    "score", "shape_of",
+]  # fmt: skip
+
+CLASSIFICATION_METRICS = ("accuracy", "f1_macro", "log_loss")
+REGRESSION_METRICS = ("rmse", "mae", "r2")
+
+
+def score(model: Module, loss: str, X: np.ndarray, y: np.ndarray, task: str,
+          n_classes: int) -> tuple[dict[str, float], np.ndarray]:
+    """The loss and metrics of the model on (X, y), and its predictions (class indices or values)."""
+    values = evaluate(model, build_loss(loss), X, targets(loss, y))
+    outputs = predict(model, X)  # (n_samples, n_outputs)
+    if task != "classification":
+        return values | {m: float(METRICS[m].function(y, outputs)) for m in REGRESSION_METRICS}, outputs
+    P = probabilities(loss, outputs)  # (n_samples, n_classes)
+    labels = P.argmax(axis=1)  # (n_samples,)
+    values |= {m: float(METRICS[m].function(y, labels)) for m in CLASSIFICATION_METRICS[:2]}
+    values["log_loss"] = float(METRICS["log_loss"].function(y, P, labels=np.arange(n_classes)))
+    return values, labels
+
+
+def confusion(y: np.ndarray, labels: np.ndarray, n_classes: int) -> list[list[int]]:
+    """C[i][j]: samples of class i predicted as class j."""
+    return confusion_matrix(y, labels, labels=np.arange(n_classes)).astype(int).tolist()
+
+
+def format_table(title: str, values: Mapping[str, float]) -> str:
+    """``title`` and one aligned ``name  value`` line per entry.
+
+    >>> print(format_table("test metrics", {"loss": 0.25, "accuracy": 0.975}))
+    test metrics
+      loss      0.2500
+      accuracy  0.9750
+    """
+    width = max(len(k) for k in values)
+    return "\n".join([title, *(f"  {k:<{width}}  {v:.4f}" for k, v in values.items())])
+
+
+def shape_of(model: Module) -> tuple[int, int]:
+    """(inputs, outputs) of a network of Linear layers: the first weight's columns, the last one's rows."""
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    if not weights or weights[0].ndim != 2:
+        raise GlassnetError("the model has no Linear layers; the CLI uses networks of Linear layers")
+    return int(weights[0].shape[1]), int(weights[-1].shape[0])
+
+
+class ModelInfo:
+    """A loaded model file with what the CLI needs from it: task, loss, classes, scaler, names."""
+
+    def __init__(self, path: str | Path, loaded: LoadedModel) -> None:
+        self.path, self.model = str(path), loaded.model
+        extra: dict[str, Any] = loaded.extra if isinstance(loaded.extra, dict) else {}
+        hyper: dict[str, Any] = loaded.hyperparameters if isinstance(loaded.hyperparameters, dict) else {}
+        self.classes: list[Any] | None = None if loaded.classes is None else list(loaded.classes)
+        self.task: str = str(extra.get("task") or ("classification" if self.classes else "regression"))
+        self.loss: str = str(hyper.get("loss") or default_loss(self.task))
+        self.target: str | None = hyper.get("target")
+        self.target_name: str = str(extra.get("target_name") or "prediction")
+        self.feature_names: list[str] = [str(n) for n in extra.get("feature_names") or []]
+        self.n_features, self.n_outputs = shape_of(self.model)
+        state = loaded.preprocessing
+        self.scaler = StandardScaler.from_state_dict(state) if isinstance(state, dict) else None
+
+    def inputs(self, X: np.ndarray, source: str) -> np.ndarray:
+        """X checked against the model's input size and passed through the saved preprocessing."""
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise GlassnetError(f"{source} has {X.shape[-1]} feature columns but the model {self.path} "
+                                f"takes {self.n_features}; pass data with the columns it was trained on")
+        return X if self.scaler is None else self.scaler.transform(X)
+
+    def class_indices(self, labels: np.ndarray, source: str) -> np.ndarray:
+        """The index of each original label in the saved classes (labels compared as text)."""
+        known = {_label_text(c): i for i, c in enumerate(self.classes or [])}
+        unseen = sorted({_label_text(v) for v in labels.tolist()} - known.keys())
+        if unseen:
+            raise GlassnetError(f"{source} holds labels {unseen[:5]} the model never saw; it knows "
+                                f"{list(known)}")
+        return np.array([known[_label_text(v)] for v in labels.tolist()], dtype=np.int64)
+
+
+def _label_text(value: Any) -> str:
+    """A label as text, with 3.0 and 3 the same label."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def load_model(path: str) -> ModelInfo:
+    """The model file at ``path``, or a one-line error for a missing, corrupt or foreign file."""
+    if not Path(path).is_file():
+        raise GlassnetError(f"no model file {path!r}; pass the model.safetensors of a run folder")
+    return ModelInfo(path, load(path))
