@@ -56,7 +56,9 @@ class ProgressBar(Callback):
     def on_epoch_end(self, run: Run, logs: Logs) -> None:
         if self.verbose == 0:
             return
-        line = f"{_epoch(run)}  {format_logs(logs)}  ({logs['time']:.1f} s)"
+        seconds = logs["time"]
+        took = f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+        line = f"{_epoch(run)}  {format_logs(logs)}  ({took})"
         self.file.write(f"\r{line}\x1b[K\n" if self.live else f"{line}\n")  # \x1b[K: clear the bar
         self.file.flush()
 

@@ -1,0 +1,213 @@
+"""What MLPClassifier and MLPRegressor share: the parameters, fit/partial_fit and the fitted attributes.
+
+Training is ``glassnet.fit`` (the one visible loop) with a ``SklearnStopping`` callback that
+keeps scikit-learn's curves, tolerance rule and learning-rate schedules.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+
+from glassnet.errors import GlassnetError
+from glassnet.nn.layers import Linear, Sequential
+from glassnet.nn.losses import MSELoss
+from glassnet.nn.module import Module
+from glassnet.sklearn._network import build_network, build_optimizer, build_penalties
+from glassnet.sklearn._stopping import SklearnStopping, initial_state
+from glassnet.train.loop import fit, predict
+
+__all__ = ["BaseMLP"]
+
+Targets = tuple[np.ndarray, Module, int, bool]  # encoded targets, loss, output units, logistic output
+
+
+class BaseMLP(TransformerMixin, BaseEstimator):
+    """A multi-layer perceptron trained by glassnet with scikit-learn's parameters (abstract).
+
+    Subclasses define ``_targets`` (encode y and choose the loss) and ``_score_outputs``.
+
+    ``transform`` gives the last hidden layer's activations, so the estimators are also transformers.
+
+    >>> issubclass(BaseMLP, BaseEstimator)
+    True
+    """
+
+    _task = ""
+
+    def _init_params(self, hidden_layer_sizes: Any, activation: str | Sequence[str], solver: str,
+                     alpha: float, batch_size: int | str, learning_rate: str, learning_rate_init: float,
+                     power_t: float, max_iter: int, shuffle: bool, random_state: Any, tol: float,
+                     verbose: bool | int, warm_start: bool, momentum: float, nesterovs_momentum: bool,
+                     early_stopping: bool, validation_fraction: float, beta_1: float, beta_2: float,
+                     epsilon: float, n_iter_no_change: int, max_fun: int, dropout: float, l1: float,
+                     initializer: str, callbacks: Sequence[Any] | None) -> None:
+        self.hidden_layer_sizes, self.activation, self.solver = hidden_layer_sizes, activation, solver
+        self.alpha, self.batch_size, self.learning_rate = alpha, batch_size, learning_rate
+        self.learning_rate_init, self.power_t, self.max_iter = learning_rate_init, power_t, max_iter
+        self.shuffle, self.random_state, self.tol, self.verbose = shuffle, random_state, tol, verbose
+        self.warm_start, self.momentum, self.nesterovs_momentum = warm_start, momentum, nesterovs_momentum
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.n_iter_no_change, self.max_fun = n_iter_no_change, max_fun
+        self.dropout, self.l1, self.initializer, self.callbacks = dropout, l1, initializer, callbacks
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _targets(self, y: np.ndarray, first: bool, classes: Any) -> Targets:
+        raise NotImplementedError
+
+    def _score_outputs(self, y: np.ndarray, outputs: np.ndarray, sample_weight: np.ndarray | None) -> float:
+        raise NotImplementedError
+
+    def _sample_weight(self, y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray | None:
+        return sample_weight
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        """Train on (X, y) for up to ``max_iter`` epochs; returns self.
+
+        Args:
+            X: (n_samples, n_features) inputs; sparse matrices are densified.
+            y: targets (n_samples,) or (n_samples, n_outputs).
+            sample_weight: (n_samples,) weights; each batch loss is Σ wᵢℓᵢ / Σ wᵢ.
+        """
+        return self._fit(X, y, sample_weight, incremental=False, classes=None)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any) -> Any:
+        self._check_params()
+        first = not hasattr(self, "model_") or not (self.warm_start or incremental)
+        X, y = self._validate_xy(X, y, reset=first)
+        targets, loss, n_out, logistic = self._targets(y, first, classes)
+        w = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
+        w = self._sample_weight(y, w)
+        if w is not None and np.all(w == w[0]) and w[0] > 0:
+            w = None  # equal weights: the unweighted mean, bit for bit
+        if first:
+            self._start(X, n_out, logistic)
+        if not self.early_stopping and self.best_loss_ is None:
+            self.best_loss_ = math.inf
+        if first or not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = build_optimizer(self, list(self.model_.parameters()))
+        self._train(X, y, targets, w, loss, incremental)
+        return self
+
+    def _start(self, X: np.ndarray, n_out: int, logistic: bool) -> None:
+        """Draw a new network and reset the curves (a fresh fit)."""
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        init_seq, train_seq = np.random.SeedSequence(seed).spawn(2)
+        self._train_rng = np.random.default_rng(train_seq)
+        self.model_ = build_network(X.shape[1], _hidden(self.hidden_layer_sizes), self.activation,
+                                    float(self.dropout), n_out,
+                                    self.initializer, logistic, X.dtype, np.random.default_rng(init_seq))
+        initial_state(self, bool(self.early_stopping))
+
+    def _train(self, X: np.ndarray, y: np.ndarray, targets: np.ndarray, w: np.ndarray | None, loss: Module,
+               incremental: bool) -> None:
+        validation, val_data = None, None
+        if self.early_stopping and not incremental:
+            X, y, targets, w, validation, val_data = self._split(X, y, targets, w)
+        n = len(X)
+        batch_size = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1 or 'auto', got {self.batch_size!r}")
+        if batch_size > n and self.batch_size != "auto":
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to "
+                          "be clipped", stacklevel=3)
+            batch_size = n
+        schedule = "constant" if str(self.solver).lower() == "adam" else self.learning_rate
+        stopper = SklearnStopping(self, n, validation, schedule)
+        self.history_ = fit(
+            self.model_, loss, self._optimizer, X, targets, epochs=1 if incremental else int(self.max_iter),
+            batch_size=batch_size, validation_data=val_data, callbacks=[stopper, *(self.callbacks or [])],
+            regularizer=build_penalties(float(self.alpha), float(self.l1), batch_size, _squared(loss)),
+            sample_weight=w, seed=self._train_rng, shuffle=bool(self.shuffle),
+            verbose=2 if self.verbose else 0)
+        self.n_iter_ = stopper.epochs
+        self._loss = loss
+        if self.history_.stop_reason and not stopper.converged and "loss became" in self.history_.stop_reason:
+            raise GlassnetError(self.history_.stop_reason)
+        if not incremental and not stopper.converged and self.n_iter_ == self.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+
+    def _split(self, X: np.ndarray, y: np.ndarray, targets: np.ndarray,
+               w: np.ndarray | None) -> tuple[Any, ...]:
+        """scikit-learn's hold-out for early stopping: ``validation_fraction``, stratified, seeded."""
+        stratify = y if self._task == "classification" and y.ndim == 1 else None
+        seed = int(self._train_rng.integers(np.iinfo(np.int32).max))
+        idx_train, idx_val = train_test_split(np.arange(len(X)), test_size=self.validation_fraction,
+                                              random_state=seed, stratify=stratify)
+        w_val = None if w is None else w[idx_val]
+
+        def score(outputs: np.ndarray) -> float:
+            return self._score_outputs(y[idx_val], outputs, w_val)
+
+        return (X[idx_train], y[idx_train], targets[idx_train], None if w is None else w[idx_train],
+                (X[idx_val], score), (X[idx_val], targets[idx_val]))
+
+    def _check_params(self) -> None:
+        if not 0.0 < float(self.validation_fraction) < 1.0:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
+        if int(self.max_iter) < 1 or int(self.n_iter_no_change) < 1:
+            raise ValueError(f"max_iter and n_iter_no_change must be >= 1, got {self.max_iter}, "
+                             f"{self.n_iter_no_change}")
+        if self.learning_rate not in ("constant", "invscaling", "adaptive"):
+            raise ValueError(f"learning_rate must be 'constant', 'invscaling' or 'adaptive', got "
+                             f"{self.learning_rate!r}")
+
+    # ------------------------------------------------------------------ inputs and outputs
+    def _validate_xy(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset,
+                             y_numeric=self._task == "regression")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return (X.toarray() if sp.issparse(X) else X), y
+
+    def _outputs(self, X: Any, network: Module | None = None) -> np.ndarray:
+        """The network's raw outputs (logits or values) for X, in eval mode: (n_samples, n_out)."""
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
+        X = X.toarray() if sp.issparse(X) else X
+        return predict(network if network is not None else self.model_, X)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The last hidden layer's activations for X: (n_samples, hidden_layer_sizes[-1])."""
+        layers = list(self.model_) if hasattr(self, "model_") else []
+        last_linear = max(i for i, m in enumerate(layers) if isinstance(m, Linear)) if layers else 0
+        return self._outputs(X, Sequential(*layers[:last_linear]))
+
+    # ------------------------------------------------------------------ fitted attributes
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices as scikit-learn lays them out: W_i of shape (n_in, n_out)."""
+        return [m.weight.data.T.copy() for m in self.model_ if isinstance(m, Linear)]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors b_i of shape (n_out,)."""
+        return [m.bias.data.copy() for m in self.model_ if isinstance(m, Linear) and m.bias is not None]
+
+    @property
+    def n_layers_(self) -> int:
+        """Layers counted as scikit-learn counts them: input, hidden..., output."""
+        return len(self.coefs_) + 1
+
+
+def _hidden(sizes: Any) -> list[int]:
+    """hidden_layer_sizes as a list: an int is one layer."""
+    return [int(sizes)] if np.isscalar(sizes) else [int(h) for h in sizes]
+
+
+def _squared(loss: Module) -> bool:
+    return isinstance(loss, MSELoss)

@@ -1,0 +1,98 @@
+"""A fitted estimator in a glassnet model file: the network, the parameters and the fitted state.
+
+The file is ``glassnet.io.save``'s safetensors file: weights, architecture, ``classes`` (the
+labels), ``hyperparameters`` (the estimator's class and its plain parameters) and ``extra``
+(the fitted attributes). Loading runs no code. Not kept: ``callbacks`` and a non-integer
+``random_state`` (reset to None), and the optimizer's state: ``partial_fit`` after ``load``
+starts a fresh optimizer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from glassnet.errors import GlassnetError
+from glassnet.files import PathLike
+from glassnet.io.model_file import load as load_model
+from glassnet.io.model_file import save as save_model
+from glassnet.sklearn._base import BaseMLP
+from glassnet.sklearn._classifier import MLPClassifier
+from glassnet.sklearn._regressor import MLPRegressor
+from glassnet.train.history import History
+
+__all__ = ["load", "save"]
+
+_ESTIMATORS: dict[str, type[BaseMLP]] = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
+_FITTED = ("n_features_in_", "n_outputs_", "out_activation_", "loss_", "best_loss_", "loss_curve_",
+           "validation_loss_curve_", "validation_scores_", "best_validation_score_", "n_iter_", "t_",
+           "_no_improvement_count", "_multilabel")
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as model files hold it: numbers, strings, bools, None, lists and tuples."""
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return None  # callbacks, a RandomState: not kept
+
+
+def save(estimator: BaseMLP, path: PathLike) -> None:
+    """Write a fitted MLPClassifier or MLPRegressor to a glassnet model file (no pickle).
+
+    >>> import os, tempfile, numpy as np
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> clf = MLPClassifier((4,), max_iter=5, random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "clf.safetensors")
+    >>> save(clf, path)
+    >>> bool((load(path).predict_proba(X) == clf.predict_proba(X)).all())
+    True
+    """
+    if type(estimator).__name__ not in _ESTIMATORS:
+        raise GlassnetError(f"save() takes a glassnet MLPClassifier or MLPRegressor, got {type(estimator).__name__}")
+    check_is_fitted(estimator, "model_")
+    params = {k: _plain(v) for k, v in estimator.get_params().items()}
+    params["hidden_layer_sizes"] = list(np.atleast_1d(estimator.hidden_layer_sizes).tolist())
+    fitted = {k: _plain(getattr(estimator, k)) for k in _FITTED if hasattr(estimator, k)}
+    if hasattr(estimator, "feature_names_in_"):
+        fitted["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
+    classes = estimator.classes_.tolist() if hasattr(estimator, "classes_") else None
+    save_model(estimator.model_, path, classes=classes, history=estimator.history_.to_dict(),
+               hyperparameters={"estimator": type(estimator).__name__, "params": params}, extra=fitted)
+
+
+def load(path: PathLike) -> BaseMLP:
+    """Read an estimator written by ``save``: fitted, with bit-identical predictions."""
+    loaded = load_model(path)
+    info = loaded.hyperparameters
+    if not isinstance(info, dict) or info.get("estimator") not in _ESTIMATORS:
+        raise GlassnetError(f"{path} is a glassnet model file but not one written by glassnet.sklearn.save; "
+                            "load it with glassnet.load")
+    estimator = _ESTIMATORS[info["estimator"]](**info["params"])
+    estimator.hidden_layer_sizes = tuple(info["params"]["hidden_layer_sizes"])
+    for key, value in (loaded.extra or {}).items():
+        setattr(estimator, key, np.asarray(value, dtype=object) if key == "feature_names_in_" else value)
+    if loaded.classes is not None:
+        estimator.classes_ = np.asarray(loaded.classes)
+    estimator.model_ = loaded.model
+    estimator.history_ = History.from_dict(loaded.history)
+    _restore_loss(estimator)
+    return estimator
+
+
+def _restore_loss(estimator: BaseMLP) -> None:
+    """The loss the network was trained with, which predict_proba reads its output rule from."""
+    targets = np.zeros((1, estimator.n_outputs_), dtype=np.int64)
+    if isinstance(estimator, MLPClassifier) and not estimator._multilabel:
+        targets = np.asarray(estimator.classes_[:1])
+    saved = {k: getattr(estimator, k) for k in ("n_outputs_", "out_activation_")}
+    estimator._loss = estimator._targets(targets, False, None)[1]
+    for k, v in saved.items():
+        setattr(estimator, k, v)

@@ -1,0 +1,154 @@
+"""Names to objects for the estimators: the network, its loss, optimizer and penalties.
+
+The network is scikit-learn's: a Linear layer + activation (+ Dropout) per hidden layer, then a
+Linear output layer that gives logits (classifiers) or values (regressors); the output
+activation (softmax or logistic) is applied when probabilities are asked for, not in the network.
+Weights are drawn as scikit-learn draws them by default (Glorot uniform, biases too).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from glassnet.errors import GlassnetError
+from glassnet.nn import init
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.layers import Dropout, Linear, Sequential
+from glassnet.nn.losses import LOSSES
+from glassnet.nn.module import Module
+from glassnet.optim import OPTIMIZERS
+from glassnet.optim.optimizer import Optimizer
+from glassnet.regularizers import REGULARIZERS, Regularizer
+
+__all__ = ["INITIALIZERS", "REGRESSION_LOSSES", "build_network", "build_optimizer", "build_penalties",
+           "lookup", "regression_loss"]
+
+T = TypeVar("T")
+
+# nn.init functions that draw from a generator, by name without the trailing underscore
+INITIALIZERS: dict[str, Callable[..., Any]] = {
+    name.removesuffix("_"): getattr(init, name) for name in (
+        "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+        "kaiming_normal_", "lecun_uniform_", "lecun_normal_", "orthogonal_")
+}  # fmt: skip
+# scikit-learn's loss names for regression -> glassnet's LOSSES names
+REGRESSION_LOSSES = {"squared_error": "mse", "absolute_error": "l1", "huber": "huber"}
+_SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}  # scikit-learn's names that glassnet spells differently
+
+
+def lookup(table: Mapping[str, T], name: str, family: str) -> T:
+    """``table[name]``, or an error that lists the valid names of this family.
+
+    >>> lookup(OPTIMIZERS, "Adam", "solver").__name__
+    'Adam'
+    >>> lookup(OPTIMIZERS, "adamm", "solver")
+    Traceback (most recent call last):
+    glassnet.errors.GlassnetError: unknown solver 'adamm'; choose one of adagrad, adam, adamax, adamw, \
+nadam, radam, rmsprop, sgd
+    """
+    key = str(name).strip().lower()
+    if key not in table:
+        raise GlassnetError(f"unknown {family} {name!r}; choose one of {', '.join(sorted(table))}")
+    return table[key]
+
+
+def _activation_names(activation: str | Sequence[str], n_hidden: int) -> list[str]:
+    """One activation name per hidden layer: a single name is repeated."""
+    names = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+    if len(names) != n_hidden:
+        raise GlassnetError(f"activation has {len(names)} names for {n_hidden} hidden layers; give "
+                            "one name, or a list with one per hidden layer")
+    return [_SKLEARN_ACTIVATIONS.get(n.strip().lower(), n.strip().lower()) for n in names]
+
+
+def _glorot_(layer: Linear, initializer: str, logistic: bool, rng: np.random.Generator) -> None:
+    """W by ``initializer``, b ~ U(−β, β), β = √(f / (n_in + n_out)), f = 2 for logistic else 6.
+
+    With the default 'xavier_uniform' (gain √(f/6)) this is exactly scikit-learn's initialisation.
+    """
+    f = 2.0 if logistic else 6.0
+    bound = math.sqrt(f / (layer.in_features + layer.out_features))
+    fill = lookup(INITIALIZERS, initializer, "initializer")
+    if fill is init.xavier_uniform_:
+        fill(layer.weight, gain=math.sqrt(f / 6.0), generator=rng)
+    else:
+        fill(layer.weight, generator=rng)
+    if layer.bias is not None:
+        init.uniform_(layer.bias, -bound, bound, generator=rng)
+
+
+def build_network(n_features: int, hidden: Sequence[int], activation: str | Sequence[str], dropout: float,
+                  n_out: int, initializer: str, logistic_out: bool, dtype: Any,
+                  rng: np.random.Generator) -> Sequential:
+    """The network n_features → hidden... → n_out (logits or values), weights drawn from ``rng``.
+
+    >>> net = build_network(4, [8], "relu", 0.0, 3, "xavier_uniform", False, np.float64,
+    ...                     np.random.default_rng(0))
+    >>> [type(m).__name__ for m in net]
+    ['Linear', 'ReLU', 'Linear']
+    """
+    if any(int(h) < 1 for h in hidden):
+        raise GlassnetError(f"hidden_layer_sizes must be positive integers, got {tuple(hidden)}")
+    if not 0.0 <= dropout < 1.0:
+        raise GlassnetError(f"dropout must be in [0, 1), got {dropout}")
+    names = _activation_names(activation, len(hidden))
+    sizes = [n_features, *(int(h) for h in hidden), n_out]
+    layers: list[Module] = []
+    for i, (n_in, n_next) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        linear = Linear(n_in, n_next, dtype=dtype, generator=rng)  # z = x Wᵀ + b
+        last = i == len(sizes) - 2
+        _glorot_(linear, initializer, (names[i] == "sigmoid") if not last else logistic_out, rng)
+        layers.append(linear)
+        if not last:
+            layers.append(lookup(ACTIVATIONS, names[i], "activation")())  # a = g(z)
+            if dropout > 0:
+                layers.append(Dropout(dropout, generator=rng))
+    return Sequential(*layers)
+
+
+def regression_loss(name: str) -> Module:
+    """The loss module for scikit-learn's regression loss name."""
+    return LOSSES[lookup(REGRESSION_LOSSES, name, "loss")]()
+
+
+def build_optimizer(est: Any, params: list[Any]) -> Optimizer:
+    """The optimizer for ``est.solver``: scikit-learn's 'adam' and 'sgd' with its arguments, or any
+    glassnet optimizer by name with ``lr = learning_rate_init`` and its own other defaults."""
+    solver = str(est.solver).strip().lower()
+    if solver == "lbfgs":
+        raise GlassnetError("solver='lbfgs' is not supported by glassnet's estimators; use 'adam' "
+                            f"or 'sgd', or one of {', '.join(sorted(OPTIMIZERS))}")
+    make: Callable[..., Optimizer] = lookup(OPTIMIZERS, solver, "solver")
+    lr = float(est.learning_rate_init)
+    if lr <= 0:
+        raise GlassnetError(f"learning_rate_init must be > 0, got {lr}")
+    if solver == "adam":
+        return make(params, lr=lr, betas=(est.beta_1, est.beta_2), eps=est.epsilon)
+    if solver == "sgd":  # PyTorch's momentum b ← μb + g, θ ← θ − lr·b is sklearn's for a fixed lr
+        return make(params, lr=lr, momentum=est.momentum,
+                    nesterov=bool(est.nesterovs_momentum and est.momentum > 0))
+    return make(params, lr=lr)
+
+
+def build_penalties(alpha: float, l1: float, batch_size: int, squared_error: bool) -> list[Regularizer]:
+    """L2 and L1 penalties scaled as scikit-learn scales alpha: ½·alpha·Σ‖W‖² / batch_size.
+
+    glassnet's ``L2(l2)`` is l2·Σw², so l2 = ½·alpha / batch_size; for 'squared_error' the data
+    loss is glassnet's mean squared error, twice scikit-learn's ½·MSE, so the penalty doubles
+    with it (l2 = alpha / batch_size) and their ratio stays scikit-learn's. L1 is scaled alike.
+
+    >>> build_penalties(1e-4, 0.0, 200, False)
+    [L2(l2=2.5e-07)]
+    """
+    if alpha < 0 or l1 < 0:
+        raise GlassnetError(f"alpha and l1 must be >= 0, got alpha={alpha}, l1={l1}")
+    scale = (2.0 if squared_error else 1.0) / batch_size
+    chosen = []
+    for name, strength in (("l2", 0.5 * alpha * scale), ("l1", l1 * scale)):
+        if strength > 0:
+            chosen.append(REGULARIZERS[name](strength))
+    return chosen
