@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import glassnet as gn
-from glassnet import files
+from glassnet import files, files_tree
 from glassnet.errors import GlassnetError
-from glassnet.files import load_state, load_tensors, save_state, save_tensors
+from glassnet.files import load_tensors, save_tensors
+from glassnet.files_tree import load_state, save_state
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SHAPES = [(), (0,), (3,), (2, 0, 3), (2, 3), (1, 2, 3, 2)]
@@ -264,14 +265,14 @@ def test_a_checkpoint_resumes_training_exactly(tmp_path: Path) -> None:
 ])
 def test_pack_refuses_what_is_not_plain_state(tree: Any, match: str) -> None:
     with pytest.raises(GlassnetError, match=match):
-        files.pack_tree(tree)
+        files_tree.pack_tree(tree)
 
 
 def test_pack_refuses_a_tree_that_contains_itself() -> None:
     loop: list[Any] = []
     loop.append(loop)
     with pytest.raises(GlassnetError, match="refers to itself"):
-        files.pack_tree(loop)
+        files_tree.pack_tree(loop)
 
 
 @pytest.mark.parametrize(("metadata", "tensors", "match"), [

@@ -1,4 +1,4 @@
-"""Safe tensor files: the safetensors format in NumPy, and nested state trees stored in it.
+"""Safe tensor files: the safetensors format in NumPy (state trees stored in it: ``files_tree``).
 
 A safetensors file (https://huggingface.co/docs/safetensors) is three parts::
 
@@ -25,7 +25,6 @@ import itertools
 import json
 import math
 import os
-import re
 import struct
 import uuid
 from collections.abc import Iterable, Mapping
@@ -36,10 +35,7 @@ import numpy as np
 
 from glassnet.errors import GlassnetError
 
-__all__ = [
-    "DTYPES", "MAX_HEADER_SIZE", "check_format", "load_state", "load_tensors", "pack_tree",
-    "save_state", "save_tensors", "unpack_tree",
-]  # fmt: skip
+__all__ = ["DTYPES", "MAX_HEADER_SIZE", "PathLike", "load_tensors", "save_tensors"]
 
 PathLike = str | os.PathLike[str]
 MAX_HEADER_SIZE = 100_000_000  # the reference implementation refuses larger headers
@@ -50,7 +46,6 @@ DTYPES: dict[str, np.dtype[Any]] = {name: np.dtype("<" + code) for name, code in
 _NAME_OF = {code: name for name, code in _CODES.items()}  # "f4" → "F32"
 _RANK = {name: rank for rank, name in enumerate(_CODES)}
 _NO_NUMPY = ("BF16", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64")
-_TREE_FORMAT, _TREE_VERSION = "glassnet-state", 1
 
 
 # ----------------------------------------------------------------------------- writing
@@ -245,138 +240,3 @@ def _tensors(path: Path, header: dict[str, Any], data: bytes) -> dict[str, np.nd
     if end != len(data):
         raise _corrupt(path, f"the tensors end at byte {end} of {len(data)}: trailing garbage")
     return tensors
-
-
-# ----------------------------------------------------------------------------- state trees
-def save_state(path: PathLike, tree: Any, metadata: Mapping[str, str] | None = None) -> None:
-    """Save a nested state tree (e.g. a checkpoint): arrays as tensors, the rest as JSON metadata.
-
-    A tree is made of dicts (str or int keys), lists, tuples, ndarrays, Python or NumPy numbers,
-    bools, None and strings; ``load_state`` gives it back exactly (NumPy scalars as Python numbers).
-
-    >>> import os, tempfile, numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.safetensors")
-    >>> save_state(path, {"epoch": 3, "state": {0: {"m": np.zeros(2)}}, "betas": (0.9, 0.999)})
-    >>> load_state(path)
-    {'epoch': 3, 'state': {0: {'m': array([0., 0.])}}, 'betas': (0.9, 0.999)}
-    """
-    text, tensors = pack_tree(tree)
-    own = {"format": _TREE_FORMAT, "format_version": str(_TREE_VERSION), "tree": text}
-    clash = sorted(set(metadata or {}) & set(own))
-    if clash:
-        raise GlassnetError(f"cannot save {path}: metadata keys {clash} are reserved; rename them")
-    save_tensors(path, tensors, {**(metadata or {}), **own})
-
-
-def load_state(path: PathLike) -> Any:
-    """Load a tree written by ``save_state`` (checks format, version and every tensor reference)."""
-    tensors, metadata = load_tensors(path)
-    check_format(metadata, _TREE_FORMAT, _TREE_VERSION, str(path))
-    tree, used = unpack_tree(metadata.get("tree", ""), tensors, str(path))
-    if set(tensors) - used:
-        raise GlassnetError(f"cannot load {path}: tensors {sorted(set(tensors) - used)[:5]} belong to "
-                            "no part of the state; the file was altered")
-    return tree
-
-
-def check_format(metadata: Mapping[str, str], name: str, version: int, source: str) -> None:
-    """Raise unless metadata says ``format == name`` with a ``format_version`` this code can read."""
-    found, raw = metadata.get("format"), metadata.get("format_version", "")
-    if found != name:
-        raise GlassnetError(f"cannot load {source}: it is not a {name} file (format {found!r})")
-    if not re.fullmatch(r"[1-9][0-9]{0,8}", raw):
-        raise GlassnetError(f"cannot load {source}: format_version {raw!r} is not a version number")
-    if int(raw) > version:
-        raise GlassnetError(f"cannot load {source}: it was written by a newer glassnet ({name} format "
-                            f"version {raw}; this glassnet reads up to {version}); upgrade glassnet")
-
-
-def pack_tree(tree: Any, prefix: str = "") -> tuple[str, dict[str, np.ndarray]]:
-    """Split a state tree into JSON text and the arrays it refers to (named ``prefix`` + path).
-
-    In the JSON, dicts become ``{"dict": [[key, value], ...]}``, tuples ``{"tuple": [...]}``,
-    arrays ``{"array": name}``, and non-finite floats ``{"float": "<16 hex digits of the bits>"}``;
-    lists, strings, finite floats, ints, bools and None are themselves.
-
-    >>> import numpy as np
-    >>> pack_tree({"w": np.ones(1), 1: (float("inf"), None)})
-    ('{"dict":[["w",{"array":"w"}],[1,{"tuple":[{"float":"7ff0000000000000"},null]}]]}', {'w': array([1.])})
-    """
-    tensors: dict[str, np.ndarray] = {}
-    try:
-        return json.dumps(_pack(tree, [], prefix, tensors), separators=(",", ":")), tensors
-    except (RecursionError, ValueError) as e:
-        raise GlassnetError(f"cannot store the state: it is too deep, refers to itself, or holds an "
-                            f"integer too large for JSON ({e})") from e
-
-
-def _pack(node: Any, path: list[str], prefix: str, tensors: dict[str, np.ndarray]) -> Any:
-    where = prefix + (".".join(path) or "root")  # also the tensor name of an array here
-    if isinstance(node, np.ndarray):
-        if f"{node.dtype.kind}{node.dtype.itemsize}" not in _NAME_OF:
-            raise GlassnetError(f"cannot store the array at '{where}' of dtype {node.dtype}; "
-                                "store numbers or bools, or convert it with .tolist()")
-        name, i = where, 1
-        while name in tensors or name == "__metadata__":  # paths such as "a.b" and a→b collide
-            name, i = f"{where}#{i}", i + 1
-        tensors[name] = node
-        return {"array": name}
-    node = node.item() if isinstance(node, np.generic) else node  # NumPy scalars → Python numbers
-    if node is None or isinstance(node, bool | str | int):
-        return node
-    if isinstance(node, float):
-        return float(node) if math.isfinite(node) else {"float": struct.pack(">d", node).hex()}
-    if isinstance(node, list | tuple):
-        items = [_pack(v, [*path, str(i)], prefix, tensors) for i, v in enumerate(node)]
-        return {"tuple": items} if isinstance(node, tuple) else items
-    if isinstance(node, Mapping):
-        return {"dict": [[_key(k, where), _pack(v, [*path, str(k)], prefix, tensors)]
-                         for k, v in node.items()]}
-    raise GlassnetError(f"cannot store a {type(node).__name__} at '{where}': state trees hold "
-                        "dicts, lists, tuples, ndarrays, numbers, bools, None and strings only")
-
-
-def _key(key: Any, where: str) -> str | int:
-    key = key.item() if isinstance(key, np.generic) else key
-    if isinstance(key, bool) or not isinstance(key, str | int):
-        raise GlassnetError(f"cannot store the key {key!r} at '{where}': keys must be str or int")
-    return str(key) if isinstance(key, str) else int(key)
-
-
-def unpack_tree(text: str, tensors: Mapping[str, np.ndarray], source: str) -> tuple[Any, set[str]]:
-    """The tree of ``pack_tree`` again, and the names of the tensors it used (``source`` for errors)."""
-    try:
-        encoded = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-        used: set[str] = set()
-        return _unpack(encoded, tensors, used, source), used
-    except (ValueError, RecursionError) as e:
-        raise GlassnetError(f"cannot load {source}: the stored state is not valid ({e})") from e
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _unpack(node: Any, tensors: Mapping[str, np.ndarray], used: set[str], source: str) -> Any:
-    if node is None or isinstance(node, bool | int | float | str):
-        return node
-    if isinstance(node, list):
-        return [_unpack(v, tensors, used, source) for v in node]
-    tag, value = next(iter(node.items())) if isinstance(node, dict) and len(node) == 1 else ("", None)
-    if tag == "tuple" and isinstance(value, list):
-        return tuple(_unpack(v, tensors, used, source) for v in value)
-    if tag == "dict" and isinstance(value, list) and all(_is_pair(p) for p in value):
-        if len({k for k, _ in value}) != len(value):
-            raise ValueError("a dict has a duplicate key")
-        return {k: _unpack(v, tensors, used, source) for k, v in value}
-    if tag == "float" and isinstance(value, str) and re.fullmatch("[0-9a-f]{16}", value):
-        return struct.unpack(">d", bytes.fromhex(value))[0]
-    if tag == "array" and isinstance(value, str) and value in tensors:
-        used.add(value)
-        return tensors[value]
-    raise ValueError(f"unknown or dangling entry {json.dumps(node)[:80]}")
-
-
-def _is_pair(pair: Any) -> bool:
-    return (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str | int)
-            and not isinstance(pair[0], bool))

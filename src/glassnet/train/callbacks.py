@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.errors import GlassnetError
-from glassnet.files import save_state
+from glassnet.files_tree import save_state
 from glassnet.train.run import Run
 
 __all__ = [

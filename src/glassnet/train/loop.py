@@ -17,7 +17,7 @@ from glassnet.data.splits import train_test_split
 from glassnet.engine import ops
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError, ShapeError
-from glassnet.files import load_state
+from glassnet.files_tree import load_state
 from glassnet.nn.losses import _Loss
 from glassnet.nn.module import Module
 from glassnet.optim.optimizer import Optimizer
