@@ -14,6 +14,7 @@ LAYERS: dict[str, int] = {
     "glassnet.errors": 0,
     "glassnet.formula": 0,
     "glassnet.files": 0,
+    "glassnet.names": 0,
     "glassnet.engine": 0,
     "glassnet.nn": 1,
     "glassnet.nn.losses": 2,

@@ -7,12 +7,13 @@ expects (``nll`` wants log-probabilities, ``bce`` probabilities).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from glassnet.errors import GlassnetError
+from glassnet.names import lookup
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Dropout, Linear, Sequential
 from glassnet.nn.losses import LOSSES
@@ -27,28 +28,11 @@ __all__ = [
     "build_regularizers", "check_loss", "default_loss", "lookup", "n_outputs", "probabilities", "targets",
 ]  # fmt: skip
 
-T = TypeVar("T")
 
 CLASSIFICATION_LOSSES = ("cross_entropy", "nll", "bce", "bce_with_logits")
 REGRESSION_LOSSES = ("mse", "l1", "huber", "smooth_l1")
 _BINARY = ("bce", "bce_with_logits")  # one output unit: P(second class)
 _HEADS = {"nll": "log_softmax", "bce": "sigmoid"}  # the output activation the loss expects
-
-
-def lookup(table: Mapping[str, T], name: str, family: str) -> T:
-    """``table[name]``, or an error that lists the valid names of this family.
-
-    >>> lookup(ACTIVATIONS, "ReLU", "activation").__name__
-    'ReLU'
-    >>> lookup(OPTIMIZERS, "adamm", "optimizer")
-    Traceback (most recent call last):
-    glassnet.errors.GlassnetError: unknown optimizer 'adamm'; choose one of adagrad, adam, adamax, adamw, \
-nadam, radam, rmsprop, sgd
-    """
-    key = name.strip().lower()
-    if key not in table:
-        raise GlassnetError(f"unknown {family} {name!r}; choose one of {', '.join(sorted(table))}")
-    return table[key]
 
 
 def default_loss(task: str) -> str:

@@ -14,7 +14,7 @@ scikit-learn is an optional dependency: ``pip install 'glassnet[data]'``.
 from glassnet.errors import GlassnetError
 
 try:
-    import sklearn  # noqa: F401
+    import sklearn  # type: ignore[import-untyped]  # noqa: F401
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise GlassnetError("glassnet.sklearn needs scikit-learn, which is not installed; install it with "
                         "pip install 'glassnet[data]' (or pip install scikit-learn)") from e

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+import scipy.sparse as sp  # type: ignore[import-untyped]
+from sklearn.base import BaseEstimator, TransformerMixin  # type: ignore[import-untyped]
+from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
+from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
+from sklearn.utils import check_random_state  # type: ignore[import-untyped]
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data  # type: ignore[import-untyped]
 
 from glassnet.errors import GlassnetError
 from glassnet.nn.layers import Linear, Sequential
@@ -44,6 +44,7 @@ class BaseMLP(TransformerMixin, BaseEstimator):
     """
 
     _task = ""
+    n_outputs_: int  # set by fit; annotations only, so unfitted estimators have no such attribute
 
     def _init_params(self, hidden_layer_sizes: Any, activation: str | Sequence[str], solver: str,
                      alpha: float, batch_size: int | str, learning_rate: str, learning_rate_init: float,
@@ -94,7 +95,7 @@ class BaseMLP(TransformerMixin, BaseEstimator):
             w = None  # equal weights: the unweighted mean, bit for bit
         if first:
             self._start(X, n_out, logistic)
-        if not self.early_stopping and self.best_loss_ is None:
+        if not self.early_stopping and getattr(self, "best_loss_", None) is None:
             self.best_loss_ = math.inf
         if first or not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = build_optimizer(self, list(self.model_.parameters()))
@@ -206,7 +207,7 @@ class BaseMLP(TransformerMixin, BaseEstimator):
 
 def _hidden(sizes: Any) -> list[int]:
     """hidden_layer_sizes as a list: an int is one layer."""
-    return [int(sizes)] if np.isscalar(sizes) else [int(h) for h in sizes]
+    return [int(h) for h in np.atleast_1d(sizes).tolist()]
 
 
 def _squared(loss: Module) -> bool:

@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import ClassifierMixin
-from sklearn.metrics import accuracy_score
-from sklearn.utils import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.base import ClassifierMixin  # type: ignore[import-untyped]
+from sklearn.metrics import accuracy_score  # type: ignore[import-untyped]
+from sklearn.utils import compute_sample_weight  # type: ignore[import-untyped]
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels  # type: ignore[import-untyped]
 
 from glassnet.nn.losses import LOSSES
 from glassnet.sklearn._base import BaseMLP, Targets
@@ -90,7 +90,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             unseen = np.setdiff1d(unique_labels(y), self.classes_)
             if len(unseen):
                 raise ValueError(f"y contains labels {unseen.tolist()} not in classes_ "
-                                 f"{self.classes_.tolist()}; warm_start and partial_fit need the same classes")
+                                 f"{self.classes_.tolist()}; warm_start and partial_fit need the "
+                                 "same classes")
         if self._multilabel:
             self.out_activation_, self.n_outputs_ = "logistic", len(self.classes_)
             return y.astype(np.float64), LOSSES["bce_with_logits"](), len(self.classes_), True

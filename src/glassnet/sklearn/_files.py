@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped]
 
 from glassnet.errors import GlassnetError
 from glassnet.files import PathLike
@@ -55,8 +55,9 @@ def save(estimator: BaseMLP, path: PathLike) -> None:
     >>> bool((load(path).predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
-    if type(estimator).__name__ not in _ESTIMATORS:
-        raise GlassnetError(f"save() takes a glassnet MLPClassifier or MLPRegressor, got {type(estimator).__name__}")
+    if not isinstance(estimator, BaseMLP):
+        raise GlassnetError(f"save() takes a glassnet MLPClassifier or MLPRegressor, got "
+                            f"{type(estimator).__name__}")
     check_is_fitted(estimator, "model_")
     params = {k: _plain(v) for k, v in estimator.get_params().items()}
     params["hidden_layer_sizes"] = list(np.atleast_1d(estimator.hidden_layer_sizes).tolist())
@@ -81,7 +82,7 @@ def load(path: PathLike) -> BaseMLP:
         setattr(estimator, key, np.asarray(value, dtype=object) if key == "feature_names_in_" else value)
     if loaded.classes is not None:
         estimator.classes_ = np.asarray(loaded.classes)
-    estimator.model_ = loaded.model
+    estimator.model_ = loaded.model  # type: ignore[assignment]
     estimator.history_ = History.from_dict(loaded.history)
     _restore_loss(estimator)
     return estimator

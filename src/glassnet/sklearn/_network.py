@@ -8,13 +8,15 @@ Weights are drawn as scikit-learn draws them by default (Glorot uniform, biases 
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from glassnet.errors import GlassnetError
+from glassnet.names import lookup
 from glassnet.nn import init
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Dropout, Linear, Sequential
@@ -27,7 +29,6 @@ from glassnet.regularizers import REGULARIZERS, Regularizer
 __all__ = ["INITIALIZERS", "REGRESSION_LOSSES", "build_network", "build_optimizer", "build_penalties",
            "lookup", "regression_loss"]
 
-T = TypeVar("T")
 
 # nn.init functions that draw from a generator, by name without the trailing underscore
 INITIALIZERS: dict[str, Callable[..., Any]] = {
@@ -38,22 +39,6 @@ INITIALIZERS: dict[str, Callable[..., Any]] = {
 # scikit-learn's loss names for regression -> glassnet's LOSSES names
 REGRESSION_LOSSES = {"squared_error": "mse", "absolute_error": "l1", "huber": "huber"}
 _SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}  # scikit-learn's names that glassnet spells differently
-
-
-def lookup(table: Mapping[str, T], name: str, family: str) -> T:
-    """``table[name]``, or an error that lists the valid names of this family.
-
-    >>> lookup(OPTIMIZERS, "Adam", "solver").__name__
-    'Adam'
-    >>> lookup(OPTIMIZERS, "adamm", "solver")
-    Traceback (most recent call last):
-    glassnet.errors.GlassnetError: unknown solver 'adamm'; choose one of adagrad, adam, adamax, adamw, \
-nadam, radam, rmsprop, sgd
-    """
-    key = str(name).strip().lower()
-    if key not in table:
-        raise GlassnetError(f"unknown {family} {name!r}; choose one of {', '.join(sorted(table))}")
-    return table[key]
 
 
 def _activation_names(activation: str | Sequence[str], n_hidden: int) -> list[str]:
@@ -98,7 +83,7 @@ def build_network(n_features: int, hidden: Sequence[int], activation: str | Sequ
     names = _activation_names(activation, len(hidden))
     sizes = [n_features, *(int(h) for h in hidden), n_out]
     layers: list[Module] = []
-    for i, (n_in, n_next) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (n_in, n_next) in enumerate(itertools.pairwise(sizes)):
         linear = Linear(n_in, n_next, dtype=dtype, generator=rng)  # z = x Wᵀ + b
         last = i == len(sizes) - 2
         _glorot_(linear, initializer, (names[i] == "sigmoid") if not last else logistic_out, rng)
@@ -141,8 +126,8 @@ def build_penalties(alpha: float, l1: float, batch_size: int, squared_error: boo
     loss is glassnet's mean squared error, twice scikit-learn's ½·MSE, so the penalty doubles
     with it (l2 = alpha / batch_size) and their ratio stays scikit-learn's. L1 is scaled alike.
 
-    >>> build_penalties(1e-4, 0.0, 200, False)
-    [L2(l2=2.5e-07)]
+    >>> [round(r.l2, 12) for r in build_penalties(1e-4, 0.0, 200, False)]  # ½·1e-4 / 200
+    [2.5e-07]
     """
     if alpha < 0 or l1 < 0:
         raise GlassnetError(f"alpha and l1 must be >= 0, got alpha={alpha}, l1={l1}")
@@ -150,5 +135,6 @@ def build_penalties(alpha: float, l1: float, batch_size: int, squared_error: boo
     chosen = []
     for name, strength in (("l2", 0.5 * alpha * scale), ("l1", l1 * scale)):
         if strength > 0:
-            chosen.append(REGULARIZERS[name](strength))
+            make: Callable[..., Regularizer] = REGULARIZERS[name]  # L2(l2), L1(l1)
+            chosen.append(make(strength))
     return chosen

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
+from sklearn.base import RegressorMixin  # type: ignore[import-untyped]
+from sklearn.metrics import r2_score  # type: ignore[import-untyped]
 
 from glassnet.sklearn._base import BaseMLP, Targets
 from glassnet.sklearn._network import regression_loss
@@ -30,7 +30,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     >>> import numpy as np
     >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
-    >>> reg = MLPRegressor((16,), activation="tanh", learning_rate_init=0.02, max_iter=500,
+    >>> reg = MLPRegressor(hidden_layer_sizes=(16,), activation="tanh", learning_rate_init=0.02, max_iter=500,
     ...                    random_state=0).fit(X, 2 * X[:, 0])
     >>> bool(reg.score(X, 2 * X[:, 0]) > 0.95), reg.predict(X[:2]).shape
     (True, (2,))
@@ -62,8 +62,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def _targets(self, y: np.ndarray, first: bool, classes: Any) -> Targets:
         t = (y[:, None] if y.ndim == 1 else y).astype(np.float64)  # (n_samples, n_outputs)
-        if not first and t.shape[1] != self.n_outputs_:
-            raise ValueError(f"y has {t.shape[1]} target columns; the model was fitted with {self.n_outputs_}")
+        fitted = self.n_outputs_ if not first else t.shape[1]
+        if not first and t.shape[1] != fitted:
+            raise ValueError(f"y has {t.shape[1]} target columns; the model was fitted with {fitted}")
         self.out_activation_, self.n_outputs_ = "identity", t.shape[1]
         return t, regression_loss(self.loss), t.shape[1], False
 

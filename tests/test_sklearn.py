@@ -1,0 +1,218 @@
+"""glassnet.sklearn: scikit-learn's own estimator checks, digits against scikit-learn, and the API."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_classification, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import glassnet as gn
+from glassnet.sklearn import MLPClassifier, MLPRegressor, load, save
+from glassnet.sklearn._network import build_penalties
+
+_SAMPLE_WEIGHT = ("minibatch training with shuffling: a sample of weight 2 is not the same as the "
+                  "sample twice, since repeating it changes every batch (scikit-learn's MLP passes "
+                  "only with lbfgs or tuned settings)")
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+EXPECTED_FAILURES = {"check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT,
+                     "check_sample_weight_equivalence_on_sparse_data": _SAMPLE_WEIGHT}
+
+
+@parametrize_with_checks([MLPClassifier(), MLPRegressor()],
+                         expected_failed_checks=lambda est: EXPECTED_FAILURES)
+def test_sklearn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+def _digits():
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    scaler = StandardScaler().fit(X_tr)
+    return scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te
+
+
+def test_digits_accuracy_matches_sklearn():
+    """Mean test accuracy over seeds 0-4: ours >= 0.97 and >= scikit-learn's mean - 0.005."""
+    X_tr, X_te, y_tr, y_te = _digits()
+    results = {}
+    for name, cls in (("sklearn", SkMLPClassifier), ("glassnet", MLPClassifier)):
+        accuracies, seconds = [], []
+        for seed in range(5):
+            start = time.perf_counter()
+            model = cls(hidden_layer_sizes=(64,), random_state=seed, max_iter=300).fit(X_tr, y_tr)
+            seconds.append(time.perf_counter() - start)
+            accuracies.append(model.score(X_te, y_te))
+        results[name] = float(np.mean(accuracies))
+        print(f"{name}: mean accuracy {results[name]:.4f}, fit seconds {np.round(seconds, 2).tolist()}")
+    assert results["glassnet"] >= 0.97
+    assert results["glassnet"] >= results["sklearn"] - 0.005
+
+
+def _small_classification(n_classes=3, seed=0):
+    X, y = make_classification(120, 6, n_informative=4, n_classes=n_classes, random_state=seed)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_save_load_and_clone_refit_give_identical_predictions(tmp_path):
+    X, y = _small_classification()
+    clf = MLPClassifier((16, 8), activation=["tanh", "relu"], dropout=0.1, max_iter=30, random_state=3)
+    clf.fit(X, np.array(["a", "b", "c"])[y])
+    path = tmp_path / "clf.safetensors"
+    save(clf, path)
+    again = load(path)
+    assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
+    assert np.array_equal(again.predict(X), clf.predict(X))
+    assert again.loss_curve_ == clf.loss_curve_ and again.get_params()["activation"] == ["tanh", "relu"]
+    refit = clone(clf).fit(X, np.array(["a", "b", "c"])[y])
+    assert np.array_equal(refit.predict_proba(X), clf.predict_proba(X))
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, X[:, :2])
+    save(reg, tmp_path / "reg.safetensors")
+    assert np.array_equal(load(tmp_path / "reg.safetensors").predict(X), reg.predict(X))
+
+
+def test_pickle_roundtrip():
+    X, y = _small_classification()
+    clf = MLPClassifier((8,), max_iter=10, random_state=0).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
+    again.partial_fit(X, y)  # the optimizer's state came along
+    assert again.n_iter_ == 1
+
+
+def test_pipeline_gridsearch_cross_val_score():
+    X, y = _small_classification()
+    pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), learning_rate_init=0.02, max_iter=100,
+                                                       random_state=0))
+    assert pipe.fit(X, y).score(X, y) > 0.8
+    small = MLPClassifier((8,), learning_rate_init=0.02, max_iter=50, random_state=0)
+    scores = cross_val_score(small, X, y, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.6
+    grid = GridSearchCV(MLPClassifier(max_iter=30, random_state=0),
+                        {"hidden_layer_sizes": [(4,), (16,)], "alpha": [1e-4, 1e-2]}, cv=2).fit(X, y)
+    assert set(grid.best_params_) == {"hidden_layer_sizes", "alpha"}
+
+
+def test_partial_fit_needs_classes_then_learns():
+    X, y = _small_classification()
+    clf = MLPClassifier((16,), learning_rate_init=0.01, random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[y != 2], y[y != 2], classes=[0, 1, 2])
+    assert clf.classes_.tolist() == [0, 1, 2] and clf.predict_proba(X).shape == (120, 3)
+    first = clf.loss_
+    for _ in range(30):
+        clf.partial_fit(X, y)
+    assert clf.loss_ < first and clf.t_ == (y != 2).sum() + 30 * 120
+
+
+def test_warm_start_continues_from_the_weights():
+    X, y = _small_classification()
+    clf = MLPClassifier((8,), max_iter=5, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        before = clf.coefs_[0].copy()
+        clf.fit(X, y)
+    assert len(clf.loss_curve_) == 10 and not np.array_equal(before, clf.coefs_[0])
+    assert clf.loss_curve_[5] < clf.loss_curve_[0]
+
+
+def test_class_weight_shifts_predictions():
+    X, y = make_classification(300, 4, weights=[0.9, 0.1], random_state=0)
+    plain = MLPClassifier((8,), max_iter=100, random_state=0).fit(X, y)
+    weighted = MLPClassifier((8,), max_iter=100, random_state=0, class_weight={0: 1.0, 1: 20.0}).fit(X, y)
+    balanced = MLPClassifier((8,), max_iter=100, random_state=0, class_weight="balanced").fit(X, y)
+    assert weighted.predict(X).sum() > plain.predict(X).sum()
+    assert balanced.predict(X).sum() > plain.predict(X).sum()
+
+
+def test_dropout_l1_per_layer_activations_initializer_optimizer():
+    X, y = _small_classification()
+    clf = MLPClassifier((12, 6), activation=["tanh", "logistic"], dropout=0.2, l1=1e-3, solver="rmsprop",
+                        learning_rate_init=0.01, initializer="kaiming_uniform", max_iter=100,
+                        random_state=0).fit(X, y)
+    kinds = [type(m).__name__ for m in clf.model_]
+    assert kinds == ["Linear", "Tanh", "Dropout", "Linear", "Sigmoid", "Dropout", "Linear"]
+    assert [c.shape for c in clf.coefs_] == [(6, 12), (12, 6), (6, 3)] and clf.n_layers_ == 4
+    assert clf.transform(X).shape == (120, 6) and clf.score(X, y) > 0.6
+    assert "penalty_l1" in clf.history_ and "penalty_l2" in clf.history_
+    with pytest.raises(gn.GlassnetError, match="lbfgs"):
+        MLPClassifier(solver="lbfgs").fit(X, y)
+    with pytest.raises(gn.GlassnetError, match="2 hidden layers"):
+        MLPClassifier((4, 4), activation=["relu"]).fit(X, y)
+
+
+def test_alpha_is_scaled_as_sklearn_scales_it():
+    """½·alpha·Σ‖W‖² / batch_size (weights only), twice that for squared_error's full MSE."""
+    X, y = _small_classification()
+    clf = MLPClassifier((8,), alpha=0.3, max_iter=3, random_state=0).fit(X, y)
+    sum_w2 = sum(float((W**2).sum()) for W in clf.coefs_)
+    penalty = build_penalties(0.3, 0.0, 120, False)[0](clf.model_).item()
+    assert penalty == pytest.approx(0.5 * 0.3 * sum_w2 / 120, rel=1e-12)
+    assert build_penalties(0.3, 0.0, 120, True)[0](clf.model_).item() == pytest.approx(2 * penalty)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "absolute_error", "huber"])
+def test_regression_losses_and_multi_output(loss):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 3))
+    Y = np.column_stack([X[:, 0] - X[:, 1], 0.5 * X[:, 2]])  # (150, 2)
+    reg = MLPRegressor(loss, (32,), learning_rate_init=0.01, max_iter=150, random_state=0).fit(X, Y)
+    assert reg.predict(X).shape == (150, 2) and reg.n_outputs_ == 2 and reg.out_activation_ == "identity"
+    assert reg.score(X, Y) > 0.8
+    assert MLPRegressor(loss, (8,), max_iter=5, random_state=0).fit(X, Y[:, 0]).predict(X).shape == (150,)
+
+
+def test_multilabel_classification():
+    X, Y = make_multilabel_classification(150, 8, n_classes=4, random_state=0)
+    clf = MLPClassifier((32,), learning_rate_init=0.01, max_iter=150, random_state=0).fit(X, Y)
+    assert clf.predict(X).shape == (150, 4) and clf.out_activation_ == "logistic"
+    P = clf.predict_proba(X)
+    assert P.shape == (150, 4) and ((P >= 0) & (P <= 1)).all() and clf.score(X, Y) > 0.5
+
+
+def test_early_stopping_validation_scores_and_best_weights():
+    X, y = _small_classification()
+    clf = MLPClassifier((16,), early_stopping=True, n_iter_no_change=3, validation_fraction=0.2,
+                        learning_rate_init=0.01, max_iter=200, random_state=0).fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.validation_loss_curve_)
+    assert clf.n_iter_ < 200 and clf.best_loss_ is None
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+
+
+def test_callbacks_reach_the_training_loop():
+    X, y = _small_classification()
+    seen = []
+    cb = gn.train.LambdaCallback(on_epoch_end=lambda run, logs: seen.append(logs["loss"]))
+    clf = MLPClassifier((8,), max_iter=4, random_state=0, callbacks=[cb])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert seen == clf.loss_curve_
+
+
+def test_import_without_sklearn_is_a_clear_error():
+    code = ("import sys; sys.modules['sklearn'] = None\n"
+            "import glassnet\n"
+            "assert 'sklearn' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
+            "try:\n    import glassnet.sklearn\nexcept glassnet.GlassnetError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "pip install 'glassnet[data]'" in out
