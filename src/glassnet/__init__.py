@@ -31,6 +31,7 @@ from glassnet.engine import (
     where,
 )  # fmt: skip
 from glassnet.errors import GlassnetError, GradcheckError, ShapeError
+from glassnet.explain import Walkthrough, explain  # glassnet.explain(...) is the function
 from glassnet.formula import Formula
 from glassnet.io import load, save
 from glassnet.train import evaluate, fit, predict
@@ -43,6 +44,7 @@ __all__ = [
     "GradcheckError",
     "ShapeError",
     "Tensor",
+    "Walkthrough",
     "__version__",
     "abs",
     "clip",
@@ -52,6 +54,7 @@ __all__ = [
     "enable_grad",
     "evaluate",
     "exp",
+    "explain",
     "files",
     "fit",
     "gradcheck",

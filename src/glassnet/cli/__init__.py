@@ -29,6 +29,8 @@ def _run(args: dict[str, Any]) -> int:
         return commands.predict_file(args["model"], args["input"], args.get("output"))
     if command == "datasets":
         return commands.datasets()
+    if command == "explain":
+        return commands.explain(args)
     return commands.report(args["run_dir"])
 
 

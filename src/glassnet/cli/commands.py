@@ -1,4 +1,4 @@
-"""The glassnet commands: train, evaluate, predict, datasets and report. Each returns an exit status."""
+"""The glassnet commands: train, evaluate, predict, datasets, explain, report; each returns an exit status."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import numpy as np
 
 from glassnet.cli import tables
 from glassnet.cli.build import (
+    CLASSIFICATION_LOSSES,
     build_loss,
     build_model,
     build_optimizer,
     build_regularizers,
     check_loss,
     default_loss,
+    lookup,
     n_outputs,
     probabilities,
     targets,
@@ -23,10 +25,16 @@ from glassnet.cli.build import (
 from glassnet.cli.scoring import confusion, format_table, load_model, score
 from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
 from glassnet.errors import GlassnetError
+from glassnet.explain import explain as explain_step
 from glassnet.io import save
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.layers import Linear, Sequential
+from glassnet.nn.module import Module
 from glassnet.train import EarlyStopping, HistoryLogger, fit, predict
 
-__all__ = ["TEST_SIZE", "VAL_SIZE", "datasets", "evaluate", "predict_file", "report", "train"]
+__all__ = [
+    "TEST_SIZE", "VAL_SIZE", "XOR", "datasets", "evaluate", "explain", "predict_file", "report", "train",
+]  # fmt: skip
 
 VAL_SIZE, TEST_SIZE = 0.1, 0.2  # of all samples; the rest (70%) trains
 _MAX_POINTS = 1000  # training points kept for the report's decision-boundary plot
@@ -207,4 +215,68 @@ def report(run_dir: str) -> int:
         raise GlassnetError(f"{run_dir!r} has no model.safetensors; pass a run folder written by "
                             "'glassnet train'")
     print(f"report: {_write_report(path)}")
+    return 0
+
+
+# XOR's four points and the weights of the classic 2-2-1 worked example (tests/test_worked_example.py)
+XOR = (np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 1, 0]))
+_CLASSIC = {"0.weight": np.array([[0.15, 0.20], [0.25, 0.30]]), "0.bias": np.array([0.35, 0.35]),
+            "2.weight": np.array([[0.40, 0.45]]), "2.bias": np.array([0.60])}  # fmt: skip
+_XOR_HEADS = {"nll": "log_softmax", "cross_entropy": None, "bce_with_logits": None}  # else sigmoid
+
+
+def _xor_model(hidden: list[int], activation: str, loss: str) -> Sequential:
+    """A float64 network 2 → hidden → outputs for XOR; the classic weights when it is 2-2-1 sigmoid."""
+    n_out = 2 if loss in ("cross_entropy", "nll") else 1
+    act = lookup(ACTIVATIONS, activation, "activation")
+    rngs = np.random.SeedSequence(0).spawn(len(hidden) + 1)
+    layers: list[Module] = []
+    for n_in, n, rng in zip([2, *hidden[:-1]], hidden, rngs, strict=False):
+        layers += [Linear(n_in, n, dtype=np.float64, generator=np.random.default_rng(rng)), act()]
+    last = np.random.default_rng(rngs[-1])
+    layers.append(Linear(([2, *hidden])[-1], n_out, dtype=np.float64, generator=last))
+    head = _XOR_HEADS.get(loss, "sigmoid")
+    if head is not None:
+        layers.append(ACTIVATIONS[head]())
+    model = Sequential(*layers)
+    if hidden == [2] and n_out == 1:
+        model.load_state_dict(_CLASSIC)
+    return model
+
+
+def _sample(X: np.ndarray, y: np.ndarray, index: int | None, default: int,
+            where: str) -> tuple[np.ndarray, np.ndarray]:
+    i = default if index is None else index
+    if not 0 <= i < len(X):
+        raise GlassnetError(f"--sample {i} is out of range: {where} has {len(X)} samples, 0 to {len(X) - 1}")
+    return X[i : i + 1], y[i : i + 1]
+
+
+def _explain_inputs(args: dict[str, Any]) -> tuple[Module, str, np.ndarray, np.ndarray]:
+    """The model, its loss name and one sample (x, y as the loss wants it): XOR's, or from --data."""
+    if args.get("model") is None:
+        if args.get("data") is not None:
+            raise GlassnetError("--data is for --model; without --model, explain uses XOR's 4 points")
+        task = "classification" if args["loss"].strip().lower() in CLASSIFICATION_LOSSES else "regression"
+        loss = check_loss(args["loss"], task, 2)
+        x, y = _sample(*XOR, args.get("sample"), 2, "XOR")
+        y = y if loss in ("cross_entropy", "nll") else y.reshape(-1, 1).astype(np.float64)  # (1,) or (1, 1)
+        return _xor_model(args["layers"], args["activation"], loss), loss, x, y
+    if args.get("data") is None:
+        raise GlassnetError("--model needs --data: the data set or file to take the sample from")
+    info = load_model(args["model"])
+    ds = _load(args["data"], None if _is_builtin(args["data"]) else info.target, info.task)
+    y = info.class_indices(ds.decode(ds.y), args["data"]) if info.task == "classification" else ds.y
+    x, y = _sample(info.inputs(ds.X, args["data"]), y, args.get("sample"), 0, args["data"])
+    return info.model.double(), info.loss, x, targets(info.loss, y)
+
+
+def explain(args: dict[str, Any]) -> int:
+    """Print one training step derived with its numbers (``glassnet explain``)."""
+    model, loss, x, y = _explain_inputs(args)
+    optimizer = build_optimizer(args["optimizer"], model.parameters(), args["lr"], None)
+    walkthrough = explain_step(model, x, y, build_loss(loss), optimizer,
+                               build_regularizers(args["l1"], args["l2"]) or None,
+                               max_items=None if args["show_all"] else 6)
+    print(walkthrough.render(args["format"]))
     return 0

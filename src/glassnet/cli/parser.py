@@ -226,8 +226,28 @@ def _add_train(commands: Any) -> None:
     p.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=0, help="no progress")
 
 
+def _add_explain(commands: Any) -> None:
+    p = commands.add_parser("explain", help="derive one training step with its numbers",
+                            description="One training step (forward, loss, backward, update) with every "
+                                        "formula and its numbers; by default the 2-2-1 sigmoid network "
+                                        "on the XOR sample x = (1, 0), y = 1 with MSE and SGD(lr=0.5).")
+    p.add_argument("--layers", type=_argtype(_layers), default=[2], help="hidden layer sizes (default 2)")
+    p.add_argument("--activation", type=_argtype(_text), default="sigmoid", help="default sigmoid")
+    p.add_argument("--loss", type=_argtype(_text), default="mse", help="default mse")
+    p.add_argument("--optimizer", type=_argtype(_text), default="sgd", help="default sgd")
+    p.add_argument("--lr", type=_argtype(_positive), default=0.5, help="learning rate (default 0.5)")
+    p.add_argument("--l1", type=_argtype(_nonnegative), default=0.0, help="L1 penalty (default 0)")
+    p.add_argument("--l2", type=_argtype(_nonnegative), default=0.0, help="L2 penalty (default 0)")
+    p.add_argument("--sample", type=_argtype(_int), default=None,
+                   help="which sample: 0-3 of XOR (default 2: x = (1, 0)), or a row of --data (default 0)")
+    p.add_argument("--model", help="a model.safetensors file written by 'glassnet train' (needs --data)")
+    p.add_argument("--data", help="a built-in data set or a data file, with --model")
+    p.add_argument("--format", choices=("text", "md"), default="text", help="text (default) or md")
+    p.add_argument("--all", dest="show_all", action="store_true", help="show every row and column")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``glassnet`` parser with its subcommands train, evaluate, predict, datasets and report."""
+    """The ``glassnet`` parser with its subcommands train, evaluate, predict, datasets, explain and report."""
     parser = _Parser(prog="glassnet", description="Neural networks whose math you can see.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_train(commands)
@@ -240,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("input", help="a CSV file with a header; a target column, if present, is ignored")
     pr.add_argument("-o", "--output", help="the CSV file to write (default: standard output)")
     commands.add_parser("datasets", help="list the built-in data sets")
+    _add_explain(commands)
     rep = commands.add_parser("report", help="rebuild report.html of a run folder")
     rep.add_argument("run_dir", help="a run folder written by 'glassnet train'")
     return parser

@@ -1,0 +1,140 @@
+"""The forward pass and the loss of one walkthrough, recorded from the engine's own tensors.
+
+Every z and a is the Tensor the real layer returned, with ``retain_grad()`` so the backward pass
+can later read ∂L/∂z and ∂L/∂a from ``.grad``: no number here is computed a second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, cast
+
+import numpy as np
+
+from glassnet.engine.tensor import Tensor
+from glassnet.errors import GlassnetError
+from glassnet.explain.numbers import format_array, format_number, sup
+from glassnet.explain.step import LINEAR_FORMULA, Step
+from glassnet.formula import Formula
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.layers import Dropout, Flatten, Identity, Linear, Sequential
+from glassnet.nn.module import Module
+
+__all__ = ["Layer", "Recorder", "formula_of"]
+
+_ACTIVATIONS = tuple(cls for cls in ACTIVATIONS.values() if cls is not Identity)
+
+
+class _HasFormula(Protocol):
+    formula: ClassVar[Formula]
+
+
+def formula_of(component: object) -> Formula:
+    """The ``formula`` a component's class carries (activations, losses, regularizers, optimizers)."""
+    return cast(_HasFormula, component).formula
+
+
+@dataclass
+class Layer:
+    """One Linear layer l and the activation after it: a_in → z = W·a_in + b → a = f(z)."""
+
+    index: int
+    linear: Linear
+    weight_name: str
+    bias_name: str | None
+    a_in: Tensor
+    z: Tensor
+    activation: Module | None = None
+    a: Tensor | None = None
+
+
+class Recorder:
+    """Formats arrays for one walkthrough (digits, max_items) and collects its Steps."""
+
+    def __init__(self, digits: int, max_items: int | None) -> None:
+        self.digits, self.max_items = digits, max_items
+        self.steps: list[Step] = []
+
+    def fmt(self, a: np.ndarray) -> str:
+        """An array as the walkthrough shows it; a batch of one sample shows as that sample."""
+        a = np.asarray(a)
+        return format_array(a[0] if a.ndim == 2 and a.shape[0] == 1 else a, self.digits, self.max_items)
+
+    def mat(self, a: np.ndarray) -> str:
+        """A parameter-shaped array (a weight matrix stays a matrix)."""
+        return format_array(np.asarray(a), self.digits, self.max_items)
+
+    def num(self, x: float) -> str:
+        return format_number(x, self.digits)
+
+    def add(self, *args: object, **kwargs: object) -> Step:
+        step = Step(*args, **kwargs)  # type: ignore[arg-type]
+        self.steps.append(step)
+        return step
+
+
+def _check_module(module: Module, layers: list[Layer]) -> None:
+    if isinstance(module, Dropout) and module.training:
+        raise GlassnetError("explain needs the model in eval mode: dropout in training mode is random; "
+                            "call model.eval() first")
+    if isinstance(module, _ACTIVATIONS) and (not layers or layers[-1].activation is not None):
+        raise GlassnetError(f"explain handles one activation after each Linear layer; "
+                            f"{type(module).__name__} follows no Linear layer")
+    if not isinstance(module, (Linear, Identity, Flatten, Dropout, *_ACTIVATIONS)):
+        raise GlassnetError(f"explain handles Linear layers, activations, Identity, Flatten and Dropout; "
+                            f"got {type(module).__name__}")
+
+
+def forward(model: Module, x: Tensor, rec: Recorder) -> tuple[list[Layer], Tensor]:
+    """Run the model's layers one by one, keeping every z and a, and record each as a Step."""
+    if not isinstance(model, Sequential):
+        raise GlassnetError(f"explain takes an nn.Sequential of Linear layers and activations, "
+                            f"got {type(model).__name__}")
+    names = {id(p): name for name, p in model.named_parameters()}
+    rec.add("input", None, "input a⁰ = x", "", "", f"a⁰ = {rec.fmt(x.data)}", x.data)
+    layers: list[Layer] = []
+    a = x
+    for module in model.children():
+        _check_module(module, layers)
+        if isinstance(module, Linear):
+            a = _linear(module, a, len(layers) + 1, names, rec, layers)
+        elif isinstance(module, _ACTIVATIONS):
+            a = _activation(module, layers[-1], rec)
+        else:
+            a = module(a)
+            a.retain_grad()
+    if not layers:
+        raise GlassnetError("explain needs a model with at least one Linear layer")
+    return layers, a
+
+
+def _linear(linear: Linear, a: Tensor, l: int, names: dict[int, str], rec: Recorder,
+            layers: list[Layer]) -> Tensor:
+    z = linear(a)  # (n_samples, out_features)
+    z.retain_grad()
+    bias = linear.bias
+    layers.append(Layer(l, linear, names[id(linear.weight)], None if bias is None else names[id(bias)], a, z))
+    W, b_text = rec.mat(linear.weight.data), "" if bias is None else f" + {rec.mat(bias.data)}"
+    product = f"{W}·{rec.fmt(a.data)}" if a.shape[0] == 1 else f"{rec.fmt(a.data)}·({W})ᵀ"
+    rec.add("linear", l, f"layer {l}: z{sup(l)} = W{sup(l)}·a{sup(l - 1)} + b{sup(l)}", LINEAR_FORMULA.text,
+            LINEAR_FORMULA.latex, f"z{sup(l)} = {product}{b_text}\n   = {rec.fmt(z.data)}", z.data)
+    return z
+
+
+def _activation(module: Module, layer: Layer, rec: Recorder) -> Tensor:
+    a = module(layer.z)
+    a.retain_grad()
+    layer.activation, layer.a = module, a
+    f, l = formula_of(module), layer.index
+    rec.add("activation", l, f"layer {l}: a{sup(l)} = {f.name}(z{sup(l)})", f.text, f.latex,
+            f"a{sup(l)} = {f.name}({rec.fmt(layer.z.data)})\n   = {rec.fmt(a.data)}", a.data)
+    return a
+
+
+def loss_step(loss: Module, out: Tensor, y: Tensor, value: Tensor, rec: Recorder) -> None:
+    """Record the data loss L = loss(prediction, target) with its reduction."""
+    f = formula_of(loss)
+    reduction = cast(str, vars(loss).get("reduction", "mean"))
+    rec.add("loss", None, f"loss: {f.name} (reduction={reduction!r})", f.text, f.latex,
+            f"L = {reduction}({f.name}(ŷ = {rec.fmt(out.data)}, y = {rec.fmt(y.data)}))\n"
+            f"  = {rec.num(value.item())}", value.data)

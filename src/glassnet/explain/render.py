@@ -1,0 +1,99 @@
+"""Renderers of a walkthrough's steps: plain text for a terminal and Markdown.
+
+Each renderer maps a sequence of Steps to a string; ``RENDERERS`` names them. An HTML renderer
+with typeset math would read ``Step.formula_latex`` and be added to ``RENDERERS`` as ``"html"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from glassnet.explain.numbers import format_number
+from glassnet.explain.step import Step
+
+__all__ = ["RENDERERS", "to_markdown", "to_text"]
+
+_SECTIONS = {"input": "Input", "linear": "Forward pass", "loss": "Loss", "delta": "Backward pass",
+             "regularizer": "Regularization", "update": "Update"}  # fmt: skip
+_SECTION_OF = {"activation": "linear", "pass": "linear", "grad": "delta", "total": "regularizer"}
+
+
+def _section(step: Step) -> str:
+    return _SECTIONS[_SECTION_OF.get(step.kind, step.kind)]
+
+
+def to_text(steps: Sequence[Step]) -> str:
+    """The steps for a terminal: a heading per section, then title, formula and numbers per step.
+
+    >>> s = Step("loss", None, "loss", "ℓ = (x − y)²", "", "L = (0.5 − 1)² = 0.25", np.array(0.25))
+    >>> print(to_text([s]))
+    == Loss ==
+    loss
+      formula: ℓ = (x − y)²
+      L = (0.5 − 1)² = 0.25
+    """
+    lines: list[str] = []
+    section = ""
+    for step in steps:
+        if _section(step) != section:
+            section = _section(step)
+            lines += ([""] if lines else []) + [f"== {section} =="]
+        lines.append(step.title)
+        if step.formula_text:
+            lines.append(f"  formula: {step.formula_text}")
+        lines += [f"  {line}" for line in step.substituted.splitlines()]
+    return "\n".join(lines)
+
+
+def _table(value: np.ndarray, max_items: int | None) -> list[str]:
+    """A 2-D value as a Markdown table (rows are samples or neurons), the first max_items of each."""
+    rows = value.reshape(value.shape[0], -1) if value.ndim else value.reshape(1, 1)
+    shown = rows[:max_items, :max_items] if max_items is not None else rows
+    header = [f"{j}" for j in range(shown.shape[1])] + (["…"] if shown.shape[1] < rows.shape[1] else [])
+    lines = ["| " + " | ".join(["", *header]) + " |", "|" + "---|" * (len(header) + 1)]
+    for i, row in enumerate(shown):
+        cells = [format_number(v) for v in row] + (["…"] if shown.shape[1] < rows.shape[1] else [])
+        lines.append("| " + " | ".join([f"**{i}**", *cells]) + " |")
+    if shown.shape[0] < rows.shape[0]:
+        lines.append("| … |" + " |" * len(header))
+    return lines
+
+
+def to_markdown(steps: Sequence[Step], max_items: int | None = 6) -> str:
+    """The steps as Markdown: sections as headings, formulas as LaTeX, numbers in code and tables.
+
+    >>> s = Step("loss", None, "loss", "ℓ = (x − y)²", r"\\ell = (x - y)^2", "L = 0.25", np.array(0.25))
+    >>> print(to_markdown([s]))
+    ## Loss
+    <BLANKLINE>
+    ### loss
+    <BLANKLINE>
+    $\\ell = (x - y)^2$
+    <BLANKLINE>
+    ```text
+    L = 0.25
+    ```
+    <BLANKLINE>
+    """
+    lines: list[str] = []
+    section = ""
+    for step in steps:
+        if _section(step) != section:
+            section = _section(step)
+            lines += [f"## {section}", ""]
+        lines += [f"### {step.title}", ""]
+        if step.formula_latex:
+            lines += [f"${step.formula_latex}$", ""]
+        lines += ["```text", step.substituted, "```", ""]
+        if step.value.ndim == 2 and step.value.size > 1:
+            lines += [*_table(step.value, max_items), ""]
+    return "\n".join(lines)
+
+
+RENDERERS: dict[str, Callable[[Sequence[Step], int | None], str]] = {
+    "text": lambda steps, _max_items: to_text(steps),
+    "md": to_markdown,
+}
+"""Output format name → renderer(steps, max_items); the CLI's ``--format`` chooses from it."""

@@ -1,0 +1,49 @@
+"""One step of a walkthrough: a formula, the formula with the engine's numbers plugged in, the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from glassnet.formula import Formula
+
+__all__ = ["LINEAR_FORMULA", "Step"]
+
+LINEAR_FORMULA = Formula(
+    "Linear", "z = W·a + b", r"z = W a + b",
+    "∂L/∂W = δ·aᵀ,  ∂L/∂b = δ,  ∂L/∂a = Wᵀ·δ",
+    r"\frac{\partial L}{\partial W} = \delta a^\top,\ \frac{\partial L}{\partial b} = \delta,\ "
+    r"\frac{\partial L}{\partial a} = W^\top \delta",
+)  # fmt: skip
+"""The per-layer formula (``nn.Linear`` carries none): one neuron per row of W."""
+
+
+@dataclass
+class Step:
+    """One line of the derivation, as data that every renderer and test reads.
+
+    Args:
+        kind: ``"input"``, ``"linear"``, ``"activation"``, ``"pass"``, ``"loss"``,
+            ``"regularizer"``, ``"delta"``, ``"grad"``, ``"update"`` or ``"total"``.
+        layer: the Linear layer l = 1, 2, ... the step belongs to (None for the loss, input...).
+        title: a heading such as ``"layer 1: z¹ = W¹·a⁰ + b¹"``.
+        formula_text: the formula in plain text, from the component's ``formula``.
+        formula_latex: the same in LaTeX (for typeset renderers).
+        substituted: the formula with the numbers plugged in and its result, as text.
+        value: the result, at full precision (the engine's own array).
+        grads: named arrays this step shows besides ``value`` (e.g. ``{"0.weight": ∂L/∂W}``).
+
+    >>> s = Step("loss", None, "loss", "ℓ = (x − y)²", r"\\ell", "L = 0.25", np.array(0.25))
+    >>> float(s.value)
+    0.25
+    """
+
+    kind: str
+    layer: int | None
+    title: str
+    formula_text: str
+    formula_latex: str
+    substituted: str
+    value: np.ndarray
+    grads: dict[str, np.ndarray] = field(default_factory=dict)

@@ -1,0 +1,155 @@
+"""``explain``: one real training step of a small network, derived with its numbers (issue 6).
+
+All numbers come from the engine: the forward pass runs the model's own layers on a copy of the
+model, keeping every z and a with ``retain_grad()``; ``backward()`` fills their ``.grad``; the
+update is a real ``step()`` of a twin optimizer. The user's model and optimizer are not changed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from glassnet.engine.tensor import ArrayLike, Tensor
+from glassnet.errors import GlassnetError
+from glassnet.explain.backward import backward_steps
+from glassnet.explain.forward import Recorder, forward, loss_step
+from glassnet.explain.render import RENDERERS
+from glassnet.explain.step import Step
+from glassnet.explain.update import optimizer_steps, regularizer_steps, symbols, total_steps
+from glassnet.nn.module import Module
+from glassnet.optim.optimizer import Optimizer
+from glassnet.regularizers import Regularizer
+
+__all__ = ["Walkthrough", "explain"]
+
+
+@dataclass
+class Walkthrough:
+    """The recorded training step: a list of Steps, rendered as text or Markdown.
+
+    Attributes:
+        steps: the derivation in order: input, forward pass, loss, penalties, backward pass, update.
+        loss: the data loss L; ``total_loss`` adds the penalties.
+        grads: ∂(L + ΣR)/∂θ by parameter name, the gradient the optimizer receives (the engine's).
+        max_items: how many rows/columns of an array are shown (None: all).
+    """
+
+    steps: list[Step]
+    loss: float
+    total_loss: float
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+    max_items: int | None = 6
+
+    def find(self, kind: str, layer: int | None = None) -> list[Step]:
+        """The steps of one kind (``"linear"``, ``"delta"``, ``"update"``...), of one layer if given."""
+        return [s for s in self.steps if s.kind == kind and (layer is None or s.layer == layer)]
+
+    def render(self, format: str = "text") -> str:
+        """The walkthrough in a format of ``RENDERERS``: ``"text"`` or ``"md"``."""
+        if format not in RENDERERS:
+            raise GlassnetError(f"unknown walkthrough format {format!r}; choose one of "
+                                f"{', '.join(RENDERERS)}")
+        return RENDERERS[format](self.steps, self.max_items)
+
+    def to_text(self) -> str:
+        """Plain text for a terminal."""
+        return self.render("text")
+
+    def to_markdown(self) -> str:
+        """Markdown: headings, LaTeX formulas, numbers in code blocks and tables."""
+        return self.render("md")
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _batch(x: ArrayLike, y: ArrayLike, dtype: np.dtype) -> tuple[Tensor, Tensor]:
+    """x as (n_samples, n_features) in the model's dtype; a single sample gets the batch axis, so does y."""
+    X = np.asarray(x.data if isinstance(x, Tensor) else x)
+    Y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    if X.ndim == 1:
+        X, Y = X[None, :], Y[None, ...]  # one sample: (1, n_features)
+    if X.ndim != 2 or len(X) == 0:
+        raise GlassnetError(f"explain takes x of shape (n_samples, n_features) or (n_features,), "
+                            f"got {X.shape}")
+    return Tensor(X.astype(dtype)), Tensor(Y.astype(dtype) if np.issubdtype(Y.dtype, np.floating) else Y)
+
+
+def _penalties(regularizer: Regularizer | Sequence[Regularizer] | None) -> list[Regularizer]:
+    if regularizer is None:
+        return []
+    return [regularizer] if isinstance(regularizer, Regularizer) else list(regularizer)
+
+
+def _data_grads(model: Module, x: Tensor, y: Tensor, loss: Module) -> dict[str, np.ndarray]:
+    """∂L/∂θ of the data loss alone, by ``backward()`` on a fresh copy of the model."""
+    twin = copy.deepcopy(model)
+    twin.zero_grad()
+    loss(twin(x), y).backward()
+    return {name: p.grad for name, p in twin.named_parameters() if p.grad is not None}
+
+
+def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: Optimizer | None = None,
+            regularizer: Regularizer | Sequence[Regularizer] | None = None, *, max_items: int | None = 6,
+            digits: int = 4) -> Walkthrough:
+    """Derive one training step of ``model`` on (x, y): forward, loss, backward and update, with numbers.
+
+    Layer l computes zˡ = Wˡ·aˡ⁻¹ + bˡ and aˡ = f(zˡ); backward, δ at the output is ∂L/∂a ⊙ f′(z)
+    (or ∂L/∂z), δˡ = (Wˡ⁺¹)ᵀδˡ⁺¹ ⊙ f′(zˡ), ∂L/∂Wˡ = δˡ·(aˡ⁻¹)ᵀ and ∂L/∂bˡ = δˡ; the update is the
+    optimizer's own step. The model and optimizer given are left unchanged.
+
+    Args:
+        model: an ``nn.Sequential`` of Linear layers and activations (Identity, Flatten and Dropout
+            in eval mode may appear).
+        x: one sample (n_features,) or a tiny batch (n_samples, n_features).
+        y: the target(s), as ``loss`` expects them (a single sample's y gets the batch axis too).
+        loss: a loss module, e.g. ``nn.MSELoss()``.
+        optimizer: the optimizer over ``model.parameters()``; None leaves out the update.
+        regularizer: one penalty or several, added to the loss as ``fit`` adds them.
+        max_items: rows/columns of each array shown in the text (None: all).
+        digits: significant digits of the numbers in the text (the Step values keep all).
+
+    Returns:
+        a Walkthrough; ``print(walkthrough)`` shows it.
+
+    >>> import numpy as np, glassnet as gn
+    >>> from glassnet import nn, optim
+    >>> net = nn.Sequential(nn.Linear(2, 1, dtype=np.float64), nn.Sigmoid())
+    >>> net.load_state_dict({"0.weight": np.array([[0.5, -0.5]]), "0.bias": np.array([0.0])})
+    >>> w = explain(net, [1.0, 1.0], [1.0], nn.MSELoss(), optim.SGD(net.parameters(), lr=0.1))
+    >>> float(w.find("activation")[0].value[0, 0]), w.loss   # σ(0) = 0.5, (0.5 − 1)²
+    (0.5, 0.25)
+    >>> w.grads["0.weight"].tolist()    # 2(a − y)·σ′(0)·x = −1·0.25·(1, 1)
+    [[-0.25, -0.25]]
+    """
+    params = list(model.parameters())
+    if not params:
+        raise GlassnetError("explain needs a model with parameters, e.g. nn.Sequential(nn.Linear(2, 1), ...)")
+    xt, yt = _batch(x, y, params[0].dtype)
+    rec, twin = Recorder(digits, max_items), copy.deepcopy(model)
+    twin.zero_grad()
+    layers, out = forward(twin, xt, rec)
+    data_loss = loss(out, yt)
+    loss_step(loss, out, yt, data_loss, rec)
+    penalties = _penalties(regularizer)
+    terms = [r(twin) for r in penalties]
+    total = data_loss + sum(terms) if terms else data_loss  # as fit adds them
+    names = symbols(layers)
+    reg_grads = regularizer_steps(model, penalties, terms, names, rec)
+    if terms:
+        rec.add("regularizer", None, "total loss L + ΣR", "L_total = L + ΣR", r"L_{total} = L + \sum R",
+                f"L_total = {rec.num(data_loss.item())} + {' + '.join(rec.num(t.item()) for t in terms)}"
+                f" = {rec.num(total.item())}", total.data)
+    total.backward()
+    grads = {name: p.grad for name, p in twin.named_parameters() if p.grad is not None}
+    data = _data_grads(model, xt, yt, loss) if terms else grads
+    backward_steps(layers, loss, len(xt.data), data, rec)
+    if terms:
+        total_steps(data, reg_grads, grads, names, rec)
+    if optimizer is not None:
+        optimizer_steps(model, optimizer, grads, names, rec)
+    return Walkthrough(rec.steps, data_loss.item(), total.item(), grads, max_items)

@@ -1,0 +1,214 @@
+"""explain: the walkthrough's numbers are the engine's, digit for digit (issue 6)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import nn, optim
+from glassnet.cli import main
+from glassnet.explain import Walkthrough, explain
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.regularizers import L1, L2
+
+
+def classic() -> nn.Sequential:
+    net = nn.Sequential(nn.Linear(2, 2, dtype=np.float64), nn.Sigmoid(),
+                        nn.Linear(2, 1, dtype=np.float64), nn.Sigmoid())
+    net.load_state_dict({"0.weight": np.array([[0.15, 0.20], [0.25, 0.30]]), "0.bias": np.array([0.35, 0.35]),
+                         "2.weight": np.array([[0.40, 0.45]]), "2.bias": np.array([0.60])})
+    return net
+
+
+def test_worked_example_digit_for_digit() -> None:
+    # The numbers of tests/test_worked_example.py (each worked out by hand there).
+    net = classic()
+    opt = optim.SGD(net.parameters(), lr=0.5)
+    w = explain(net, [1.0, 0.0], [1.0], nn.MSELoss(), opt, digits=10)
+    close = dict(rtol=0, atol=1e-15)
+    np.testing.assert_allclose(w.find("linear", 1)[0].value, [[0.50, 0.60]], **close)
+    a1 = [[0.6224593312018546, 0.6456563062257954]]
+    np.testing.assert_allclose(w.find("activation", 1)[0].value, a1, **close)
+    np.testing.assert_allclose(w.find("activation", 2)[0].value, [[0.7575931652488075]], **close)
+    assert w.loss == pytest.approx(0.058761073534091955, abs=1e-15)
+    np.testing.assert_allclose(w.find("delta", 2)[0].value, [[-0.08903397538422131]], **close)
+    delta1 = [[-0.008369325890942959, -0.009166306694902109]]
+    np.testing.assert_allclose(w.find("delta", 1)[0].value, delta1, **close)
+    grads = w.find("grad", 2)[0].grads
+    np.testing.assert_allclose(grads["2.weight"], [[-0.05542002877190478, -0.05748534767517472]], **close)
+    np.testing.assert_allclose(grads["2.bias"], [-0.08903397538422131], **close)
+    np.testing.assert_allclose(w.find("grad", 1)[0].grads["0.weight"],
+                               [[-0.008369325890942959, 0.0], [-0.009166306694902109, 0.0]], **close)
+    new = {s.title.split()[1]: s.value for s in w.find("update")}
+    np.testing.assert_allclose(new["W²"], [[0.4277100143859524, 0.4787426738375874]], **close)
+    np.testing.assert_allclose(new["b²"], [0.6445169876921106], **close)
+    np.testing.assert_allclose(new["W¹"], [[0.15418466294547148, 0.20], [0.2545831533474511, 0.30]], **close)
+    np.testing.assert_allclose(new["b¹"], [0.35418466294547146, 0.35458315334745105], **close)
+    text = str(w)
+    for shown in ("0.6224593312", "0.7575931652", "0.05876107353", "-0.08903397538", "-0.05542002877",
+                  "-0.008369325891", "0.4277100144", "0.6445169877", "0.1541846629"):
+        assert shown in text, shown
+    assert "0.7576" in explain(net, [1.0, 0.0], [1.0], nn.MSELoss()).to_text()  # 4 digits by default
+    assert "σ(z) = 1 / (1 + exp(-z))" in text and nn.MSELoss.formula.derivative_text in text
+
+
+def _net(activation: type[nn.Module], n_out: int, seed: int) -> nn.Sequential:
+    rng = np.random.default_rng(seed)
+    return nn.Sequential(nn.Linear(3, 4, dtype=np.float64, generator=rng), activation(),
+                         nn.Linear(4, 3, dtype=np.float64, generator=rng), activation(),
+                         nn.Linear(3, n_out, dtype=np.float64, generator=rng))
+
+
+LOSSES = {"mse": (nn.MSELoss, 2), "cross_entropy": (nn.CrossEntropyLoss, 3),
+          "bce_with_logits": (nn.BCEWithLogitsLoss, 1), "huber": (nn.HuberLoss, 2), "l1": (nn.L1Loss, 2)}
+OPTIMIZERS = {"sgd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9), "adam": lambda p: optim.Adam(p, lr=0.01),
+              "adamw": lambda p: optim.AdamW(p, lr=0.01), "rmsprop": lambda p: optim.RMSprop(p, lr=0.01)}
+SMOOTH = [name for name in ACTIVATIONS if name not in ("relu", "leaky_relu", "hardtanh", "identity")]
+
+
+def _target(loss: str, n_out: int, rng: np.random.Generator) -> np.ndarray:
+    if loss == "cross_entropy":
+        return rng.integers(0, n_out, size=2)
+    if loss == "bce_with_logits":
+        return (rng.random((2, n_out)) > 0.5).astype(np.float64)
+    return rng.normal(size=(2, n_out))
+
+
+def _engine_grads(net: nn.Module, X: np.ndarray, y: np.ndarray, loss: nn.Module, regs: list) -> dict:
+    data = loss(net(gn.tensor(X)), gn.tensor(y))
+    penalties = [r(net) for r in regs]
+    total = data + sum(penalties) if penalties else data
+    total.backward()
+    return {name: p.grad for name, p in net.named_parameters()}
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("loss_name", sorted(LOSSES))
+def test_gradients_are_the_engines(activation: str, loss_name: str) -> None:
+    rng = np.random.default_rng(hash((activation, loss_name)) % 2**32)
+    cls, n_out = LOSSES[loss_name]
+    net = _net(ACTIVATIONS[activation], n_out, 1)
+    X, y = rng.normal(size=(2, 3)), _target(loss_name, n_out, rng)
+    w = explain(net, X, y, cls())
+    twin = copy.deepcopy(net)
+    expected = _engine_grads(twin, X, y, cls(), [])
+    shown = {k: v for s in w.find("grad") for k, v in s.grads.items()}
+    assert shown.keys() == expected.keys()
+    for name, g in expected.items():
+        assert np.array_equal(shown[name], g), name
+        assert np.array_equal(w.grads[name], g), name
+    assert all(p.grad is None for p in net.parameters())  # the user's model is untouched
+    if activation in SMOOTH and loss_name != "l1":
+        for name, p in copy.deepcopy(net).named_parameters():  # central differences, float64
+            numeric = np.zeros_like(p.data)
+            for i in np.ndindex(p.shape):
+                old = p.data[i]
+                p.data[i] = old + 1e-6
+                up = cls()(net_with(net, name, p.data)(gn.tensor(X)), gn.tensor(y)).item()
+                p.data[i] = old - 1e-6
+                down = cls()(net_with(net, name, p.data)(gn.tensor(X)), gn.tensor(y)).item()
+                p.data[i] = old
+                numeric[i] = (up - down) / 2e-6
+            np.testing.assert_allclose(shown[name], numeric, rtol=1e-4, atol=1e-7)
+
+
+def net_with(net: nn.Module, name: str, value: np.ndarray) -> nn.Module:
+    """A copy of net with one parameter replaced."""
+    twin = copy.deepcopy(net)
+    twin.load_state_dict({name: value}, strict=False)
+    return twin
+
+
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+def test_update_is_a_real_step_and_leaves_the_optimizer_alone(opt_name: str) -> None:
+    rng = np.random.default_rng(3)
+    net = _net(nn.Tanh, 2, 2)
+    X, y = rng.normal(size=(2, 3)), rng.normal(size=(2, 2))
+    regs = [L1(0.01), L2(0.02)]
+    opt = OPTIMIZERS[opt_name](net.parameters())
+    for _ in range(2):  # some state to carry over
+        opt.zero_grad()
+        _engine_grads(net, X, y, nn.MSELoss(), regs)
+        opt.step()
+    before, state = net.state_dict(), opt.state_dict()
+    w = explain(net, X, y, nn.MSELoss(), opt, regs)
+    twin = copy.deepcopy(net)
+    twin_opt = OPTIMIZERS[opt_name](twin.parameters())
+    twin_opt.load_state_dict(state)
+    twin.zero_grad()
+    expected = _engine_grads(twin, X, y, nn.MSELoss(), regs)
+    for name, g in expected.items():
+        assert np.array_equal(w.grads[name], g), name
+    twin_opt.step()
+    updates = {s.title.split("(")[1].split(")")[0]: s for s in w.find("update")}
+    for name, p in twin.named_parameters():
+        assert np.array_equal(updates[name].value, p.data), name
+        for key, value in twin_opt.state[p].items():
+            assert np.array_equal(updates[name].grads[key], np.asarray(value)), (name, key)
+    assert all(np.array_equal(v, net.state_dict()[k]) for k, v in before.items())
+    after = opt.state_dict()
+    assert after["param_groups"] == state["param_groups"]
+    for i, buffers in state["state"].items():
+        for key, value in buffers.items():
+            assert np.array_equal(after["state"][i][key], value)
+    assert len(w.find("regularizer")) == 3 and len(w.find("total")) == 6
+
+
+def test_adam_shows_bias_corrected_moments() -> None:
+    net = classic()
+    w = explain(net, [1.0, 0.0], [1.0], nn.MSELoss(), optim.Adam(net.parameters(), lr=0.1))
+    step = w.find("update")[-1]
+    g = step.grads["g"]
+    np.testing.assert_allclose(step.grads["m_hat"], g, rtol=1e-12)  # m̂ = g at t = 1
+    np.testing.assert_allclose(step.grads["v_hat"], g * g, rtol=1e-12)
+    assert "m̂ = m / (1 − β₁ᵗ)" in step.substituted and "exp_avg_sq" in step.substituted
+
+
+def test_truncation_and_markdown() -> None:
+    rng = np.random.default_rng(0)
+    net = nn.Sequential(nn.Linear(10, 8, dtype=np.float64, generator=0), nn.ReLU(), nn.Dropout(0.5),
+                        nn.Linear(8, 3, dtype=np.float64, generator=1))
+    net.eval()
+    X, y = rng.normal(size=(2, 10)), np.array([0, 2])
+    short = explain(net, X, y, nn.CrossEntropyLoss(), max_items=3)
+    assert "…" in str(short) and "(shape (8, 10))" in str(short)
+    full = explain(net, X, y, nn.CrossEntropyLoss(), max_items=None)
+    assert "…" not in str(full) and "shape" not in str(full)
+    md = full.to_markdown()
+    assert "## Backward pass" in md and "```text" in md and "|---|" in md and "$z = W a + b$" in md
+    assert isinstance(short, Walkthrough)
+    with pytest.raises(gn.GlassnetError, match="eval mode"):
+        explain(net.train(), X, y, nn.CrossEntropyLoss())
+
+
+@pytest.mark.parametrize("bad", [nn.Sequential(nn.Sigmoid(), nn.Linear(2, 1)), nn.Linear(2, 1)])
+def test_unsupported_models_are_refused(bad: nn.Module) -> None:
+    with pytest.raises(gn.GlassnetError):
+        explain(bad, [1.0, 0.0], [1.0], nn.MSELoss())
+
+
+def test_cli_default_prints_the_worked_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain"]) == 0
+    out = capsys.readouterr().out
+    for shown in ("z¹ = [[0.15, 0.2], [0.25, 0.3]]·[1, 0] + [0.35, 0.35]", "[0.6225, 0.6457]", "0.05876",
+                  "δ² = ∂L/∂a² ⊙ f′(z²) = [-0.08903]", "[[0.1542, 0.2], [0.2546, 0.3]]"):
+        assert shown in out, shown
+
+
+@pytest.mark.parametrize("argv", [["--loss", "cross_entropy", "--optimizer", "adam", "--l2", "0.01"],
+                                  ["--layers", "3,2", "--activation", "tanh", "--format", "md", "--all"],
+                                  ["--sample", "0", "--l1", "0.1", "--optimizer", "rmsprop"]])
+def test_cli_options(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", *argv]) == 0
+    assert "Backward" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["--sample", "9"], ["--activation", "foo"], ["--format", "html"],
+                                  ["--model", "nope.safetensors"], ["--data", "xor"], ["--lr", "-1"]])
+def test_cli_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("glassnet: error:") and err.count("\n") == 1
