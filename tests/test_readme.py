@@ -36,6 +36,8 @@ def test_readme_examples_run_and_learn() -> None:
         exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["accuracy"] >= 0.99
     assert namespace["history"]["val_accuracy"][-1] >= 0.9  # type: ignore[index]
+    assert "δ" in namespace["walkthrough"].to_text()  # type: ignore[attr-defined]
+    assert namespace["clf"].score(namespace["X_iris"], namespace["y_iris"]) >= 0.95  # type: ignore[attr-defined]
 
 
 def test_readme_mentions_only_existing_docs() -> None:
