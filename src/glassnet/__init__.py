@@ -5,6 +5,7 @@ regularizers on NumPy; every number checked against PyTorch.
 """
 
 from glassnet import constraints, data, files, io, metrics, nn, optim, regularizers, train
+from glassnet.checks import GradientReport, check_gradients
 from glassnet.engine import (
     Tensor,
     abs,
@@ -42,11 +43,13 @@ __all__ = [
     "Formula",
     "GlassnetError",
     "GradcheckError",
+    "GradientReport",
     "ShapeError",
     "Tensor",
     "Walkthrough",
     "__version__",
     "abs",
+    "check_gradients",
     "clip",
     "concatenate",
     "constraints",

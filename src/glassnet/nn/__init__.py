@@ -1,6 +1,6 @@
 """Neural-network building blocks: Module, layers, activations, initialisers and losses."""
 
-from glassnet.nn import functional, init, utils
+from glassnet.nn import custom, custom_losses, functional, init, utils
 from glassnet.nn.activations import *  # noqa: F403
 from glassnet.nn.activations import __all__ as _activations
 from glassnet.nn.layers import Dropout, Flatten, Identity, Linear, Sequential
@@ -10,5 +10,5 @@ from glassnet.nn.module import Module, Parameter
 
 __all__ = [
     "Dropout", "Flatten", "Identity", "Linear", "Module", "Parameter", "Sequential",
-    "functional", "init", "utils", *_activations, *_losses,
+    "custom", "custom_losses", "functional", "init", "utils", *_activations, *_losses,
 ]  # fmt: skip

@@ -1,0 +1,192 @@
+"""User-defined activations, checked against finite differences when they are registered.
+
+An activation is elementwise: ``f`` maps each value ``z`` to ``f(z)``. Give it as
+
+- a NumPy ``forward(z) -> f(z)`` and ``derivative(z) -> f'(z)``: the op is one engine node
+  (``_make``) whose rule is ``dL/dz = g ⊙ f'(z)``, like the built-ins in ``activation_ops``; or
+- a ``forward`` composed from glassnet operations (Tensor in, Tensor out) and no derivative:
+  backward derives it through the engine.
+
+Registration checks ``f'`` in float64 on fixed points (200 seeded values in [-3, 3], plus 0 and
+±0.5) against finite differences, and raises ``GradcheckError`` (a ``GlassnetError``) giving the
+input value, the derivative given and the finite difference where they disagree. At a kink
+(``relu`` at 0) any value between the left and right slopes is accepted, as PyTorch picks one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from glassnet.engine.ops import as_tensor
+from glassnet.engine.tensor import ArrayLike, Tensor, _make, no_grad
+from glassnet.errors import GlassnetError, GradcheckError
+from glassnet.formula import Formula
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.module import Module
+
+__all__ = ["activation", "check_elementwise", "sample_points", "unregister"]
+
+NumpyFn = Callable[..., np.ndarray]
+_BUILT_IN = frozenset(ACTIVATIONS)  # names present before any user registered one
+ATOL, RTOL, EPS = 1e-5, 1e-3, 1e-6  # the tolerances of glassnet.gradcheck
+
+
+def sample_points(seed: int = 0) -> np.ndarray:
+    """The fixed float64 points a registration checks: 200 seeded values in [-3, 3], 0 and ±0.5.
+
+    >>> sample_points().shape
+    (203,)
+    """
+    return np.concatenate([np.random.default_rng(seed).uniform(-3.0, 3.0, 200), [0.0, 0.5, -0.5]])
+
+
+def check_elementwise(what: str, fn: Callable[[Tensor], Tensor], z: np.ndarray,
+                      where: Callable[[int], str] = lambda i: "") -> None:
+    """Check backward of an elementwise ``fn`` against finite differences at every point of ``z``.
+
+    With ``c``, ``l``, ``r`` the central, left and right differences at step ``EPS``, the
+    derivative ``a`` from backward passes where ``min(c, l, r) − tol ≤ a ≤ max(c, l, r) + tol``,
+    ``tol = ATOL + RTOL·|c|``: as strict as ``gradcheck`` where ``f`` is smooth, and accepting any
+    slope between the one-sided ones at a kink.
+
+    Raises:
+        GradcheckError: naming the input value (and ``where(i)``), both numbers and how many
+            points disagree.
+
+    >>> check_elementwise("cube", lambda t: t * t * t, sample_points())  # passes silently
+    """
+    z = np.asarray(z, dtype=np.float64)
+    x = Tensor(z.copy(), requires_grad=True)
+    out = fn(x)
+    if out.shape != z.shape or not np.all(np.isfinite(out.data)):
+        raise GlassnetError(f"{what}: forward must return finite values of the input's shape {z.shape}, "
+                            f"got shape {out.shape}; check forward on values in [-3, 3] or pass points=")
+    if out.requires_grad:
+        out.sum().backward()  # elementwise: d(Σ f(z))/dzᵢ = f'(zᵢ)
+    a = x.grad if x.grad is not None else np.zeros_like(z)
+    with no_grad():
+        def f(v: np.ndarray) -> np.ndarray:
+            return fn(Tensor(v)).data
+        minus, centre, plus = f(z - EPS), f(z), f(z + EPS)
+    c, l, r = (plus - minus) / (2 * EPS), (centre - minus) / EPS, (plus - centre) / EPS
+    tol = ATOL + RTOL * np.abs(c)
+    bad = ~((a >= np.minimum(np.minimum(c, l), r) - tol) & (a <= np.maximum(np.maximum(c, l), r) + tol))
+    if bad.any():
+        i = int(np.argmax(np.where(bad, np.abs(a - c), -1.0)))
+        raise GradcheckError(
+            f"{what}: the derivative is wrong at input {float(z.flat[i])!r}{where(i)}: the derivative gave "
+            f"{float(a.flat[i])!r}, finite differences give {float(c.flat[i])!r} ({int(bad.sum())} of "
+            f"{z.size} sample points disagree); fix the derivative, or pass check=False to skip the check"
+        )
+
+
+def _elementwise_op(x: Tensor, forward: NumpyFn, derivative: NumpyFn, op: str, *extra: Any) -> Tensor:
+    """One engine node: ``out = forward(x, *extra)``, ``dL/dx = g ⊙ derivative(x, *extra)``."""
+    y = np.asarray(forward(x.data, *extra)).astype(x.dtype, copy=False)
+
+    def rule(g: np.ndarray) -> tuple[np.ndarray]:  # the user's local derivative, beside forward
+        return (g * np.asarray(derivative(x.data, *extra)).astype(x.dtype, copy=False),)
+
+    return _make(y, (x,), rule, op)
+
+
+def _class_name(name: str) -> str:
+    """``'my_swish'`` → ``'MySwish'``: the generated class's name."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_")) or name
+
+
+def _default_formula(name: str, derivative: Callable[..., Any] | None, symbol: str = "f(z)") -> Formula:
+    """A placeholder formula naming the user's functions (pass ``formula=`` for real math)."""
+    how = f"given by {getattr(derivative, '__name__', 'derivative')}" if derivative else "derived by backward"
+    return Formula(_class_name(name), f"{symbol} = {name}(…)  (user-defined)",
+                   rf"\mathrm{{{name}}}", f"derivative {how}", "")
+
+
+def _check_name(name: str, built_in: frozenset[str], what: str) -> None:
+    """A valid name that is not a built-in's, or an error saying which names are taken."""
+    if not name.isidentifier():
+        raise GlassnetError(f"a custom {what} needs a name like 'my_swish', got {name!r}")
+    if name in built_in:
+        raise GlassnetError(f"{name!r} is a built-in {what}; choose another name (taken: "
+                            f"{', '.join(sorted(built_in))})")
+
+
+def activation(name: str, forward: Callable[..., Any], derivative: NumpyFn | None = None, *,
+               formula: Formula | None = None, check: bool = True,
+               points: ArrayLike | None = None) -> type[Module]:
+    """Define an elementwise activation, check its derivative, and register it in ``ACTIVATIONS``.
+
+    Args:
+        name: its key in ``ACTIVATIONS``, e.g. ``'my_swish'``; a built-in name is refused,
+            an earlier custom one is replaced.
+        forward: ``f(z)`` on ndarrays, or on Tensors (composed from glassnet ops) when
+            ``derivative`` is None.
+        derivative: ``f'(z)`` on ndarrays.
+        formula: its math for docs and explain; a placeholder naming the functions by default.
+        check: run the finite-difference check (in float64, on ``points``) before registering.
+        points: where to check; default :func:`sample_points` (for a domain such as z > 0).
+
+    Returns:
+        A new Module class (``'my_swish'`` gives ``MySwish``) with no constructor arguments.
+
+    Raises:
+        GradcheckError: the derivative disagrees with finite differences (value and both numbers).
+
+    >>> import numpy as np, glassnet as gn
+    >>> Cube = activation("cube", lambda z: z**3, lambda z: 3 * z**2)
+    >>> Cube()(gn.tensor([2.0]))
+    tensor([8.])
+    >>> activation("bad_cube", lambda z: z**3, lambda z: 2 * z**2)
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.GradcheckError: custom activation 'bad_cube': the derivative is wrong at input ...
+    >>> unregister("cube")
+    """
+    _check_name(name, _BUILT_IN, "activation")
+
+    def apply(z: Tensor) -> Tensor:
+        if derivative is None:
+            return as_tensor(forward(z))
+        return _elementwise_op(z, forward, derivative, name)
+
+    if check:
+        z = sample_points() if points is None else np.asarray(points, dtype=np.float64)
+        check_elementwise(f"custom activation {name!r}", apply, z)
+    cls = _module_class(name, apply, formula or _default_formula(name, derivative))
+    ACTIVATIONS[name] = cls
+    return cls
+
+
+def _module_class(name: str, apply: Callable[[Tensor], Tensor], formula: Formula) -> type[Module]:
+    def forward(self: Module, input: ArrayLike) -> Tensor:
+        return apply(as_tensor(input))
+
+    doc = f"User-defined activation {name!r}.\n\n    {formula.text}\n    {formula.derivative_text}\n"
+    namespace = {"forward": forward, "formula": formula, "__doc__": doc, "__module__": __name__}
+    cls: type[Module] = type(_class_name(name), (Module,), namespace)
+    cls.__annotations__ = {"formula": ClassVar[Formula]}
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Remove a custom activation from ``ACTIVATIONS`` (built-ins stay).
+
+    >>> unregister("relu")
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.GlassnetError: 'relu' is a built-in activation and cannot be unregistered
+    """
+    _remove(name, ACTIVATIONS, _BUILT_IN, "activation")
+
+
+def _remove(name: str, table: dict[str, type[Module]], built_in: frozenset[str], what: str) -> None:
+    """Delete a custom entry of ``table``; a built-in or unknown name raises."""
+    if name in built_in:
+        raise GlassnetError(f"{name!r} is a built-in {what} and cannot be unregistered")
+    if name not in table:
+        custom = sorted(set(table) - built_in)
+        raise GlassnetError(f"no custom {what} named {name!r}; registered: {custom or 'none'}")
+    del table[name]
