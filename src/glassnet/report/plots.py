@@ -37,12 +37,12 @@ class Figure:
 
 
 def metric_names(history: dict[str, list[float]]) -> list[str]:
-    """The training metrics in a history: every key that is not a loss, penalty, norm or setting.
+    """The training metrics in a history: every key that is not a loss, penalty, norm, diagnostic or setting.
 
     >>> metric_names({"loss": [1.0], "accuracy": [0.5], "val_accuracy": [0.4], "lr": [0.1]})
     ['accuracy']
     """
-    special = ("val_", "penalty_", "weight_norm/", "grad_norm/")
+    special = ("val_", "penalty_", "weight_norm/", "grad_norm/", "diag/")
     return [k for k in history if k not in _BOOKKEEPING and not k.startswith(special)]
 
 

@@ -9,12 +9,14 @@ from glassnet.train.callbacks import (
     ModelCheckpoint,
     TerminateOnNaN,
 )  # fmt: skip
+from glassnet.train.diagnostics import Diagnostics, DiagnosticWarning
 from glassnet.train.history import History
 from glassnet.train.loop import evaluate, fit, predict
 from glassnet.train.progress import ProgressBar
 from glassnet.train.run import Run
 
 __all__ = [
-    "Callback", "EarlyStopping", "History", "HistoryLogger", "LRSchedulerCallback", "LambdaCallback",
-    "ModelCheckpoint", "ProgressBar", "Run", "TerminateOnNaN", "evaluate", "fit", "predict",
+    "Callback", "DiagnosticWarning", "Diagnostics", "EarlyStopping", "History", "HistoryLogger",
+    "LRSchedulerCallback", "LambdaCallback", "ModelCheckpoint", "ProgressBar", "Run", "TerminateOnNaN",
+    "evaluate", "fit", "predict",
 ]  # fmt: skip

@@ -6,7 +6,50 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["History"]
+__all__ = ["DiagnosticWarning", "History"]
+
+
+@dataclass(frozen=True)
+class DiagnosticWarning:
+    """One threshold crossed by a training diagnostic (see ``glassnet.train.Diagnostics``).
+
+    Args:
+        name: which diagnostic, e.g. ``"dead_relu"``.
+        epoch: the epoch it was measured after, from 0.
+        layer: the module's dotted name in the model (e.g. ``"1"``), or ``""`` for the whole model.
+        value: what was measured.
+        threshold: the limit it crossed.
+        formula: how ``value`` is computed, in plain text.
+        reason: what happened, in plain language.
+        fix: what to try.
+
+    >>> w = DiagnosticWarning("loss_spike", 3, "", 2.5, 2.0, "r = L / min L", "the loss jumped",
+    ...                       "lower the learning rate")
+    >>> str(w)
+    'the loss jumped: lower the learning rate'
+    """
+
+    name: str
+    epoch: int
+    layer: str
+    value: float
+    threshold: float
+    formula: str
+    reason: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.fix}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain numbers and strings, for ``History.to_dict``."""
+        return dict(vars(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DiagnosticWarning:
+        """The inverse of ``to_dict``."""
+        return cls(str(data["name"]), int(data["epoch"]), str(data["layer"]), float(data["value"]),
+                   float(data["threshold"]), str(data["formula"]), str(data["reason"]), str(data["fix"]))
 
 
 @dataclass
@@ -17,7 +60,8 @@ class History:
     data loss plus penalties), ``data_loss``, one ``penalty_<name>`` per regularizer, each
     metric, ``val_loss`` and ``val_<metric>`` with validation data, ``lr``, ``time`` (seconds),
     and per parameter ``weight_norm/<name>`` (‖W‖ after the epoch) and ``grad_norm/<name>``
-    (‖∂L/∂W‖ of the epoch's last batch).
+    (‖∂L/∂W‖ of the epoch's last batch). With diagnostics on, ``diag/<name>/<layer>`` values too,
+    and ``warnings`` lists each DiagnosticWarning raised, in order.
 
     >>> h = History()
     >>> h.append(0, {"loss": 0.5, "val_loss": 0.7})
@@ -29,6 +73,7 @@ class History:
     history: dict[str, list[float]] = field(default_factory=dict)
     epoch: list[int] = field(default_factory=list)
     stop_reason: str = ""
+    warnings: list[DiagnosticWarning] = field(default_factory=list)
 
     def append(self, epoch: int, logs: dict[str, float]) -> None:
         """Record one epoch's values (a key missing from earlier epochs is padded with nan)."""
@@ -57,9 +102,11 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         """Plain lists and strings: JSON, CSV and model files store this."""
         return {"history": {k: list(v) for k, v in self.history.items()}, "epoch": list(self.epoch),
-                "stop_reason": self.stop_reason}
+                "stop_reason": self.stop_reason, "warnings": [w.to_dict() for w in self.warnings]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
+        """The inverse of ``to_dict`` (dicts written before warnings existed load with none)."""
         return cls({k: [float(x) for x in v] for k, v in data["history"].items()},
-                   [int(e) for e in data["epoch"]], str(data.get("stop_reason", "")))
+                   [int(e) for e in data["epoch"]], str(data.get("stop_reason", "")),
+                   [DiagnosticWarning.from_dict(w) for w in data.get("warnings", [])])

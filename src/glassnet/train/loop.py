@@ -23,6 +23,7 @@ from glassnet.nn.module import Module
 from glassnet.optim.optimizer import Optimizer
 from glassnet.regularizers import Regularizer
 from glassnet.train.callbacks import Callback, TerminateOnNaN
+from glassnet.train.diagnostics import Diagnostics
 from glassnet.train.history import History
 from glassnet.train.outputs import OutputKind, output_kind, score
 from glassnet.train.progress import ProgressBar
@@ -38,7 +39,7 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
         metrics: Sequence[str] = (), callbacks: Iterable[Callback] = (),
         regularizer: Regularizer | Sequence[Regularizer] | None = None, class_weight: Weights = None,
         sample_weight: Any = None, seed: int | np.random.Generator | None = None, shuffle: bool = True,
-        verbose: int = 1, resume_from: str | None = None) -> History:
+        verbose: int = 1, resume_from: str | None = None, diagnostics: bool = True) -> History:
     """Train ``model`` by minibatch gradient descent and return its History.
 
     Args:
@@ -58,9 +59,12 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
         seed: seed or Generator for the shuffling and the validation split.
         verbose: 0 silent, 1 progress bar (one line per epoch off a terminal), 2 one line per epoch.
         resume_from: a ModelCheckpoint file: continue that run exactly where it stopped.
+        diagnostics: add a ``Diagnostics`` callback (dead and saturated units, gradient flow,
+            update sizes, loss spikes) unless one is given; False adds none. It only reads.
 
     Returns:
-        History with per-epoch loss, data loss, penalties, metrics, validation values, lr and time.
+        History with per-epoch loss, data loss, penalties, metrics, validation values, lr, time,
+        ``diag/...`` values and the diagnostics' ``warnings``.
     """
     kind = output_kind(loss)
     X, y = _arrays(X, y, model, kind)
@@ -69,7 +73,10 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
     (X, y, w), val = _validation(X, y, w, kind, model, validation_split, validation_data, rng)
     regularizers = _regularizers(regularizer)
     run = Run(model, optimizer, rng, epochs, -(-len(X) // batch_size), val is not None,
-              _with_defaults(callbacks, verbose))
+              _with_defaults(callbacks, verbose, diagnostics))
+    for callback in run.callbacks:
+        if isinstance(callback, Diagnostics):
+            callback.use_data(X)  # the probe batch: training samples only
     if resume_from is not None:
         run.restore(load_state(resume_from))
     weighting = None if w is None else (_per_sample(loss), w)
@@ -82,6 +89,7 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
             break
         if val is not None:
             logs |= {f"val_{k}": v for k, v in evaluate(model, loss, *val, metrics=metrics).items()}
+        logs |= _diagnose(run, logs)
         run.history.append(run.epoch, logs)
         _call(run, "on_epoch_end", logs)
         if run.stop_training:
@@ -174,13 +182,24 @@ def _call(run: Run, hook: str, *args: Any) -> None:
         getattr(callback, hook)(run, *args)
 
 
-def _with_defaults(callbacks: Iterable[Callback], verbose: int) -> list[Callback]:
+def _diagnose(run: Run, logs: dict[str, float]) -> dict[str, float]:
+    """Every Diagnostics callback's ``diag/...`` values, measured before the epoch is recorded."""
+    values: dict[str, float] = {}
+    for callback in run.callbacks:
+        if isinstance(callback, Diagnostics):
+            values |= callback.measure(run, logs)
+    return values
+
+
+def _with_defaults(callbacks: Iterable[Callback], verbose: int, diagnostics: bool) -> list[Callback]:
     chosen = list(callbacks)
     for cb in chosen:
         if not isinstance(cb, Callback):
             raise GlassnetError(f"callbacks must be Callback instances, got {type(cb).__name__}")
     if not any(isinstance(cb, TerminateOnNaN) for cb in chosen):
         chosen.insert(0, TerminateOnNaN())
+    if diagnostics and not any(isinstance(cb, Diagnostics) for cb in chosen):
+        chosen.append(Diagnostics())
     if not any(isinstance(cb, ProgressBar) for cb in chosen):
         chosen.append(ProgressBar(verbose))
     return chosen

@@ -25,7 +25,9 @@ def format_logs(logs: Logs) -> str:
 
 
 class ProgressBar(Callback):
-    """Show training progress: batches, running loss and ETA, then the epoch's logs.
+    """Show training progress: batches, running loss and ETA, then the epoch's logs and warnings.
+
+    Each diagnostic warning raised after an epoch is printed under its line, prefixed "warning:".
 
     Args:
         verbose: 1 a live bar on a terminal (one line per epoch when the output is not a
@@ -60,6 +62,9 @@ class ProgressBar(Callback):
         took = f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
         line = f"{_epoch(run)}  {format_logs(logs)}  ({took})"
         self.file.write(f"\r{line}\x1b[K\n" if self.live else f"{line}\n")  # \x1b[K: clear the bar
+        for warning in run.history.warnings:
+            if warning.epoch == run.epoch:
+                self.file.write(f"warning: {warning}\n")
         self.file.flush()
 
     def on_train_end(self, run: Run) -> None:

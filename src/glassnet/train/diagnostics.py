@@ -1,0 +1,242 @@
+"""Training diagnostics: after each epoch, measure what usually goes wrong and say how to fix it.
+
+``fit`` adds a :class:`Diagnostics` callback unless ``diagnostics=False``. After every epoch it
+logs, under ``diag/...`` keys of the History:
+
+- ``diag/dead_relu/<layer>``: the fraction of a ReLU's units that output 0 for every sample of a
+  fixed probe batch (at most 256 training samples, chosen once with a seed).
+- ``diag/saturated/<layer>``: the fraction of a Sigmoid's or Tanh's units that are saturated
+  (σ outside (0.01, 0.99), |tanh| > 0.99) for more than half of the probe samples.
+- ``diag/grad_ratio/<layer>``: ‖∂L/∂Wˡ‖ / ‖∂L/∂Wˡ⁺¹‖ between consecutive weight matrices, and
+  ``diag/grad_ratio``: ‖∂L/∂W¹‖ / ‖∂L/∂Wᴸ‖, first over last (Frobenius norms of the gradients
+  of the epoch's last batch, those the optimizer last used).
+- ``diag/update_ratio/<layer>``: ‖ΔW‖ / ‖W‖ of the epoch's last optimizer step (CS231n's
+  update/weight ratio, about 1e-3 when healthy). Not over the whole epoch: early epochs of a
+  healthy network move its weights by more than their own norm, so that ratio says little.
+- ``diag/loss_ratio``: the epoch's loss over the best loss of the epochs before.
+
+A :class:`DiagnosticWarning` goes to ``History.warnings`` (and the progress output) when a value
+crosses its threshold, once per crossing: a layer that stays dead is reported when it dies, again
+only if it recovers and dies again. The probe runs under ``no_grad`` in eval mode with its own
+random generator, so diagnostics never change the training numbers; they only read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+
+from glassnet.engine.tensor import Tensor, no_grad
+from glassnet.nn.activations import ReLU, Sigmoid, Tanh
+from glassnet.nn.layers import Sequential
+from glassnet.nn.module import Module
+from glassnet.train.callbacks import Callback, Logs
+from glassnet.train.history import DiagnosticWarning
+from glassnet.train.run import Run
+
+__all__ = ["DiagnosticWarning", "Diagnostics"]
+
+_SATURATED = "σ(z) ∉ (0.01, 0.99) or |tanh(z)| > 0.99 for more than half of the probe samples"
+_FORMULAS = {
+    "dead_relu": "dead = (1/n_units) · #{j : relu(z_ij) = 0 for every probe sample i}",
+    "saturated": f"saturated = (1/n_units) · #{{j : {_SATURATED}}}",
+    "vanishing_gradient": "r = ‖∂L/∂W¹‖ / ‖∂L/∂Wᴸ‖ (first over last weight matrix, last batch)",
+    "exploding_gradient": "r = ‖∂L/∂W¹‖ / ‖∂L/∂Wᴸ‖ (first over last weight matrix, last batch)",
+    "large_update": "r = ‖W_after − W_before‖ / ‖W_before‖ of the epoch's last step",
+    "small_update": "r = ‖W_after − W_before‖ / ‖W_before‖ of the epoch's last step",
+    "loss_spike": "r = L_epoch / min(L of the epochs before)",
+}
+
+
+class Diagnostics(Callback):
+    """Measure dead and saturated units, gradient flow, update sizes and loss spikes every epoch.
+
+    ``fit`` hands it the training inputs (``use_data``) and calls ``measure`` after each epoch,
+    before the epoch's logs go into the History; its hooks only copy the weights before the
+    epoch's last step.
+
+    Args:
+        probe_size: samples in the probe batch (at most this many training samples).
+        seed: seed for choosing the probe batch (a generator of its own: training is unaffected).
+        dead_relu: warn when more than this fraction of a ReLU's units are dead.
+        saturated: warn when more than this fraction of a Sigmoid's or Tanh's units are saturated.
+        grad_ratio: (low, high): warn when ‖∂L/∂W¹‖ / ‖∂L/∂Wᴸ‖ leaves this range.
+        update_ratio: (low, high): warn when ‖ΔW‖ / ‖W‖ of one step leaves this range.
+        loss_spike: warn when the epoch loss exceeds this multiple of the best earlier one.
+
+    >>> Diagnostics().grad_ratio
+    (0.001, 1000.0)
+    """
+
+    def __init__(self, probe_size: int = 256, seed: int = 0, dead_relu: float = 0.5,
+                 saturated: float = 0.5, grad_ratio: tuple[float, float] = (1e-3, 1e3),
+                 update_ratio: tuple[float, float] = (1e-6, 1e-1), loss_spike: float = 2.0) -> None:
+        self.probe_size, self.seed = probe_size, seed
+        self.dead_relu, self.saturated, self.loss_spike = dead_relu, saturated, loss_spike
+        self.grad_ratio, self.update_ratio = grad_ratio, update_ratio
+        self.probe: np.ndarray | None = None
+        self.best_loss = math.inf
+        self._active: set[tuple[str, str]] = set()  # (name, layer) over its threshold last epoch
+        self._before: dict[str, np.ndarray] = {}  # weights before the epoch's last step
+
+    def use_data(self, X: np.ndarray) -> None:
+        """Choose the probe batch from the training inputs X (n_samples, ...), once, seeded."""
+        rng = np.random.default_rng(self.seed)
+        n = min(self.probe_size, len(X))
+        self.probe = X[np.sort(rng.choice(len(X), size=n, replace=False))]  # (n, ...)
+
+    def on_epoch_begin(self, run: Run) -> None:
+        self._before = {}
+
+    def on_loss(self, run: Run, loss: float) -> None:
+        if run.batch == run.steps_per_epoch - 1:  # one copy per epoch: cheap
+            self._before = {layer: p.data.copy() for layer, p in _weights(run.model)}
+
+    def measure(self, run: Run, logs: Logs) -> dict[str, float]:
+        """The epoch's ``diag/...`` values; warnings for new threshold crossings go to the History."""
+        found: list[tuple[str, str, float, float, str, str]] = []  # name, layer, value, limit, reason, fix
+        values = self._units(run.model, found) | self._gradients(run.model, found)
+        values |= self._updates(run, found) | self._loss(logs, found)
+        crossed = {(name, layer) for name, layer, *_ in found}
+        for name, layer, value, limit, reason, fix in found:
+            if (name, layer) not in self._active:
+                run.history.warnings.append(DiagnosticWarning(
+                    name, run.epoch, layer, value, limit, _FORMULAS[name], reason, fix))
+        self._active = crossed
+        return values
+
+    # ----------------------------------------------------------------- the measurements
+    def _units(self, model: Module, found: list[Any]) -> dict[str, float]:
+        """Dead ReLU and saturated Sigmoid/Tanh fractions from one probe forward pass."""
+        values = {}
+        for layer, module, a in _activations(model, self.probe):
+            a = a.reshape(len(a), -1)  # (n_probe, n_units)
+            if isinstance(module, ReLU):
+                dead = float(np.mean(np.all(a == 0, axis=0)))
+                values[f"diag/dead_relu/{layer}"] = dead
+                if dead > self.dead_relu:
+                    found.append(("dead_relu", layer, dead, self.dead_relu,
+                                  f"{dead:.0%} of layer {layer}'s ReLU units output 0 for every probe "
+                                  "sample, so they get no gradient and stop learning",
+                                  "lower the learning rate, use LeakyReLU or He initialization"))
+                continue
+            off = np.abs(a) > 0.99 if isinstance(module, Tanh) else (a <= 0.01) | (a >= 0.99)
+            sat = float(np.mean(np.mean(off, axis=0) > 0.5))
+            values[f"diag/saturated/{layer}"] = sat
+            if sat > self.saturated:
+                kind = type(module).__name__
+                found.append(("saturated", layer, sat, self.saturated,
+                              f"{sat:.0%} of layer {layer}'s {kind} units are saturated for most probe "
+                              "samples, where their derivative is near 0 and learning stalls",
+                              "standardize the inputs, use Xavier initialization or smaller weights, "
+                              "lower the learning rate, or use ReLU"))
+        return values
+
+    def _gradients(self, model: Module, found: list[Any]) -> dict[str, float]:
+        """Gradient-norm ratios between consecutive weight matrices, and first over last."""
+        norms = [(layer, float(np.linalg.norm(p.grad))) for layer, p in _weights(model)
+                 if p.grad is not None]
+        values = {f"diag/grad_ratio/{a}": g / h for (a, g), (_, h) in itertools.pairwise(norms) if h > 0}
+        if len(norms) < 2 or norms[-1][1] == 0 or not math.isfinite(norms[0][1] + norms[-1][1]):
+            return values
+        r = norms[0][1] / norms[-1][1]
+        values["diag/grad_ratio"] = r
+        low, high = self.grad_ratio
+        if r < low:
+            found.append(("vanishing_gradient", "", r, low,
+                          f"the first layer's gradient is {r:.1e} times the last layer's: gradients "
+                          "vanish on their way back and the early layers barely learn",
+                          "use ReLU instead of sigmoid/tanh, He or Xavier initialization, or fewer layers"))
+        elif r > high:
+            found.append(("exploding_gradient", "", r, high,
+                          f"the first layer's gradient is {r:.1e} times the last layer's: gradients "
+                          "explode on their way back",
+                          "lower the learning rate, clip gradients (nn.utils.clip_grad_norm_) or use "
+                          "smaller initial weights"))
+        return values
+
+    def _updates(self, run: Run, found: list[Any]) -> dict[str, float]:
+        """‖ΔW‖ / ‖W‖ of every weight matrix in the epoch's last step (none if it was stopped)."""
+        values: dict[str, float] = {}
+        low, high = self.update_ratio
+        if run.stop_training:  # the last batch may never have reached the weights
+            return values
+        for layer, p in _weights(run.model):
+            start = self._before.get(layer)
+            size = 0.0 if start is None else float(np.linalg.norm(start))
+            if start is None or start.shape != p.shape or size == 0:
+                continue
+            r = float(np.linalg.norm(p.data - start)) / size
+            values[f"diag/update_ratio/{layer}"] = r
+            if r > high:
+                found.append(("large_update", layer, r, high,
+                              f"one step moved layer {layer}'s weights by {r:.0%} of their norm: "
+                              "steps this large make training unstable",
+                              "lower the learning rate or decay it with a schedule"))
+            elif r < low:
+                found.append(("small_update", layer, r, low,
+                              f"one step moved layer {layer}'s weights by only {r:.1e} of their norm: "
+                              "it is barely learning",
+                              "raise the learning rate, or check that its gradients do not vanish"))
+        return values
+
+    def _loss(self, logs: Logs, found: list[Any]) -> dict[str, float]:
+        """The epoch loss over the best earlier one; a spike when above ``loss_spike``."""
+        loss, best = float(logs.get("loss", math.nan)), self.best_loss
+        if not math.isnan(loss):
+            self.best_loss = min(best, loss)
+        if not (math.isfinite(best) and best > 0) or math.isnan(loss):
+            return {}
+        r = loss / best
+        if r > self.loss_spike:
+            found.append(("loss_spike", "", r, self.loss_spike,
+                          f"the loss jumped to {r:.1f}× its best so far ({loss:.4g} against {best:.4g})",
+                          "lower the learning rate, clip gradients, or look for outliers in the data"))
+        return {"diag/loss_ratio": r}
+
+    # ----------------------------------------------------------------- checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_loss": self.best_loss, "active": sorted([name, layer] for name, layer in self._active)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_loss = float(state["best_loss"])
+        self._active = {(str(name), str(layer)) for name, layer in state["active"]}
+
+
+def _weights(model: Module) -> list[tuple[str, Any]]:
+    """(layer name, parameter) of every weight matrix (2 or more axes), in the model's order."""
+    return [(name.rpartition(".")[0] or name, p) for name, p in model.named_parameters() if p.ndim >= 2]
+
+
+def _activations(model: Module, probe: np.ndarray | None) -> list[tuple[str, Module, np.ndarray]]:
+    """(dotted name, module, output) of each ReLU, Sigmoid and Tanh on the probe batch.
+
+    Walks the Sequential containers (nested ones too) and runs every other module as a whole, in
+    eval mode and without a graph; each module's train/eval mode is restored afterwards.
+    """
+    if probe is None or len(probe) == 0:
+        return []
+    found: list[tuple[str, Module, np.ndarray]] = []
+
+    def walk(module: Module, name: str, x: Tensor) -> Tensor:
+        if not isinstance(module, Sequential):
+            out: Tensor = module(x)
+            if isinstance(module, ReLU | Sigmoid | Tanh):
+                found.append((name, module, out.data))
+            return out
+        for child_name, child in module.named_children():
+            x = walk(child, f"{name}.{child_name}" if name else child_name, x)
+        return x
+
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with no_grad():
+            walk(model, "", Tensor(probe))
+    finally:
+        for m, training in modes:
+            m.training = training
+    return found
