@@ -206,7 +206,7 @@ def test_cli_options(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Non
     assert "Backward" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [["--sample", "9"], ["--activation", "foo"], ["--format", "html"],
+@pytest.mark.parametrize("argv", [["--sample", "9"], ["--activation", "foo"], ["--format", "pdf"],
                                   ["--model", "nope.safetensors"], ["--data", "xor"], ["--lr", "-1"]])
 def test_cli_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", *argv]) == 2

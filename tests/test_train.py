@@ -122,6 +122,7 @@ def test_terminate_on_nan_names_the_batch_and_keeps_the_last_good_weights() -> N
     net = _net()
     history = _fit(net, X, y, epochs=3, shuffle=False)
     assert "the loss became nan at epoch 1, batch 3" in history.stop_reason
+    assert "First non-finite value: the input batch holds nan" in history.stop_reason
     assert all(np.isfinite(p.data).all() for p in net.parameters())
     assert len(history) == 1  # the two good batches of epoch 1 are recorded
 
@@ -230,3 +231,15 @@ def test_user_mistakes_give_clear_errors(kwargs: dict[str, object], error: type,
     target = options.pop("y")
     with pytest.raises(error, match=match):
         _fit(_net(), X, target, **options)  # type: ignore[arg-type]
+
+
+def test_the_nan_sentinel_names_the_first_layer_and_operation() -> None:
+    X, y = make_xor(64)
+    net = _net()
+    net[2].weight.data[0, 0] = np.inf  # an update that diverged earlier
+    history = _fit(net, X, y, epochs=1)
+    assert "layer '2' (Linear): its weight is already non-finite (inf at index (0, 0))" in history.stop_reason
+    overflow = nn.Sequential(nn.Linear(2, 4, generator=0), nn.ReLU(), nn.Linear(4, 2, generator=1))
+    overflow[0].weight.data[...] = 3e38  # finite, but W·a overflows float32 (tanh would hide it)
+    history = _fit(overflow, X + 2.0, y, epochs=1)
+    assert "layer '0' (Linear): z = W·a + b overflowed inf" in history.stop_reason

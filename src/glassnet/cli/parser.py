@@ -242,7 +242,8 @@ def _add_explain(commands: Any) -> None:
                    help="which sample: 0-3 of XOR (default 2: x = (1, 0)), or a row of --data (default 0)")
     p.add_argument("--model", help="a model.safetensors file written by 'glassnet train' (needs --data)")
     p.add_argument("--data", help="a built-in data set or a data file, with --model")
-    p.add_argument("--format", choices=("text", "md"), default="text", help="text (default) or md")
+    p.add_argument("--format", choices=("text", "md", "html"), default="text",
+                   help="text (default), md, or html (one self-contained page, math typeset offline)")
     p.add_argument("--all", dest="show_all", action="store_true", help="show every row and column")
 
 

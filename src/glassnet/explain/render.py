@@ -1,7 +1,7 @@
-"""Renderers of a walkthrough's steps: plain text for a terminal and Markdown.
+"""Renderers of a walkthrough's steps: plain text for a terminal, Markdown, and HTML.
 
-Each renderer maps a sequence of Steps to a string; ``RENDERERS`` names them. An HTML renderer
-with typeset math would read ``Step.formula_latex`` and be added to ``RENDERERS`` as ``"html"``.
+Each renderer maps a sequence of Steps to a string; ``RENDERERS`` names them. The HTML one, with
+``Step.formula_latex`` typeset by bundled KaTeX, lives in ``explain/html.py``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from glassnet.explain.html import render_html
 from glassnet.explain.numbers import format_number
 from glassnet.explain.step import Step
 
@@ -95,5 +96,6 @@ def to_markdown(steps: Sequence[Step], max_items: int | None = 6) -> str:
 RENDERERS: dict[str, Callable[[Sequence[Step], int | None], str]] = {
     "text": lambda steps, _max_items: to_text(steps),
     "md": to_markdown,
+    "html": render_html,
 }
 """Output format name → renderer(steps, max_items); the CLI's ``--format`` chooses from it."""

@@ -29,7 +29,7 @@ __all__ = ["Walkthrough", "explain"]
 
 @dataclass
 class Walkthrough:
-    """The recorded training step: a list of Steps, rendered as text or Markdown.
+    """The recorded training step: a list of Steps, rendered as text, Markdown or HTML.
 
     Attributes:
         steps: the derivation in order: input, forward pass, loss, penalties, backward pass, update.
@@ -49,7 +49,7 @@ class Walkthrough:
         return [s for s in self.steps if s.kind == kind and (layer is None or s.layer == layer)]
 
     def render(self, format: str = "text") -> str:
-        """The walkthrough in a format of ``RENDERERS``: ``"text"`` or ``"md"``."""
+        """The walkthrough in a format of ``RENDERERS``: ``"text"``, ``"md"`` or ``"html"``."""
         if format not in RENDERERS:
             raise GlassnetError(f"unknown walkthrough format {format!r}; choose one of "
                                 f"{', '.join(RENDERERS)}")
@@ -62,6 +62,10 @@ class Walkthrough:
     def to_markdown(self) -> str:
         """Markdown: headings, LaTeX formulas, numbers in code blocks and tables."""
         return self.render("md")
+
+    def to_html(self) -> str:
+        """One self-contained HTML page, formulas typeset by the bundled KaTeX (no network needed)."""
+        return self.render("html")
 
     def __str__(self) -> str:
         return self.to_text()

@@ -24,6 +24,7 @@ import numpy as np
 from glassnet.errors import GlassnetError
 from glassnet.files_tree import save_state
 from glassnet.train.run import Run
+from glassnet.train.sentinel import first_nonfinite
 
 __all__ = [
     "Callback", "EarlyStopping", "HistoryLogger", "LRSchedulerCallback", "LambdaCallback",
@@ -204,9 +205,10 @@ class TerminateOnNaN(Callback):
 
     def on_loss(self, run: Run, loss: float) -> None:
         if not math.isfinite(loss):
+            where = "" if run.inputs is None else first_nonfinite(run.model, run.inputs)
+            source = f" First non-finite value: {where}." if where else ""
             run.stop(f"the loss became {loss} at epoch {run.epoch + 1}, batch {run.batch + 1}; the "
-                     "weights are those before that batch. Lower the learning rate or check the "
-                     "data for NaN/inf values")
+                     f"weights are those before that batch.{source}")
 
 
 class HistoryLogger(Callback):

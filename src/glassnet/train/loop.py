@@ -84,7 +84,8 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
     for epoch in range(run.start_epoch, epochs):
         run.epoch = epoch
         _call(run, "on_epoch_begin")
-        logs = _train_epoch(run, loss, weighting, X, y, batch_size, shuffle, regularizers, kind, metrics)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # TerminateOnNaN reports
+            logs = _train_epoch(run, loss, weighting, X, y, batch_size, shuffle, regularizers, kind, metrics)
         if run.stop_training and run.batch == 0 and not logs:
             break
         if val is not None:
@@ -113,7 +114,8 @@ def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | 
     outputs, seen = [], 0
     for batch, first in enumerate(range(0, n, batch_size)):
         run.batch, idx = batch, order[first:first + batch_size]
-        out = model(Tensor(X[idx]))  # forward
+        run.inputs = X[idx]
+        out = model(Tensor(run.inputs))  # forward
         if weighting is None:
             data_loss = loss(out, y[idx])
         else:  # Σ wᵢℓᵢ / Σ wᵢ over the batch

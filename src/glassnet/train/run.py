@@ -43,6 +43,7 @@ class Run:
     stop_training: bool = False
     stop_reason: str = ""
     restore_weights: dict[str, np.ndarray] | None = None
+    inputs: np.ndarray | None = None  # the current batch's inputs, for the NaN sentinel
 
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current batch."""

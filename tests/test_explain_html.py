@@ -1,0 +1,130 @@
+"""The HTML walkthrough: one self-contained page (KaTeX bundled, nothing fetched), every formula of
+every activation, loss, regularizer and optimizer typeset by KaTeX in headless Chromium. Needs
+Debian's chromium and chromium-driver like the report test: run `bash .ci/install-browser`; the
+browser test fails, never skips, without them."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet import nn, optim
+from glassnet.cli import main
+from glassnet.explain import RENDERERS, Step, Walkthrough, explain
+from glassnet.explain.html import render_html
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.regularizers import L1, L2
+from test_explain import LOSSES, OPTIMIZERS, _net, _target
+from test_report_browser import chromium
+
+# XML namespace names inside katex.min.js: identifiers that createElementNS compares, never fetched
+NAMESPACES = ("http://www.w3.org/2000/svg", "http://www.w3.org/1998/Math/MathML")
+
+
+def xor_walkthrough() -> Walkthrough:
+    """The classic 2-2-1 sigmoid network on x = (1, 0), y = 1, with MSE, SGD and an L2 penalty."""
+    net = nn.Sequential(nn.Linear(2, 2, dtype=np.float64), nn.Sigmoid(), nn.Linear(2, 1, dtype=np.float64),
+                        nn.Sigmoid())
+    net.load_state_dict({"0.weight": np.array([[0.15, 0.2], [0.25, 0.3]]), "0.bias": np.array([0.35, 0.35]),
+                         "2.weight": np.array([[0.4, 0.45]]), "2.bias": np.array([0.6])})
+    return explain(net, [1.0, 0.0], [1.0], nn.MSELoss(), optim.SGD(net.parameters(), lr=0.5), L2(0.01))
+
+
+def every_formula() -> list[Step]:
+    """Steps of walkthroughs that together carry every activation, loss, optimizer and penalty."""
+    rng = np.random.default_rng(0)
+    steps: list[Step] = []
+    for i, activation in enumerate(sorted(ACTIVATIONS)):
+        loss_name = sorted(LOSSES)[i % len(LOSSES)]
+        opt_name = sorted(OPTIMIZERS)[i % len(OPTIMIZERS)]
+        loss, n_out = LOSSES[loss_name]
+        net = _net(ACTIVATIONS[activation], n_out, i)
+        w = explain(net, rng.normal(size=(2, 3)), _target(loss_name, n_out, rng), loss(),
+                    OPTIMIZERS[opt_name](net.parameters()), [L1(0.01), L2(0.02)])
+        steps += w.steps
+    return steps
+
+
+def outside_links(page: str) -> list[str]:
+    for name in NAMESPACES:
+        page = page.replace(name, "")
+    return re.findall(r"https?://\S{0,40}|//[\w.-]+\.\w+/|url\((?!data:)[^)]*\)", page)
+
+
+def test_page_is_self_contained_and_carries_every_formula() -> None:
+    w = xor_walkthrough()
+    page = w.to_html()
+    assert page == w.render("html") == RENDERERS["html"](w.steps, w.max_items)
+    assert page.startswith("<!DOCTYPE html>") and page.count("<script") == 2
+    assert outside_links(page) == [], "the page must open offline: no URL outside the page itself"
+    markup = re.sub(r"(?s)<(script|style)>.*?</\1>", "", page)  # the page's own tags, KaTeX left out
+    assert not re.search(r"<[^>]*\b(src|href)\s*=", markup) and markup.count("<div") > 10
+    assert "@font-face" in page and page.count("data:font/woff2;base64,") == page.count("@font-face")
+    formulas = [s.formula_latex for s in w.steps if s.formula_latex]
+    assert len(formulas) >= 8
+    for step in w.steps:
+        assert escape(step.title) in page and escape(step.substituted) in page
+        if step.formula_latex:
+            assert f'<div class="math">{escape(step.formula_latex)}</div>' in page
+
+
+def test_text_is_escaped_never_markup() -> None:
+    step = Step("loss", None, "<script>alert(1)</script>", "", r"a < b \& c", "L = <b>0</b> & 1",
+                np.array([[1.0, 2.0]]))
+    page = render_html([step])
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<div class="math">a &lt; b \\&amp; c</div>' in page and "L = &lt;b&gt;0&lt;/b&gt; &amp; 1" in page
+
+
+def test_cli_writes_the_page(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--format", "html"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith("<!DOCTYPE html>") and 'class="math"' in page and outside_links(page) == []
+
+
+def _typeset(driver: Any, page: Path) -> dict[str, int]:
+    """Open page and count its formulas: math divs, typeset (.katex) ones, KaTeX errors, fetches."""
+    driver.get(page.as_uri())
+    assert driver.execute_script("return document.readyState") == "complete"
+    return driver.execute_script("""return {
+        math: document.querySelectorAll(".math").length,
+        typeset: document.querySelectorAll(".math > .katex-display > .katex").length,
+        katex: document.querySelectorAll(".katex").length,
+        errors: document.querySelectorAll(".katex-error").length,
+        fetched: performance.getEntriesByType("resource").filter(e => !e.name.startsWith("data:")).length};
+    """)
+
+
+def test_walkthrough_renders_in_headless_chromium_with_its_math_typeset(tmp_path: Path) -> None:
+    steps = xor_walkthrough().steps + every_formula()
+    n_formulas = sum(bool(s.formula_latex) for s in steps)
+    page = tmp_path / "walkthrough.html"
+    page.write_text(render_html(steps, 6), encoding="utf-8")
+    broken = tmp_path / "broken.html"  # the error check below can fail
+    broken.write_text(render_html([Step("loss", None, "broken", "", r"\frac{1}{", "L = 1", np.array(1.0))]))
+    driver = chromium(tmp_path / "profile")
+    try:
+        counts = _typeset(driver, page)
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert severe == [], f"the walkthrough logged console errors: {severe}"
+        assert counts == {"math": n_formulas, "typeset": n_formulas, "katex": n_formulas, "errors": 0,
+                          "fetched": 0}, counts
+        fonts = driver.execute_script("return document.fonts.ready.then(f => "
+                                      "[...f].filter(x => x.status == 'loaded').map(x => x.family))")
+        assert {"KaTeX_Main", "KaTeX_Math"} <= set(fonts), fonts  # the inlined fonts, not fallbacks
+
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1400, min(int(height) + 40, 8000))
+        screenshot = tmp_path / "walkthrough.png"
+        assert driver.save_screenshot(str(screenshot))
+        png = screenshot.read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000, len(png)
+
+        assert _typeset(driver, broken)["errors"] == 1
+    finally:
+        driver.quit()
