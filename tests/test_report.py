@@ -3,6 +3,7 @@ users wrote, refers to nothing online, and renders without validation data or fo
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -24,7 +25,8 @@ from glassnet.report.svg import log_ticks, nice_ticks
 EVIL_LABEL = "<script>alert('class')</script>"
 EVIL_DATASET = '<script>alert("dataset")</script> & blobs'
 CLASSIFICATION_PLOTS = {"loss", "loss_terms", "metric_accuracy", "lr", "confusion_matrix",
-                        "decision_boundary", "weight_norms", "grad_norms"}
+                        "decision_boundary", "weight_norms", "grad_norms", "diag_saturated",
+                        "diag_grad_ratio", "diag_update_ratio", "diag_loss_ratio"}  # Tanh: no ReLU to die
 
 
 def make_run(folder: Path, *, task: str = "classification", validation: bool = True, epochs: int = 6,
@@ -107,6 +109,30 @@ def test_summary_shows_the_parameter_count_test_accuracy_and_settings(classifica
     cm = np.array(loaded.extra["confusion_matrix"])
     cells = svgs(classification_page)["confusion_matrix"].findall(".//g[@class='cell']")
     assert [int(c.find("text").text) for c in cells] == cm.ravel().tolist()
+
+
+def test_diagnostics_section_shows_the_saved_warnings_and_a_chart_per_family(classification_page: str,
+                                                                             tmp_path: Path) -> None:
+    saved = gn.load(make_run(tmp_path) / "model.safetensors").history["warnings"]
+    assert saved, "the run's Adam at lr=0.05 takes a large first step; its warning should be saved"
+    section = classification_page.split('id="diagnostics"', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r'<tr class="warning" data-diagnostic="(\w+)"><td class="num">(\d+)</td>', section)
+    assert rows == [(w["name"], str(w["epoch"] + 1)) for w in saved]  # 1-based epochs, as on the charts
+    assert html.escape(saved[0]["reason"]) in section and html.escape(saved[0]["fix"]) in section
+    lines = [t.text for t in svgs(section)["diag_update_ratio"].iter("text")]
+    assert "layer 0" in lines and "layer 2" in lines
+
+
+def test_diagnostics_escape_warning_text_and_say_when_there_are_none() -> None:
+    model = nn.Sequential(nn.Linear(2, 2, generator=0), nn.ReLU())
+    history = {"history": {"loss": [1.0, 0.5], "diag/dead_relu/1": [0.0, 1.0]}, "epoch": [0, 1]}
+    evil = {"name": "dead_relu", "epoch": 1, "layer": "1", "value": 1.0, "threshold": 0.5,
+            "formula": "dead <= 1", "reason": EVIL_LABEL, "fix": "use <LeakyReLU>"}
+    page = render_report(gn.io.LoadedModel(model, history={**history, "warnings": [evil]}))
+    assert "<script" not in page.lower() and "&lt;LeakyReLU&gt;" in page and "dead &lt;= 1" in page
+    assert "diag_dead_relu" in svgs(page)
+    quiet = render_report(gn.io.LoadedModel(model, history={**history, "warnings": []}))
+    assert "No warnings" in quiet and 'class="warning"' not in quiet and "diag_dead_relu" in svgs(quiet)
 
 
 def test_user_text_is_escaped(classification_page: str) -> None:

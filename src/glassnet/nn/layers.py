@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from glassnet.engine import ops
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError, ShapeError
+from glassnet.formula import Formula
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, as_generator
 
@@ -105,6 +106,8 @@ class Sequential(Module):
 
 class Identity(Module):
     """Returns its input unchanged."""
+
+    formula: ClassVar[Formula] = Formula("Identity", "f(z) = z", "f(z) = z", "f'(z) = 1", "f'(z) = 1")
 
     def forward(self, x: Tensor) -> Tensor:
         return x

@@ -12,6 +12,7 @@ from pathlib import Path
 from glassnet.errors import GlassnetError
 from glassnet.files import PathLike
 from glassnet.io.model_file import LoadedModel, load
+from glassnet.report.diagnostics import diagnostic_figures, warning_table
 from glassnet.report.plots import Figure, boundary_figures, confusion_figures, curve_figures, norm_figures
 from glassnet.report.record import RunRecord, read_run
 from glassnet.report.svg import esc
@@ -69,7 +70,8 @@ def render_report(loaded: LoadedModel) -> str:
     (True, True)
     """
     run = read_run(loaded)
-    sections = [_results(run), _model(run), _training(run), _predictions(run), _norms(run)]
+    sections = [_results(run), _model(run), _training(run), _diagnostics(run), _predictions(run),
+                _norms(run)]
     title = f"glassnet report: {run.dataset}"
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -155,3 +157,18 @@ def _norms(run: RunRecord) -> str:
     if not figures:
         return ""
     return _section("norms", "Weights and gradients per layer", _figures(figures))
+
+
+def _diagnostics(run: RunRecord) -> str:
+    """The warnings the diagnostics raised (or a note that there were none) and their charts."""
+    if not run.history and not run.warnings:
+        return ""
+    figures = diagnostic_figures(run)
+    if not figures and not run.warnings:
+        return _section("diagnostics", "Diagnostics", _note(
+            "No diagnostics were recorded for this run (trained with diagnostics=False, or saved by an "
+            "older glassnet)."))
+    count = len(run.warnings)
+    body = (f"<h3>{count} warning{'s' if count != 1 else ''}</h3>" + warning_table(run.warnings)
+            if count else _note("No warnings: no diagnostic crossed its threshold during training."))
+    return _section("diagnostics", "Diagnostics", body + (_figures(figures) if figures else ""))

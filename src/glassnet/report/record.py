@@ -27,6 +27,8 @@ class RunRecord:
         hyperparameters: the run's settings; extra: what the CLI stored beside them.
         classes: the class labels, or None. task: 'classification' or 'regression'.
         dataset: the dataset's name; version: the glassnet that wrote the file.
+        warnings: the diagnostics' warnings, each a dict as ``DiagnosticWarning.to_dict`` saved it
+            (``name, epoch, layer, value, threshold, formula, reason, fix``).
     """
 
     model: Module
@@ -39,6 +41,7 @@ class RunRecord:
     task: str = "regression"
     dataset: str = "unnamed run"
     version: str = ""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def class_name(self, index: int) -> str:
         """The label of class ``index`` (its number when the file has no labels)."""
@@ -79,7 +82,15 @@ def read_run(loaded: LoadedModel) -> RunRecord:
                                      else "regression"))
     dataset = extra.get("dataset") or hyperparameters.get("dataset") or "unnamed run"
     return RunRecord(loaded.model, history, epochs, str(saved.get("stop_reason", "") or ""),
-                     hyperparameters, extra, classes, task, str(dataset), loaded.glassnet_version)
+                     hyperparameters, extra, classes, task, str(dataset), loaded.glassnet_version,
+                     _warnings(saved.get("warnings")))
+
+
+def _warnings(saved: Any) -> list[dict[str, Any]]:
+    """The saved warnings that are dicts (anything else in the file is skipped)."""
+    if not isinstance(saved, list | tuple):
+        return []
+    return [dict(w) for w in saved if isinstance(w, Mapping)]
 
 
 def _curves(values: Mapping[Any, Any]) -> dict[str, list[float]]:
