@@ -198,7 +198,9 @@ def render(results: dict[str, Any]) -> str:
     parts += [case_section(results, name) for name in CASES]
     parts += [infer_section(results),
               "## 6. Full training of the default digits network\n\n"
-              "pending: needs glassnet.fit (the training workflow lands later); no figure is faked.\n",
+              "Measured by `python bench/digits.py` in its own run: [DIGITS.md](DIGITS.md) (the default "
+              "`glassnet train` network against PyTorch and scikit-learn, and the scikit-learn "
+              "compatible estimators).\n",
               memory_section(results)]
     return "\n".join(parts)
 

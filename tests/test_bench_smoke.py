@@ -142,7 +142,7 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
     results["wall_s"] = 1.0
     text = report.render(json.loads(json.dumps(results)))
     for heading in ("## Targets", "## Machine", "## GEMM ceiling", *(c.title for c in cases.CASES.values()),
-                    "Single thread", "## 5. Inference", "## 6.", "pending: needs glassnet.fit", "## 7. Peak"):
+                    "Single thread", "## 5. Inference", "## 6.", "bench/digits.py", "## 7. Peak"):
         assert heading in text, heading
     assert text.count("met") >= 14 and "OPENBLAS_CORETYPE unset" in text
 
