@@ -199,8 +199,8 @@ def render(results: dict[str, Any]) -> str:
     parts += [infer_section(results),
               "## 6. Full training of the default digits network\n\n"
               "Measured by `python bench/digits.py` in its own run: [DIGITS.md](DIGITS.md) (the default "
-              "`glassnet train` network against PyTorch and scikit-learn, and the scikit-learn "
-              "compatible estimators).\n",
+              "`glassnet train` network against PyTorch and scikit-learn, the scikit-learn "
+              "compatible estimators, and the cost of fit's training diagnostics).\n",
               memory_section(results)]
     return "\n".join(parts)
 

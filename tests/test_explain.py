@@ -63,15 +63,26 @@ def _net(activation: type[nn.Module], n_out: int, seed: int) -> nn.Sequential:
 
 
 LOSSES = {"mse": (nn.MSELoss, 2), "cross_entropy": (nn.CrossEntropyLoss, 3),
-          "bce_with_logits": (nn.BCEWithLogitsLoss, 1), "huber": (nn.HuberLoss, 2), "l1": (nn.L1Loss, 2)}
+          "bce_with_logits": (nn.BCEWithLogitsLoss, 1), "huber": (nn.HuberLoss, 2), "l1": (nn.L1Loss, 2),
+          "smooth_l1": (nn.SmoothL1Loss, 2), "nll": (nn.NLLLoss, 3), "kl_div": (nn.KLDivLoss, 3),
+          "poisson_nll": (nn.PoissonNLLLoss, 2)}
+# BCELoss needs probabilities and GaussianNLLLoss a third argument (the variance): explain's
+# networks end in a Linear layer and its losses take (output, target), so they are left out.
 OPTIMIZERS = {"sgd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9), "adam": lambda p: optim.Adam(p, lr=0.01),
-              "adamw": lambda p: optim.AdamW(p, lr=0.01), "rmsprop": lambda p: optim.RMSprop(p, lr=0.01)}
+              "adamw": lambda p: optim.AdamW(p, lr=0.01), "rmsprop": lambda p: optim.RMSprop(p, lr=0.01),
+              "adagrad": lambda p: optim.Adagrad(p, lr=0.1), "adamax": lambda p: optim.Adamax(p, lr=0.01),
+              "nadam": lambda p: optim.NAdam(p, lr=0.01), "radam": lambda p: optim.RAdam(p, lr=0.01)}
 SMOOTH = [name for name in ACTIVATIONS if name not in ("relu", "leaky_relu", "hardtanh", "identity")]
 
 
 def _target(loss: str, n_out: int, rng: np.random.Generator) -> np.ndarray:
-    if loss == "cross_entropy":
+    if loss in ("cross_entropy", "nll"):
         return rng.integers(0, n_out, size=2)
+    if loss == "kl_div":  # a probability distribution per sample
+        p = rng.random((2, n_out)) + 0.1
+        return p / p.sum(axis=1, keepdims=True)
+    if loss == "poisson_nll":  # counts
+        return rng.integers(0, 5, size=(2, n_out)).astype(np.float64)
     if loss == "bce_with_logits":
         return (rng.random((2, n_out)) > 0.5).astype(np.float64)
     return rng.normal(size=(2, n_out))
@@ -101,7 +112,7 @@ def test_gradients_are_the_engines(activation: str, loss_name: str) -> None:
         assert np.array_equal(shown[name], g), name
         assert np.array_equal(w.grads[name], g), name
     assert all(p.grad is None for p in net.parameters())  # the user's model is untouched
-    if activation in SMOOTH and loss_name != "l1":
+    if activation in SMOOTH and loss_name not in ("l1", "smooth_l1"):
         for name, p in copy.deepcopy(net).named_parameters():  # central differences, float64
             numeric = np.zeros_like(p.data)
             for i in np.ndindex(p.shape):
