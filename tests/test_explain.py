@@ -65,9 +65,9 @@ def _net(activation: type[nn.Module], n_out: int, seed: int) -> nn.Sequential:
 LOSSES = {"mse": (nn.MSELoss, 2), "cross_entropy": (nn.CrossEntropyLoss, 3),
           "bce_with_logits": (nn.BCEWithLogitsLoss, 1), "huber": (nn.HuberLoss, 2), "l1": (nn.L1Loss, 2),
           "smooth_l1": (nn.SmoothL1Loss, 2), "nll": (nn.NLLLoss, 3), "kl_div": (nn.KLDivLoss, 3),
-          "poisson_nll": (nn.PoissonNLLLoss, 2)}
-# BCELoss needs probabilities and GaussianNLLLoss a third argument (the variance): explain's
-# networks end in a Linear layer and its losses take (output, target), so they are left out.
+          "poisson_nll": (nn.PoissonNLLLoss, 2), "bce": (nn.BCELoss, 1)}
+# GaussianNLLLoss takes a third argument (the variance); explain's losses take (output, target),
+# so it is refused with a clear error (tested below). BCELoss gets a network ending in Sigmoid.
 OPTIMIZERS = {"sgd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9), "adam": lambda p: optim.Adam(p, lr=0.01),
               "adamw": lambda p: optim.AdamW(p, lr=0.01), "rmsprop": lambda p: optim.RMSprop(p, lr=0.01),
               "adagrad": lambda p: optim.Adagrad(p, lr=0.1), "adamax": lambda p: optim.Adamax(p, lr=0.01),
@@ -81,6 +81,8 @@ def _target(loss: str, n_out: int, rng: np.random.Generator) -> np.ndarray:
     if loss == "kl_div":  # a probability distribution per sample
         p = rng.random((2, n_out)) + 0.1
         return p / p.sum(axis=1, keepdims=True)
+    if loss == "bce":  # 0/1 labels
+        return (rng.random((2, n_out)) > 0.5).astype(np.float64)
     if loss == "poisson_nll":  # counts
         return rng.integers(0, 5, size=(2, n_out)).astype(np.float64)
     if loss == "bce_with_logits":
@@ -102,6 +104,8 @@ def test_gradients_are_the_engines(activation: str, loss_name: str) -> None:
     rng = np.random.default_rng(hash((activation, loss_name)) % 2**32)
     cls, n_out = LOSSES[loss_name]
     net = _net(ACTIVATIONS[activation], n_out, 1)
+    if loss_name == "bce":  # probabilities in, as BCELoss expects
+        net = nn.Sequential(*net, nn.Sigmoid())
     X, y = rng.normal(size=(2, 3)), _target(loss_name, n_out, rng)
     w = explain(net, X, y, cls())
     twin = copy.deepcopy(net)
@@ -223,3 +227,9 @@ def test_cli_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixture[
     assert main(["explain", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("glassnet: error:") and err.count("\n") == 1
+
+
+def test_a_loss_that_needs_more_than_a_target_is_refused_clearly() -> None:
+    net = _net(nn.Tanh, 2, 0)
+    with pytest.raises(gn.GlassnetError, match="GaussianNLLLoss also needs var"):
+        explain(net, np.ones((2, 3)), np.ones((2, 2)), nn.GaussianNLLLoss())

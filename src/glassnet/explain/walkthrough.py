@@ -8,6 +8,7 @@ update is a real ``step()`` of a twin optimizer. The user's model and optimizer 
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -97,6 +98,16 @@ def _data_grads(model: Module, x: Tensor, y: Tensor, loss: Module) -> dict[str, 
     return {name: p.grad for name, p in twin.named_parameters() if p.grad is not None}
 
 
+def _check_two_argument_loss(loss: Module) -> None:
+    """explain calls ``loss(output, target)``; a loss that needs more (a variance) is refused."""
+    required = [p for p in inspect.signature(loss.forward).parameters.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(required) > 2:
+        extra = ", ".join(p.name for p in required[2:])
+        raise GlassnetError(f"explain calls loss(output, target), but {type(loss).__name__} also needs "
+                            f"{extra}; explain a loss of two arguments, e.g. MSELoss or CrossEntropyLoss")
+
+
 def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: Optimizer | None = None,
             regularizer: Regularizer | Sequence[Regularizer] | None = None, *, max_items: int | None = 6,
             digits: int = 4) -> Walkthrough:
@@ -133,6 +144,7 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
     params = list(model.parameters())
     if not params:
         raise GlassnetError("explain needs a model with parameters, e.g. nn.Sequential(nn.Linear(2, 1), ...)")
+    _check_two_argument_loss(loss)
     xt, yt = _batch(x, y, params[0].dtype)
     rec, twin = Recorder(digits, max_items), copy.deepcopy(model)
     twin.zero_grad()
