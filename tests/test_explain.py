@@ -75,6 +75,12 @@ OPTIMIZERS = {"sgd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9), "adam": lambd
 SMOOTH = [name for name in ACTIVATIONS if name not in ("relu", "leaky_relu", "hardtanh", "identity")]
 
 
+def _net_for(activation: type[nn.Module], loss_name: str, seed: int) -> nn.Sequential:
+    """The test network for a loss: BCELoss gets probabilities, from a final Sigmoid."""
+    net = _net(activation, LOSSES[loss_name][1], seed)
+    return nn.Sequential(*net, nn.Sigmoid()) if loss_name == "bce" else net
+
+
 def _target(loss: str, n_out: int, rng: np.random.Generator) -> np.ndarray:
     if loss in ("cross_entropy", "nll"):
         return rng.integers(0, n_out, size=2)
@@ -103,9 +109,7 @@ def _engine_grads(net: nn.Module, X: np.ndarray, y: np.ndarray, loss: nn.Module,
 def test_gradients_are_the_engines(activation: str, loss_name: str) -> None:
     rng = np.random.default_rng(hash((activation, loss_name)) % 2**32)
     cls, n_out = LOSSES[loss_name]
-    net = _net(ACTIVATIONS[activation], n_out, 1)
-    if loss_name == "bce":  # probabilities in, as BCELoss expects
-        net = nn.Sequential(*net, nn.Sigmoid())
+    net = _net_for(ACTIVATIONS[activation], loss_name, 1)
     X, y = rng.normal(size=(2, 3)), _target(loss_name, n_out, rng)
     w = explain(net, X, y, cls())
     twin = copy.deepcopy(net)
