@@ -42,7 +42,22 @@ def _adam(g: np.ndarray, p: np.ndarray, state: dict[str, Any], group: ParamGroup
     return rules.decoupled_weight_decay(u, p, group["weight_decay"]) if decoupled else u
 
 
-class Adam(Optimizer):
+class _AdamFamily(Optimizer):
+    """Adam and AdamW: the same rules (``_adam``) and fused kernel; they differ in defaults only."""
+
+    def _validate(self, group: ParamGroup) -> None:
+        _check(self, group)
+
+    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
+                   group: ParamGroup) -> np.ndarray:
+        return _adam(g, p, state, group)
+
+    def _fused(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+               group: ParamGroup) -> bool:
+        return kernels.adam(theta, g, state, group)
+
+
+class Adam(_AdamFamily):
     """Adam: momentum on g divided by the root of a moving average of g² (Kingma & Ba 2015, Alg. 1).
 
     m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  (AMSGrad: v ← max(v_max, v));
@@ -82,19 +97,8 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _validate(self, group: ParamGroup) -> None:
-        _check(self, group)
 
-    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
-                   group: ParamGroup) -> np.ndarray:
-        return _adam(g, p, state, group)
-
-    def _fused(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
-               group: ParamGroup) -> bool:
-        return kernels.adam(theta, g, state, group)
-
-
-class AdamW(Optimizer):
+class AdamW(_AdamFamily):
     """AdamW: Adam with decoupled weight decay, θ shrinks by (1 − lr·λ) each step.
 
     u = m̂ / (√v̂ + ε) + λθ;  θ ← θ − lr·u  (Loshchilov & Hutter 2019, Algorithm 2).
@@ -121,17 +125,6 @@ class AdamW(Optimizer):
                  maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True))
-
-    def _validate(self, group: ParamGroup) -> None:
-        _check(self, group)
-
-    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
-                   group: ParamGroup) -> np.ndarray:
-        return _adam(g, p, state, group)
-
-    def _fused(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
-               group: ParamGroup) -> bool:
-        return kernels.adam(theta, g, state, group)
 
 
 class Adamax(Optimizer):
