@@ -122,13 +122,14 @@ def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | 
             data_loss = _weighted_mean(weighting[0](out, y[idx]), weighting[1][idx])
         penalties = {name: r(model) for name, r in regularizers.items()}
         total = data_loss + sum(penalties.values()) if penalties else data_loss
-        _call(run, "on_loss", total.item())
+        value = total.item()
+        _call(run, "on_loss", value)
         if run.stop_training:
             break  # a bad loss never reaches the weights
         optimizer.zero_grad()
         total.backward()  # backpropagation
         optimizer.step()  # gradient descent
-        batch_logs = {"loss": total.item(), "data_loss": data_loss.item()} | {
+        batch_logs = {"loss": value, "data_loss": data_loss.item()} | {
             f"penalty_{name}": p.item() for name, p in penalties.items()}
         for key, value in batch_logs.items():
             sums[key] = sums.get(key, 0.0) + value * len(idx)

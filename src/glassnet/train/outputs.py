@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from glassnet.engine import activation_ops
+from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.metrics import get_metric
 from glassnet.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
@@ -18,12 +20,11 @@ Transform = Callable[[np.ndarray], np.ndarray]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))  # max subtracted: no overflow
-    return e / e.sum(axis=1, keepdims=True)
+    return activation_ops.softmax(Tensor(z), axis=1).data  # the engine's own, stable softmax
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -z))  # 1 / (1 + e^-z) without overflow
+    return activation_ops.sigmoid(Tensor(z)).data
 
 
 @dataclass(frozen=True)
