@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import digits
 import targets
 from cases import CASES, epoch_flops
 from worker import LIBRARIES
@@ -189,6 +190,19 @@ def memory_section(results: dict[str, Any]) -> str:
                    "peak − imports", "peak − data", "peak reset"], rows))
 
 
+def digits_section(results: dict[str, Any]) -> str:
+    """bench/digits.py's figures, one subsection per environment (older runs did not measure them)."""
+    found = {name: env["digits"] for name, env in results["envs"].items() if "digits" in env}
+    text = ("## 6. Full training of the default digits network\n\n"
+            "Measured by `bench/digits.py --json` in a fresh process per environment, after the cases.\n")
+    if found:
+        text += "\n" + digits.method(next(iter(found.values())))
+    for name, env in results["envs"].items():
+        text += f"\n### {name}\n\n" + (digits.render(env["digits"]) if "digits" in env
+                                        else "Not measured in this run.\n")
+    return text
+
+
 def render(results: dict[str, Any]) -> str:
     plan = results["plan"]
     parts = [HEADER.format(mode=" --quick (smoke test: tiny data, 1 repeat — not real figures)"
@@ -197,11 +211,7 @@ def render(results: dict[str, Any]) -> str:
              targets.section(results), machine_section(results), gemm_section(results)]
     parts += [case_section(results, name) for name in CASES]
     parts += [infer_section(results),
-              "## 6. Full training of the default digits network\n\n"
-              "Measured by `python bench/digits.py` in its own run: [DIGITS.md](DIGITS.md) (the default "
-              "`glassnet train` network against PyTorch and scikit-learn, the scikit-learn "
-              "compatible estimators, and the cost of fit's training diagnostics).\n",
-              memory_section(results)]
+digits_section(results), memory_section(results)]
     return "\n".join(parts)
 
 

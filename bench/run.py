@@ -1,11 +1,13 @@
 """Run the benchmark suite: glassnet against PyTorch and scikit-learn, in two BLAS environments.
 
     python bench/run.py            # full run (about 15-25 minutes on 2 cores), writes bench/RESULTS.md
-    python bench/run.py --quick    # small data, 1 repeat: a smoke test of the harness (about a minute)
+    python bench/run.py --quick    # small data, 1 repeat: a smoke test of the harness (1-2 minutes)
     python bench/run.py --out PATH # write the markdown elsewhere (the raw figures go beside it, .json)
 
 One long-lived worker process per library per environment (bench/worker.py) does the measuring;
 this process only schedules, alternating the libraries repeat by repeat, and writes the report.
+Then, per environment, fresh processes measure peak memory (worker.py --memory) and full training
+on digits (digits.py --json).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from worker import LIBRARIES
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "worker.py"
+DIGITS = HERE / "digits.py"
 ENVS: dict[str, dict[str, str]] = {
     "OPENBLAS_CORETYPE=Haswell": {"OPENBLAS_CORETYPE": "Haswell"},
     "OPENBLAS_CORETYPE unset": {},
@@ -200,6 +203,17 @@ def memory(library: str, env: dict[str, str], plan: Plan) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def digits(env_name: str, env: dict[str, str], plan: Plan) -> dict[str, Any]:
+    """bench/digits.py's figures (full training on digits) in a fresh process with this environment."""
+    log(f"{env_name}: digits (full training, estimators, diagnostics' cost)")
+    cmd = [sys.executable, str(DIGITS), "--json", *(["--quick"] if plan.quick else [])]
+    out = subprocess.run(cmd, env=env, cwd=HERE.parent, stdout=subprocess.PIPE, text=True, check=True)
+    found: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    times = {lib: sorted(t for t, _ in runs)[len(runs) // 2] for lib, runs in found["default"].items()}
+    log("  default network: " + ", ".join(f"{lib} {t:.3f} s" for lib, t in times.items()))
+    return found
+
+
 def header(plan: Plan, start: float) -> dict[str, Any]:
     """What the report says about the run itself: plan, thread variables, start time."""
     return {"plan": asdict(plan), "thread_vars": {k: os.environ.get(k, "(unset)") for k in THREAD_VARS},
@@ -209,7 +223,7 @@ def header(plan: Plan, start: float) -> dict[str, Any]:
 
 
 def run(plan: Plan) -> dict[str, Any]:
-    """Start a worker per library per environment, measure everything, then the memory runs."""
+    """Start a worker per library per environment, measure everything, then the memory and digits runs."""
     start = time.time()
     results = header(plan, start)
     envs = {name: environment(extra) for name, extra in ENVS.items()}
@@ -222,6 +236,8 @@ def run(plan: Plan) -> dict[str, Any]:
                 process.close()
     for name, env in envs.items():
         results["envs"][name]["memory"] = {lib: memory(lib, env, plan) for lib in LIBRARIES}
+    for name, env in envs.items():
+        results["envs"][name]["digits"] = digits(name, env, plan)
     results["wall_s"] = time.time() - start
     return results
 

@@ -70,6 +70,26 @@ def haswell(env_name: str, env: Env) -> str:
     return _cell(ratios, lambda _, v: v <= 0.8)
 
 
+def estimator(env: Env) -> str:
+    if "digits" not in env:
+        return "no data"
+    runs = env["digits"]["estimators"]
+    gn, sk = runs["glassnet.sklearn"], runs["sklearn"]
+    ratio = statistics.median(r["seconds"] for r in gn) / statistics.median(r["seconds"] for r in sk)
+    points = 100 * (statistics.mean(r["accuracy"] for r in gn) - statistics.mean(r["accuracy"] for r in sk))
+    time_ratio = "fit time / sklearn's"
+    return _cell({time_ratio: ratio, "accuracy − sklearn's, % points": points},
+                 lambda k, v: v <= 0.5 if k == time_ratio else v >= 0)
+
+
+def diagnostics(env: Env) -> str:
+    if "digits" not in env:
+        return "no data"
+    costs = {network: statistics.median(m["on"]) / statistics.median(m["off"]) - 1
+             for network, m in env["digits"]["diagnostics"].items()}
+    return _cell(costs, lambda _, v: v < 0.10, "{:+.1%}")
+
+
 def _per_case(check: Callable[[Env, str], str], case: str, _env_name: str, env: Env) -> str:
     return check(env, case)
 
@@ -89,10 +109,15 @@ def section(results: dict[str, Any]) -> str:
                       partial(_per_case, gemm_share, case)))
     lines += [("inference batch 1 ≤ 0.5 × torch latency", "inference", lambda _, env: inference(env)),
               ("peak RSS of an epoch ≤ torch's", "memory", lambda _, env: memory(env)),
+              ("estimator on digits: fit time ≤ 0.5 × scikit-learn's (median over seeds) and mean test "
+               "accuracy ≥ scikit-learn's", "estimator", lambda _, env: estimator(env)),
+              ("fit's diagnostics cost < 10 % of training time", "diagnostics",
+               lambda _, env: diagnostics(env)),
               ("with OPENBLAS_CORETYPE=Haswell every training ratio against torch ≤ 0.8", "all training",
                haswell)]
     header = "| target | case | " + " | ".join(names) + " |\n|" + "---|" * (2 + len(names)) + "\n"
     body = "".join(f"| {target} | {case} | " + " | ".join(check(n, envs[n]) for n in names) + " |\n"
                    for target, case, check in lines)
     return ("## Targets\n\nRatios are glassnet's median time over the peer's, at all cores; a failing "
-            "value is in bold. Cases: adam = 1, sgd = 2, l2_dropout = 3, small = 4.\n\n" + header + body)
+            "value is in bold. Cases: adam = 1, sgd = 2, l2_dropout = 3, small = 4; estimator and "
+            "diagnostics: section 6 (digits).\n\n" + header + body)

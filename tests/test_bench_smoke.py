@@ -25,6 +25,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.append(str(BENCH))  # appended: bench/profile.py must not shadow the standard library's
 
 import cases  # noqa: E402
+import digits  # noqa: E402
 import lib_glassnet  # noqa: E402
 import lib_sklearn  # noqa: E402
 import lib_torch  # noqa: E402
@@ -137,14 +138,43 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
                     threads=1)  # 1 thread: 2-thread BLAS stalls when another process holds a core
     results = run.header(plan, time.time())
     results["envs"] = run.measure({env: {lib: InProcess(lib) for lib in LIBS} for env in run.ENVS}, plan)
+    found = digits.measure(quick=True)  # one quick measurement, shown for both environments
     for env in results["envs"].values():
         env["memory"] = {lib: worker.memory(lib, N) for lib in LIBS}
+        env["digits"] = found
     results["wall_s"] = 1.0
-    text = report.render(json.loads(json.dumps(results)))
+    results = json.loads(json.dumps(results))
+    text = report.render(results)
     for heading in ("## Targets", "## Machine", "## GEMM ceiling", *(c.title for c in cases.CASES.values()),
                     "Single thread", "## 5. Inference", "## 6.", "bench/digits.py", "## 7. Peak"):
         assert heading in text, heading
-    assert text.count("met") >= 14 and "OPENBLAS_CORETYPE unset" in text
+    assert text.count("met") >= 18 and "OPENBLAS_CORETYPE unset" in text
+    section6 = text[text.index("## 6."):text.index("## 7.")]
+    for env_name in run.ENVS:
+        assert f"### {env_name}\n" in section6, env_name
+    assert section6.count("#### A. Default") == section6.count("#### C. Cost") == len(run.ENVS)
+    assert "| glassnet.sklearn |" in section6 and "| 784-256-128-10 |" in section6
+    for target in ("| estimator on digits: fit time ≤ 0.5", "| fit's diagnostics cost < 10 %"):
+        row = next(line for line in text.splitlines() if line.startswith(target))
+        cells = [cell.strip() for cell in row.strip("| ").split(" | ")[2:]]
+        assert len(cells) == len(run.ENVS), row
+        assert all(cell.startswith(("met (", "**not met** (")) for cell in cells), row
+
+    del results["envs"]["OPENBLAS_CORETYPE unset"]["digits"]  # a run from before digits was measured
+    text = report.render(results)
+    assert "Not measured in this run." in text and text.count("| no data |") == 2
+
+
+def test_digits_py_prints_its_figures_as_json() -> None:
+    out = subprocess.run([sys.executable, str(BENCH / "digits.py"), "--json", "--quick"], capture_output=True,
+                         text=True, check=True)
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(found["default"]) == {"glassnet", "torch", "sklearn"}
+    for runs in found["default"].values():
+        assert len(runs) == 1 and runs[0][0] > 0 and 0 <= runs[0][1] <= 1
+    assert {r["n_iter"] for runs in found["estimators"].values() for r in runs} == {5}  # max_iter in --quick
+    assert set(found["diagnostics"]) == {"64-256-10", "784-256-128-10"}
+    assert all(m["off"] and m["on"] for m in found["diagnostics"].values())
 
 
 def test_run_py_help_runs() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+from html import escape
 
 import numpy as np
 import pytest
@@ -65,9 +67,9 @@ def _net(activation: type[nn.Module], n_out: int, seed: int) -> nn.Sequential:
 LOSSES = {"mse": (nn.MSELoss, 2), "cross_entropy": (nn.CrossEntropyLoss, 3),
           "bce_with_logits": (nn.BCEWithLogitsLoss, 1), "huber": (nn.HuberLoss, 2), "l1": (nn.L1Loss, 2),
           "smooth_l1": (nn.SmoothL1Loss, 2), "nll": (nn.NLLLoss, 3), "kl_div": (nn.KLDivLoss, 3),
-          "poisson_nll": (nn.PoissonNLLLoss, 2), "bce": (nn.BCELoss, 1)}
-# GaussianNLLLoss takes a third argument (the variance); explain's losses take (output, target),
-# so it is refused with a clear error (tested below). BCELoss gets a network ending in Sigmoid.
+          "poisson_nll": (nn.PoissonNLLLoss, 2), "bce": (nn.BCELoss, 1),
+          "gaussian_nll": (nn.GaussianNLLLoss, 2)}
+# BCELoss gets a network ending in Sigmoid; GaussianNLLLoss gets a variance, explain(..., var=...).
 OPTIMIZERS = {"sgd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9), "adam": lambda p: optim.Adam(p, lr=0.01),
               "adamw": lambda p: optim.AdamW(p, lr=0.01), "rmsprop": lambda p: optim.RMSprop(p, lr=0.01),
               "adagrad": lambda p: optim.Adagrad(p, lr=0.1), "adamax": lambda p: optim.Adamax(p, lr=0.01),
@@ -96,8 +98,14 @@ def _target(loss: str, n_out: int, rng: np.random.Generator) -> np.ndarray:
     return rng.normal(size=(2, n_out))
 
 
-def _engine_grads(net: nn.Module, X: np.ndarray, y: np.ndarray, loss: nn.Module, regs: list) -> dict:
-    data = loss(net(gn.tensor(X)), gn.tensor(y))
+def _var(loss: str, n_out: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """explain's keyword var= for GaussianNLLLoss (a positive variance per output), none for the others."""
+    return {"var": rng.random((2, n_out)) + 0.5} if loss == "gaussian_nll" else {}
+
+
+def _engine_grads(net: nn.Module, X: np.ndarray, y: np.ndarray, loss: nn.Module, regs: list,
+                  *args: np.ndarray) -> dict:
+    data = loss(net(gn.tensor(X)), gn.tensor(y), *args)
     penalties = [r(net) for r in regs]
     total = data + sum(penalties) if penalties else data
     total.backward()
@@ -111,9 +119,10 @@ def test_gradients_are_the_engines(activation: str, loss_name: str) -> None:
     cls, n_out = LOSSES[loss_name]
     net = _net_for(ACTIVATIONS[activation], loss_name, 1)
     X, y = rng.normal(size=(2, 3)), _target(loss_name, n_out, rng)
-    w = explain(net, X, y, cls())
+    var = _var(loss_name, n_out, rng)
+    w = explain(net, X, y, cls(), **var)
     twin = copy.deepcopy(net)
-    expected = _engine_grads(twin, X, y, cls(), [])
+    expected = _engine_grads(twin, X, y, cls(), [], *var.values())
     shown = {k: v for s in w.find("grad") for k, v in s.grads.items()}
     assert shown.keys() == expected.keys()
     for name, g in expected.items():
@@ -126,9 +135,9 @@ def test_gradients_are_the_engines(activation: str, loss_name: str) -> None:
             for i in np.ndindex(p.shape):
                 old = p.data[i]
                 p.data[i] = old + 1e-6
-                up = cls()(net_with(net, name, p.data)(gn.tensor(X)), gn.tensor(y)).item()
+                up = cls()(net_with(net, name, p.data)(gn.tensor(X)), gn.tensor(y), *var.values()).item()
                 p.data[i] = old - 1e-6
-                down = cls()(net_with(net, name, p.data)(gn.tensor(X)), gn.tensor(y)).item()
+                down = cls()(net_with(net, name, p.data)(gn.tensor(X)), gn.tensor(y), *var.values()).item()
                 p.data[i] = old
                 numeric[i] = (up - down) / 2e-6
             np.testing.assert_allclose(shown[name], numeric, rtol=1e-4, atol=1e-7)
@@ -226,14 +235,167 @@ def test_cli_options(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Non
 
 
 @pytest.mark.parametrize("argv", [["--sample", "9"], ["--activation", "foo"], ["--format", "pdf"],
-                                  ["--model", "nope.safetensors"], ["--data", "xor"], ["--lr", "-1"]])
+                                  ["--model", "nope.safetensors"], ["--data", "xor"], ["--lr", "-1"],
+                                  ["--loss", "gaussian_nll"]])
 def test_cli_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("glassnet: error:") and err.count("\n") == 1
 
 
-def test_a_loss_that_needs_more_than_a_target_is_refused_clearly() -> None:
+class _WeightedMSE(nn.Module):
+    """A loss of three arguments that explain does not know: refused, not called wrongly."""
+
+    def forward(self, input: gn.Tensor, target: gn.Tensor, weight: gn.Tensor) -> gn.Tensor:
+        return (weight * (input - target) ** 2).mean()
+
+
+def test_var_is_required_by_gaussian_nll_and_refused_elsewhere() -> None:
     net = _net(nn.Tanh, 2, 0)
-    with pytest.raises(gn.GlassnetError, match="GaussianNLLLoss also needs var"):
-        explain(net, np.ones((2, 3)), np.ones((2, 2)), nn.GaussianNLLLoss())
+    X, y = np.ones((2, 3)), np.ones((2, 2))
+    Error = gn.GlassnetError
+    with pytest.raises(Error, match=r"GaussianNLLLoss also needs var; pass .*explain\(\.\.\., var="):
+        explain(net, X, y, nn.GaussianNLLLoss())
+    with pytest.raises(Error, match=r"MSELoss takes no variance \(only GaussianNLLLoss .*leave var out"):
+        explain(net, X, y, nn.MSELoss(), var=np.ones((2, 2)))
+    with pytest.raises(gn.GlassnetError, match="_WeightedMSE also needs weight"):
+        explain(net, X, y, _WeightedMSE())
+    with pytest.raises(gn.GlassnetError, match=r"var of shape \(3,\) for input of shape \(2, 2\)"):
+        explain(net, X, y, nn.GaussianNLLLoss(), var=np.ones(3))  # the loss's own shape check
+    with pytest.raises(gn.GlassnetError, match="negative var"):
+        explain(net, X, y, nn.GaussianNLLLoss(), var=-np.ones((2, 2)))
+
+
+def _gaussian_case(var_shape: tuple[int, ...], reduction: str) -> tuple[nn.Sequential, np.ndarray, np.ndarray,
+                                                                       np.ndarray, nn.GaussianNLLLoss]:
+    """A tanh network 3-4-3-2, two samples, a var of var_shape with entries below eps = 0.3."""
+    rng = np.random.default_rng(7)
+    net = _net(nn.Tanh, 2, 4)
+    X, y = rng.normal(size=(2, 3)), rng.normal(size=(2, 2))
+    var = np.where(rng.random(var_shape) > 0.5, 0.1, 1.5) + rng.random(var_shape)  # some below eps
+    return net, X, y, var, nn.GaussianNLLLoss(eps=0.3, reduction=reduction)
+
+
+@pytest.mark.parametrize("var_shape", [(2, 2), (2, 1), (2,), ()])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_gaussian_nll_shows_var_clamped_and_delta_from_the_engine(var_shape: tuple[int, ...],
+                                                                   reduction: str) -> None:
+    net, X, y, var, loss = _gaussian_case(var_shape, reduction)
+    given = float(var) if var.ndim == 0 else var
+    w = explain(net, X, y, loss, optim.SGD(net.parameters(), lr=0.1), var=given)
+    out = net(gn.tensor(X)).data  # (2, 2)
+    expected = _engine_grads(copy.deepcopy(net), X, y, loss, [], given)
+    assert w.loss == loss(gn.tensor(out), y, given).item()
+    for name, g in expected.items():
+        assert np.array_equal(w.grads[name], g), name
+    step = w.find("loss")[0]
+    v = np.maximum(var.reshape(2, 1) if var.ndim == 1 else var, 0.3)  # the clamp, (2, 1) per row
+    np.testing.assert_array_equal(step.grads["v"], v)
+    assert step.grads["loss_elements"].shape == (2, 2)
+    reduce = np.mean if reduction == "mean" else np.sum
+    assert reduce(step.grads["loss_elements"]) == pytest.approx(w.loss, rel=1e-14)
+    # δ at the output (no activation there) is the engine's ∂L/∂ŷ = (ŷ − y)/v, ÷ N = 4 for 'mean'
+    delta = w.find("delta", 3)[0]
+    n = 4 if reduction == "mean" else 1
+    np.testing.assert_allclose(delta.value, (out - y) / v / n, rtol=1e-13)
+    text = str(w)
+    assert step.substituted.startswith("v = max(var, eps) = max(") and ", 0.3) = " in text
+    assert "ℓ = ½(log v + (ŷ − y)²/v)" in text and f"L = {reduction}(ℓ)" in text
+    assert ("(ŷ − y)/v / N" in delta.substituted) == (reduction == "mean")
+    assert ("N = 4, the elements of ŷ" in delta.substituted) == (reduction == "mean")
+
+
+def test_gaussian_nll_numbers_worked_by_hand() -> None:
+    # One Linear 1 → 1 with W = 2, b = 0 on x = 1: ŷ = 2; y = 1, var = 0.5 (eps = 1e-6 leaves it).
+    # ℓ = ½(log 0.5 + (2 − 1)²/0.5) = ½(−0.693147 + 2) = 0.653426; δ = (2 − 1)/0.5 = 2 (N = 1);
+    # ∂L/∂W = δ·x = 2, ∂L/∂b = δ = 2.
+    net = nn.Sequential(nn.Linear(1, 1, dtype=np.float64))
+    net.load_state_dict({"0.weight": np.array([[2.0]]), "0.bias": np.array([0.0])})
+    w = explain(net, [1.0], [1.0], nn.GaussianNLLLoss(), var=[0.5])
+    assert w.loss == pytest.approx(0.5 * (np.log(0.5) + 2.0), abs=1e-15)
+    assert w.grads["0.weight"].tolist() == [[2.0]] and w.grads["0.bias"].tolist() == [2.0]
+    text = str(w)
+    assert "v = max(var, eps) = max([0.5], 1e-06) = [0.5]" in text and "= [0.6534]" in text
+    assert "δ¹ = (ŷ − y)/v / N = ([2] − [1])/[0.5] / 1\n     = [2]  (reduction='mean': N = 1" in text
+
+
+def test_gaussian_nll_renders_in_every_format() -> None:
+    net, X, y, var, loss = _gaussian_case((2, 2), "mean")
+    w = explain(net, X, y, loss, optim.Adam(net.parameters(), lr=0.01), L2(0.01), var=var)
+    step, delta = w.find("loss")[0], w.find("delta", 3)[0]
+    text, md, page = w.to_text(), w.to_markdown(), w.to_html()
+    assert nn.GaussianNLLLoss.formula.text in text and step.substituted.splitlines()[0] in text
+    assert "(ŷ − y)/v / N" in text and "var = [[" in text
+    formula = nn.GaussianNLLLoss.formula
+    assert f"${formula.latex}$" in md and f"${formula.derivative_latex}$" in md
+    assert f"```text\n{step.substituted}\n```" in md and f"```text\n{delta.substituted}\n```" in md
+    assert page.startswith("<!DOCTYPE html>") and escape(step.substituted) in page
+    assert f'<div class="math">{escape(nn.GaussianNLLLoss.formula.latex)}</div>' in page
+    assert escape(delta.substituted) in page
+
+
+def test_a_single_sample_var_gets_the_batch_axis() -> None:
+    net, X, y, var, loss = _gaussian_case((2, 2), "mean")
+    one, batch = explain(net, X[0], y[0], loss, var=var[0]), explain(net, X[:1], y[:1], loss, var=var[:1])
+    assert one.loss == batch.loss and one.to_text() == batch.to_text()
+    for name, g in batch.grads.items():
+        assert np.array_equal(one.grads[name], g), name
+
+
+def _divisor(note: str) -> float:
+    """N as the note after δ at the output states it: 'N = 6, the elements ...' or 'N = Σ w_y = 4.5, ...'."""
+    found = re.search(r"\(reduction='\w+': (?:includes 1/N, )?N = (?:Σ w_y = )?([0-9.]+)", note)
+    assert found is not None, note
+    return float(found.group(1))
+
+def test_mse_divides_by_the_elements_of_the_output() -> None:
+    # A 3 → 2 linear network on a batch of 3: L = Σ(ŷ − y)²/6, so δ = ∂L/∂ŷ = 2(ŷ − y)/6 and 6·δ = 2(ŷ − y).
+    rng = np.random.default_rng(3)
+    net = nn.Sequential(nn.Linear(3, 2, dtype=np.float64, generator=rng))
+    X, y = rng.normal(size=(3, 3)), rng.normal(size=(3, 2))
+    delta = explain(net, X, y, nn.MSELoss()).find("delta", 1)[0]
+    note = "(reduction='mean': includes 1/N, N = 6, the elements of ŷ (3 samples × 2 outputs))"
+    assert note in delta.substituted
+    assert "N = 3" not in delta.substituted
+    out = net(gn.tensor(X)).data  # (3, 2)
+    np.testing.assert_allclose(delta.value * 6, 2 * (out - y), rtol=1e-14)
+    assert "N =" not in explain(net, X, y, nn.MSELoss(reduction="sum")).find("delta", 1)[0].substituted
+
+
+def test_cross_entropy_divides_by_the_batch_size() -> None:
+    # Class indices: L = Σₙ ℓₙ / n_samples, however many classes: 3 samples × 4 classes gives N = 3.
+    rng = np.random.default_rng(4)
+    net = nn.Sequential(nn.Linear(3, 4, dtype=np.float64, generator=rng))
+    X, y = rng.normal(size=(3, 3)), np.array([0, 3, 1])
+    delta = explain(net, X, y, nn.CrossEntropyLoss()).find("delta", 1)[0]
+    assert delta.substituted.endswith("(reduction='mean': includes 1/N, N = 3 samples)")
+    z = net(gn.tensor(X)).data  # (3, 4)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(delta.value * 3, p - np.eye(4)[y], rtol=1e-13)  # softmax(z) − onehot(y)
+
+
+# (loss, constructor options, class-index target or None for _target's, N): with 2 samples, the
+# element-wise losses divide by 2 × n_outputs, the class-index ones by 2 or by Σ w_y of the kept targets.
+DIVISORS = [*((name, {}, None, 2.0 if name in ("cross_entropy", "nll") else 2.0 * LOSSES[name][1])
+              for name in sorted(LOSSES)),
+            ("kl_div", {"reduction": "batchmean"}, None, 2.0),
+            ("cross_entropy", {"weight": [0.5, 2.0, 1.0]}, np.array([1, 2]), 2.0 + 1.0),
+            ("cross_entropy", {"ignore_index": 0}, np.array([0, 2]), 1.0),
+            ("nll", {"weight": [0.5, 2.0, 1.0], "ignore_index": 2}, np.array([1, 2]), 2.0)]
+
+
+@pytest.mark.parametrize(("loss_name", "options", "classes", "n"), DIVISORS)
+def test_the_divisor_stated_is_the_engines(loss_name: str, options: dict, classes: np.ndarray | None,
+                                           n: float) -> None:
+    # N·δ with the mean equals δ with reduction='sum', both the engine's: the note states the divisor.
+    rng = np.random.default_rng(5)
+    cls, n_out = LOSSES[loss_name]
+    net = _net_for(nn.Tanh, loss_name, 2)
+    X, y = rng.normal(size=(2, 3)), _target(loss_name, n_out, rng) if classes is None else classes
+    var = _var(loss_name, n_out, rng)
+    mean = explain(net, X, y, cls(**options), **var).find("delta")[0]
+    summed = explain(net, X, y, cls(**{**options, "reduction": "sum"}), **var).find("delta")[0]
+    assert _divisor(mean.substituted) == n
+    np.testing.assert_allclose(mean.value * n, summed.value, rtol=1e-12, atol=1e-15)
+    assert "N =" not in summed.substituted

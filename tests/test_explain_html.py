@@ -19,7 +19,7 @@ from glassnet.explain import RENDERERS, Step, Walkthrough, explain
 from glassnet.explain.html import render_html
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.regularizers import L1, L2
-from test_explain import LOSSES, OPTIMIZERS, _net_for, _target
+from test_explain import LOSSES, OPTIMIZERS, _net_for, _target, _var
 from test_report_browser import chromium
 
 # XML namespace names inside katex.min.js: identifiers that createElementNS compares, never fetched
@@ -44,8 +44,8 @@ def every_formula() -> list[Step]:
         opt_name = sorted(OPTIMIZERS)[i % len(OPTIMIZERS)]
         loss, n_out = LOSSES[loss_name]
         net = _net_for(ACTIVATIONS[activation], loss_name, i)
-        w = explain(net, rng.normal(size=(2, 3)), _target(loss_name, n_out, rng), loss(),
-                    OPTIMIZERS[opt_name](net.parameters()), [L1(0.01), L2(0.02)])
+        X, y, var = rng.normal(size=(2, 3)), _target(loss_name, n_out, rng), _var(loss_name, n_out, rng)
+        w = explain(net, X, y, loss(), OPTIMIZERS[opt_name](net.parameters()), [L1(0.01), L2(0.02)], **var)
         steps += w.steps
     return steps
 

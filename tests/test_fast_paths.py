@@ -62,3 +62,61 @@ def test_kept_gradients_accumulate_like_copies(name: str) -> None:
     fn(w, x1).backward()
     fn(w, x2).backward()  # accumulates in place into the array kept from the first backward
     assert np.array_equal(w.grad, g1 + g2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shapes=st.lists(st.sampled_from([(3, 4), (5,), (2, 3, 2), (1, 1)]), min_size=1, max_size=4),
+       kind=st.sampled_from(["l1", "l2", "elastic_net"]), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 2**16))
+def test_fused_weight_penalty_equals_the_penalty_composed_from_ops(
+        shapes: list[tuple[int, ...]], kind: str, dtype: type, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = [rng.standard_normal(shape).astype(dtype) for shape in shapes]
+    values[0].flat[0] = 0.0  # sign(0) = 0: the subgradient PyTorch takes
+    fused_ws = [gn.nn.Parameter(v.copy()) for v in values]
+    composed_ws = [gn.nn.Parameter(v.copy()) for v in values]
+    reg = gn.regularizers.REGULARIZERS[kind](include_bias=True)  # 1-D tensors count too
+    fused = reg(fused_ws)
+    assert fused._op == "weight_penalty"  # one node for every weight
+    terms = [reg.penalty(w) for w in composed_ws]
+    composed = terms[0]
+    for term in terms[1:]:
+        composed = composed + term
+    assert fused.dtype == composed.dtype and np.array_equal(fused.data, composed.data)
+    fused.backward()
+    composed.backward()
+    for a, b in zip(fused_ws, composed_ws, strict=True):
+        if kind == "elastic_net":  # the two paths add l1·sign(w) and 2·l2·w in another order
+            np.testing.assert_allclose(a.grad, b.grad, rtol=4 * np.finfo(dtype).eps, atol=0)
+        else:
+            assert np.array_equal(a.grad, b.grad)
+
+
+def test_a_regularizer_with_its_own_penalty_is_not_fused() -> None:
+    class Cubic(gn.regularizers.L2):
+        def penalty(self, w: gn.Tensor) -> gn.Tensor:
+            return self.l2 * (w * w * w).abs().sum()
+
+    w = gn.nn.Parameter(np.array([[1.0, -2.0]]))
+    assert Cubic(0.5)([w]).item() == 0.5 * 9
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 2000), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
+def test_relu_kernels_equal_numpy_bit_for_bit(n: int, dtype: type, seed: int) -> None:
+    from glassnet.engine import kernels
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n).astype(dtype)
+    g = rng.standard_normal(n).astype(dtype)
+    special = np.array([0.0, -0.0, np.nan, np.inf, -np.inf], dtype=dtype)
+    x[: min(n, 5)], g[-min(n, 5):] = special[: min(n, 5)], special[: min(n, 5)]
+    assert kernels.numba is not None, "the dev extra installs numba so the kernels are tested"
+    for shape in [(n,), (1, n)]:
+        with np.errstate(invalid="ignore"):  # inf · 0 in the gradient
+            fast = kernels.relu(x.reshape(shape))
+            fast_grad = kernels.relu_grad(g.reshape(shape), x.reshape(shape))
+            plain, plain_grad = np.maximum(x.reshape(shape), 0), g.reshape(shape) * (x.reshape(shape) > 0)
+        for a, b in ((fast, plain), (fast_grad, plain_grad)):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            assert np.array_equal(a.view(np.uint8), b.view(np.uint8))  # bits: NaN and −0 included

@@ -23,12 +23,14 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
 
 def _trajectory(name: str, options: dict[str, Any], dtype: type, steps: int = 6) -> list[np.ndarray]:
     rng = np.random.default_rng(0)
-    w = nn.Parameter(rng.standard_normal((kernels.MIN_SIZE // 64 + 1, 64)).astype(dtype))
-    opt = optim.OPTIMIZERS[name]([w], **options)
+    ws = [nn.Parameter(rng.standard_normal(shape).astype(dtype)) for shape in [(65, 64), (3,)]]
+    opt = optim.OPTIMIZERS[name](ws, **options)
     for _ in range(steps):
-        w.grad = rng.standard_normal(w.shape).astype(dtype)
+        for w in ws:
+            w.grad = rng.standard_normal(w.shape).astype(dtype)
         opt.step()
-    return [w.data.copy(), *(v for v in opt.state[w].values() if isinstance(v, np.ndarray))]
+    return [a for w in ws for a in (w.data.copy(), *(v for v in opt.state[w].values()
+                                                      if isinstance(v, np.ndarray)))]
 
 
 def test_numba_is_installed_for_the_tests() -> None:
@@ -46,9 +48,19 @@ def test_kernel_is_bit_identical_to_the_rules(name: str, options: dict[str, Any]
         assert a.dtype == dtype and np.array_equal(a, b)
 
 
-def test_kernel_is_used_for_large_parameters_only() -> None:
-    big, small = np.zeros(kernels.MIN_SIZE, np.float32), np.zeros(10, np.float32)
-    assert kernels.available(big, big) and not kernels.available(small, small)
+def test_kernel_is_used_for_contiguous_parameters_of_one_dtype() -> None:
+    big, small = np.zeros(4096, np.float32), np.zeros(kernels.MIN_SIZE, np.float32)
+    assert kernels.available(big, big) and kernels.available(small, small)
     assert not kernels.available(big, big.astype(np.float64))
-    transposed = np.zeros((kernels.MIN_SIZE, 2), np.float32).T
+    transposed = np.zeros((64, 2), np.float32).T
     assert not kernels.available(transposed, np.zeros_like(transposed))
+
+
+def test_a_step_leaves_numbas_thread_count_as_it_was() -> None:
+    before = kernels.numba.get_num_threads()
+    w = nn.Parameter(np.ones((8, 8), np.float32))
+    opt = optim.Adam([w])
+    for _ in range(2):
+        w.grad = np.ones((8, 8), np.float32)
+        opt.step()
+    assert kernels.numba.get_num_threads() == before

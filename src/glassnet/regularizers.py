@@ -1,7 +1,9 @@
 """Weight penalties added to the loss: L1, L2 and elastic net, each a differentiable scalar.
 
 A regularizer is a loss term, ``loss = data_loss + R(W)``, built from engine operations so that
-``loss.backward()`` adds dR/dw to every weight's gradient; any optimizer then follows it.
+``loss.backward()`` adds dR/dw to every weight's gradient; any optimizer then follows it. L1, L2
+and elastic net are one graph node over all the weights (``engine.penalty_ops``), the same
+numbers as their ``penalty`` composed from ops, tensor by tensor.
 
 L2 here is not weight decay. For plain SGD the two coincide: a step on loss + l2·Σw² is
 ``w ← w - lr·(g + 2·l2·w)``, exactly PyTorch's coupled ``SGD(weight_decay=2·l2)``. With Adam
@@ -26,6 +28,7 @@ from typing import ClassVar
 import numpy as np
 
 from glassnet.engine import ops
+from glassnet.engine.penalty_ops import weight_penalty
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.formula import Formula
@@ -84,11 +87,22 @@ class Regularizer(ABC):
         Returns:
             A 0-d Tensor in the weights' dtype; a constant 0 (float32) when there is no weight.
         """
-        terms = [self.penalty(w) for w in _weights(params, self.include_bias)]
+        weights = _weights(params, self.include_bias)
+        strengths = self._strengths()
+        if strengths is not None and weights:  # l1·Σ|w| + l2·Σw²: one fused node for all weights
+            return weight_penalty(weights, *strengths)
+        terms = [self.penalty(w) for w in weights]
         total = terms[0] if terms else Tensor(np.float32(0.0))
         for term in terms[1:]:
             total = total + term
         return total
+
+    def _strengths(self) -> tuple[float, float] | None:
+        """(l1, l2) when ``penalty`` is l1·Σ|w| + l2·Σw², which ``__call__`` then fuses; else None.
+
+        A subclass that redefines ``penalty`` inherits None and its own penalty is used.
+        """
+        return None
 
     def __repr__(self) -> str:
         strengths = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k != "include_bias")
@@ -121,6 +135,9 @@ class L1(Regularizer):
     def penalty(self, w: Tensor) -> Tensor:
         return self.l1 * ops.sum(ops.abs(w))
 
+    def _strengths(self) -> tuple[float, float] | None:
+        return (self.l1, 0.0) if type(self).penalty is L1.penalty else None
+
 
 class L2(Regularizer):
     """Ridge penalty R(W) = l2·Σw² (a loss term, not weight decay); gradient 2·l2·w.
@@ -148,6 +165,9 @@ class L2(Regularizer):
     def penalty(self, w: Tensor) -> Tensor:
         return self.l2 * ops.sum(ops.mul(w, w))
 
+    def _strengths(self) -> tuple[float, float] | None:
+        return (0.0, self.l2) if type(self).penalty is L2.penalty else None
+
 
 class ElasticNet(Regularizer):
     """Elastic net (Zou & Hastie 2005): R(W) = l1·Σ|w| + l2·Σw²; gradient l1·sign(w) + 2·l2·w.
@@ -171,6 +191,9 @@ class ElasticNet(Regularizer):
 
     def penalty(self, w: Tensor) -> Tensor:
         return self.l1 * ops.sum(ops.abs(w)) + self.l2 * ops.sum(ops.mul(w, w))
+
+    def _strengths(self) -> tuple[float, float] | None:
+        return (self.l1, self.l2) if type(self).penalty is ElasticNet.penalty else None
 
 
 REGULARIZERS: dict[str, type[Regularizer]] = {"l1": L1, "l2": L2, "elastic_net": ElasticNet}

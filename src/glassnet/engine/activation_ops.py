@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from glassnet.engine import kernels
 from glassnet.engine.ops import as_tensor
 from glassnet.engine.tensor import ArrayLike, Tensor, _make
 from glassnet.errors import GlassnetError, ShapeError
@@ -119,7 +120,7 @@ def hardtanh(x: ArrayLike, min_val: float = -1.0, max_val: float = 1.0) -> Tenso
 def relu(x: ArrayLike) -> Tensor:
     x = as_tensor(x)
     # f(x) = max(x, 0),  f'(x) = 1 for x > 0, 0 for x ≤ 0 (0 at the kink, as PyTorch)
-    return _make(np.maximum(x.data, 0), (x,), lambda g: (g * (x.data > 0),), "relu")
+    return _make(kernels.relu(x.data), (x,), lambda g: (kernels.relu_grad(g, x.data),), "relu")
 
 
 def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Tensor:

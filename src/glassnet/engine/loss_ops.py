@@ -80,22 +80,28 @@ def softmax_cross_entropy(z: Tensor, q: ArrayLike, axis: int = -1) -> Tensor:
     return _make(loss, (z, q_t), rule, "softmax_cross_entropy")
 
 
-def _softmax_cross_entropy_indices(z: Tensor, y: np.ndarray) -> Tensor:
-    """ℓₙ = −log softmax(zₙ)_yₙ for logits z (N, C) and class indices y (N,).
+def _softmax_cross_entropy_indices(z: Tensor, y: np.ndarray, reduction: str) -> Tensor:
+    """ℓₙ = −log softmax(zₙ)_yₙ for logits z (N, C) and class indices y (N,), reduced.
 
-    The common case of :func:`softmax_cross_entropy` (one-hot q) without building q: fused for
-    speed, with the same operations in the same order, so the numbers are bit-identical.
+    The common case of :func:`softmax_cross_entropy` (one-hot q) and :func:`reduce` in one node,
+    without building q: fused for speed, with the same operations in the same order, so the
+    numbers are bit-identical.
     """
     rows = np.arange(len(y))
     shifted = z.data - np.max(z.data, axis=1, keepdims=True)  # max subtracted: exp cannot overflow
     log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))  # (N, C)
     loss = -log_p[rows, y]  # (N,)
+    n = np.asarray(len(y), dtype=loss.dtype)
+    if reduction == "mean":  # (Σₙ ℓₙ) / N
+        loss = np.asarray(np.sum(loss) / n)
+    elif reduction == "sum":
+        loss = np.asarray(np.sum(loss))
 
     def rule(g: np.ndarray) -> tuple[np.ndarray]:
-        # fused for stability: dℓ/dz = softmax(z) − onehot(y)
+        # fused for stability: dℓ/dz = softmax(z) − onehot(y), times dL/dℓₙ (g/N for the mean)
         gz = np.exp(log_p)  # (N, C)
         gz[rows, y] -= 1.0
-        gz *= g[:, None]
+        gz *= (g / n if reduction == "mean" else g) if g.ndim == 0 else g[:, None]
         return (gz,)
 
     return _make(loss, (z,), rule, "softmax_cross_entropy")
@@ -143,7 +149,9 @@ def cross_entropy(z: Tensor, target: ArrayLike, weight: ArrayLike | None = None,
         return reduce(softmax_cross_entropy(z, q, axis), reduction, divisor=z.size // C)
     y, keep = _targets(target, ignore_index)  # (N, d1, ...)
     if weight is None and not label_smoothing and z.ndim == 2 and keep.all():
-        return reduce(_softmax_cross_entropy_indices(z, y), reduction, divisor=float(len(y)))
+        if reduction not in REDUCTIONS:
+            return reduce(z, reduction)  # the error naming the reductions
+        return _softmax_cross_entropy_indices(z, y, reduction)
     one_hot = np.expand_dims(y, axis) == np.arange(C).reshape(w.shape)  # (N, C, d1, ...)
     smoothed = one_hot * (1.0 - label_smoothing) + label_smoothing / C
     q = smoothed * w * np.expand_dims(keep, axis)

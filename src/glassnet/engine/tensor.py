@@ -335,16 +335,19 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     order: list[Tensor] = []
     seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
+    pop, push, mark = stack.pop, stack.append, seen.add
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         if expanded:
             order.append(node)
             continue
         if id(node) in seen:
             continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((p, False) for p in node._parents if p.requires_grad and id(p) not in seen)
+        mark(id(node))
+        push((node, True))
+        for p in node._parents:
+            if p.requires_grad and id(p) not in seen:
+                push((p, False))
     return order
 
 
@@ -357,9 +360,10 @@ def _backpropagate(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
         g = grads.pop(key, None)
         if g is None:
             continue
-        if node.is_leaf or node._retains_grad:
-            _accumulate(node, g, owned=key in fresh and node.is_leaf)
-        if node.is_leaf:
+        leaf = node._op is None
+        if leaf or node._retains_grad:
+            _accumulate(node, g, owned=leaf and key in fresh)
+        if leaf:
             continue
         if node._rule is None:
             raise GlassnetError(
@@ -370,7 +374,11 @@ def _backpropagate(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
         for parent, pg in zip(node._parents, outputs, strict=True):
             if pg is None or not parent.requires_grad:
                 continue
-            reduced = unbroadcast(pg, parent.data.shape, parent.data.dtype)
+            data = parent.data
+            if type(pg) is np.ndarray and pg.shape == data.shape and pg.dtype == data.dtype:
+                reduced = pg  # nothing to undo: what unbroadcast would return
+            else:
+                reduced = unbroadcast(pg, data.shape, data.dtype)
             pkey = id(parent)
             if pkey in grads:
                 grads[pkey] = grads[pkey] + reduced
@@ -385,7 +393,9 @@ def _backpropagate(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
 
 def _is_new(pg: np.ndarray, g: np.ndarray, outputs: tuple[np.ndarray | None, ...]) -> bool:
     """A rule's result that no one else holds: computed by the rule, not g or a view, given once."""
-    return pg is not g and pg.base is None and sum(o is pg for o in outputs) == 1
+    if pg is g or pg.base is not None:
+        return False
+    return len(outputs) == 1 or sum(o is pg for o in outputs) == 1
 
 
 def _accumulate(node: Tensor, g: np.ndarray, owned: bool = False) -> None:

@@ -36,17 +36,17 @@ def _grad(t: Tensor | None) -> np.ndarray:
     return t.grad
 
 
-def _delta_last(layer: Layer, loss: Module, n: int, rec: Recorder) -> None:
+def _delta_last(layer: Layer, loss: Module, note: str, rec: Recorder,
+                plugged: tuple[str, str] | None) -> None:
     l, dL = layer.index, formula_of(loss).derivative_text
-    reduction = str(vars(loss).get("reduction", "mean"))
-    note = f"  (reduction={reduction!r}: includes 1/N, N = {n})" if reduction == "mean" else ""
+    head, note = (f"{plugged[0]}\n   = ", plugged[1]) if plugged else ("", note)
     delta = _grad(layer.z)
     if layer.activation is None or layer.a is None:
         rec.add("delta", l, f"output δ{sup(l)} = ∂L/∂z{sup(l)}", dL, formula_of(loss).derivative_latex,
-                f"δ{sup(l)} = {rec.fmt(delta)}{note}", delta)
+                f"δ{sup(l)} = {head}{rec.fmt(delta)}{note}", delta)
         return
     f = formula_of(layer.activation)
-    lines = [f"∂L/∂a{sup(l)} = {rec.fmt(_grad(layer.a))}{note}", *_local(layer, rec, delta)]
+    lines = [f"∂L/∂a{sup(l)} = {head}{rec.fmt(_grad(layer.a))}{note}", *_local(layer, rec, delta)]
     rec.add("delta", l, f"output δ{sup(l)} = ∂L/∂a{sup(l)} ⊙ f′(z{sup(l)})",
             f"{dL};  {f.derivative_text}", f"{formula_of(loss).derivative_latex};\\ {f.derivative_latex}",
             "\n".join(lines), delta)
@@ -92,14 +92,17 @@ def _parameter_grads(layer: Layer, grads: dict[str, np.ndarray], rec: Recorder) 
             LINEAR_FORMULA.derivative_latex, "\n".join(lines), dW, shown)
 
 
-def backward_steps(layers: list[Layer], loss: Module, n: int, grads: dict[str, np.ndarray],
-                   rec: Recorder) -> None:
+def backward_steps(layers: list[Layer], loss: Module, note: str, grads: dict[str, np.ndarray],
+                   rec: Recorder, plugged: tuple[str, str] | None = None) -> None:
     """Record δ for every layer from the output down, then ∂L/∂W and ∂L/∂b of each layer.
 
     Args:
+        note: shown after ∂L/∂ŷ, the 1/N it holds and which N (``divisor_note``); "" for none.
         grads: ∂(data loss)/∂θ by parameter name, from the engine.
+        plugged: the loss's ∂L/∂ŷ with the numbers plugged in and its own note on N, shown before
+            the engine's value (GaussianNLLLoss), in place of ``note``; None shows the value alone.
     """
-    _delta_last(layers[-1], loss, n, rec)
+    _delta_last(layers[-1], loss, note, rec, plugged)
     for layer, above in zip(reversed(layers[:-1]), reversed(layers[1:]), strict=True):
         _delta_hidden(layer, above, rec)
     for layer in reversed(layers):

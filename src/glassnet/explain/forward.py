@@ -6,6 +6,7 @@ can later read ∂L/∂z and ∂L/∂a from ``.grad``: no number here is compute
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, cast
 
@@ -131,10 +132,23 @@ def _activation(module: Module, layer: Layer, rec: Recorder) -> Tensor:
     return a
 
 
-def loss_step(loss: Module, out: Tensor, y: Tensor, value: Tensor, rec: Recorder) -> None:
-    """Record the data loss L = loss(prediction, target) with its reduction."""
+def loss_step(loss: Module, out: Tensor, y: Tensor, value: Tensor, rec: Recorder,
+              var: Tensor | float | None = None, lines: Sequence[str] = (),
+              shown: dict[str, np.ndarray] | None = None) -> None:
+    """Record the data loss L = loss(prediction, target[, var]) with its reduction.
+
+    Args:
+        var: the variance passed to GaussianNLLLoss, shown among the arguments.
+        lines: the loss with the numbers plugged in per element, shown before L.
+        shown: the arrays of those lines, by name (the Step's ``grads``).
+    """
     f = formula_of(loss)
     reduction = cast(str, vars(loss).get("reduction", "mean"))
+    args = f"ŷ = {rec.fmt(out.data)}, y = {rec.fmt(y.data)}"
+    if var is not None:
+        args += f", var = {rec.fmt(var.data if isinstance(var, Tensor) else np.asarray(var))}"
+    total = f"L = {reduction}({f.name}({args}))"
+    if lines:  # the per-element ℓ is shown above: L is its reduction
+        total = f"L = {reduction}(ℓ) = {total[4:]}"
     rec.add("loss", None, f"loss: {f.name} (reduction={reduction!r})", f.text, f.latex,
-            f"L = {reduction}({f.name}(ŷ = {rec.fmt(out.data)}, y = {rec.fmt(y.data)}))\n"
-            f"  = {rec.num(value.item())}", value.data)
+            "\n".join([*lines, total, f"  = {rec.num(value.item())}"]), value.data, dict(shown or {}))

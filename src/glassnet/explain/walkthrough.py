@@ -8,7 +8,6 @@ update is a real ``step()`` of a twin optimizer. The user's model and optimizer 
 from __future__ import annotations
 
 import copy
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,10 +16,13 @@ import numpy as np
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError
 from glassnet.explain.backward import backward_steps
+from glassnet.explain.divisor import divisor_note
 from glassnet.explain.forward import Recorder, forward, loss_step
 from glassnet.explain.render import RENDERERS
 from glassnet.explain.step import Step
 from glassnet.explain.update import optimizer_steps, regularizer_steps, symbols, total_steps
+from glassnet.explain.variance import Var, check_arguments, delta_text, loss_arguments, loss_lines
+from glassnet.nn.losses import GaussianNLLLoss
 from glassnet.nn.module import Module
 from glassnet.optim.optimizer import Optimizer
 from glassnet.regularizers import Regularizer
@@ -90,27 +92,29 @@ def _penalties(regularizer: Regularizer | Sequence[Regularizer] | None) -> list[
     return [regularizer] if isinstance(regularizer, Regularizer) else list(regularizer)
 
 
-def _data_grads(model: Module, x: Tensor, y: Tensor, loss: Module) -> dict[str, np.ndarray]:
+def _data_grads(model: Module, x: Tensor, y: Tensor, loss: Module,
+                args: tuple[Var, ...]) -> dict[str, np.ndarray]:
     """∂L/∂θ of the data loss alone, by ``backward()`` on a fresh copy of the model."""
     twin = copy.deepcopy(model)
     twin.zero_grad()
-    loss(twin(x), y).backward()
+    loss(twin(x), y, *args).backward()
     return {name: p.grad for name, p in twin.named_parameters() if p.grad is not None}
 
 
-def _check_two_argument_loss(loss: Module) -> None:
-    """explain calls ``loss(output, target)``; a loss that needs more (a variance) is refused."""
-    required = [p for p in inspect.signature(loss.forward).parameters.values()
-                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if len(required) > 2:
-        extra = ", ".join(p.name for p in required[2:])
-        raise GlassnetError(f"explain calls loss(output, target), but {type(loss).__name__} also needs "
-                            f"{extra}; explain a loss of two arguments, e.g. MSELoss or CrossEntropyLoss")
+def _loss_step(loss: Module, out: Tensor, y: Tensor, args: tuple[Var, ...], value: Tensor,
+               rec: Recorder) -> tuple[str, str] | None:
+    """Record the loss; for GaussianNLLLoss with var, v and ℓ plugged in, and return its ∂L/∂ŷ plugged in."""
+    if not isinstance(loss, GaussianNLLLoss):
+        loss_step(loss, out, y, value, rec)
+        return None
+    lines, shown = loss_lines(loss, out, y, args[0], rec)
+    loss_step(loss, out, y, value, rec, args[0], lines, shown)
+    return delta_text(loss, out, y, args[0], rec)
 
 
 def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: Optimizer | None = None,
-            regularizer: Regularizer | Sequence[Regularizer] | None = None, *, max_items: int | None = 6,
-            digits: int = 4) -> Walkthrough:
+            regularizer: Regularizer | Sequence[Regularizer] | None = None, *,
+            var: ArrayLike | float | None = None, max_items: int | None = 6, digits: int = 4) -> Walkthrough:
     """Derive one training step of ``model`` on (x, y): forward, loss, backward and update, with numbers.
 
     Layer l computes zˡ = Wˡ·aˡ⁻¹ + bˡ and aˡ = f(zˡ); backward, δ at the output is ∂L/∂a ⊙ f′(z)
@@ -125,6 +129,9 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
         loss: a loss module, e.g. ``nn.MSELoss()``.
         optimizer: the optimizer over ``model.parameters()``; None leaves out the update.
         regularizer: one penalty or several, added to the loss as ``fit`` adds them.
+        var: the predicted variance for ``nn.GaussianNLLLoss`` (required there, refused for any
+            other loss), passed as ``loss(output, y, var)``: y's shape, y's shape without its last
+            axis or with one axis of size 1, or one float. A single sample's var gets the batch axis.
         max_items: rows/columns of each array shown in the text (None: all).
         digits: significant digits of the numbers in the text (the Step values keep all).
 
@@ -144,13 +151,14 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
     params = list(model.parameters())
     if not params:
         raise GlassnetError("explain needs a model with parameters, e.g. nn.Sequential(nn.Linear(2, 1), ...)")
-    _check_two_argument_loss(loss)
+    check_arguments(loss, var)
     xt, yt = _batch(x, y, params[0].dtype)
+    args = loss_arguments(var, np.ndim(x.data if isinstance(x, Tensor) else x) == 1, params[0].dtype)
     rec, twin = Recorder(digits, max_items), copy.deepcopy(model)
     twin.zero_grad()
     layers, out = forward(twin, xt, rec)
-    data_loss = loss(out, yt)
-    loss_step(loss, out, yt, data_loss, rec)
+    data_loss = loss(out, yt, *args)
+    plugged = _loss_step(loss, out, yt, args, data_loss, rec)
     penalties = _penalties(regularizer)
     terms = [r(twin) for r in penalties]
     total = data_loss + sum(terms) if terms else data_loss  # as fit adds them
@@ -162,8 +170,8 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
                 f" = {rec.num(total.item())}", total.data)
     total.backward()
     grads = {name: p.grad for name, p in twin.named_parameters() if p.grad is not None}
-    data = _data_grads(model, xt, yt, loss) if terms else grads
-    backward_steps(layers, loss, len(xt.data), data, rec)
+    data = _data_grads(model, xt, yt, loss, args) if terms else grads
+    backward_steps(layers, loss, divisor_note(loss, out, yt, rec), data, rec, plugged)
     if terms:
         total_steps(data, reg_grads, grads, names, rec)
     if optimizer is not None:
