@@ -120,3 +120,23 @@ def test_relu_kernels_equal_numpy_bit_for_bit(n: int, dtype: type, seed: int) ->
         for a, b in ((fast, plain), (fast_grad, plain_grad)):
             assert a.dtype == b.dtype and a.shape == b.shape
             assert np.array_equal(a.view(np.uint8), b.view(np.uint8))  # bits: NaN and −0 included
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 3000), m=st.integers(1, 70), dtype=st.sampled_from([np.float32, np.float64]),
+       scale=st.sampled_from([1e-3, 1.0, 1e30]), seed=st.integers(0, 2**16))
+def test_bias_kernels_equal_numpy_bit_for_bit(n: int, m: int, dtype: type, scale: float, seed: int) -> None:
+    from glassnet.engine import kernels
+
+    rng = np.random.default_rng(seed)
+    z = (rng.standard_normal((n, m)) * scale).astype(dtype)
+    b = (rng.standard_normal(m) * scale).astype(dtype)
+    z.flat[0], b[-1] = -0.0, np.nan
+    fast, plain = z.copy(), z.copy()
+    kernels.add_rows(fast, b)
+    plain += b
+    assert np.array_equal(fast.view(np.uint8), plain.view(np.uint8))
+    with np.errstate(over="ignore"):
+        fast_sum, plain_sum = kernels.column_sum(z), z.sum(axis=0)
+    assert fast_sum.dtype == plain_sum.dtype and fast_sum.shape == plain_sum.shape
+    assert np.array_equal(fast_sum.view(np.uint8), plain_sum.view(np.uint8))

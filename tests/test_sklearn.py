@@ -163,7 +163,7 @@ def test_dropout_l1_per_layer_activations_initializer_optimizer():
 def test_alpha_is_scaled_as_sklearn_scales_it():
     """½·alpha·Σ‖W‖² / batch_size (weights only), twice that for squared_error's full MSE."""
     X, y = _small_classification()
-    clf = MLPClassifier((8,), alpha=0.3, max_iter=3, random_state=0).fit(X, y)
+    clf = MLPClassifier((8,), alpha=0.3, max_iter=3, random_state=0, dtype="float64").fit(X, y)
     sum_w2 = sum(float((W**2).sum()) for W in clf.coefs_)
     penalty = build_penalties(0.3, 0.0, 120, False)[0](clf.model_).item()
     assert penalty == pytest.approx(0.5 * 0.3 * sum_w2 / 120, rel=1e-12)
@@ -216,3 +216,26 @@ def test_import_without_sklearn_is_a_clear_error():
             "try:\n    import glassnet.sklearn\nexcept glassnet.GlassnetError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "pip install 'glassnet[data]'" in out
+
+
+@pytest.mark.parametrize(("dtype", "X_dtype", "network"), [
+    ("float32", np.float64, np.float32), ("float64", np.float32, np.float64), (None, np.float32, np.float32),
+    (None, np.float64, np.float64)])
+def test_dtype_chooses_the_networks_and_outputs_keep_xs(dtype, X_dtype, network):
+    X, y = _small_classification()
+    X = X.astype(X_dtype)
+    clf = MLPClassifier((8,), max_iter=3, random_state=0, dtype=dtype).fit(X, y)
+    assert all(p.dtype == network for p in clf.model_.parameters())
+    assert clf.predict_proba(X).dtype == X_dtype and clf.transform(X).dtype == X_dtype
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=0, dtype=dtype)
+    reg.fit(X, y.astype(float))
+    assert all(p.dtype == network for p in reg.model_.parameters()) and reg.predict(X).dtype == X_dtype
+
+
+def test_warm_start_keeps_the_networks_dtype_and_a_bad_dtype_is_refused():
+    X, y = _small_classification()
+    clf = MLPClassifier((8,), max_iter=2, random_state=0, warm_start=True, dtype="float64").fit(X, y)
+    clf.set_params(dtype="float32").fit(X, y)  # a warm start goes on with the float64 network
+    assert all(p.dtype == np.float64 for p in clf.model_.parameters())
+    with pytest.raises(ValueError, match="dtype must be 'float32', 'float64' or None"):
+        MLPClassifier((8,), max_iter=2, dtype="int32").fit(X, y)

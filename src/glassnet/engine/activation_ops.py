@@ -216,7 +216,8 @@ def _check_axis(x: Tensor, axis: int, op: str) -> None:
 def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     x = as_tensor(x)
     _check_axis(x, axis, "softmax")
-    e = np.exp(x.data - np.max(x.data, axis=axis, keepdims=True, initial=-np.inf))  # ≤ 1
+    top = kernels.row_max(x.data) if x.ndim == 2 and axis in (1, -1) and x.shape[0] else None
+    e = np.exp(x.data - (np.max(x.data, axis=axis, keepdims=True, initial=-np.inf) if top is None else top))
     y = e / e.sum(axis=axis, keepdims=True)
     # ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ - yⱼ)  ⇒  dL/dx = y ⊙ (g - Σⱼ gⱼyⱼ)
     rule = lambda g: (y * (g - (g * y).sum(axis=axis, keepdims=True)),)  # noqa: E731

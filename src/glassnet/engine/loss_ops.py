@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.engine import ops
+from glassnet.engine import kernels, ops
 from glassnet.engine.tensor import ArrayLike, Tensor, _make
 from glassnet.errors import GlassnetError
 
@@ -88,7 +88,7 @@ def _softmax_cross_entropy_indices(z: Tensor, y: np.ndarray, reduction: str) -> 
     numbers are bit-identical.
     """
     rows = np.arange(len(y))
-    shifted = z.data - np.max(z.data, axis=1, keepdims=True)  # max subtracted: exp cannot overflow
+    shifted = z.data - kernels.row_max(z.data)  # max subtracted: exp cannot overflow
     log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))  # (N, C)
     loss = -log_p[rows, y]  # (N,)
     n = np.asarray(len(y), dtype=loss.dtype)
@@ -141,6 +141,11 @@ def cross_entropy(z: Tensor, target: ArrayLike, weight: ArrayLike | None = None,
     >>> round(cross_entropy(z, [0, 0]).item(), 4)                # (0.1269 + 2.1269) / 2
     1.1269
     """
+    target = np.asarray(ops.raw(target)) if not isinstance(target, Tensor) else target
+    if (weight is None and not label_smoothing and z.ndim == 2 and isinstance(target, np.ndarray)
+            and target.dtype.kind in "iu" and reduction in REDUCTIONS
+            and not (target == ignore_index).any()):
+        return _softmax_cross_entropy_indices(z, target, reduction)  # no weights, nothing ignored
     axis, C = _class_axis(z), z.shape[_class_axis(z)]
     w = _per_class(weight, z, axis)  # (C, 1, ..., 1)
     if np.asarray(ops.raw(target)).dtype.kind == "f":  # class probabilities, shaped like z
@@ -148,10 +153,6 @@ def cross_entropy(z: Tensor, target: ArrayLike, weight: ArrayLike | None = None,
         q = (t * (1.0 - label_smoothing) + label_smoothing / C if label_smoothing else t) * w
         return reduce(softmax_cross_entropy(z, q, axis), reduction, divisor=z.size // C)
     y, keep = _targets(target, ignore_index)  # (N, d1, ...)
-    if weight is None and not label_smoothing and z.ndim == 2 and keep.all():
-        if reduction not in REDUCTIONS:
-            return reduce(z, reduction)  # the error naming the reductions
-        return _softmax_cross_entropy_indices(z, y, reduction)
     one_hot = np.expand_dims(y, axis) == np.arange(C).reshape(w.shape)  # (N, C, d1, ...)
     smoothed = one_hot * (1.0 - label_smoothing) + label_smoothing / C
     q = smoothed * w * np.expand_dims(keep, axis)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine import kernels
 from glassnet.engine.tensor import ArrayLike, Tensor, _make
 
 __all__ = [
@@ -128,21 +129,24 @@ def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:
     Fused for speed: one node instead of three (transpose, matmul, add).
     """
     x = as_tensor(x)
-    X = x.data.reshape(-1, x.shape[-1])  # (n_samples, in_features)
+    flat = x.data.ndim == 2
+    X = x.data if flat else x.data.reshape(-1, x.shape[-1])  # (n_samples, in_features)
     z = X @ W.data.T  # (n_samples, out_features)
     if b is not None:
-        z += b.data
+        kernels.add_rows(z, b.data)  # z += b
 
     def rule(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        G = g.reshape(-1, W.shape[0])  # (n_samples, out_features)
-        gx = (G @ W.data).reshape(x.shape) if x.requires_grad else None  # dL/dx = G W
+        G = g if flat else g.reshape(-1, W.shape[0])  # (n_samples, out_features)
+        gx = None
+        if x.requires_grad:  # dL/dx = G W
+            gx = G @ W.data if flat else (G @ W.data).reshape(x.shape)
         gW = G.T @ X if W.requires_grad else None  # dL/dW = Gᵀ x
         if b is None:
             return gx, gW
-        return gx, gW, G.sum(axis=0) if b.requires_grad else None  # dL/db = Σₙ G
+        return gx, gW, kernels.column_sum(G) if b.requires_grad else None  # dL/db = Σₙ G
 
     parents = (x, W) if b is None else (x, W, b)
-    return _make(z.reshape(*x.shape[:-1], W.shape[0]), parents, rule, "linear")
+    return _make(z if flat else z.reshape(*x.shape[:-1], W.shape[0]), parents, rule, "linear")
 
 
 # ----------------------------------------------------------------------------- elementwise

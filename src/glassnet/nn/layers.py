@@ -99,8 +99,9 @@ class Sequential(Module):
         return list(self.children())[index]
 
     def forward(self, x: Tensor) -> Tensor:
-        for module in self.children():
-            x = module(x)
+        for module in vars(self).values():  # children() without its generators: per-call cost
+            if isinstance(module, Module):
+                x = module(x)
         return x
 
 

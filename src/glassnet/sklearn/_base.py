@@ -52,7 +52,7 @@ class BaseMLP(TransformerMixin, BaseEstimator):
                      verbose: bool | int, warm_start: bool, momentum: float, nesterovs_momentum: bool,
                      early_stopping: bool, validation_fraction: float, beta_1: float, beta_2: float,
                      epsilon: float, n_iter_no_change: int, max_fun: int, dropout: float, l1: float,
-                     initializer: str, callbacks: Sequence[Any] | None) -> None:
+                     initializer: str, callbacks: Sequence[Any] | None, dtype: Any) -> None:
         self.hidden_layer_sizes, self.activation, self.solver = hidden_layer_sizes, activation, solver
         self.alpha, self.batch_size, self.learning_rate = alpha, batch_size, learning_rate
         self.learning_rate_init, self.power_t, self.max_iter = learning_rate_init, power_t, max_iter
@@ -62,6 +62,13 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.n_iter_no_change, self.max_fun = n_iter_no_change, max_fun
         self.dropout, self.l1, self.initializer, self.callbacks = dropout, l1, initializer, callbacks
+        self.dtype = dtype
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        if tags.transformer_tags is not None:  # outputs come in X's dtype, whatever the network's
+            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
 
     # ------------------------------------------------------------------ subclass hooks
     def _targets(self, y: np.ndarray, first: bool, classes: Any) -> Targets:
@@ -173,14 +180,31 @@ class BaseMLP(TransformerMixin, BaseEstimator):
                              y_numeric=self._task == "regression")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        return (X.toarray() if sp.issparse(X) else X), y
+        X = X.toarray() if sp.issparse(X) else X
+        return X.astype(self._compute_dtype(X, reset), copy=False), y
+
+    def _compute_dtype(self, X: np.ndarray, reset: bool) -> np.dtype[Any]:
+        """The network's dtype: ``dtype`` (float32 by default), or X's with None, as scikit-learn.
+
+        A warm start or partial_fit keeps the dtype of the network already trained.
+        """
+        if not reset and hasattr(self, "model_"):
+            return next(self.model_.parameters()).dtype
+        if self.dtype is None:
+            return X.dtype
+        dtype = np.dtype(self.dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be 'float32', 'float64' or None (X's own), got {self.dtype!r}")
+        return dtype
 
     def _outputs(self, X: Any, network: Module | None = None) -> np.ndarray:
-        """The network's raw outputs (logits or values) for X, in eval mode: (n_samples, n_out)."""
+        """The network's raw outputs (logits or values) for X, in eval mode: (n_samples, n_out), in X's
+        float dtype (float64 for integers)."""
         check_is_fitted(self, "model_")
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
         X = X.toarray() if sp.issparse(X) else X
-        return predict(network if network is not None else self.model_, X)
+        out = predict(network if network is not None else self.model_, X)
+        return out.astype(X.dtype, copy=False)  # X's dtype, as scikit-learn answers
 
     def transform(self, X: Any) -> np.ndarray:
         """The last hidden layer's activations for X: (n_samples, hidden_layer_sizes[-1])."""

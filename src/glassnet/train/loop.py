@@ -110,6 +110,7 @@ def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | 
     model.train()
     start, n = time.perf_counter(), len(X)
     order = run.rng.permutation(n) if shuffle else np.arange(n)
+    on_loss, on_batch_end = _hooks(run, "on_loss"), _hooks(run, "on_batch_end")
     sums: dict[str, float] = {}
     outputs, seen = [], 0
     for batch, first in enumerate(range(0, n, batch_size)):
@@ -121,22 +122,25 @@ def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | 
         else:  # Σ wᵢℓᵢ / Σ wᵢ over the batch
             data_loss = _weighted_mean(weighting[0](out, y[idx]), weighting[1][idx])
         penalties = {name: r(model) for name, r in regularizers.items()}
-        total = data_loss + sum(penalties.values()) if penalties else data_loss
+        total = data_loss + _sum(list(penalties.values())) if penalties else data_loss
         value = total.item()
-        _call(run, "on_loss", value)
+        for hook in on_loss:
+            hook(run, value)
         if run.stop_training:
             break  # a bad loss never reaches the weights
         optimizer.zero_grad()
         total.backward()  # backpropagation
         optimizer.step()  # gradient descent
-        batch_logs = {"loss": value, "data_loss": data_loss.item()} | {
-            f"penalty_{name}": p.item() for name, p in penalties.items()}
-        for key, value in batch_logs.items():
-            sums[key] = sums.get(key, 0.0) + value * len(idx)
+        batch_logs = {"loss": value, "data_loss": data_loss.item() if penalties else value}
+        for name, p in penalties.items():
+            batch_logs[f"penalty_{name}"] = p.item()
+        for key, number in batch_logs.items():
+            sums[key] = sums.get(key, 0.0) + number * len(idx)
         seen += len(idx)
         if metrics:
             outputs.append(out.data)
-        _call(run, "on_batch_end", batch_logs)
+        for hook in on_batch_end:
+            hook(run, batch_logs)
     if not seen:
         return {}
     logs = {k: v / seen for k, v in sums.items()} | _norms(model)
@@ -183,6 +187,20 @@ def _norms(model: Module) -> dict[str, float]:
 def _call(run: Run, hook: str, *args: Any) -> None:
     for callback in run.callbacks:
         getattr(callback, hook)(run, *args)
+
+
+def _sum(terms: list[Tensor]) -> Tensor:
+    """t₁ + t₂ + ...: the numbers of ``sum(terms)``, without its extra node for 0 + t₁."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _hooks(run: Run, hook: str) -> list[Any]:
+    """The callbacks' bound ``hook`` methods, leaving out those that keep Callback's no-op."""
+    base = getattr(Callback, hook)
+    return [getattr(cb, hook) for cb in run.callbacks if getattr(type(cb), hook) is not base]
 
 
 def _diagnose(run: Run, logs: dict[str, float]) -> dict[str, float]:
