@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import subprocess
 import sys
@@ -239,3 +240,21 @@ def test_warm_start_keeps_the_networks_dtype_and_a_bad_dtype_is_refused():
     assert all(p.dtype == np.float64 for p in clf.model_.parameters())
     with pytest.raises(ValueError, match="dtype must be 'float32', 'float64' or None"):
         MLPClassifier((8,), max_iter=2, dtype="int32").fit(X, y)
+
+
+@pytest.mark.parametrize("activation", ["relu", "logistic"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_initial_weights_are_scikit_learns_own_draws(activation, n_classes):
+    from sklearn.utils import check_random_state
+
+    X, y = _small_classification(n_classes=n_classes)
+    ours = MLPClassifier((7, 5), activation=activation, random_state=4, dtype="float64")
+    ours._validate_xy(X, y, reset=True)
+    _, _, n_out = ours._targets(y, True, None)
+    ours._start(X, n_out)
+    theirs = SkMLPClassifier(hidden_layer_sizes=(7, 5), activation=activation, random_state=4)
+    theirs._random_state = check_random_state(4)
+    units = [X.shape[1], 7, 5, n_out]
+    expected = [theirs._init_coef(a, b, np.float64) for a, b in itertools.pairwise(units)]
+    for (W, b), coef, intercept in zip(expected, ours.coefs_, ours.intercepts_, strict=True):
+        assert np.array_equal(coef, W) and np.array_equal(intercept, b)

@@ -6,6 +6,7 @@ keeps scikit-learn's curves, tolerance rule and learning-rate schedules.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ from glassnet.train.loop import fit, predict
 
 __all__ = ["BaseMLP"]
 
-Targets = tuple[np.ndarray, Module, int, bool]  # encoded targets, loss, output units, logistic output
+Targets = tuple[np.ndarray, Module, int]  # encoded targets, loss, output units
 
 
 class BaseMLP(TransformerMixin, BaseEstimator):
@@ -95,13 +96,13 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         self._check_params()
         first = not hasattr(self, "model_") or not (self.warm_start or incremental)
         X, y = self._validate_xy(X, y, reset=first)
-        targets, loss, n_out, logistic = self._targets(y, first, classes)
+        targets, loss, n_out = self._targets(y, first, classes)
         w = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
         w = self._sample_weight(y, w)
         if w is not None and np.all(w == w[0]) and w[0] > 0:
             w = None  # equal weights: the unweighted mean, bit for bit
         if first:
-            self._start(X, n_out, logistic)
+            self._start(X, n_out)
         if not self.early_stopping and getattr(self, "best_loss_", None) is None:
             self.best_loss_ = math.inf
         if first or not incremental or not hasattr(self, "_optimizer"):
@@ -109,14 +110,16 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         self._train(X, y, targets, w, loss, incremental)
         return self
 
-    def _start(self, X: np.ndarray, n_out: int, logistic: bool) -> None:
-        """Draw a new network and reset the curves (a fresh fit)."""
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        init_seq, train_seq = np.random.SeedSequence(seed).spawn(2)
-        self._train_rng = np.random.default_rng(train_seq)
+    def _start(self, X: np.ndarray, n_out: int) -> None:
+        """Draw a new network and reset the curves (a fresh fit).
+
+        The weights come first from ``random_state``'s RandomState, as scikit-learn draws them;
+        the seed of the shuffling (and validation split) is drawn after them.
+        """
+        rs = check_random_state(self.random_state)
         self.model_ = build_network(X.shape[1], _hidden(self.hidden_layer_sizes), self.activation,
-                                    float(self.dropout), n_out,
-                                    self.initializer, logistic, X.dtype, np.random.default_rng(init_seq))
+                                    float(self.dropout), n_out, self.initializer, X.dtype, rs)
+        self._train_rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
         initial_state(self, bool(self.early_stopping))
 
     def _train(self, X: np.ndarray, y: np.ndarray, targets: np.ndarray, w: np.ndarray | None, loss: Module,
@@ -198,13 +201,20 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         return dtype
 
     def _outputs(self, X: Any, network: Module | None = None) -> np.ndarray:
-        """The network's raw outputs (logits or values) for X, in eval mode: (n_samples, n_out), in X's
-        float dtype (float64 for integers)."""
+        """The network's raw outputs (logits or values) for X, in eval mode: (n_samples, n_out).
+
+        Computed in X's float dtype (float64 for integers) with the trained weights: a float32
+        network answers float64 X in float64, so a sample's prediction does not depend on which
+        other samples share its call (float32 matrix products round by block, and blocks follow
+        the row count), as scikit-learn's checks require.
+        """
         check_is_fitted(self, "model_")
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
         X = X.toarray() if sp.issparse(X) else X
-        out = predict(network if network is not None else self.model_, X)
-        return out.astype(X.dtype, copy=False)  # X's dtype, as scikit-learn answers
+        net = network if network is not None else self.model_
+        if next(net.parameters()).dtype != X.dtype:  # computed in X's dtype, as scikit-learn answers:
+            net = copy.deepcopy(net).to(X.dtype)  # float32 sums vary with the batch's row count
+        return predict(net, X)
 
     def transform(self, X: Any) -> np.ndarray:
         """The last hidden layer's activations for X: (n_samples, hidden_layer_sizes[-1])."""

@@ -97,12 +97,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                                  "same classes")
         if self._multilabel:
             self.out_activation_, self.n_outputs_ = "logistic", len(self.classes_)
-            return y.astype(np.float64), LOSSES["bce_with_logits"](), len(self.classes_), True
+            return y.astype(np.float64), LOSSES["bce_with_logits"](), len(self.classes_)
         if len(self.classes_) == 2:  # one logit: P(classes_[1]) = σ(z)
             self.out_activation_, self.n_outputs_ = "logistic", 1
-            return (y == self.classes_[1]).astype(np.float64)[:, None], LOSSES["bce_with_logits"](), 1, True
+            return (y == self.classes_[1]).astype(np.float64)[:, None], LOSSES["bce_with_logits"](), 1
         self.out_activation_, self.n_outputs_ = "softmax", len(self.classes_)
-        return np.searchsorted(self.classes_, y), LOSSES["cross_entropy"](), len(self.classes_), False
+        return np.searchsorted(self.classes_, y), LOSSES["cross_entropy"](), len(self.classes_)
 
     def _sample_weight(self, y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray | None:
         if self.class_weight is None:

@@ -3,7 +3,8 @@
 The network is scikit-learn's: a Linear layer + activation (+ Dropout) per hidden layer, then a
 Linear output layer that gives logits (classifiers) or values (regressors); the output
 activation (softmax or logistic) is applied when probabilities are asked for, not in the network.
-Weights are drawn as scikit-learn draws them by default (Glorot uniform, biases too).
+Weights are scikit-learn's by default: Glorot uniform, biases too, the same numbers drawn from the
+same RandomState in the same order, so one ``random_state`` gives both libraries one start.
 """
 
 from __future__ import annotations
@@ -50,29 +51,47 @@ def _activation_names(activation: str | Sequence[str], n_hidden: int) -> list[st
     return [_SKLEARN_ACTIVATIONS.get(n.strip().lower(), n.strip().lower()) for n in names]
 
 
-def _glorot_(layer: Linear, initializer: str, logistic: bool, rng: np.random.Generator) -> None:
-    """W by ``initializer``, b ~ U(−β, β), β = √(f / (n_in + n_out)), f = 2 for logistic else 6.
+def _factor_logistic(names: list[str], activation: str | Sequence[str], i: int) -> bool:
+    """Whether layer i's bound uses f = 2: scikit-learn's rule, by the hidden activation.
 
-    With the default 'xavier_uniform' (gain √(f/6)) this is exactly scikit-learn's initialisation.
+    scikit-learn takes f = 2 for every layer, the output layer included, when ``activation`` is
+    'logistic'. With one activation per hidden layer, layer i takes the activation that follows
+    it, and the output layer the last hidden layer's.
+    """
+    if names:
+        return names[min(i, len(names) - 1)] == "sigmoid"
+    single = activation if isinstance(activation, str) else "relu"
+    return _SKLEARN_ACTIVATIONS.get(single.strip().lower(), single.strip().lower()) == "sigmoid"
+
+
+def _glorot_(layer: Linear, initializer: str, logistic: bool, rs: np.random.RandomState,
+             generator: Callable[[], np.random.Generator]) -> None:
+    """W and b ~ U(−β, β), β = √(f / (n_in + n_out)), f = 2 for logistic else 6: scikit-learn's.
+
+    With the default 'xavier_uniform' the numbers are scikit-learn's own: W of shape (n_in, n_out)
+    then b, drawn from its RandomState (``random_state``) in its order, stored as Wᵀ. Any other
+    initializer fills W from a glassnet generator and b ~ U(−β, β).
     """
     f = 2.0 if logistic else 6.0
     bound = math.sqrt(f / (layer.in_features + layer.out_features))
     fill = lookup(INITIALIZERS, initializer, "initializer")
-    if fill is init.xavier_uniform_:
-        fill(layer.weight, gain=math.sqrt(f / 6.0), generator=rng)
-    else:
-        fill(layer.weight, generator=rng)
+    if fill is init.xavier_uniform_:  # xavier_uniform with gain √(f/6) has this very bound
+        layer.weight.data[...] = rs.uniform(-bound, bound, (layer.in_features, layer.out_features)).T
+        if layer.bias is not None:
+            layer.bias.data[...] = rs.uniform(-bound, bound, layer.out_features)
+        return
+    fill(layer.weight, generator=generator())
     if layer.bias is not None:
-        init.uniform_(layer.bias, -bound, bound, generator=rng)
+        init.uniform_(layer.bias, -bound, bound, generator=generator())
 
 
 def build_network(n_features: int, hidden: Sequence[int], activation: str | Sequence[str], dropout: float,
-                  n_out: int, initializer: str, logistic_out: bool, dtype: Any,
-                  rng: np.random.Generator) -> Sequential:
-    """The network n_features → hidden... → n_out (logits or values), weights drawn from ``rng``.
+                  n_out: int, initializer: str, dtype: Any, rs: np.random.RandomState) -> Sequential:
+    """The network n_features → hidden... → n_out (logits or values), weights drawn from ``rs``.
 
-    >>> net = build_network(4, [8], "relu", 0.0, 3, "xavier_uniform", False, np.float64,
-    ...                     np.random.default_rng(0))
+    A generator for other initializers and for dropout masks is seeded from ``rs`` when first needed.
+
+    >>> net = build_network(4, [8], "relu", 0.0, 3, "xavier_uniform", np.float64, np.random.RandomState(0))
     >>> [type(m).__name__ for m in net]
     ['Linear', 'ReLU', 'Linear']
     """
@@ -82,16 +101,22 @@ def build_network(n_features: int, hidden: Sequence[int], activation: str | Sequ
         raise GlassnetError(f"dropout must be in [0, 1), got {dropout}")
     names = _activation_names(activation, len(hidden))
     sizes = [n_features, *(int(h) for h in hidden), n_out]
+    drawn: list[np.random.Generator] = []
+
+    def generator() -> np.random.Generator:
+        if not drawn:
+            drawn.append(np.random.default_rng(rs.randint(np.iinfo(np.int32).max)))
+        return drawn[0]
+
     layers: list[Module] = []
     for i, (n_in, n_next) in enumerate(itertools.pairwise(sizes)):
-        linear = Linear(n_in, n_next, dtype=dtype, generator=rng)  # z = x Wᵀ + b
-        last = i == len(sizes) - 2
-        _glorot_(linear, initializer, (names[i] == "sigmoid") if not last else logistic_out, rng)
+        linear = Linear(n_in, n_next, dtype=dtype, generator=0)  # z = x Wᵀ + b; filled just below
+        _glorot_(linear, initializer, _factor_logistic(names, activation, i), rs, generator)
         layers.append(linear)
-        if not last:
+        if i < len(sizes) - 2:
             layers.append(lookup(ACTIVATIONS, names[i], "activation")())  # a = g(z)
             if dropout > 0:
-                layers.append(Dropout(dropout, generator=rng))
+                layers.append(Dropout(dropout, generator=generator()))
     return Sequential(*layers)
 
 

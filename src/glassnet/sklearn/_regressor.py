@@ -66,7 +66,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         if not first and t.shape[1] != fitted:
             raise ValueError(f"y has {t.shape[1]} target columns; the model was fitted with {fitted}")
         self.out_activation_, self.n_outputs_ = "identity", t.shape[1]
-        return t, regression_loss(self.loss), t.shape[1], False
+        return t, regression_loss(self.loss), t.shape[1]
 
     def _score_outputs(self, y: np.ndarray, outputs: np.ndarray, sample_weight: np.ndarray | None) -> float:
         return float(r2_score(y, outputs.reshape(y.shape), sample_weight=sample_weight))
