@@ -38,7 +38,9 @@ fitted on the training part), libraries alternating repeat by repeat, in one pro
   MLPClassifier(hidden_layer_sizes=(256,), batch_size=32, alpha=0, {epochs} iterations, no early stop).
 - B. The estimators as users call them: `glassnet.sklearn.MLPClassifier` against scikit-learn's
   MLPClassifier, both `(hidden_layer_sizes=(64,), random_state=seed, max_iter={max_iter})` with their
-  own tol-based stopping, seeds {seeds}; `iterations` is each fit's `n_iter_`.
+  own tol-based stopping, seeds {seeds}; `iterations` is each fit's `n_iter_`. Both start from the
+  same weights (scikit-learn's draws); glassnet computes in float32 (its default `dtype`),
+  scikit-learn in float64 (X's dtype).
 - C. The cost of `glassnet.fit`'s training diagnostics (on by default): the same fit with
   `diagnostics=False` and `True`, alternating, medians of {repeats} runs.
 """

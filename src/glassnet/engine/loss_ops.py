@@ -89,13 +89,13 @@ def _softmax_cross_entropy_indices(z: Tensor, y: np.ndarray, reduction: str) -> 
     """
     rows = np.arange(len(y))
     shifted = z.data - kernels.row_max(z.data)  # max subtracted: exp cannot overflow
-    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))  # (N, C)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C)
     loss = -log_p[rows, y]  # (N,)
     n = np.asarray(len(y), dtype=loss.dtype)
     if reduction == "mean":  # (Σₙ ℓₙ) / N
-        loss = np.asarray(np.sum(loss) / n)
+        loss = np.asarray(loss.sum() / n)
     elif reduction == "sum":
-        loss = np.asarray(np.sum(loss))
+        loss = np.asarray(loss.sum())
 
     def rule(g: np.ndarray) -> tuple[np.ndarray]:
         # fused for stability: dℓ/dz = softmax(z) − onehot(y), times dL/dℓₙ (g/N for the mean)

@@ -360,11 +360,11 @@ def _backpropagate(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
         g = grads.pop(key, None)
         if g is None:
             continue
-        leaf = node._op is None
-        if leaf or node._retains_grad:
-            _accumulate(node, g, owned=leaf and key in fresh)
-        if leaf:
+        if node._op is None:  # a leaf: its gradient is the sum of what flowed in
+            _accumulate(node, g, owned=key in fresh)
             continue
+        if node._retains_grad:
+            _accumulate(node, g)
         if node._rule is None:
             raise GlassnetError(
                 "backward() went through a graph that was already freed by an earlier backward(); "
@@ -380,8 +380,9 @@ def _backpropagate(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             else:
                 reduced = unbroadcast(pg, data.shape, data.dtype)
             pkey = id(parent)
-            if pkey in grads:
-                grads[pkey] = grads[pkey] + reduced
+            earlier = grads.get(pkey)
+            if earlier is not None:
+                grads[pkey] = earlier + reduced
                 fresh.add(pkey)
             else:
                 grads[pkey] = reduced
