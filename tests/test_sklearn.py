@@ -258,3 +258,14 @@ def test_initial_weights_are_scikit_learns_own_draws(activation, n_classes):
     expected = [theirs._init_coef(a, b, np.float64) for a, b in itertools.pairwise(units)]
     for (W, b), coef, intercept in zip(expected, ours.coefs_, ours.intercepts_, strict=True):
         assert np.array_equal(coef, W) and np.array_equal(intercept, b)
+
+
+@pytest.mark.parametrize(("dtype", "kept"), [(np.float64, "float64"), (np.dtype("float32"), "float32"),
+                                             ("float64", "float64"), (None, None)])
+def test_a_saved_estimator_keeps_its_dtype(tmp_path, dtype, kept):
+    X, y = _small_classification()
+    clf = MLPClassifier((8,), max_iter=2, random_state=0, dtype=dtype).fit(X, y)
+    gn.sklearn.save(clf, tmp_path / "clf.safetensors")
+    loaded = gn.sklearn.load(tmp_path / "clf.safetensors")
+    assert loaded.dtype == kept
+    assert np.array_equal(loaded.predict_proba(X), clf.predict_proba(X))

@@ -2,8 +2,8 @@
 
 A regularizer is a loss term, ``loss = data_loss + R(W)``, built from engine operations so that
 ``loss.backward()`` adds dR/dw to every weight's gradient; any optimizer then follows it. L1, L2
-and elastic net are one graph node over all the weights (``engine.penalty_ops``), the same
-numbers as their ``penalty`` composed from ops, tensor by tensor.
+and elastic net are one graph node over all the weights (``engine.penalty_ops``), with the
+numbers of their ``penalty`` composed from ops, tensor by tensor (bit for bit for L1 and L2).
 
 L2 here is not weight decay. For plain SGD the two coincide: a step on loss + l2·Σw² is
 ``w ← w - lr·(g + 2·l2·w)``, exactly PyTorch's coupled ``SGD(weight_decay=2·l2)``. With Adam

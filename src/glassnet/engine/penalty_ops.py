@@ -3,7 +3,9 @@
 Composed from ops, each weight matrix would add four nodes (abs or square, sum, scale, add) to
 every training step's graph; fused, the whole penalty is one node whose rule gives every
 tensor's gradient l1·sign(w) + 2·l2·w at once. The operations are those of the composed form
-in the same order, so the numbers are the same bit for bit.
+in the same order, so L1's and L2's numbers are the same bit for bit; with both terms (elastic
+net) the two gradients are added in another order than the composed graph adds them, which can
+differ in the last bits (``tests/test_fast_paths.py``).
 """
 
 from __future__ import annotations

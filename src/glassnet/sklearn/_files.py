@@ -61,6 +61,8 @@ def save(estimator: BaseMLP, path: PathLike) -> None:
     check_is_fitted(estimator, "model_")
     params = {k: _plain(v) for k, v in estimator.get_params().items()}
     params["hidden_layer_sizes"] = list(np.atleast_1d(estimator.hidden_layer_sizes).tolist())
+    if estimator.dtype is not None:  # np.float64 or np.dtype('float32') kept by name
+        params["dtype"] = np.dtype(estimator.dtype).name
     fitted = {k: _plain(getattr(estimator, k)) for k in _FITTED if hasattr(estimator, k)}
     if hasattr(estimator, "feature_names_in_"):
         fitted["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
