@@ -228,7 +228,8 @@ def test_cli_default_prints_the_worked_example(capsys: pytest.CaptureFixture[str
 
 @pytest.mark.parametrize("argv", [["--loss", "cross_entropy", "--optimizer", "adam", "--l2", "0.01"],
                                   ["--layers", "3,2", "--activation", "tanh", "--format", "md", "--all"],
-                                  ["--sample", "0", "--l1", "0.1", "--optimizer", "rmsprop"]])
+                                  ["--sample", "0", "--l1", "0.1", "--optimizer", "rmsprop"],
+                                  ["--loss", "gaussian_nll", "--var", "0.5"]])
 def test_cli_options(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", *argv]) == 0
     assert "Backward" in capsys.readouterr().out
@@ -236,11 +237,19 @@ def test_cli_options(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Non
 
 @pytest.mark.parametrize("argv", [["--sample", "9"], ["--activation", "foo"], ["--format", "pdf"],
                                   ["--model", "nope.safetensors"], ["--data", "xor"], ["--lr", "-1"],
-                                  ["--loss", "gaussian_nll"]])
+                                  ["--loss", "mse", "--var", "0.5"],
+                                  ["--loss", "gaussian_nll", "--var", "0"]])
 def test_cli_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("glassnet: error:") and err.count("\n") == 1
+
+
+def test_cli_explains_gaussian_nll_with_its_variance(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--loss", "gaussian_nll"]) == 0  # var 1 by default
+    assert "v = max(var, eps) = max(1, 1e-06) = 1" in capsys.readouterr().out
+    assert main(["explain", "--loss", "gaussian_nll", "--var", "0.25"]) == 0
+    assert "v = max(var, eps) = max(0.25, 1e-06) = 0.25" in capsys.readouterr().out
 
 
 class _WeightedMSE(nn.Module):

@@ -258,7 +258,8 @@ def _explain_inputs(args: dict[str, Any]) -> tuple[Module, str, np.ndarray, np.n
         if args.get("data") is not None:
             raise GlassnetError("--data is for --model; without --model, explain uses XOR's 4 points")
         task = "classification" if args["loss"].strip().lower() in CLASSIFICATION_LOSSES else "regression"
-        loss = check_loss(args["loss"], task, 2)
+        gaussian = args["loss"].strip().lower() == "gaussian_nll"  # explain only: it takes a variance
+        loss = "gaussian_nll" if gaussian else check_loss(args["loss"], task, 2)
         x, y = _sample(*XOR, args.get("sample"), 2, "XOR")
         y = y if loss in ("cross_entropy", "nll") else y.reshape(-1, 1).astype(np.float64)  # (1,) or (1, 1)
         return _xor_model(args["layers"], args["activation"], loss), loss, x, y
@@ -274,9 +275,13 @@ def _explain_inputs(args: dict[str, Any]) -> tuple[Module, str, np.ndarray, np.n
 def explain(args: dict[str, Any]) -> int:
     """Print one training step derived with its numbers (``glassnet explain``)."""
     model, loss, x, y = _explain_inputs(args)
+    var = args.get("var")
+    if loss != "gaussian_nll" and var is not None:
+        raise GlassnetError(f"--var is the variance of --loss gaussian_nll; the loss {loss!r} takes none")
     optimizer = build_optimizer(args["optimizer"], model.parameters(), args["lr"], None)
     walkthrough = explain_step(model, x, y, build_loss(loss), optimizer,
                                build_regularizers(args["l1"], args["l2"]) or None,
+                               var=(1.0 if var is None else var) if loss == "gaussian_nll" else None,
                                max_items=None if args["show_all"] else 6)
     print(walkthrough.render(args["format"]))
     return 0

@@ -234,6 +234,8 @@ def _add_explain(commands: Any) -> None:
     p.add_argument("--layers", type=_argtype(_layers), default=[2], help="hidden layer sizes (default 2)")
     p.add_argument("--activation", type=_argtype(_text), default="sigmoid", help="default sigmoid")
     p.add_argument("--loss", type=_argtype(_text), default="mse", help="default mse")
+    p.add_argument("--var", type=_argtype(_positive), default=None,
+                   help="the predicted variance for --loss gaussian_nll (default 1)")
     p.add_argument("--optimizer", type=_argtype(_text), default="sgd", help="default sgd")
     p.add_argument("--lr", type=_argtype(_positive), default=0.5, help="learning rate (default 0.5)")
     p.add_argument("--l1", type=_argtype(_nonnegative), default=0.0, help="L1 penalty (default 0)")
