@@ -20,7 +20,7 @@ from glassnet.explain.html import render_html
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.regularizers import L1, L2
 from test_explain import LOSSES, OPTIMIZERS, _net_for, _target, _var
-from test_report_browser import chromium
+from test_report_browser import check_full_page_screenshot, chromium, severe_errors
 
 # XML namespace names inside katex.min.js: identifiers that createElementNS compares, never fetched
 NAMESPACES = ("http://www.w3.org/2000/svg", "http://www.w3.org/1998/Math/MathML")
@@ -110,7 +110,7 @@ def test_walkthrough_renders_in_headless_chromium_with_its_math_typeset(tmp_path
     driver = chromium(tmp_path / "profile")
     try:
         counts = _typeset(driver, page)
-        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        severe = severe_errors(driver)
         assert severe == [], f"the walkthrough logged console errors: {severe}"
         assert counts == {"math": n_formulas, "typeset": n_formulas, "katex": n_formulas, "errors": 0,
                           "fetched": 0}, counts
@@ -118,12 +118,7 @@ def test_walkthrough_renders_in_headless_chromium_with_its_math_typeset(tmp_path
                                       "[...f].filter(x => x.status == 'loaded').map(x => x.family))")
         assert {"KaTeX_Main", "KaTeX_Math"} <= set(fonts), fonts  # the inlined fonts, not fallbacks
 
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(1400, min(int(height) + 40, 8000))
-        screenshot = tmp_path / "walkthrough.png"
-        assert driver.save_screenshot(str(screenshot))
-        png = screenshot.read_bytes()
-        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000, len(png)
+        check_full_page_screenshot(driver, tmp_path / "walkthrough.png")
 
         assert _typeset(driver, broken)["errors"] == 1
     finally:

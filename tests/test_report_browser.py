@@ -37,6 +37,20 @@ def chromium(profile: Path) -> Any:
     return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
 
 
+def severe_errors(driver: Any) -> list[dict[str, Any]]:
+    """The page's console errors since the last read of the browser log."""
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def check_full_page_screenshot(driver: Any, path: Path) -> None:
+    """Grow the window to the whole page, save a PNG there, and check that it holds a real picture."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, min(int(height) + 40, 8000))
+    assert driver.save_screenshot(str(path))
+    png = path.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000, len(png)
+
+
 def test_report_loads_in_headless_chromium_with_every_plot_visible(tmp_path: Path) -> None:
     report = write_report(make_run(tmp_path / "run"))
     driver = chromium(tmp_path / "profile")
@@ -44,7 +58,7 @@ def test_report_loads_in_headless_chromium_with_every_plot_visible(tmp_path: Pat
         driver.get(report.as_uri())
         assert driver.execute_script("return document.readyState") == "complete"
         assert driver.title.startswith("glassnet report: <script>")  # shown as text, never run
-        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        severe = severe_errors(driver)
         assert severe == [], f"the report logged console errors: {severe}"
 
         plots = driver.find_elements("css selector", "svg.plot")
@@ -54,14 +68,9 @@ def test_report_loads_in_headless_chromium_with_every_plot_visible(tmp_path: Pat
             assert plot.is_displayed(), name
             assert size["width"] > 200 and size["height"] > 100, (name, size)
 
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(1400, min(int(height) + 40, 8000))
-        screenshot = tmp_path / "report.png"
-        assert driver.save_screenshot(str(screenshot))
-        png = screenshot.read_bytes()
-        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000, len(png)
+        check_full_page_screenshot(driver, tmp_path / "report.png")
 
         driver.execute_script("console.error('probe')")  # the console check above can fail
-        assert any("probe" in e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE")
+        assert any("probe" in e["message"] for e in severe_errors(driver))
     finally:
         driver.quit()

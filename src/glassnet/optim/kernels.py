@@ -9,8 +9,10 @@ cores between matrix multiplies, which made a training step several times slower
 
 Each kernel replays the operations of the rules in ``rules.py`` in the same order and the same
 dtype, without fast-math, so its results are bit-identical to the NumPy path
-(``tests/test_kernels.py`` checks this). A call costs about 4 µs, against 20-30 µs for the
-dozen NumPy calls of the rules, so every size takes the kernel.
+(``tests/test_kernels.py`` checks this). Every size takes the kernel: one call per tensor beats
+the dozen NumPy calls of the rules even for a bias of 10 numbers. A whole Adam step over the six
+tensors of a 2-16-16-1 network took 62 µs with the kernels against 91 µs with the rules, and over
+the four of a 64-64-10 network 50 µs against 74 µs.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 
 __all__ = ["MIN_SIZE", "adam", "available", "one_thread", "sgd_momentum"]
 
-MIN_SIZE = 1  # a kernel call (about 4 µs) beats the NumPy rules at every size
+MIN_SIZE = 1  # a kernel call beats the NumPy rules at every size (see above)
 ENABLED = True  # tests turn the kernels off to compare with the NumPy path
 
 try:  # pragma: no branch

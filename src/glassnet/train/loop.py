@@ -185,8 +185,8 @@ def _norms(model: Module) -> dict[str, float]:
 
 
 def _call(run: Run, hook: str, *args: Any) -> None:
-    for callback in run.callbacks:
-        getattr(callback, hook)(run, *args)
+    for method in _hooks(run, hook):
+        method(run, *args)
 
 
 def _sum(terms: list[Tensor]) -> Tensor:
