@@ -140,3 +140,51 @@ def test_bias_kernels_equal_numpy_bit_for_bit(n: int, m: int, dtype: type, scale
         fast_sum, plain_sum = kernels.column_sum(z), z.sum(axis=0)
     assert fast_sum.dtype == plain_sum.dtype and fast_sum.shape == plain_sum.shape
     assert np.array_equal(fast_sum.view(np.uint8), plain_sum.view(np.uint8))
+
+
+def _composed_squared_error(x: gn.Tensor, y: gn.Tensor, reduction: str) -> gn.Tensor:
+    d = x - y  # the three nodes mse_loss was composed of: sub, mul, and the reduction
+    return loss_ops.reduce(d * d, reduction)
+
+
+def _composed_bce_with_logits(z: gn.Tensor, y: gn.Tensor, pos_weight: np.ndarray | None,
+                              reduction: str) -> gn.Tensor:
+    return loss_ops.reduce(loss_ops._sigmoid_bce(z, y, pos_weight, "none"), reduction)
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=st.sampled_from([(1,), (7,), (5, 1), (9, 3), (4, 2, 3)]),
+       scale=st.sampled_from([1e-3, 1.0, 40.0, 1e4]), dtype=st.sampled_from([np.float32, np.float64]),
+       reduction=st.sampled_from(["mean", "sum", "none"]),
+       target_grad=st.booleans(), pos_weight=st.booleans(), seed=st.integers(0, 2**16))
+def test_one_node_losses_equal_their_composed_forms(shape: tuple[int, ...], scale: float, dtype: type,
+                                                    reduction: str, target_grad: bool, pos_weight: bool,
+                                                    seed: int) -> None:
+    """mse_loss and binary_cross_entropy_with_logits are one node each, with the composed numbers."""
+    rng = np.random.default_rng(seed)
+    x0 = (rng.standard_normal(shape) * scale).astype(dtype)
+    y0 = rng.random(shape).astype(dtype)
+    pw = rng.random(shape[-1:]).astype(dtype) * 3 if pos_weight else None
+    upstream = rng.standard_normal(shape).astype(dtype) if reduction == "none" else None
+    bce = loss_ops.binary_cross_entropy_with_logits
+    for fused, composed in ((lambda x, y: loss_ops.squared_error(x, y, reduction),
+                             lambda x, y: _composed_squared_error(x, y, reduction)),
+                            (lambda x, y: bce(x, y, None, pw, reduction),
+                             lambda x, y: _composed_bce_with_logits(x, y, pw, reduction))):
+        results = []
+        for make in (fused, composed):
+            x, y = gn.tensor(x0.copy(), requires_grad=True), gn.tensor(y0.copy(), requires_grad=target_grad)
+            loss = make(x, y)
+            loss.backward(upstream)
+            results.append((loss.data, x.grad, y.grad))
+        (value, gx, gy), (value_c, gx_c, gy_c) = results
+        assert value.dtype == value_c.dtype == dtype and np.array_equal(value, value_c)
+        assert np.array_equal(gx, gx_c)
+        assert (gy is None) == (gy_c is None) == (not target_grad)
+        assert gy is None or np.array_equal(gy, gy_c)
+
+
+def test_mse_loss_is_one_node() -> None:
+    x = gn.tensor(np.ones((3, 2)), requires_grad=True)
+    loss = gn.nn.functional.mse_loss(x, np.zeros((3, 2)))
+    assert loss._op == "squared_error" and loss._parents[0] is x

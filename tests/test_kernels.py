@@ -54,13 +54,3 @@ def test_kernel_is_used_for_contiguous_parameters_of_one_dtype() -> None:
     assert not kernels.available(big, big.astype(np.float64))
     transposed = np.zeros((64, 2), np.float32).T
     assert not kernels.available(transposed, np.zeros_like(transposed))
-
-
-def test_a_step_leaves_numbas_thread_count_as_it_was() -> None:
-    before = kernels.numba.get_num_threads()
-    w = nn.Parameter(np.ones((8, 8), np.float32))
-    opt = optim.Adam([w])
-    for _ in range(2):
-        w.grad = np.ones((8, 8), np.float32)
-        opt.step()
-    assert kernels.numba.get_num_threads() == before

@@ -269,3 +269,14 @@ def test_a_saved_estimator_keeps_its_dtype(tmp_path, dtype, kept):
     loaded = gn.sklearn.load(tmp_path / "clf.safetensors")
     assert loaded.dtype == kept
     assert np.array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_diagnostics_are_recorded_on_request_and_change_nothing_else():
+    X, y = make_classification(n_samples=120, n_features=6, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        off = MLPClassifier((8,), max_iter=4, random_state=0).fit(X, y)
+        on = MLPClassifier((8,), max_iter=4, random_state=0, diagnostics=True).fit(X, y)
+    assert not any(key.startswith("diag/") for key in off.history_.history)
+    assert "diag/dead_relu/1" in on.history_.history and len(on.history_.history["diag/dead_relu/1"]) == 4
+    assert np.array_equal(off.predict_proba(X), on.predict_proba(X))  # diagnostics only read

@@ -25,7 +25,8 @@ from glassnet.errors import GlassnetError, ShapeError
 
 __all__ = [
     "elu", "erf", "gelu", "hardtanh", "leaky_relu", "log_softmax", "mish", "relu", "selu",
-    "sigmoid", "silu", "softmax", "softplus", "softsign", "tanh",
+    "sigmoid", "sigmoid_backward", "silu", "softmax", "softplus", "softsign", "stable_sigmoid", "tanh",
+    "tanh_backward",
 ]  # fmt: skip
 
 # SELU's constants, Klambauer et al. 2017, "Self-Normalizing Neural Networks", eq. 14
@@ -40,7 +41,7 @@ _ERF_FRACTION_DEPTH = 40  # levels of erfc's continued fraction: float64 precisi
 
 
 # ----------------------------------------------------------------------------- helpers
-def _stable_sigmoid(z: np.ndarray) -> np.ndarray:
+def stable_sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1/(1 + e⁻ᶻ) = eᶻ/(1 + eᶻ): whichever form exponentiates -|z| ≤ 0."""
     e = np.exp(-np.abs(z))  # in (0, 1]: cannot overflow
     return np.where(z >= 0, 1.0, e) / (1.0 + e)
@@ -87,16 +88,24 @@ def erf(x: ArrayLike) -> np.ndarray:
 # ----------------------------------------------------------------------------- s-shaped
 def sigmoid(x: ArrayLike) -> Tensor:
     x = as_tensor(x)
-    y = _stable_sigmoid(x.data)
-    # σ'(x) = σ(x)(1 - σ(x))
-    return _make(y, (x,), lambda g: (g * (1.0 - y) * y,), "sigmoid")
+    y = stable_sigmoid(x.data)
+    return _make(y, (x,), lambda g: (sigmoid_backward(g, y),), "sigmoid")
+
+
+def sigmoid_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dL/dx = g·σ'(x) from the output y = σ(x): σ'(x) = σ(x)(1 - σ(x))."""
+    return g * (1.0 - y) * y
 
 
 def tanh(x: ArrayLike) -> Tensor:
     x = as_tensor(x)
     y = np.tanh(x.data)
-    # tanh'(x) = 1 - tanh²(x)
-    return _make(y, (x,), lambda g: (g * (1.0 - y * y),), "tanh")
+    return _make(y, (x,), lambda g: (tanh_backward(g, y),), "tanh")
+
+
+def tanh_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dL/dx = g·tanh'(x) from the output y = tanh(x): tanh'(x) = 1 - tanh²(x)."""
+    return g * (1.0 - y * y)
 
 
 def softsign(x: ArrayLike) -> Tensor:
@@ -121,6 +130,7 @@ def relu(x: ArrayLike) -> Tensor:
     x = as_tensor(x)
     # f(x) = max(x, 0),  f'(x) = 1 for x > 0, 0 for x ≤ 0 (0 at the kink, as PyTorch)
     return _make(kernels.relu(x.data), (x,), lambda g: (kernels.relu_grad(g, x.data),), "relu")
+
 
 
 def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Tensor:
@@ -158,14 +168,14 @@ def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> Tensor
     linear = z > threshold  # where ln(1 + e^z)/β ≈ x: reverts to the identity, as PyTorch
     # f(x) = ln(1 + e^(βx))/β,  f'(x) = σ(βx)  (x and 1 above the threshold)
     out = np.where(linear, x.data, _log1p_exp(z) / beta).astype(x.dtype, copy=False)
-    rule = lambda g: (g * np.where(linear, 1.0, _stable_sigmoid(z)),)  # noqa: E731
+    rule = lambda g: (g * np.where(linear, 1.0, stable_sigmoid(z)),)  # noqa: E731
     return _make(out, (x,), rule, "softplus")
 
 
 # ----------------------------------------------------------------------------- smooth gates
 def silu(x: ArrayLike) -> Tensor:
     x = as_tensor(x)
-    s = _stable_sigmoid(x.data)
+    s = stable_sigmoid(x.data)
     # f(x) = x·σ(x),  f'(x) = σ(x)(1 + x(1 - σ(x)))
     return _make(x.data * s, (x,), lambda g: (g * s * (1.0 + x.data * (1.0 - s)),), "silu")
 
@@ -174,7 +184,7 @@ def mish(x: ArrayLike) -> Tensor:
     x = as_tensor(x)
     t = np.tanh(_log1p_exp(x.data))
     # f(x) = x·tanh(softplus(x)),  f'(x) = tanh(softplus(x)) + x·σ(x)·(1 - tanh²(softplus(x)))
-    rule = lambda g: (g * (t + x.data * _stable_sigmoid(x.data) * (1.0 - t * t)),)  # noqa: E731
+    rule = lambda g: (g * (t + x.data * stable_sigmoid(x.data) * (1.0 - t * t)),)  # noqa: E731
     return _make(x.data * t, (x,), rule, "mish")
 
 

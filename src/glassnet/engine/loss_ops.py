@@ -16,8 +16,10 @@ from glassnet.engine.tensor import ArrayLike, Tensor, _make
 from glassnet.errors import GlassnetError
 
 __all__ = [
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
-    "reduce", "softmax_cross_entropy",
+    "bce_with_logits_backward", "bce_with_logits_forward", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "cross_entropy_indices_backward",
+    "cross_entropy_indices_forward", "nll_loss", "reduce", "softmax_cross_entropy", "squared_error",
+    "squared_error_backward", "squared_error_forward",
 ]  # fmt: skip
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -44,6 +46,52 @@ def reduce(loss: Tensor, reduction: str = "mean", divisor: float | None = None) 
             return loss.sum() * 0.0 + np.nan
         return ops.div(loss.sum(), np.asarray(divisor, dtype=loss.dtype))
     raise GlassnetError(f"unknown reduction {reduction!r}; expected one of {', '.join(REDUCTIONS)}")
+
+
+def _reduced(loss: np.ndarray, reduction: str) -> np.ndarray:
+    """What :func:`reduce` computes, on an array: the mean, the sum, or the losses as they are."""
+    if reduction == "mean":
+        return np.asarray(loss.mean())
+    return np.asarray(loss.sum()) if reduction == "sum" else loss
+
+
+def _spread(g: np.ndarray, size: int, reduction: str) -> np.ndarray:
+    """reduce()'s rule: dL/dℓᵢ = g/n for the mean of n losses, g for the sum or no reduction."""
+    return g / (size if size else 1) if reduction == "mean" else g
+
+
+def squared_error(x: Tensor, y: Tensor, reduction: str = "mean") -> Tensor:
+    """ℓ = (x − y)², elementwise, reduced: mse_loss's node.
+
+    Fused for speed: one node instead of three (sub, mul and the reduction), with the operations
+    of the composed ``reduce((x − y)·(x − y))`` in the same order, so the numbers are
+    bit-identical (``tests/test_fast_paths.py``).
+
+    >>> import glassnet as gn
+    >>> x = gn.tensor([1.0, 3.0], requires_grad=True)
+    >>> loss = squared_error(x, gn.tensor([0.0, 1.0]))   # (1 + 4) / 2
+    >>> loss.backward(); loss.item(), x.grad              # 2(x − y) / 2
+    (2.5, array([1., 2.], dtype=float32))
+    """
+    loss, d = squared_error_forward(x.data, y.data, reduction)
+
+    def rule(g: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        gx = squared_error_backward(g, d, reduction)
+        return gx, (-gx if y.requires_grad else None)  # dℓ/dy = −dℓ/dx
+
+    return _make(loss, (x, y), rule, "squared_error")
+
+
+def squared_error_forward(x: np.ndarray, y: np.ndarray, reduction: str) -> tuple[np.ndarray, np.ndarray]:
+    """(ℓ reduced, d = x − y): the node's forward."""
+    d = x - y
+    return _reduced(d * d, reduction), d
+
+
+def squared_error_backward(g: np.ndarray, d: np.ndarray, reduction: str) -> np.ndarray:
+    """dL/dx from g = dL/dℓ and d = x − y: dℓ/dx = 2d, as the product rule gives it, d + d."""
+    half = _spread(g, d.size, reduction) * d
+    return half + half
 
 
 def _like(x: ArrayLike, z: Tensor) -> Tensor:
@@ -87,24 +135,36 @@ def _softmax_cross_entropy_indices(z: Tensor, y: np.ndarray, reduction: str) -> 
     without building q: fused for speed, with the same operations in the same order, so the
     numbers are bit-identical.
     """
-    rows = np.arange(len(y))
-    shifted = z.data - kernels.row_max(z.data)  # max subtracted: exp cannot overflow
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C)
-    loss = -log_p[rows, y]  # (N,)
-    n = np.asarray(len(y), dtype=loss.dtype)
-    if reduction == "mean":  # (Σₙ ℓₙ) / N
-        loss = np.asarray(loss.sum() / n)
-    elif reduction == "sum":
-        loss = np.asarray(loss.sum())
+    loss, log_p = cross_entropy_indices_forward(z.data, y, reduction)
 
     def rule(g: np.ndarray) -> tuple[np.ndarray]:
-        # fused for stability: dℓ/dz = softmax(z) − onehot(y), times dL/dℓₙ (g/N for the mean)
-        gz = np.exp(log_p)  # (N, C)
-        gz[rows, y] -= 1.0
-        gz *= (g / n if reduction == "mean" else g) if g.ndim == 0 else g[:, None]
-        return (gz,)
+        return (cross_entropy_indices_backward(g, log_p, y, reduction),)
 
     return _make(loss, (z,), rule, "softmax_cross_entropy")
+
+
+def cross_entropy_indices_forward(z: np.ndarray, y: np.ndarray,
+                                  reduction: str) -> tuple[np.ndarray, np.ndarray]:
+    """(ℓ reduced, log softmax(z)) for logits z (N, C) and class indices y (N,): the node's forward."""
+    shifted = z - kernels.row_max(z)  # max subtracted: exp cannot overflow
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C)
+    loss = -log_p[np.arange(len(y)), y]  # (N,)
+    if reduction == "mean":  # (Σₙ ℓₙ) / N
+        loss = np.asarray(loss.sum() / np.asarray(len(y), dtype=loss.dtype))
+    elif reduction == "sum":
+        loss = np.asarray(loss.sum())
+    return loss, log_p
+
+
+def cross_entropy_indices_backward(g: np.ndarray, log_p: np.ndarray, y: np.ndarray,
+                                   reduction: str) -> np.ndarray:
+    """dL/dz (N, C) from g = dL/dℓ and the forward's log softmax(z)."""
+    # fused for stability: dℓ/dz = softmax(z) − onehot(y), times dL/dℓₙ (g/N for the mean)
+    gz = np.exp(log_p)  # (N, C)
+    gz[np.arange(len(y)), y] -= 1.0
+    n = np.asarray(len(y), dtype=log_p.dtype)
+    gz *= (g / n if reduction == "mean" else g) if g.ndim == 0 else g[:, None]
+    return gz
 
 
 def _class_axis(x: Tensor) -> int:
@@ -186,22 +246,38 @@ def _log_sigmoid(z: np.ndarray) -> np.ndarray:
     return np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
 
 
-def _sigmoid_bce(z: Tensor, y: Tensor, pos_weight: np.ndarray | None) -> Tensor:
-    """ℓ = (1 − y)·z − l·log σ(z) with l = 1 + (p − 1)·y (p = pos_weight), elementwise."""
-    log_sig = _log_sigmoid(z.data)
-    l = 1.0 if pos_weight is None else (pos_weight - 1) * y.data + 1  # weight of the positive term
-    loss = (1 - y.data) * z.data - log_sig * l
+def _sigmoid_bce(z: Tensor, y: Tensor, pos_weight: np.ndarray | None, reduction: str) -> Tensor:
+    """ℓ = (1 − y)·z − l·log σ(z) with l = 1 + (p − 1)·y (p = pos_weight), elementwise, reduced."""
+    loss, log_sig = bce_with_logits_forward(z.data, y.data, pos_weight, reduction)
 
     def rule(g: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        # fused for stability: dℓ/dz = (1 − y) − l·σ(−z)   (= σ(z) − y without pos_weight)
-        sig_neg = np.exp(_log_sigmoid(-z.data))  # σ(−z), no overflow
-        gz = g * ((1 - y.data) - l * sig_neg)
-        if not y.requires_grad:
-            return gz, None
-        gy = -z.data if pos_weight is None else -z.data - (pos_weight - 1) * log_sig
-        return gz, g * gy  # dℓ/dy = −z − (p − 1)·log σ(z)
+        return bce_with_logits_backward(g, z.data, y.data, pos_weight, log_sig, reduction, y.requires_grad)
 
-    return _make(np.asarray(loss, dtype=z.dtype), (z, y), rule, "bce_with_logits")
+    return _make(loss, (z, y), rule, "bce_with_logits")
+
+
+def bce_with_logits_forward(z: np.ndarray, y: np.ndarray, pos_weight: np.ndarray | None,
+                            reduction: str) -> tuple[np.ndarray, np.ndarray]:
+    """(ℓ reduced, log σ(z)) for logits z and targets y of z's shape: the node's forward."""
+    log_sig = _log_sigmoid(z)
+    l = 1.0 if pos_weight is None else (pos_weight - 1) * y + 1  # weight of the positive term
+    loss = np.asarray((1 - y) * z - log_sig * l, dtype=z.dtype)
+    return _reduced(loss, reduction), log_sig
+
+
+def bce_with_logits_backward(g: np.ndarray, z: np.ndarray, y: np.ndarray, pos_weight: np.ndarray | None,
+                             log_sig: np.ndarray, reduction: str,
+                             need_y: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """(dL/dz, dL/dy or None) from g = dL/dℓ and the forward's log σ(z)."""
+    g = _spread(g, z.size, reduction)
+    l = 1.0 if pos_weight is None else (pos_weight - 1) * y + 1
+    # fused for stability: dℓ/dz = (1 − y) − l·σ(−z)   (= σ(z) − y without pos_weight)
+    sig_neg = np.exp(_log_sigmoid(-z))  # σ(−z), no overflow
+    gz = g * ((1 - y) - l * sig_neg)
+    if not need_y:
+        return gz, None
+    gy = -z if pos_weight is None else -z - (pos_weight - 1) * log_sig
+    return gz, g * gy  # dℓ/dy = −z − (p − 1)·log σ(z)
 
 
 def binary_cross_entropy_with_logits(z: Tensor, target: ArrayLike, weight: ArrayLike | None = None,
@@ -217,8 +293,9 @@ def binary_cross_entropy_with_logits(z: Tensor, target: ArrayLike, weight: Array
     """
     y = _like(target, z)
     pw = None if pos_weight is None else np.asarray(ops.raw(pos_weight), dtype=z.dtype)
-    loss = _sigmoid_bce(z, y, pw)
-    return reduce(loss if weight is None else loss * _like(weight, z), reduction)
+    if weight is None and reduction in REDUCTIONS:  # the reduction inside the node: faster, same numbers
+        return _sigmoid_bce(z, y, pw, reduction)
+    return reduce(_sigmoid_bce(z, y, pw, "none") * _like(weight, z), reduction)
 
 
 _LOG_FLOOR = -100.0  # PyTorch clamps log(x) and log(1 − x) at −100 so that x = 0 or 1 stays finite

@@ -17,9 +17,9 @@ from glassnet.engine import kernels
 from glassnet.engine.tensor import ArrayLike, Tensor, _make
 
 __all__ = [
-    "abs", "add", "clip", "concatenate", "div", "exp", "getitem", "linear", "log", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow", "reshape", "sqrt", "stack",
-    "sub", "sum", "transpose", "where",
+    "abs", "add", "clip", "concatenate", "div", "exp", "getitem", "linear", "linear_backward",
+    "linear_forward", "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow",
+    "reshape", "sqrt", "stack", "sub", "sum", "transpose", "where",
 ]  # fmt: skip
 
 Axis = int | tuple[int, ...] | None
@@ -126,27 +126,43 @@ def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
 def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:
     """z = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features).
 
-    Fused for speed: one node instead of three (transpose, matmul, add).
+    Fused for speed: one node instead of three (transpose, matmul, add). The arithmetic is
+    :func:`linear_forward` and :func:`linear_backward`, which fit's fused step calls directly.
     """
     x = as_tensor(x)
     flat = x.data.ndim == 2
     X = x.data if flat else x.data.reshape(-1, x.shape[-1])  # (n_samples, in_features)
-    z = X @ W.data.T  # (n_samples, out_features)
-    if b is not None:
-        kernels.add_rows(z, b.data)  # z += b
+    z = linear_forward(X, W.data, None if b is None else b.data)  # (n_samples, out_features)
 
     def rule(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         G = g if flat else g.reshape(-1, W.shape[0])  # (n_samples, out_features)
-        gx = None
-        if x.requires_grad:  # dL/dx = G W
-            gx = G @ W.data if flat else (G @ W.data).reshape(x.shape)
-        gW = G.T @ X if W.requires_grad else None  # dL/dW = Gᵀ x
-        if b is None:
-            return gx, gW
-        return gx, gW, kernels.column_sum(G) if b.requires_grad else None  # dL/db = Σₙ G
+        gx, gW, gb = linear_backward(G, X, W.data, x.requires_grad, W.requires_grad,
+                                     b is not None and b.requires_grad)
+        if gx is not None and not flat:
+            gx = gx.reshape(x.shape)
+        return (gx, gW) if b is None else (gx, gW, gb)
 
     parents = (x, W) if b is None else (x, W, b)
     return _make(z if flat else z.reshape(*x.shape[:-1], W.shape[0]), parents, rule, "linear")
+
+
+def linear_forward(X: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """z = X Wᵀ + b for X (n_samples, in_features): a new (n_samples, out_features) array."""
+    z = X @ W.T  # (n_samples, out_features)
+    if b is not None:
+        kernels.add_rows(z, b)  # z += b
+    return z
+
+
+def linear_backward(G: np.ndarray, X: np.ndarray, W: np.ndarray, need_x: bool, need_W: bool,
+                    need_b: bool) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(dL/dX, dL/dW, dL/db) = (G W, Gᵀ X, Σₙ Gₙ) for G = dL/dz (n_samples, out_features).
+
+    Each is None where not needed (an input without grad, a frozen parameter, no bias).
+    """
+    gx = G @ W if need_x else None  # (n_samples, in_features)
+    gW = G.T @ X if need_W else None  # (out_features, in_features)
+    return gx, gW, kernels.column_sum(G) if need_b else None  # (out_features,)
 
 
 # ----------------------------------------------------------------------------- elementwise

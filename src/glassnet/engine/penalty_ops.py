@@ -17,7 +17,7 @@ import numpy as np
 
 from glassnet.engine.tensor import Tensor, _make
 
-__all__ = ["weight_penalty"]
+__all__ = ["penalty_backward", "penalty_forward", "weight_penalty"]
 
 
 def weight_penalty(ws: Sequence[Tensor], l1: float = 0.0, l2: float = 0.0) -> Tensor:
@@ -30,33 +30,37 @@ def weight_penalty(ws: Sequence[Tensor], l1: float = 0.0, l2: float = 0.0) -> Te
     >>> round(r.item(), 12), w.grad.tolist()       # l1·sign(w) + 2·l2·w
     (0.8, [[0.30000000000000004, -0.5]])
     """
+    total = penalty_forward([w.data for w in ws], l1, l2)
+
+    def rule(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        return tuple(penalty_backward(g, w.data, l1, l2) if w.requires_grad else None for w in ws)
+
+    return _make(total, tuple(ws), rule, "weight_penalty")
+
+
+def penalty_forward(ws: Sequence[np.ndarray], l1: float, l2: float) -> np.ndarray:
+    """R = Σ_W (l1·Σ|w| + l2·Σw²) over arrays, a 0-d array: the node's forward."""
     total: Any = None
     for w in ws:
         term: Any = None
         if l1:
-            term = w.dtype.type(l1) * np.sum(np.abs(w.data))  # l1·Σ|w|
+            term = w.dtype.type(l1) * np.abs(w).sum()  # l1·Σ|w|
         if l2:
-            square = w.dtype.type(l2) * np.sum(w.data * w.data)  # l2·Σw²
+            square = w.dtype.type(l2) * (w * w).sum()  # l2·Σw²
             term = square if term is None else term + square
         if term is not None:
             total = term if total is None else total + term
     if total is None:  # no weights, or both strengths 0
-        dtype = np.result_type(*ws) if ws else np.float32
-        total = np.zeros((), dtype=dtype)
+        return np.zeros((), dtype=np.result_type(*ws) if ws else np.float32)
+    return np.asarray(total)
 
-    def rule(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        grads: list[np.ndarray | None] = []
-        for w in ws:
-            if not w.requires_grad:
-                grads.append(None)
-                continue
-            grad = None
-            if l1:  # ∂(l1·Σ|w|)/∂w = l1·sign(w)
-                grad = (g * w.dtype.type(l1)) * np.sign(w.data)
-            if l2:  # ∂(l2·Σw²)/∂w = 2·l2·w, as the product rule gives it: l2·w + l2·w
-                half = (g * w.dtype.type(l2)) * w.data
-                grad = half + half if grad is None else grad + (half + half)
-            grads.append(grad if grad is not None else np.zeros_like(w.data))
-        return tuple(grads)
 
-    return _make(np.asarray(total), tuple(ws), rule, "weight_penalty")
+def penalty_backward(g: np.ndarray, w: np.ndarray, l1: float, l2: float) -> np.ndarray:
+    """dL/dw = g·(l1·sign(w) + 2·l2·w) for one weight array w."""
+    grad = None
+    if l1:  # ∂(l1·Σ|w|)/∂w = l1·sign(w)
+        grad = (g * w.dtype.type(l1)) * np.sign(w)
+    if l2:  # ∂(l2·Σw²)/∂w = 2·l2·w, as the product rule gives it: l2·w + l2·w
+        half = (g * w.dtype.type(l2)) * w
+        grad = half + half if grad is None else grad + (half + half)
+    return grad if grad is not None else np.zeros_like(w)

@@ -49,8 +49,7 @@ def mse_loss(input: Value, target: Value, *, reduction: str = "mean") -> Tensor:
     2.5
     """
     x, y = _elementwise("mse_loss", input, target, reduction)
-    d = x - y  # (same shape as x)
-    return loss_ops.reduce(d * d, reduction)
+    return loss_ops.squared_error(x, y, reduction)  # reduce((x − y)·(x − y)) as one node
 
 
 def l1_loss(input: Value, target: Value, *, reduction: str = "mean") -> Tensor:

@@ -15,7 +15,7 @@ from glassnet.formula import Formula
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, as_generator
 
-__all__ = ["Dropout", "Flatten", "Identity", "Linear", "Sequential", "dropout"]
+__all__ = ["Dropout", "Flatten", "Identity", "Linear", "Sequential", "dropout", "dropout_mask"]
 
 
 class Linear(Module):
@@ -134,10 +134,15 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
         return x
     if p == 1.0:
         return ops.mul(x, 0.0)
-    keep = as_generator(generator).random(x.shape, dtype=np.float32) >= p  # (same shape as x)
-    mask = keep.astype(x.dtype)
+    return ops.mul(x, Tensor(dropout_mask(x.shape, p, x.dtype, as_generator(generator))))
+
+
+def dropout_mask(shape: tuple[int, ...], p: float, dtype: Any, generator: np.random.Generator) -> np.ndarray:
+    """Each element 0 with probability p, else 1/(1 − p), for 0 ≤ p < 1: dropout's multiplier."""
+    keep = generator.random(shape, dtype=np.float32) >= p  # (shape)
+    mask = keep.astype(dtype)
     mask *= 1.0 / (1.0 - p)  # 0 or 1/(1 − p)
-    return ops.mul(x, Tensor(mask))
+    return mask
 
 
 class Dropout(Module):
@@ -157,6 +162,10 @@ class Dropout(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return dropout(x, self.p, self.training, self._rng)
+
+    def mask(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A training pass's multiplier (see :func:`dropout_mask`), drawn from this layer's generator."""
+        return dropout_mask(shape, self.p, dtype, self._rng)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

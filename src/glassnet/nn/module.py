@@ -37,6 +37,14 @@ def as_generator(generator: int | np.random.Generator | None) -> np.random.Gener
     return np.random.default_rng(generator)
 
 
+def _collect_modules(module: Module, prefix: str, found: list[tuple[str, Module]]) -> None:
+    """Append (dotted name, module) for ``module`` and, depth first, every module inside it."""
+    found.append((prefix, module))
+    for name, value in vars(module).items():
+        if isinstance(value, Module):
+            _collect_modules(value, f"{prefix}.{name}" if prefix else name, found)
+
+
 class Module:
     """Base class of every layer and network.
 
@@ -73,9 +81,9 @@ class Module:
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module and all modules inside it, with dotted names ('' for this one)."""
-        yield prefix, self
-        for name, child in self.named_children():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+        found: list[tuple[str, Module]] = []
+        _collect_modules(self, prefix, found)  # a list, not nested generators: cheap per call
+        return iter(found)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -84,15 +92,16 @@ class Module:
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Every parameter once, with a dotted name such as ``'0.weight'``."""
         seen: set[int] = set()
+        found: list[tuple[str, Parameter]] = []
         for module_name, module in self.named_modules(prefix):
             for name, value in vars(module).items():
                 if isinstance(value, Parameter) and id(value) not in seen:
                     seen.add(id(value))
-                    yield (f"{module_name}.{name}" if module_name else name), value
+                    found.append(((f"{module_name}.{name}" if module_name else name), value))
+        return iter(found)
 
     def parameters(self) -> Iterator[Parameter]:
-        for _, parameter in self.named_parameters():
-            yield parameter
+        return iter([parameter for _, parameter in self.named_parameters()])
 
     # ----------------------------------------------------------------- mode and gradients
     def train(self, mode: bool = True) -> Module:

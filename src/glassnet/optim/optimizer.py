@@ -18,7 +18,6 @@ import numpy as np
 from glassnet.engine.tensor import Tensor, enable_grad, no_grad
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.formula import Formula
-from glassnet.optim import kernels
 
 __all__ = ["Optimizer", "ParamGroup", "Params"]
 
@@ -134,7 +133,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad(), kernels.one_thread():
+        with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is None:

@@ -53,7 +53,8 @@ class BaseMLP(TransformerMixin, BaseEstimator):
                      verbose: bool | int, warm_start: bool, momentum: float, nesterovs_momentum: bool,
                      early_stopping: bool, validation_fraction: float, beta_1: float, beta_2: float,
                      epsilon: float, n_iter_no_change: int, max_fun: int, dropout: float, l1: float,
-                     initializer: str, callbacks: Sequence[Any] | None, dtype: Any) -> None:
+                     initializer: str, callbacks: Sequence[Any] | None, dtype: Any,
+                     diagnostics: bool) -> None:
         self.hidden_layer_sizes, self.activation, self.solver = hidden_layer_sizes, activation, solver
         self.alpha, self.batch_size, self.learning_rate = alpha, batch_size, learning_rate
         self.learning_rate_init, self.power_t, self.max_iter = learning_rate_init, power_t, max_iter
@@ -63,7 +64,7 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.n_iter_no_change, self.max_fun = n_iter_no_change, max_fun
         self.dropout, self.l1, self.initializer, self.callbacks = dropout, l1, initializer, callbacks
-        self.dtype = dtype
+        self.dtype, self.diagnostics = dtype, diagnostics
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -142,7 +143,7 @@ class BaseMLP(TransformerMixin, BaseEstimator):
             batch_size=batch_size, validation_data=val_data, callbacks=[stopper, *(self.callbacks or [])],
             regularizer=build_penalties(float(self.alpha), float(self.l1), batch_size, _squared(loss)),
             sample_weight=w, seed=self._train_rng, shuffle=bool(self.shuffle),
-            verbose=2 if self.verbose else 0)
+            verbose=2 if self.verbose else 0, diagnostics=bool(self.diagnostics))
         self.n_iter_ = stopper.epochs
         self._loss = loss
         if self.history_.stop_reason and not stopper.converged and "loss became" in self.history_.stop_reason:

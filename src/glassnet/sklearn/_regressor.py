@@ -24,9 +24,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     Parameters as ``sklearn.neural_network.MLPRegressor`` (same names, meanings and defaults;
     ``solver='lbfgs'`` and ``loss='poisson'`` are not supported, ``max_fun`` is ignored), plus
-    ``loss`` 'absolute_error' or 'huber', and ``dropout``, ``l1``, ``initializer``, ``callbacks``
-    and ``dtype`` (float32 by default) as in ``MLPClassifier``. With 'squared_error', ``loss_``
-    is the mean squared error, twice scikit-learn's ½·MSE (the alpha penalty is doubled with it).
+    ``loss`` 'absolute_error' or 'huber', and ``dropout``, ``l1``, ``initializer``, ``callbacks``,
+    ``dtype`` (float32 by default) and ``diagnostics`` (off) as in ``MLPClassifier``. With
+    'squared_error', ``loss_`` is the mean squared error, twice scikit-learn's ½·MSE (the alpha
+    penalty is doubled with it).
 
     >>> import numpy as np
     >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
@@ -48,13 +49,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000,
                  dropout: float = 0.0, l1: float = 0.0, initializer: str = "xavier_uniform",
-                 callbacks: Sequence[Any] | None = None, dtype: Any = "float32") -> None:
+                 callbacks: Sequence[Any] | None = None, dtype: Any = "float32",
+                 diagnostics: bool = False) -> None:
         self.loss = loss
         self._init_params(hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
                           learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose,
                           warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction,
                           beta_1, beta_2, epsilon, n_iter_no_change, max_fun, dropout, l1, initializer,
-                          callbacks, dtype)
+                          callbacks, dtype, diagnostics)
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over (X, y), continuing from the current weights and optimizer state."""

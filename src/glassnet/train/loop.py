@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from glassnet.data.splits import train_test_split
-from glassnet.engine import ops
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.files_tree import load_state
@@ -28,6 +27,7 @@ from glassnet.train.history import History
 from glassnet.train.outputs import OutputKind, output_kind, score
 from glassnet.train.progress import ProgressBar
 from glassnet.train.run import Run
+from glassnet.train.steps import make_step
 
 __all__ = ["evaluate", "fit", "predict"]
 
@@ -110,35 +110,29 @@ def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | 
     model.train()
     start, n = time.perf_counter(), len(X)
     order = run.rng.permutation(n) if shuffle else np.arange(n)
+    step = make_step(model, loss, weighting, regularizers, X, y)  # the graph's, or fused for a plain MLP
     on_loss, on_batch_end = _hooks(run, "on_loss"), _hooks(run, "on_batch_end")
     sums: dict[str, float] = {}
     outputs, seen = [], 0
     for batch, first in enumerate(range(0, n, batch_size)):
         run.batch, idx = batch, order[first:first + batch_size]
         run.inputs = X[idx]
-        out = model(Tensor(run.inputs))  # forward
-        if weighting is None:
-            data_loss = loss(out, y[idx])
-        else:  # Σ wᵢℓᵢ / Σ wᵢ over the batch
-            data_loss = _weighted_mean(weighting[0](out, y[idx]), weighting[1][idx])
-        penalties = {name: r(model) for name, r in regularizers.items()}
-        total = data_loss + _sum(list(penalties.values())) if penalties else data_loss
-        value = total.item()
+        losses, out = step.forward(run.inputs, y[idx], idx)  # forward, loss (+ penalties)
         for hook in on_loss:
-            hook(run, value)
+            hook(run, losses.total)
         if run.stop_training:
             break  # a bad loss never reaches the weights
         optimizer.zero_grad()
-        total.backward()  # backpropagation
+        step.backward()  # backpropagation
         optimizer.step()  # gradient descent
-        batch_logs = {"loss": value, "data_loss": data_loss.item() if penalties else value}
-        for name, p in penalties.items():
-            batch_logs[f"penalty_{name}"] = p.item()
+        batch_logs = {"loss": losses.total, "data_loss": losses.data}
+        for name, value in losses.penalties.items():
+            batch_logs[f"penalty_{name}"] = value
         for key, number in batch_logs.items():
             sums[key] = sums.get(key, 0.0) + number * len(idx)
         seen += len(idx)
         if metrics:
-            outputs.append(out.data)
+            outputs.append(out)
         for hook in on_batch_end:
             hook(run, batch_logs)
     if not seen:
@@ -187,14 +181,6 @@ def _norms(model: Module) -> dict[str, float]:
 def _call(run: Run, hook: str, *args: Any) -> None:
     for method in _hooks(run, hook):
         method(run, *args)
-
-
-def _sum(terms: list[Tensor]) -> Tensor:
-    """t₁ + t₂ + ...: the numbers of ``sum(terms)``, without its extra node for 0 + t₁."""
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
 
 
 def _hooks(run: Run, hook: str) -> list[Any]:
@@ -303,8 +289,3 @@ def _per_sample(loss: Module) -> Module:
     return unreduced
 
 
-def _weighted_mean(per_element: Tensor, w: np.ndarray) -> Tensor:
-    """Σ wᵢℓᵢ / Σ wᵢ, with ℓᵢ the mean of sample i's elements."""
-    per_sample = per_element.reshape(len(w), -1).mean(axis=1) if per_element.ndim > 1 else per_element
-    weights = w.astype(per_sample.dtype)
-    return ops.sum(per_sample * weights) / float(weights.sum())
