@@ -132,6 +132,7 @@ def test_bias_kernels_equal_numpy_bit_for_bit(n: int, m: int, dtype: type, scale
     z = (rng.standard_normal((n, m)) * scale).astype(dtype)
     b = (rng.standard_normal(m) * scale).astype(dtype)
     z.flat[0], b[-1] = -0.0, np.nan
+    z[:, -1] = -0.0  # a column of −0 sums to +0, as NumPy's sums start from +0
     fast, plain = z.copy(), z.copy()
     kernels.add_rows(fast, b)
     plain += b
@@ -188,3 +189,47 @@ def test_mse_loss_is_one_node() -> None:
     x = gn.tensor(np.ones((3, 2)), requires_grad=True)
     loss = gn.nn.functional.mse_loss(x, np.zeros((3, 2)))
     assert loss._op == "squared_error" and loss._parents[0] is x
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Same dtype, shape and bits, signed zeros included; NaN where NaN, whatever its payload."""
+    a, b = np.atleast_1d(np.asarray(a)), np.atleast_1d(np.asarray(b))
+    if a.dtype != b.dtype or a.shape != b.shape or not np.array_equal(np.isnan(a), np.isnan(b)):
+        return False
+    keep = ~np.isnan(a)
+    return np.array_equal(a[keep].view(np.uint8), b[keep].view(np.uint8))
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(26, 300), c=st.integers(1, 140), dtype=st.sampled_from([np.float32, np.float64]),
+       scale=st.sampled_from([1e-30, 1e-3, 1.0, 30.0, 1e4]), special=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_softmax_kernels_equal_numpy_bit_for_bit(n: int, c: int, dtype: type, scale: float, special: bool,
+                                                 seed: int) -> None:
+    """The row kernels of softmax cross-entropy: NumPy's operations, NumPy's summation order."""
+    from glassnet.engine import kernels
+
+    rng = np.random.default_rng(seed)
+    z = (rng.standard_normal((n, c)) * scale * 10 ** rng.uniform(-2, 2, (n, c))).astype(dtype)
+    if special:  # signed zeros, infinities and NaN go through the same operations
+        z.flat[rng.integers(0, z.size, 4)] = [-0.0, np.inf, -np.inf, np.nan]
+        z[1], z[:, 0] = -0.0, -0.0  # a row and a column of −0
+    y = rng.integers(0, c, n)
+    with np.errstate(all="ignore"):
+        compiled = kernels.log_softmax_picked(z, y)
+        assert (compiled is None) == (c > 128 or z.size < kernels.MIN_SIZE)  # long rows keep NumPy's sums
+        if compiled is not None:
+            shifted = z - kernels.row_max(z)
+            log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            assert _same_bits(compiled[0], log_p) and _same_bits(compiled[1], -log_p[np.arange(n), y])
+        flat = z.reshape(-1)
+        assert _same_bits(kernels.vector_sum(flat), np.asarray(flat.sum()))
+        for size in (1, 7, 8, 9, 127, 128, 129, 300):
+            for part in (flat[:size].copy(), np.full(size, -0.0, dtype=dtype)):
+                assert _same_bits(kernels.vector_sum(part), np.asarray(part.sum()))
+        scale_0d = np.asarray(rng.standard_normal(), dtype=dtype)
+        fast, plain = np.abs(z), np.abs(z)
+        kernels.softmax_minus_onehot(fast, y, scale_0d)
+        plain[np.arange(n), y] -= 1.0
+        plain *= scale_0d
+        assert _same_bits(fast, plain)

@@ -1,5 +1,5 @@
-"""Compiled kernels for ReLU and a layer's bias, with NumPy's results bit for bit (and a faster
-row maximum for softmax).
+"""Compiled kernels for ReLU, a layer's bias and softmax cross-entropy, with NumPy's results bit
+for bit (and a faster row maximum for softmax).
 
 Optional, used when numba is installed (``pip install 'glassnet[fast]'``). NumPy's
 ``np.maximum(x, 0)`` and ``g * (x > 0)`` run at about one element per nanosecond on these
@@ -8,7 +8,11 @@ pass of its own); a compiled loop does each in one pass, 2-4 times faster. Both 
 compare and select, so their results equal NumPy's exactly, NaN, infinities and signed zeros
 included. Adding a bias row to every row of z, and its gradient, the sum of G's rows, cost
 NumPy a fixed overhead per row; compiled, they do the same additions in the same order, 1.5-3.5
-times faster (``tests/test_fast_paths.py`` checks every kernel against NumPy bit for bit).
+times faster. Softmax cross-entropy over a few classes spends its time in NumPy's per-row costs:
+subtracting each row's maximum, summing each row of exponentials, and picking each sample's
+log-probability; compiled, they take the same operations, the sums in NumPy's pairwise order
+(the one ``np.add.reduce`` uses on a contiguous axis), while ``np.exp`` and ``np.log`` stay
+NumPy's own (``tests/test_fast_paths.py`` checks every kernel against NumPy bit for bit).
 Small or non-contiguous arrays, and mixed dtypes, keep the NumPy expressions.
 """
 
@@ -18,7 +22,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ENABLED", "MIN_SIZE", "add_rows", "column_sum", "relu", "relu_grad", "row_max"]
+__all__ = [
+    "ENABLED", "MIN_SIZE", "add_rows", "column_sum", "log_softmax_picked", "relu", "relu_grad", "row_max",
+    "softmax_minus_onehot", "vector_sum",
+]
 
 MIN_SIZE = 256  # below this NumPy's call is as fast as the kernel's
 ENABLED = True  # tests turn the kernels off to compare with the NumPy expressions
@@ -59,12 +66,125 @@ if numba is not None:
                 z[i, j] += b[j]  # z ← z + b, b added to every row
 
     @numba.njit(cache=True)
-    def _column_sum(a: Any) -> Any:
-        out = a[0].copy()  # NumPy's order: the first row, then each next row added in turn
+    def _column_sum(a: Any, zero: Any) -> Any:
+        out = np.empty_like(a[0])  # NumPy's order: 0, plus the first row, then each next row in turn
+        for j in range(a.shape[1]):
+            out[j] = zero + a[0, j]  # +0 + (−0) = +0, as NumPy's sum of −0s
         for i in range(1, a.shape[0]):
             for j in range(a.shape[1]):
                 out[j] += a[i, j]
         return out
+
+    @numba.njit(cache=True, error_model="numpy")
+    def _block_sum(a: Any, start: int, n: int) -> Any:
+        """Σ a[start:start + n] for 1 ≤ n ≤ 128, as NumPy's pairwise sum does a block."""
+        if n < 8:  # NumPy starts from −0.0, and −0.0 + a₀ = a₀ exactly
+            res = a[start]
+            for i in range(start + 1, start + n):
+                res += a[i]
+            return res
+        r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]  # eight running sums
+        r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
+        i = start + 8
+        end = start + n - n % 8
+        while i < end:
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))  # combined as a tree
+        while i < start + n:  # then the rest one by one
+            res += a[i]
+            i += 1
+        return res
+
+    @numba.njit(cache=True, error_model="numpy")
+    def _pairwise(a: Any, start: int, n: int) -> Any:
+        """Σ a[start:start + n] (n ≥ 1) in NumPy's pairwise order, bit for bit.
+
+        NumPy sums blocks of at most 128 with ``_block_sum`` and longer runs as the sum of two
+        halves (the first a multiple of 8 long), recursively; the recursion runs here on an
+        explicit stack (numba cannot cache a recursive function).
+        """
+        if n <= 128:
+            return _block_sum(a, start, n)
+        starts, sizes = np.empty(64, np.int64), np.empty(64, np.int64)
+        lefts, done_left = np.empty(64, a.dtype), np.zeros(64, np.bool_)
+        top, starts[0], sizes[0], done_left[0] = 0, start, n, False
+        result = a[start]
+        while True:
+            if sizes[top] > 128:  # split: the left half first
+                half = sizes[top] // 2
+                half -= half % 8
+                top += 1
+                starts[top], sizes[top], done_left[top] = starts[top - 1], half, False
+                continue
+            result = _block_sum(a, starts[top], sizes[top])
+            top -= 1
+            while top >= 0 and done_left[top]:  # a right half: add it to its left half
+                result = lefts[top] + result
+                top -= 1
+            if top < 0:
+                return result
+            half = sizes[top] // 2  # a left half: keep it, and go on with the right one
+            half -= half % 8
+            lefts[top], done_left[top] = result, True
+            top += 1
+            starts[top], sizes[top], done_left[top] = starts[top - 1] + half, sizes[top - 1] - half, False
+
+    @numba.njit(cache=True, error_model="numpy")
+    def _subtract_rows(z: Any, m: Any, out: Any) -> None:
+        for i in range(z.shape[0]):
+            for j in range(z.shape[1]):
+                out[i, j] = z[i, j] - m[i, 0]  # z − max over the row
+
+    @numba.njit(cache=True, error_model="numpy")
+    def _row_sum(e: Any, out: Any, zero: Any) -> None:
+        n = e.shape[1]  # 1 ≤ n ≤ 128: one block of _block_sum per row, written out (no call per row)
+        for i in range(e.shape[0]):
+            if n < 8:
+                res = e[i, 0]
+                for j in range(1, n):
+                    res += e[i, j]
+                out[i, 0] = zero + res  # NumPy adds the row's sum to its +0 start
+                continue
+            r0, r1, r2, r3 = e[i, 0], e[i, 1], e[i, 2], e[i, 3]
+            r4, r5, r6, r7 = e[i, 4], e[i, 5], e[i, 6], e[i, 7]
+            j = 8
+            while j < n - n % 8:
+                r0 += e[i, j]
+                r1 += e[i, j + 1]
+                r2 += e[i, j + 2]
+                r3 += e[i, j + 3]
+                r4 += e[i, j + 4]
+                r5 += e[i, j + 5]
+                r6 += e[i, j + 6]
+                r7 += e[i, j + 7]
+                j += 8
+            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+            while j < n:
+                res += e[i, j]
+                j += 1
+            out[i, 0] = zero + res
+
+    @numba.njit(cache=True, error_model="numpy")
+    def _pick_log_softmax(shifted: Any, log_sums: Any, y: Any, log_p: Any, picked: Any) -> None:
+        for i in range(shifted.shape[0]):
+            for j in range(shifted.shape[1]):
+                log_p[i, j] = shifted[i, j] - log_sums[i, 0]  # log softmax(z)
+            picked[i] = -log_p[i, y[i]]  # −log softmax(z)_y
+
+    @numba.njit(cache=True, error_model="numpy")
+    def _softmax_minus_onehot(gz: Any, y: Any, one: Any, scale: Any) -> None:
+        for i in range(gz.shape[0]):
+            gz[i, y[i]] -= one  # softmax − onehot(y), in gz's dtype as NumPy computes it
+            for j in range(gz.shape[1]):
+                gz[i, j] *= scale
 
 
 def relu(x: np.ndarray) -> np.ndarray:
@@ -97,7 +217,7 @@ def add_rows(z: np.ndarray, b: np.ndarray) -> None:
 def column_sum(a: np.ndarray) -> np.ndarray:
     """a.sum(axis=0) for a (N, M), N ≥ 1: the bias gradient Σₙ Gₙ, summed in NumPy's order."""
     if _usable(a) and a.ndim == 2 and a.shape[0] >= 1 and a.shape[1] >= 2:  # one column: NumPy sums pairwise
-        return _column_sum(a)
+        return _column_sum(a, a.dtype.type(0))
     return a.sum(axis=0)
 
 
@@ -111,3 +231,41 @@ def row_max(x: np.ndarray) -> np.ndarray:
     if x.ndim == 2 and x.shape[1] <= 32:
         return np.ascontiguousarray(x.T).max(axis=0)[:, None]
     return np.max(x, axis=-1, keepdims=True)
+
+
+def log_softmax_picked(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(log softmax(z), −log softmax(z)[n, yₙ]) for logits z (N, C) and int64 labels y (N,).
+
+    The same operations as ``loss_ops.cross_entropy_indices_forward``'s NumPy lines, with NumPy's
+    ``np.exp`` and ``np.log`` and its row maximum; None where the kernels cannot take z and y.
+    """
+    n, c = z.shape if z.ndim == 2 else (0, 0)
+    if not (_usable(z) and c <= 128 and y.dtype == np.int64 and y.shape == (n,) and y.flags.c_contiguous):
+        return None
+    shifted = np.empty_like(z)
+    _subtract_rows(z, row_max(z), shifted)  # z − max over the row: exp cannot overflow
+    sums = np.empty((n, 1), dtype=z.dtype)
+    _row_sum(np.exp(shifted), sums, z.dtype.type(0))  # Σ_c e^(z_c − max), in NumPy's order
+    log_p, picked = np.empty_like(z), np.empty(n, dtype=z.dtype)
+    _pick_log_softmax(shifted, np.log(sums), y, log_p, picked)
+    return log_p, picked
+
+
+def vector_sum(a: np.ndarray) -> np.ndarray:
+    """Σ a for a 1-D array, as a 0-d array of a's dtype (``np.asarray(a.sum())``)."""
+    if not (ENABLED and numba is not None and a.ndim == 1 and a.size >= 1 and a.dtype in _DTYPES
+            and a.flags.c_contiguous):
+        return np.asarray(a.sum())
+    total = a.dtype.type(0) + a.dtype.type(_pairwise(a, 0, a.size))  # numba gives a Python float: exact
+    return np.asarray(total)  # NumPy adds the sum to its +0 start: −0 becomes +0
+
+
+def softmax_minus_onehot(gz: np.ndarray, y: np.ndarray, scale: np.ndarray) -> None:
+    """In place on gz = softmax(z) (N, C): ``gz[rows, y] -= 1`` then ``gz *= scale`` (0-d)."""
+    n = gz.shape[0]
+    if not (_usable(gz) and gz.ndim == 2 and y.dtype == np.int64 and y.shape == (n,)
+            and y.flags.c_contiguous and scale.ndim == 0 and scale.dtype == gz.dtype):
+        gz[np.arange(n), y] -= 1.0
+        gz *= scale
+        return
+    _softmax_minus_onehot(gz, y, gz.dtype.type(1.0), scale[()])

@@ -146,13 +146,17 @@ def _softmax_cross_entropy_indices(z: Tensor, y: np.ndarray, reduction: str) -> 
 def cross_entropy_indices_forward(z: np.ndarray, y: np.ndarray,
                                   reduction: str) -> tuple[np.ndarray, np.ndarray]:
     """(ℓ reduced, log softmax(z)) for logits z (N, C) and class indices y (N,): the node's forward."""
-    shifted = z - kernels.row_max(z)  # max subtracted: exp cannot overflow
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C)
-    loss = -log_p[np.arange(len(y)), y]  # (N,)
+    compiled = kernels.log_softmax_picked(z, y)  # the three lines below, compiled, or None
+    if compiled is not None:
+        log_p, loss = compiled
+    else:
+        shifted = z - kernels.row_max(z)  # max subtracted: exp cannot overflow
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C) log softmax(z)
+        loss = -log_p[np.arange(len(y)), y]  # (N,) ℓₙ
     if reduction == "mean":  # (Σₙ ℓₙ) / N
-        loss = np.asarray(loss.sum() / np.asarray(len(y), dtype=loss.dtype))
+        loss = np.asarray(kernels.vector_sum(loss) / np.asarray(len(y), dtype=loss.dtype))
     elif reduction == "sum":
-        loss = np.asarray(loss.sum())
+        loss = kernels.vector_sum(loss)
     return loss, log_p
 
 
@@ -161,9 +165,12 @@ def cross_entropy_indices_backward(g: np.ndarray, log_p: np.ndarray, y: np.ndarr
     """dL/dz (N, C) from g = dL/dℓ and the forward's log softmax(z)."""
     # fused for stability: dℓ/dz = softmax(z) − onehot(y), times dL/dℓₙ (g/N for the mean)
     gz = np.exp(log_p)  # (N, C)
-    gz[np.arange(len(y)), y] -= 1.0
-    n = np.asarray(len(y), dtype=log_p.dtype)
-    gz *= (g / n if reduction == "mean" else g) if g.ndim == 0 else g[:, None]
+    if g.ndim == 0:  # dL/dℓ of a mean or a sum: one number for every sample
+        n = np.asarray(len(y), dtype=log_p.dtype)
+        kernels.softmax_minus_onehot(gz, y, np.asarray(g / n if reduction == "mean" else g))
+    else:
+        gz[np.arange(len(y)), y] -= 1.0
+        gz *= g[:, None]
     return gz
 
 
