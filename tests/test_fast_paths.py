@@ -233,3 +233,24 @@ def test_softmax_kernels_equal_numpy_bit_for_bit(n: int, c: int, dtype: type, sc
         plain[np.arange(n), y] -= 1.0
         plain *= scale_0d
         assert _same_bits(fast, plain)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(256, 5000), dtype=st.sampled_from([np.float32, np.float64]),
+       scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e30]), seed=st.integers(0, 2**16))
+def test_l2_gradient_kernel_equals_numpy_bit_for_bit(n: int, dtype: type, scale: float, seed: int) -> None:
+    """L2's gradient added to a weight's in one compiled pass: into + (t·w + t·w), as NumPy adds it."""
+    from glassnet.engine import kernels, penalty_ops
+
+    rng = np.random.default_rng(seed)
+    w = (rng.standard_normal(n) * scale).astype(dtype)
+    w[:3] = [-0.0, 0.0, np.inf]
+    into = rng.standard_normal(n).astype(dtype)
+    g = np.asarray(rng.random() + 0.5, dtype=dtype)
+    expected = into + penalty_ops.penalty_backward(g, w, 0.0, 0.01)
+    fast = into.copy()
+    assert kernels.add_doubled_product(fast, w, (g * w.dtype.type(0.01))[()])
+    assert _same_bits(fast, expected)
+    fast = into.copy()
+    penalty_ops.add_penalty_backward(g, w, 0.0, 0.01, into=fast)
+    assert _same_bits(fast, expected)

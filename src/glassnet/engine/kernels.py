@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ENABLED", "MIN_SIZE", "add_rows", "column_sum", "log_softmax_picked", "relu", "relu_grad", "row_max",
-    "softmax_minus_onehot", "vector_sum",
+    "ENABLED", "MIN_SIZE", "add_doubled_product", "add_rows", "column_sum", "log_softmax_picked", "relu",
+    "relu_grad", "row_max", "softmax_minus_onehot", "vector_sum",
 ]
 
 MIN_SIZE = 256  # below this NumPy's call is as fast as the kernel's
@@ -74,6 +74,12 @@ if numba is not None:
             for j in range(a.shape[1]):
                 out[j] += a[i, j]
         return out
+
+    @numba.njit(cache=True, error_model="numpy")
+    def _add_doubled_product(into: Any, w: Any, t: Any) -> None:
+        for i in range(into.size):
+            half = t * w[i]
+            into[i] = into[i] + (half + half)  # into + (t·w + t·w)
 
     @numba.njit(cache=True, error_model="numpy")
     def _block_sum(a: Any, start: int, n: int) -> Any:
@@ -269,3 +275,13 @@ def softmax_minus_onehot(gz: np.ndarray, y: np.ndarray, scale: np.ndarray) -> No
         gz *= scale
         return
     _softmax_minus_onehot(gz, y, gz.dtype.type(1.0), scale[()])
+
+
+def add_doubled_product(into: np.ndarray, w: np.ndarray, t: Any) -> bool:
+    """into ← into + (t·w + t·w) in place (``into += half + half`` with ``half = t * w``), t a
+    scalar of w's dtype: L2's gradient added to a weight's; False (nothing done) where the
+    kernel cannot take the arrays."""
+    if not (_usable(into, w) and np.asarray(t).dtype == w.dtype):
+        return False
+    _add_doubled_product(into.reshape(-1), w.reshape(-1), t)
+    return True

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine import kernels
 from glassnet.engine.tensor import Tensor, _make
 
-__all__ = ["penalty_backward", "penalty_forward", "weight_penalty"]
+__all__ = ["add_penalty_backward", "penalty_backward", "penalty_forward", "weight_penalty"]
 
 
 def weight_penalty(ws: Sequence[Tensor], l1: float = 0.0, l2: float = 0.0) -> Tensor:
@@ -64,3 +65,13 @@ def penalty_backward(g: np.ndarray, w: np.ndarray, l1: float, l2: float) -> np.n
         half = (g * w.dtype.type(l2)) * w
         grad = half + half if grad is None else grad + (half + half)
     return grad if grad is not None else np.zeros_like(w)
+
+
+def add_penalty_backward(g: np.ndarray, w: np.ndarray, l1: float, l2: float, into: np.ndarray) -> None:
+    """into ← into + penalty_backward(g, w, l1, l2), in place: a gradient that already holds dL/dw.
+
+    For L2 alone, when numba is installed, one compiled pass does the same operations.
+    """
+    if not l1 and l2 and kernels.add_doubled_product(into, w, (g * w.dtype.type(l2))[()]):
+        return
+    np.add(into, penalty_backward(g, w, l1, l2), out=into)

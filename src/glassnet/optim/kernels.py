@@ -35,9 +35,11 @@ except ImportError:  # the NumPy path serves
 
 def available(theta: np.ndarray, g: np.ndarray) -> bool:
     """Whether a fused kernel can update this parameter."""
-    return (ENABLED and numba is not None and theta.size >= MIN_SIZE and theta.dtype == g.dtype
-            and theta.dtype in (np.float32, np.float64)
-            and theta.flags.c_contiguous and g.flags.c_contiguous)
+    return (ENABLED and numba is not None and theta.dtype in _FLOATS and theta.dtype == g.dtype
+            and theta.size >= MIN_SIZE and theta.flags.c_contiguous and g.flags.c_contiguous)
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 if numba is not None:

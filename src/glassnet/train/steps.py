@@ -23,9 +23,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from glassnet.engine import activation_ops, kernels, loss_ops, ops
+from glassnet.engine import activation_ops, kernels, loss_ops, ops, penalty_ops
 from glassnet.engine.broadcast import unbroadcast
-from glassnet.engine.penalty_ops import penalty_backward, penalty_forward
+from glassnet.engine.penalty_ops import penalty_forward
 from glassnet.engine.tensor import Tensor
 from glassnet.nn.activations import ReLU, Sigmoid, Tanh
 from glassnet.nn.layers import Dropout, Identity, Linear, Sequential
@@ -133,22 +133,29 @@ class FusedStep:
     def backward(self) -> None:
         """dL/dθ into every parameter's ``.grad``, as ``total.backward()`` of the graph adds it."""
         g = np.ones((), dtype=self.dtype)  # dL/dL
-        extra: dict[int, np.ndarray] = {}  # the penalty's gradients, by parameter
+        penalised: dict[int, Parameter] = {}
         if self.penalty is not None:
-            _, weights, l1, l2 = self.penalty
-            extra = {id(w): penalty_backward(g, w.data, l1, l2) for w in weights}
+            penalised = {id(w): w for w in self.penalty[1]}
         G = self.loss.backward(g)  # dL/d(outputs)
         for i in range(len(self.layers) - 1, self.first - 1, -1):
             layer = self.layers[i]
             if isinstance(layer, _Dense):
                 G, grads = layer.backward(G, need_input=i > self.first)
                 for p, grad in grads:
-                    _accumulate(p, grad if id(p) not in extra else grad + extra.pop(id(p)))
+                    if penalised.pop(id(p), None) is not None:  # + the penalty's dR/dw
+                        grad = self._add_penalty(g, p, grad)
+                    _accumulate(p, grad)
             else:
                 G = layer.backward(G)
-        for w in self.penalty[1] if self.penalty is not None else ():
-            if id(w) in extra:  # a penalised weight the loss does not reach
-                _accumulate(w, extra.pop(id(w)))
+        for w in penalised.values():  # a penalised weight the loss does not reach
+            _, _, l1, l2 = self.penalty  # type: ignore[misc]
+            _accumulate(w, penalty_ops.penalty_backward(g, w.data, l1, l2))
+
+    def _add_penalty(self, g: np.ndarray, w: Parameter, grad: np.ndarray) -> np.ndarray:
+        """grad + dR/dw (the graph adds the two nodes' gradients), in place on grad, the step's own."""
+        _, _, l1, l2 = self.penalty  # type: ignore[misc]
+        penalty_ops.add_penalty_backward(g, w.data, l1, l2, into=grad)
+        return grad
 
 
 class _Dense:
