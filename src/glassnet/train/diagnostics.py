@@ -215,28 +215,34 @@ def _activations(model: Module, probe: np.ndarray | None) -> list[tuple[str, Mod
     """(dotted name, module, output) of each ReLU, Sigmoid and Tanh on the probe batch.
 
     Walks the Sequential containers (nested ones too) and runs every other module as a whole, in
-    eval mode and without a graph; each module's train/eval mode is restored afterwards.
+    eval mode and without a graph, up to the last activation (the layers after it are not
+    needed); each module's train/eval mode is restored afterwards.
     """
     if probe is None or len(probe) == 0:
         return []
+    chain = _leaves(model, "")
+    last = max((i for i, (_, m) in enumerate(chain) if isinstance(m, ReLU | Sigmoid | Tanh)), default=-1)
     found: list[tuple[str, Module, np.ndarray]] = []
-
-    def walk(module: Module, name: str, x: Tensor) -> Tensor:
-        if not isinstance(module, Sequential):
-            out: Tensor = module(x)
-            if isinstance(module, ReLU | Sigmoid | Tanh):
-                found.append((name, module, out.data))
-            return out
-        for child_name, child in module.named_children():
-            x = walk(child, f"{name}.{child_name}" if name else child_name, x)
-        return x
-
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
         with no_grad():
-            walk(model, "", Tensor(probe))
+            x = Tensor(probe)
+            for name, module in chain[:last + 1]:
+                x = module(x)
+                if isinstance(module, ReLU | Sigmoid | Tanh):
+                    found.append((name, module, x.data))
     finally:
         for m, training in modes:
             m.training = training
+    return found
+
+
+def _leaves(module: Module, name: str) -> list[tuple[str, Module]]:
+    """(dotted name, module) in the order a forward pass runs them, nested Sequentials unpacked."""
+    if not isinstance(module, Sequential):
+        return [(name, module)]
+    found: list[tuple[str, Module]] = []
+    for child_name, child in module.named_children():
+        found += _leaves(child, f"{name}.{child_name}" if name else child_name)
     return found
