@@ -144,10 +144,17 @@ if numba is not None:
             starts[top], sizes[top], done_left[top] = starts[top - 1] + half, sizes[top - 1] - half, False
 
     @numba.njit(cache=True, error_model="numpy")
-    def _subtract_rows(z: Any, m: Any, out: Any) -> None:
+    def _subtract_row_max(z: Any, out: Any) -> None:
         for i in range(z.shape[0]):
+            m = z[i, 0]  # the row's maximum, NaN if any element is NaN
+            for j in range(1, z.shape[1]):
+                v = z[i, j]
+                if m != m:
+                    break
+                if v > m or v != v:
+                    m = v
             for j in range(z.shape[1]):
-                out[i, j] = z[i, j] - m[i, 0]  # z − max over the row
+                out[i, j] = z[i, j] - m  # z − max over the row
 
     @numba.njit(cache=True, error_model="numpy")
     def _row_sum(e: Any, out: Any, zero: Any) -> None:
@@ -243,13 +250,15 @@ def log_softmax_picked(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nda
     """(log softmax(z), −log softmax(z)[n, yₙ]) for logits z (N, C) and int64 labels y (N,).
 
     The same operations as ``loss_ops.cross_entropy_indices_forward``'s NumPy lines, with NumPy's
-    ``np.exp`` and ``np.log`` and its row maximum; None where the kernels cannot take z and y.
+    ``np.exp`` and ``np.log``; None where the kernels cannot take z and y. The row maximum may
+    differ from NumPy's in the sign of a zero (a tie of −0 and +0), which changes no output: z − m
+    is then ±0 only where z is a zero, e^±0 = 1, and log softmax = ±0 − log Σ with log Σ ≥ log 2.
     """
     n, c = z.shape if z.ndim == 2 else (0, 0)
     if not (_usable(z) and c <= 128 and y.dtype == np.int64 and y.shape == (n,) and y.flags.c_contiguous):
         return None
     shifted = np.empty_like(z)
-    _subtract_rows(z, row_max(z), shifted)  # z − max over the row: exp cannot overflow
+    _subtract_row_max(z, shifted)  # z − max over the row: exp cannot overflow
     sums = np.empty((n, 1), dtype=z.dtype)
     _row_sum(np.exp(shifted), sums, z.dtype.type(0))  # Σ_c e^(z_c − max), in NumPy's order
     log_p, picked = np.empty_like(z), np.empty(n, dtype=z.dtype)
