@@ -63,21 +63,6 @@ def blas_info() -> list[dict[str, Any]]:
             for lib in threadpool_info()]
 
 
-def numba_threads() -> str:
-    """numba's thread count when this process loaded it (glassnet's optional kernels), else 'not loaded'."""
-    numba = sys.modules.get("numba")
-    if numba is None:
-        return "not loaded"
-    return f"{numba.get_num_threads()} of {numba.config.NUMBA_NUM_THREADS}"
-
-
-def set_numba_threads(n: int) -> None:
-    """Limit numba's parallel kernels to n threads when numba is loaded (threadpoolctl cannot)."""
-    numba = sys.modules.get("numba")
-    if numba is not None:
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-
-
 def source_fingerprint(root: Path) -> str:
     """sha256 (12 hex digits) of every .py file under root: which glassnet source was measured."""
     digest = hashlib.sha256()
@@ -90,7 +75,7 @@ def describe() -> dict[str, Any]:
     """Everything the results' machine table shows, from inside a worker (so with its environment)."""
     return {
         "cpu": cpu_model(), "cores": os.cpu_count(), "flags": cpu_flags(), "caches": caches(),
-        "blas": blas_info(), "versions": versions(), "numba_threads": numba_threads(),
+        "blas": blas_info(), "versions": versions(),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
     }
 

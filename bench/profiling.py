@@ -196,8 +196,8 @@ def best_chunk(loop: Loop, steps: int, chunks: int, split: Split | None = None) 
 
 
 def profile(batch: int, n: int, steps: int, threads: int, chunks: int = 5) -> dict[str, Any]:
-    """The passes at one batch size and thread count (BLAS, OpenMP and numba all limited)."""
-    machine.set_numba_threads(threads)
+    """The passes at one batch size and thread count (BLAS and OpenMP limited; glassnet's numba kernels
+    run on the calling thread)."""
     with ThreadpoolController().limit(limits=threads):
         return {**passes(batch, n, steps, chunks), "threads": threads}
 
@@ -275,7 +275,7 @@ def render(profiles: list[dict[str, Any]], wall: float, quick_mode: bool) -> str
             "loss.backward(); opt.step()`.\n\n"
             f"Machine: {machine.cpu_model()}, {os.cpu_count()} cores; {blas}; "
             f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; "
-            f"numba threads {machine.numba_threads()}; glassnet {gn.__version__} (source "
+            f"glassnet {gn.__version__} (source "
             f"{machine.source_fingerprint(HERE.parent / 'src' / 'glassnet')}), NumPy {np.__version__}.\n\n"
             "Each pass runs in chunks and keeps the fastest chunk (the least disturbed on a shared "
             "machine); phases are its mean µs per step. The split comes from a second pass that wraps "

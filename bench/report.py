@@ -14,8 +14,6 @@ import targets
 from cases import CASES, epoch_flops
 from worker import LIBRARIES
 
-NUMBA_UNRECORDED = ("not recorded: numba kept its default (one per core), also in the 1-thread rows; "
-                    "newer runs limit it with the others")
 LOADED = 0.25  # cores used by other processes above which a figure is flagged
 
 HEADER = """\
@@ -91,9 +89,7 @@ def machine_section(results: dict[str, Any]) -> str:
         versions.update(worker["versions"])
     rows += [("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
              ("glassnet source (sha256 of src/glassnet/**/*.py)",
-              results.get("glassnet_source", "not recorded")),
-             ("numba threads in the glassnet worker (its optional optimizer kernels)",
-              first.get("numba_threads", NUMBA_UNRECORDED))]
+              results.get("glassnet_source", "not recorded"))]
     for env_name, env in envs.items():
         for lib in LIBRARIES:
             blas = "; ".join(

@@ -47,10 +47,9 @@ class Worker:
         return self.data[key]
 
     def limits(self) -> Any:
-        """A context limiting BLAS and OpenMP to self.threads (and torch's and numba's pools)."""
+        """A context limiting BLAS and OpenMP to self.threads (and torch's pool)."""
         if self.library == "torch":
             self.lib.set_threads(self.threads)
-        machine.set_numba_threads(self.threads)  # glassnet's optional numba kernels have their own pool
         return self.controller.limit(limits=self.threads)
 
     # ------------------------------------------------------------------- requests
