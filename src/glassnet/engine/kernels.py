@@ -12,7 +12,9 @@ times faster. Softmax cross-entropy over a few classes spends its time in NumPy'
 subtracting each row's maximum, summing each row of exponentials, and picking each sample's
 log-probability; compiled, they take the same operations, the sums in NumPy's pairwise order
 (the one ``np.add.reduce`` uses on a contiguous axis), while ``np.exp`` and ``np.log`` stay
-NumPy's own (``tests/test_fast_paths.py`` checks every kernel against NumPy bit for bit).
+NumPy's own (``tests/test_fast_paths.py`` checks every kernel against NumPy bit for bit; a sum
+that meets a NaN gives NaN either way, though its payload bits may differ, as they do between
+NumPy's own vector and scalar loops).
 Small or non-contiguous arrays, and mixed dtypes, keep the NumPy expressions.
 """
 
