@@ -129,7 +129,13 @@ def _plain(dtype: Any) -> nn.Module:
     return nn.Sequential(nn.Linear(D, 4, generator=0), nn.ReLU(), nn.Linear(4, 3, generator=1)).to(dtype)
 
 
+def _shared(dtype: Any) -> nn.Module:
+    square = nn.Linear(D, D, generator=0)  # used twice: its gradient is the sum of both uses
+    return nn.Sequential(square, nn.Tanh(), square, nn.Tanh(), nn.Linear(D, 3, generator=1)).to(dtype)
+
+
 GRAPH_CASES: dict[str, tuple[Callable[[Any], nn.Module], Callable[[], nn.Module], Any, dict[str, Any]]] = {
+    "a layer used twice": (_shared, nn.CrossEntropyLoss, L2(1e-2), {}),
     "another activation": (_leaky, nn.CrossEntropyLoss, None, {}),
     "a subclass of Linear": (_subclass, nn.CrossEntropyLoss, None, {}),
     "a frozen parameter": (_frozen, nn.CrossEntropyLoss, None, {}),

@@ -63,7 +63,8 @@ class FusedStep:
         if any(p.dtype != dtype or not p.requires_grad for p in params):
             return None
         layers = _layers(modules, X.shape[1])
-        if layers is None:
+        used = [id(p) for m in modules if type(m) is Linear for p in m.parameters()]
+        if layers is None or len(used) != len(set(used)):  # a shared weight: the graph sums its uses
             return None
         width = next(m.out_features for m in reversed(modules) if isinstance(m, Linear))
         form = _loss_form(loss, y, width, dtype)
