@@ -190,3 +190,20 @@ def test_ignore_index_takes_the_graph_only_when_a_target_equals_it() -> None:
     assert isinstance(steps.make_step(net, ignoring, None, {}, X, y), steps.GraphStep)
     absent = nn.CrossEntropyLoss(ignore_index=7)
     assert isinstance(steps.make_step(net, absent, None, {}, X, y), steps.FusedStep)
+
+
+def test_a_penalised_parameter_no_layer_uses_gets_the_penalty_alone() -> None:
+    """A Parameter the Sequential holds outside its layers: the graph gives it dR/dw only."""
+    def held(dtype: Any) -> nn.Module:
+        net = _plain(dtype)
+        net.unused = nn.Parameter(np.linspace(-1, 1, 6, dtype=dtype).reshape(2, 3))
+        return net
+
+    y = TARGETS["classes"](3)
+    step = steps.make_step(held(np.float64), nn.CrossEntropyLoss(), None, {"l2": L2(0.1)}, X, y)
+    assert isinstance(step, steps.FusedStep)
+    fused, _ = train(True, nn.CrossEntropyLoss, y, L2(0.1), np.float64, held)
+    graph, _ = train(False, nn.CrossEntropyLoss, y, L2(0.1), np.float64, held)
+    assert all(np.array_equal(a, b) for a, b in zip(fused, graph, strict=True))
+    unused = fused[0]  # the Sequential's own Parameter comes first, before its layers'
+    assert unused.shape == (2, 3) and not np.array_equal(unused, np.linspace(-1, 1, 6).reshape(2, 3))

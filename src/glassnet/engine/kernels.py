@@ -83,7 +83,7 @@ if numba is not None:
             half = t * w[i]
             into[i] = into[i] + (half + half)  # into + (t·w + t·w)
 
-    @numba.njit(cache=True, error_model="numpy")
+    @numba.njit(cache=True, error_model="numpy", inline="always")  # inlined: one call per row costs
     def _block_sum(a: Any, start: int, n: int) -> Any:
         """Σ a[start:start + n] for 1 ≤ n ≤ 128, as NumPy's pairwise sum does a block."""
         if n < 8:  # NumPy starts from −0.0, and −0.0 + a₀ = a₀ exactly
@@ -159,33 +159,9 @@ if numba is not None:
                 out[i, j] = z[i, j] - m  # z − max over the row
 
     @numba.njit(cache=True, error_model="numpy")
-    def _row_sum(e: Any, out: Any, zero: Any) -> None:
-        n = e.shape[1]  # 1 ≤ n ≤ 128: one block of _block_sum per row, written out (no call per row)
-        for i in range(e.shape[0]):
-            if n < 8:
-                res = e[i, 0]
-                for j in range(1, n):
-                    res += e[i, j]
-                out[i, 0] = zero + res  # NumPy adds the row's sum to its +0 start
-                continue
-            r0, r1, r2, r3 = e[i, 0], e[i, 1], e[i, 2], e[i, 3]
-            r4, r5, r6, r7 = e[i, 4], e[i, 5], e[i, 6], e[i, 7]
-            j = 8
-            while j < n - n % 8:
-                r0 += e[i, j]
-                r1 += e[i, j + 1]
-                r2 += e[i, j + 2]
-                r3 += e[i, j + 3]
-                r4 += e[i, j + 4]
-                r5 += e[i, j + 5]
-                r6 += e[i, j + 6]
-                r7 += e[i, j + 7]
-                j += 8
-            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-            while j < n:
-                res += e[i, j]
-                j += 1
-            out[i, 0] = zero + res
+    def _row_sum(flat: Any, n: int, out: Any, zero: Any) -> None:
+        for i in range(out.shape[0]):  # row i of a C-contiguous (N, n) array, 1 ≤ n ≤ 128: one block
+            out[i, 0] = zero + _block_sum(flat, i * n, n)  # NumPy adds the row's sum to its +0 start
 
     @numba.njit(cache=True, error_model="numpy")
     def _pick_log_softmax(shifted: Any, log_sums: Any, y: Any, log_p: Any, picked: Any) -> None:
@@ -262,7 +238,7 @@ def log_softmax_picked(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nda
     shifted = np.empty_like(z)
     _subtract_row_max(z, shifted)  # z − max over the row: exp cannot overflow
     sums = np.empty((n, 1), dtype=z.dtype)
-    _row_sum(np.exp(shifted), sums, z.dtype.type(0))  # Σ_c e^(z_c − max), in NumPy's order
+    _row_sum(np.exp(shifted).reshape(-1), c, sums, z.dtype.type(0))  # Σ_c e^(z_c − max), NumPy's order
     log_p, picked = np.empty_like(z), np.empty(n, dtype=z.dtype)
     _pick_log_softmax(shifted, np.log(sums), y, log_p, picked)
     return log_p, picked
@@ -278,7 +254,8 @@ def vector_sum(a: np.ndarray) -> np.ndarray:
 
 
 def softmax_minus_onehot(gz: np.ndarray, y: np.ndarray, scale: np.ndarray) -> None:
-    """In place on gz = softmax(z) (N, C): ``gz[rows, y] -= 1`` then ``gz *= scale`` (0-d)."""
+    """In place on gz = softmax(z) (N, C): ``gz[rows, y] -= 1`` then ``gz *= scale`` (0-d, or (N, 1)
+    from NumPy's path)."""
     n = gz.shape[0]
     if not (_usable(gz) and gz.ndim == 2 and y.dtype == np.int64 and y.shape == (n,)
             and y.flags.c_contiguous and scale.ndim == 0 and scale.dtype == gz.dtype):

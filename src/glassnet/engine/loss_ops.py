@@ -166,11 +166,10 @@ def cross_entropy_indices_backward(g: np.ndarray, log_p: np.ndarray, y: np.ndarr
     # fused for stability: dℓ/dz = softmax(z) − onehot(y), times dL/dℓₙ (g/N for the mean)
     gz = np.exp(log_p)  # (N, C)
     if g.ndim == 0:  # dL/dℓ of a mean or a sum: one number for every sample
-        n = np.asarray(len(y), dtype=log_p.dtype)
-        kernels.softmax_minus_onehot(gz, y, np.asarray(g / n if reduction == "mean" else g))
+        scale = np.asarray(g / np.asarray(len(y), dtype=log_p.dtype) if reduction == "mean" else g)
     else:
-        gz[np.arange(len(y)), y] -= 1.0
-        gz *= g[:, None]
+        scale = g[:, None]  # 'none': each sample's own dL/dℓₙ
+    kernels.softmax_minus_onehot(gz, y, scale)  # gz[rows, y] −= 1; gz *= scale
     return gz
 
 

@@ -8,7 +8,8 @@ runs that graph as a fixed list of the engine's own array functions, those its n
 ``..._backward``, ...), in the order ``backward()`` calls them: no Tensors, no graph to record
 and sort, and the targets checked once per epoch instead of once per batch. Its losses and
 gradients are the graph's bit for bit (``tests/test_steps.py``). For small networks, where the
-graph's bookkeeping costs more than the arithmetic, a step takes about half the time.
+graph's bookkeeping costs about as much as the arithmetic, a whole step takes about two thirds
+of the graph's time (64-64-10 at batch 200: 376 µs against 581, optimizer included).
 """
 
 from __future__ import annotations
@@ -62,11 +63,11 @@ class FusedStep:
         dtype = X.dtype
         if any(p.dtype != dtype or not p.requires_grad for p in params):
             return None
-        layers = _layers(modules, X.shape[1])
+        chain = _layers(modules, X.shape[1])
         used = [id(p) for m in modules if type(m) is Linear for p in m.parameters()]
-        if layers is None or len(used) != len(set(used)):  # a shared weight: the graph sums its uses
+        if chain is None or len(used) != len(set(used)):  # a shared weight: the graph sums its uses
             return None
-        width = next(m.out_features for m in reversed(modules) if isinstance(m, Linear))
+        layers, width = chain
         form = _loss_form(loss, y, width, dtype)
         penalty = _penalty(model, regularizers)
         if form is None or penalty is False:
@@ -89,29 +90,21 @@ class FusedStep:
     def backward(self) -> None:
         """dL/dθ into every parameter's ``.grad``, as ``total.backward()`` of the graph adds it."""
         g = np.ones((), dtype=self.dtype)  # dL/dL
-        penalised: dict[int, Parameter] = {}
-        if self.penalty is not None:
-            penalised = {id(w): w for w in self.penalty[1]}
+        _, weights, l1, l2 = self.penalty if self.penalty is not None else ("", [], 0.0, 0.0)
+        penalised = {id(w): w for w in weights}
         G = self.loss.backward(g)  # dL/d(outputs)
         for i in range(len(self.layers) - 1, self.first - 1, -1):
             layer = self.layers[i]
             if isinstance(layer, _Dense):
                 G, grads = layer.backward(G, need_input=i > self.first)
                 for p, grad in grads:
-                    if penalised.pop(id(p), None) is not None:  # + the penalty's dR/dw
-                        grad = self._add_penalty(g, p, grad)
+                    if penalised.pop(id(p), None) is not None:  # + dR/dw, in place on the step's own grad
+                        penalty_ops.add_penalty_backward(g, p.data, l1, l2, into=grad)
                     _accumulate(p, grad)
             else:
                 G = layer.backward(G)
-        for w in penalised.values():  # a penalised weight the loss does not reach
-            _, _, l1, l2 = self.penalty  # type: ignore[misc]
+        for w in penalised.values():  # a penalised Parameter that no layer uses: dR/dw alone
             _accumulate(w, penalty_ops.penalty_backward(g, w.data, l1, l2))
-
-    def _add_penalty(self, g: np.ndarray, w: Parameter, grad: np.ndarray) -> np.ndarray:
-        """grad + dR/dw (the graph adds the two nodes' gradients), in place on grad, the step's own."""
-        _, _, l1, l2 = self.penalty  # type: ignore[misc]
-        penalty_ops.add_penalty_backward(g, w.data, l1, l2, into=grad)
-        return grad
 
 
 class _Dense:
@@ -190,8 +183,9 @@ def _flatten(model: Module) -> list[Module] | None:
     return found
 
 
-def _layers(modules: list[Module], n_features: int) -> list[Any] | None:
-    """The fused layers, or None if a module has no fused form or the widths do not chain."""
+def _layers(modules: list[Module], n_features: int) -> tuple[list[Any], int] | None:
+    """The fused layers and the network's output width, or None if a module has no fused form
+    or the widths do not chain."""
     layers: list[Any] = []
     width = n_features
     for m in modules:
@@ -207,7 +201,7 @@ def _layers(modules: list[Module], n_features: int) -> list[Any] | None:
             layers.append(_Elementwise(*_ACTIVATIONS[kind]))
         elif kind is not Identity:
             return None
-    return layers if any(isinstance(layer, _Dense) for layer in layers) else None
+    return (layers, width) if any(isinstance(layer, _Dense) for layer in layers) else None
 
 
 class _CrossEntropy:
