@@ -37,6 +37,7 @@ from glassnet.data import (
     one_hot,
     read_idx,
     split3,
+    splits,
     train_test_split,
 )
 from glassnet.errors import GlassnetError, ShapeError
@@ -502,6 +503,28 @@ def test_minibatches_cover_every_sample_once(n: int, batch_size: int, drop_last:
     for Xb, yb in batches:
         np.testing.assert_array_equal(Xb, X[yb])
         assert Xb.flags.c_contiguous
+
+
+@pytest.mark.parametrize("gather_bytes", [1, 100, 10**9])  # a gather per batch, per 2 batches, per epoch
+@pytest.mark.parametrize(("n", "batch_size", "stop"), [(23, 4, 23), (23, 4, 20), (8, 8, 8), (5, 8, 5)])
+def test_epoch_batches_gather_the_rows_of_one_take_per_batch(
+        monkeypatch: pytest.MonkeyPatch, gather_bytes: int, n: int, batch_size: int, stop: int) -> None:
+    monkeypatch.setattr(splits, "GATHER_BYTES", gather_bytes)
+    X = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+    y = np.arange(n) * 10
+    order = np.random.default_rng(1).permutation(n)
+    got = list(splits.epoch_batches(X, y, batch_size, stop, order))
+    starts = range(0, stop, batch_size)
+    assert len(got) == len(starts)
+    for start, (idx, Xb, yb) in zip(starts, got, strict=True):
+        expected = order[start:min(start + batch_size, stop)]
+        np.testing.assert_array_equal(idx, expected)
+        np.testing.assert_array_equal(Xb, np.take(X, expected, axis=0))
+        np.testing.assert_array_equal(yb, np.take(y, expected, axis=0))
+        assert Xb.flags.c_contiguous
+    for start, (idx, Xb, yb) in zip(starts, splits.epoch_batches(X, y, batch_size, stop, None), strict=True):
+        np.testing.assert_array_equal(idx, np.arange(start, min(start + batch_size, stop)))
+        assert np.shares_memory(Xb, X) and np.array_equal(Xb, X[idx]) and np.array_equal(yb, y[idx])
 
 
 def test_minibatches_order_and_errors() -> None:

@@ -250,3 +250,13 @@ def test_the_nan_sentinel_names_the_first_layer_and_operation() -> None:
     overflow[0].weight.data[...] = 3e38  # finite, but W·a overflows float32 (tanh would hide it)
     history = _fit(overflow, X + 2.0, y, epochs=1)
     assert "layer '0' (Linear): z = W·a + b overflowed inf" in history.stop_reason
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 64), (10,), (3, 5, 7), (0,), (1,)])
+def test_history_norms_are_numpys_norms(shape: tuple[int, ...], dtype: type) -> None:
+    from glassnet.train.loop import _norm
+
+    a = np.random.default_rng(sum(shape)).standard_normal(shape).astype(dtype)
+    for x in (a, np.asfortranarray(a), a[::-1]):
+        assert _norm(x) == float(np.linalg.norm(x))

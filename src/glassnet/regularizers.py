@@ -42,7 +42,7 @@ Params = Module | Tensor | Iterable[Tensor]
 def _weights(params: Params, include_bias: bool = False) -> list[Tensor]:
     """The tensors to penalise or constrain: a Module's non-bias parameters, or 2-D+ tensors."""
     if isinstance(params, Module):
-        return [p for name, p in params.named_parameters() if include_bias or not name.endswith("bias")]
+        return _penalised(params.named_parameters(), include_bias)
     tensors = [params] if isinstance(params, Tensor) else list(params)
     for t in tensors:
         if not isinstance(t, Tensor):
@@ -51,6 +51,11 @@ def _weights(params: Params, include_bias: bool = False) -> list[Tensor]:
                 f"{type(t).__name__}; pass the model itself or model.parameters()"
             )
     return [t for t in tensors if include_bias or t.ndim >= 2]
+
+
+def _penalised(named: Iterable[tuple[str, Tensor]], include_bias: bool) -> list[Tensor]:
+    """The penalised ones of a module's (name, parameter) pairs: all, or those not named ...bias."""
+    return [p for name, p in named if include_bias or not name.endswith("bias")]
 
 
 def _strength(name: str, value: float) -> float:

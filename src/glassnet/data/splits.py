@@ -16,7 +16,7 @@ import numpy as np
 from glassnet.data.dataset import Seed, _rng
 from glassnet.errors import GlassnetError, ShapeError
 
-__all__ = ["minibatches", "split3", "train_test_split"]
+__all__ = ["epoch_batches", "minibatches", "split3", "train_test_split"]
 
 
 def _n_of(size: float, n: int, what: str) -> int:
@@ -188,9 +188,31 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool 
 
 def _batches(X: np.ndarray, y: np.ndarray, batch_size: int, stop: int, order: np.ndarray | None
              ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    for start in range(0, stop, batch_size):
-        if order is None:
-            yield X[start:start + batch_size], y[start:start + batch_size]
-        else:
-            idx = order[start:start + batch_size]  # (batch_size,)
-            yield np.take(X, idx, axis=0), np.take(y, idx, axis=0)
+    for _, Xb, yb in epoch_batches(X, y, batch_size, stop, order):
+        yield Xb, yb
+
+
+GATHER_BYTES = 512 * 1024  # rows of X gathered by one np.take when shuffling
+
+
+def epoch_batches(X: np.ndarray, y: np.ndarray, batch_size: int, stop: int, order: np.ndarray | None
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(sample indices, X rows, y rows) of each batch of X[:stop] (or X[order[:stop]]), in turn.
+
+    Shuffled rows are gathered with one ``np.take`` for as many whole batches as fit in
+    GATHER_BYTES, and each batch is a slice of that copy: the same rows in the same order as one
+    ``np.take`` per batch, for fewer calls (a small data set is one gather per epoch). Without
+    an order the batches are views of X.
+    """
+    if order is None:
+        for start in range(0, stop, batch_size):
+            end = min(start + batch_size, stop)
+            yield np.arange(start, end), X[start:end], y[start:end]
+        return
+    row_bytes = X.itemsize * int(np.prod(X.shape[1:], dtype=np.int64))
+    chunk = max(1, GATHER_BYTES // max(1, batch_size * row_bytes)) * batch_size  # whole batches
+    for first in range(0, stop, chunk):
+        rows = order[first:min(first + chunk, stop)]
+        Xc, yc = np.take(X, rows, axis=0), np.take(y, rows, axis=0)
+        for start in range(0, len(rows), batch_size):
+            yield rows[start:start + batch_size], Xc[start:start + batch_size], yc[start:start + batch_size]

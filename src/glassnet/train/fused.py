@@ -26,7 +26,7 @@ from glassnet.nn.activations import ReLU, Sigmoid, Tanh
 from glassnet.nn.layers import Dropout, Identity, Linear, Sequential
 from glassnet.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from glassnet.nn.module import Module, Parameter
-from glassnet.regularizers import Regularizer, _weights
+from glassnet.regularizers import Regularizer, _penalised
 
 __all__ = ["FusedStep", "StepLosses"]
 
@@ -57,19 +57,20 @@ class FusedStep:
               y: np.ndarray) -> FusedStep | None:
         """The fused step for this model, loss, penalties and data, or None where the graph must serve."""
         modules = _flatten(model)
-        params = list(model.parameters())
-        if modules is None or X.ndim != 2 or not params or len(regularizers) > 1:
+        named = list(model.named_parameters())  # walked once: this runs every epoch
+        if modules is None or X.ndim != 2 or not named or len(regularizers) > 1:
             return None
         dtype = X.dtype
-        if any(p.dtype != dtype or not p.requires_grad for p in params):
+        if any(p.dtype != dtype or not p.requires_grad for _, p in named):
             return None
         chain = _layers(modules, X.shape[1])
-        used = [id(p) for m in modules if type(m) is Linear for p in m.parameters()]
+        used = [id(p) for m in modules if type(m) is Linear
+                for p in vars(m).values() if isinstance(p, Parameter)]
         if chain is None or len(used) != len(set(used)):  # a shared weight: the graph sums its uses
             return None
         layers, width = chain
         form = _loss_form(loss, y, width, dtype)
-        penalty = _penalty(model, regularizers)
+        penalty = _penalty(named, regularizers)
         if form is None or penalty is False:
             return None
         return cls(layers, form, penalty, dtype)
@@ -278,15 +279,16 @@ def _loss_form(loss: Module, y: np.ndarray, width: int, dtype: np.dtype[Any]) ->
     return None
 
 
-def _penalty(model: Module, regularizers: Mapping[str, Regularizer]) -> Any:
-    """(name, weights, l1, l2) of the one penalty, None without one, False where the graph must serve."""
+def _penalty(named: list[tuple[str, Parameter]], regularizers: Mapping[str, Regularizer]) -> Any:
+    """(name, weights, l1, l2) of the one penalty over the model's named parameters, None without
+    one, False where the graph must serve."""
     if not regularizers:
         return None
     (name, r), = regularizers.items()
     strengths = r._strengths()
     if strengths is None:
         return False
-    return name, _weights(model, r.include_bias), *strengths
+    return name, _penalised(named, r.include_bias), *strengths
 
 
 def _accumulate(p: Parameter, grad: np.ndarray) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.data.splits import train_test_split
+from glassnet.data.splits import epoch_batches, train_test_split
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.files_tree import load_state
@@ -109,15 +109,14 @@ def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | 
     model, optimizer = run.model, run.optimizer
     model.train()
     start, n = time.perf_counter(), len(X)
-    order = run.rng.permutation(n) if shuffle else np.arange(n)
+    order = run.rng.permutation(n) if shuffle else None
     step = make_step(model, loss, weighting, regularizers, X, y)  # the graph's, or fused for a plain MLP
     on_loss, on_batch_end = _hooks(run, "on_loss"), _hooks(run, "on_batch_end")
     sums: dict[str, float] = {}
     outputs, seen = [], 0
-    for batch, first in enumerate(range(0, n, batch_size)):
-        run.batch, idx = batch, order[first:first + batch_size]
-        run.inputs = X[idx]
-        losses, out = step.forward(run.inputs, y[idx], idx)  # forward, loss (+ penalties)
+    for batch, (idx, xb, yb) in enumerate(epoch_batches(X, y, batch_size, n, order)):
+        run.batch, run.inputs = batch, xb
+        losses, out = step.forward(xb, yb, idx)  # forward, loss (+ penalties)
         for hook in on_loss:
             hook(run, losses.total)
         if run.stop_training:
@@ -139,7 +138,8 @@ def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | 
         return {}
     logs = {k: v / seen for k, v in sums.items()} | _norms(model)
     if metrics:
-        logs |= score(metrics, kind, np.concatenate(outputs), y[order[:seen]], loss)
+        targets = y[:seen] if order is None else y[order[:seen]]
+        logs |= score(metrics, kind, np.concatenate(outputs), targets, loss)
     return logs | {"lr": float(optimizer.param_groups[0]["lr"]), "time": time.perf_counter() - start}
 
 
@@ -172,10 +172,17 @@ def _norms(model: Module) -> dict[str, float]:
     """‖W‖ of every parameter after the epoch and ‖∂L/∂W‖ of its last batch, for the report."""
     logs = {}
     for name, p in model.named_parameters():
-        logs[f"weight_norm/{name}"] = float(np.linalg.norm(p.data))
+        logs[f"weight_norm/{name}"] = _norm(p.data)
         if p.grad is not None:
-            logs[f"grad_norm/{name}"] = float(np.linalg.norm(p.grad))
+            logs[f"grad_norm/{name}"] = _norm(p.grad)
     return logs
+
+
+def _norm(a: np.ndarray) -> float:
+    """‖a‖₂ over all elements: ``np.linalg.norm(a)``'s own steps (√(x·x) of the flat array) without
+    its checks, which cost more than the arithmetic for a small layer."""
+    flat = a.ravel(order="K")
+    return float(np.sqrt(flat.dot(flat)))
 
 
 def _call(run: Run, hook: str, *args: Any) -> None:
