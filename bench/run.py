@@ -104,6 +104,9 @@ class Process:
         except (OSError, subprocess.TimeoutExpired):
             self.proc.kill()
             self.proc.wait()
+        finally:
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
 
 
 def environment(extra: dict[str, str]) -> dict[str, str]:
