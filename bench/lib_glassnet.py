@@ -82,6 +82,21 @@ class Trainer:
         load(self.model, weights)
 
 
+class FitTrainer(Trainer):
+    """The same network, optimizer and shuffling trained by ``glassnet.fit``, glassnet's own API:
+    ``run(n)`` is one call for one epoch (with fit's fused step where it applies, as its users get)."""
+
+    def __init__(self, case: Case, batch: int, weights: Weights, X: np.ndarray, y: np.ndarray,
+                 seed: int = SEED) -> None:
+        super().__init__(case, batch, weights, X, y, seed)
+        self.data_loss = nn.MSELoss() if case.task == "regress" else nn.CrossEntropyLoss()
+        self.penalty = L2(case.l2) if case.l2 else None
+
+    def run(self, n: int) -> None:
+        gn.fit(self.model, self.data_loss, self.opt, self.X[:n], self.y[:n], epochs=1, batch_size=self.batch,
+               regularizer=self.penalty, seed=self.rng, verbose=0, diagnostics=False)
+
+
 def predictor(case: Case, weights: Weights) -> Callable[[np.ndarray], np.ndarray]:
     """Class probabilities for a NumPy batch, in eval mode under no_grad."""
     model = build(case, weights)

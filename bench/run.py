@@ -4,7 +4,8 @@
     python bench/run.py --quick    # small data, 1 repeat: a smoke test of the harness (1-2 minutes)
     python bench/run.py --out PATH # write the markdown elsewhere (the raw figures go beside it, .json)
 
-One long-lived worker process per library per environment (bench/worker.py) does the measuring;
+One long-lived worker process per library per environment (bench/worker.py; for the training
+cases glassnet has two, its five-line loop and ``glassnet.fit``) does the measuring;
 this process only schedules, alternating the libraries repeat by repeat, and writes the report.
 Then, per environment, fresh processes measure peak memory (worker.py --memory) and full training
 on digits (digits.py --json).
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 import machine
 import report
 from cases import CASES, INFER_BATCHES, resized
-from worker import LIBRARIES
+from worker import LIBRARIES, TRAINERS
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "worker.py"
@@ -124,12 +125,12 @@ def train_row(pool: Pool, plan: Plan, case_name: str, batch: int, threads: int,
     """Warm up every library, then time `repeats` epochs, alternating libraries repeat by repeat."""
     case = resized(CASES[case_name], plan.n)
     row: dict[str, Any] = {"case": case_name, "batch": batch, "threads": threads, "n": case.n_train,
-                           "setup": {}, "runs": {lib: [] for lib in LIBRARIES}}
-    for lib in LIBRARIES:
+                           "setup": {}, "runs": {lib: [] for lib in TRAINERS}}
+    for lib in TRAINERS:
         row["setup"][lib] = pool[lib].ask("train", case=case_name, batch=batch, threads=threads,
                                           warmup=plan.warmup, n=plan.n)
     for _ in range(repeats):
-        for lib in LIBRARIES:
+        for lib in TRAINERS:
             row["runs"][lib].append(pool[lib].ask("epoch"))
     medians = {lib: sorted(r["seconds"] for r in runs)[len(runs) // 2] for lib, runs in row["runs"].items()}
     log(f"  {case_name} batch {batch} threads {threads}: " +
@@ -230,7 +231,7 @@ def run(plan: Plan) -> dict[str, Any]:
     start = time.time()
     results = header(plan, start)
     envs = {name: environment(extra) for name, extra in ENVS.items()}
-    pools = {name: {lib: Process(lib, env, plan.settle_s) for lib in LIBRARIES} for name, env in envs.items()}
+    pools = {name: {lib: Process(lib, env, plan.settle_s) for lib in TRAINERS} for name, env in envs.items()}
     try:
         results["envs"] = measure(pools, plan)
     finally:

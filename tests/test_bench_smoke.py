@@ -27,6 +27,7 @@ sys.path.append(str(BENCH))  # appended: bench/profile.py must not shadow the st
 import cases  # noqa: E402
 import digits  # noqa: E402
 import lib_glassnet  # noqa: E402
+import lib_glassnet_fit  # noqa: E402
 import lib_sklearn  # noqa: E402
 import lib_torch  # noqa: E402
 import machine  # noqa: E402
@@ -34,7 +35,8 @@ import report  # noqa: E402
 import run  # noqa: E402
 import worker  # noqa: E402
 
-LIBS = {"glassnet": lib_glassnet, "torch": lib_torch, "sklearn": lib_sklearn}
+LIBS = {"glassnet": lib_glassnet, "glassnet_fit": lib_glassnet_fit, "torch": lib_torch,
+        "sklearn": lib_sklearn}
 N = 256
 
 
@@ -58,6 +60,21 @@ def test_each_library_trains_an_epoch(library: str, case_name: str) -> None:
     with machine.Meter() as meter:
         trainer.run(N)
     assert meter.seconds > 0 and meter.other_cores >= 0
+
+
+@pytest.mark.parametrize("case_name", list(cases.CASES))
+def test_fit_and_the_five_line_loop_train_the_same_weights(case_name: str) -> None:
+    # glassnet.fit (its fused step) and the loop see the same batches, masks and updates, bit for bit
+    case = cases.resized(cases.CASES[case_name], N)
+    X, y = cases.make_data(case)
+    loop = lib_glassnet.Trainer(case, 64, cases.init_weights(case.sizes), X, y)
+    fit = lib_glassnet_fit.Trainer(case, 64, cases.init_weights(case.sizes), X, y)
+    for _ in range(2):
+        loop.run(N)
+        fit.run(N)
+    for p, q in zip(loop.model.parameters(), fit.model.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert not np.array_equal(loop.model.parameters().__next__().data, cases.init_weights(case.sizes)[0][0])
 
 
 def test_the_three_predictors_give_the_same_probabilities() -> None:
@@ -160,9 +177,22 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
         assert len(cells) == len(run.ENVS), row
         assert all(cell.startswith(("met (", "**not met** (")) for cell in cells), row
 
+    fit_rows = [line for line in text.splitlines() if line.startswith("| glassnet.fit/")]
+    assert len(fit_rows) == 2 * len(cases.CASES)
+    for row in fit_rows:
+        cells = [cell.strip() for cell in row.strip("| ").split(" | ")[2:]]
+        assert len(cells) == len(run.ENVS), row
+        assert all(c.startswith(("met (", "**not met** (")) for c in cells), row
+    assert "| fit s |" in text and "| fit/torch |" in text
+
     del results["envs"]["OPENBLAS_CORETYPE unset"]["digits"]  # a run from before digits was measured
+    for env in results["envs"].values():  # and from before glassnet.fit was timed
+        for row in env["train"]:
+            del row["runs"]["glassnet_fit"]
     text = report.render(results)
-    assert "Not measured in this run." in text and text.count("| no data |") == 2
+    assert "Not measured in this run." in text and "| no data |" in text
+    fit_rows = [line for line in text.splitlines() if line.startswith("| glassnet.fit/")]
+    assert all(row.endswith("| no data | no data |") for row in fit_rows) and len(fit_rows) == 8
 
 
 def test_digits_py_prints_its_figures_as_json() -> None:
