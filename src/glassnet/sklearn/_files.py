@@ -49,7 +49,7 @@ def save(estimator: BaseMLP, path: PathLike) -> None:
 
     >>> import os, tempfile, numpy as np
     >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
-    >>> clf = MLPClassifier((4,), max_iter=5, random_state=0).fit(X, y)
+    >>> clf = MLPClassifier((4,), tol=1.0, n_iter_no_change=1, random_state=0).fit(X, y)  # a quick fit
     >>> path = os.path.join(tempfile.mkdtemp(), "clf.safetensors")
     >>> save(clf, path)
     >>> bool((load(path).predict_proba(X) == clf.predict_proba(X)).all())
