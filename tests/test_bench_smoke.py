@@ -74,7 +74,8 @@ def test_fit_and_the_five_line_loop_train_the_same_weights(case_name: str) -> No
         fit.run(N)
     for p, q in zip(loop.model.parameters(), fit.model.parameters(), strict=True):
         np.testing.assert_array_equal(p.data, q.data)
-    assert not np.array_equal(loop.model.parameters().__next__().data, cases.init_weights(case.sizes)[0][0])
+    trained = next(loop.model.parameters()).data
+    assert not np.array_equal(trained, cases.init_weights(case.sizes)[0][0])
 
 
 def test_the_three_predictors_give_the_same_probabilities() -> None:

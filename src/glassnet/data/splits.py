@@ -168,8 +168,9 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool 
                 drop_last: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of (X_batch, y_batch) pairs: every sample exactly once, in batches of batch_size.
 
-    Shuffling draws one permutation per call and gathers each batch as a contiguous copy
-    (``np.take``); without shuffling the batches are views. The last batch is shorter when
+    Shuffling draws one permutation per call and gives each batch as a contiguous copy of its
+    rows (``np.take``, several batches at a time: ``epoch_batches``); without shuffling the
+    batches are views. The last batch is shorter when
     batch_size does not divide n_samples, unless drop_last. Pass a Generator as seed to get a new
     order every epoch from one seeded stream (an int seed repeats the same order).
 
