@@ -44,11 +44,6 @@ def sklearn_ratio(env: Env, case: str, lib: str = "glassnet") -> str:
     return _cell(ratios, lambda _, v: v <= 0.4)
 
 
-def _fit(check: Callable[..., str]) -> Callable[[Env, str], str]:
-    """The same check on glassnet.fit's times (glassnet's own API) instead of the five-line loop's."""
-    return lambda env, case: check(env, case, "glassnet_fit")
-
-
 def gemm_share(env: Env, case: str) -> str:
     shares = {}
     for r in _rows(env, case):
@@ -114,7 +109,7 @@ def section(results: dict[str, Any]) -> str:
     for target, check in (("glassnet.fit/torch epoch, the same bounds (beside the targets)", torch_ratio),
                           ("glassnet.fit/sklearn epoch ≤ 0.4 (beside the targets)", sklearn_ratio)):
         for case in CASES:
-            lines.append((target, case, partial(_per_case, _fit(check), case)))
+            lines.append((target, case, partial(_per_case, partial(check, lib="glassnet_fit"), case)))
     for case in ("adam", "sgd", "l2_dropout"):
         lines.append(("glassnet ≥ 70 % of the GEMM ceiling at batch ≥ 512", case,
                       partial(_per_case, gemm_share, case)))

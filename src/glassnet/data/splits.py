@@ -184,13 +184,7 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool 
     n = X.shape[0]
     stop = n - n % batch_size if drop_last else n
     order = _rng(seed).permutation(n) if shuffle else None  # drawn now, not at the first next()
-    return _batches(X, y, int(batch_size), stop, order)
-
-
-def _batches(X: np.ndarray, y: np.ndarray, batch_size: int, stop: int, order: np.ndarray | None
-             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    for _, Xb, yb in epoch_batches(X, y, batch_size, stop, order):
-        yield Xb, yb
+    return ((Xb, yb) for _, Xb, yb in epoch_batches(X, y, int(batch_size), stop, order))
 
 
 GATHER_BYTES = 512 * 1024  # rows of X gathered by one np.take when shuffling

@@ -132,7 +132,6 @@ def relu(x: ArrayLike) -> Tensor:
     return _make(kernels.relu(x.data), (x,), lambda g: (kernels.relu_grad(g, x.data),), "relu")
 
 
-
 def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Tensor:
     x = as_tensor(x)
     # f(x) = x for x > 0, a·x for x ≤ 0;  f'(x) = 1 for x > 0, a for x ≤ 0 (a at 0, as PyTorch)
