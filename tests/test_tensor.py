@@ -384,3 +384,21 @@ def test_float32_backward_is_close_to_torch_float32() -> None:
     (torch.exp(t) * t).mean(dim=0).amax().backward()
     assert x.grad is not None and x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_grad_mode_contexts_nest_decorate_and_recurse() -> None:
+    context = gn.no_grad()
+    with context:
+        with context:  # the same object entered twice
+            assert not gn.is_grad_enabled()
+            with gn.enable_grad():
+                assert gn.is_grad_enabled()
+        assert not gn.is_grad_enabled()
+    assert gn.is_grad_enabled()
+
+    @gn.no_grad()
+    def depth(n: int) -> list[bool]:  # a decorated function that calls itself
+        inner = depth(n - 1) if n else []
+        return [gn.is_grad_enabled(), *inner]
+
+    assert depth(3) == [False] * 4 and gn.is_grad_enabled()

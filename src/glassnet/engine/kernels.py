@@ -25,11 +25,16 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ENABLED", "MIN_SIZE", "add_doubled_product", "add_rows", "column_sum", "log_softmax_picked", "relu",
-    "relu_grad", "row_max", "softmax_minus_onehot", "vector_sum",
+    "ELEMENTWISE_MIN_SIZE", "ENABLED", "MIN_SIZE", "add_doubled_product", "add_rows", "column_sum",
+    "log_softmax_picked", "relu", "relu_grad", "row_max", "softmax_minus_onehot", "softmax_rows",
+    "vector_sum",
 ]
 
 MIN_SIZE = 256  # below this NumPy's call is as fast as the kernel's
+# ReLU, its gradient and the bias row pay the kernel call's own cost (checking its arguments' types)
+# against one NumPy call: below this many elements NumPy's call serves (in a prediction of
+# 784-256-128-10 at batch 1, the kernels for the 256-wide layer cost 8 µs more than NumPy's calls)
+ELEMENTWISE_MIN_SIZE = 4096
 ENABLED = True  # tests turn the kernels off to compare with the NumPy expressions
 
 try:  # pragma: no branch
@@ -41,9 +46,9 @@ except ImportError:  # the NumPy expressions serve
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _usable(x: np.ndarray, g: np.ndarray | None = None) -> bool:
+def _usable(x: np.ndarray, g: np.ndarray | None = None, min_size: int = MIN_SIZE) -> bool:
     """Whether the kernels can take x (and g, of x's shape and dtype): contiguous floats, not tiny."""
-    if not (ENABLED and numba is not None and x.size >= MIN_SIZE and x.dtype in _DTYPES
+    if not (ENABLED and numba is not None and x.size >= min_size and x.dtype in _DTYPES
             and x.flags.c_contiguous):
         return False
     return g is None or (g.dtype == x.dtype and g.shape == x.shape and g.flags.c_contiguous)
@@ -164,6 +169,13 @@ if numba is not None:
             out[i, 0] = zero + _block_sum(flat, i * n, n)  # NumPy adds the row's sum to its +0 start
 
     @numba.njit(cache=True, error_model="numpy")
+    def _divide_by_row_sums(flat: Any, n: int, zero: Any) -> None:
+        for i in range(flat.size // n):  # row i of a C-contiguous (N, n) array, 1 ≤ n ≤ 128
+            total = zero + _block_sum(flat, i * n, n)  # NumPy's sum of the row, from its +0 start
+            for j in range(i * n, i * n + n):
+                flat[j] = flat[j] / total  # e / Σe
+
+    @numba.njit(cache=True, error_model="numpy")
     def _pick_log_softmax(shifted: Any, log_sums: Any, y: Any, log_p: Any, picked: Any) -> None:
         for i in range(shifted.shape[0]):
             for j in range(shifted.shape[1]):
@@ -180,7 +192,7 @@ if numba is not None:
 
 def relu(x: np.ndarray) -> np.ndarray:
     """max(x, 0) elementwise, a new array (``np.maximum(x, 0)``)."""
-    if not _usable(x):
+    if not _usable(x, None, ELEMENTWISE_MIN_SIZE):
         return np.maximum(x, 0)
     out = np.empty_like(x)
     _relu(x.reshape(-1), out.reshape(-1))
@@ -189,7 +201,7 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 def relu_grad(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """g · [x > 0] elementwise, a new array (``g * (x > 0)``): ReLU's backward rule."""
-    if not _usable(x, g):
+    if not _usable(x, g, ELEMENTWISE_MIN_SIZE):
         return g * (x > 0)
     out = np.empty_like(g)
     _relu_grad(g.reshape(-1), x.reshape(-1), out.reshape(-1))
@@ -198,8 +210,8 @@ def relu_grad(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def add_rows(z: np.ndarray, b: np.ndarray) -> None:
     """z += b in place for z (N, M) and b (M,): a layer's bias added to every sample's output."""
-    if (_usable(z) and z.ndim == 2 and b.shape == z.shape[1:] and b.dtype == z.dtype
-            and b.flags.c_contiguous):
+    if (_usable(z, None, ELEMENTWISE_MIN_SIZE) and z.ndim == 2 and b.shape == z.shape[1:]
+            and b.dtype == z.dtype and b.flags.c_contiguous):
         _add_rows(z, b)
     else:
         z += b
@@ -242,6 +254,27 @@ def log_softmax_picked(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nda
     log_p, picked = np.empty_like(z), np.empty(n, dtype=z.dtype)
     _pick_log_softmax(shifted, np.log(sums), y, log_p, picked)
     return log_p, picked
+
+
+def softmax_rows(z: np.ndarray) -> np.ndarray | None:
+    """softmax over each row of z (N, C), a new array: ``e / e.sum(axis=1, keepdims=True)`` with
+    ``e = np.exp(z − max over the row)``, as ``activation_ops.softmax``'s NumPy lines compute it.
+
+    Three calls instead of NumPy's seven, whose per-call cost is most of a prediction's softmax:
+    the row maximum subtracted in one pass, NumPy's ``np.exp`` in place, then each row divided
+    by its sum in NumPy's order. The maximum may differ from NumPy's in the sign of a zero (a tie
+    of −0 and +0), which changes no output: z − m is then ±0 only where z is a zero, and e^±0 = 1.
+    None where the kernels cannot take z (not 2-D C-contiguous floats, no rows, over 128 columns).
+    """
+    n, c = z.shape if z.ndim == 2 else (0, 0)
+    if not (ENABLED and numba is not None and n and 1 <= c <= 128 and z.dtype in _DTYPES
+            and z.flags.c_contiguous):
+        return None
+    e = np.empty_like(z)
+    _subtract_row_max(z, e)  # z − max over the row: exp cannot overflow
+    np.exp(e, out=e)
+    _divide_by_row_sums(e.reshape(-1), c, z.dtype.type(0))
+    return e
 
 
 def vector_sum(a: np.ndarray) -> np.ndarray:

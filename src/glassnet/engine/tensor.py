@@ -10,8 +10,8 @@ that was used more than once (the multivariable chain rule).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import ContextDecorator
 from typing import Any
 
 import numpy as np
@@ -36,14 +36,26 @@ def is_grad_enabled() -> bool:
     return _GradMode.enabled
 
 
-@contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    previous = _GradMode.enabled
-    _GradMode.enabled = enabled
-    try:
-        yield
-    finally:
-        _GradMode.enabled = previous
+class _GradModeContext(ContextDecorator):
+    """Sets grad mode on entry and restores the mode it found on exit, exception or not.
+
+    A class rather than a generator context: entering and leaving cost about a quarter as much,
+    which counts in a latency-bound prediction. As a decorator, each call gets its own context.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.previous: list[bool] = []  # a stack: the same object may be entered again inside
+
+    def _recreate_cm(self) -> _GradModeContext:
+        return type(self)(self.enabled)  # a decorated function may call itself
+
+    def __enter__(self) -> None:
+        self.previous.append(_GradMode.enabled)
+        _GradMode.enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self.previous.pop()
 
 
 def no_grad() -> Any:
@@ -56,12 +68,12 @@ def no_grad() -> Any:
     >>> y.requires_grad
     False
     """
-    return _grad_mode(False)
+    return _GradModeContext(False)
 
 
 def enable_grad() -> Any:
     """Context that turns graph recording back on inside a ``no_grad`` block."""
-    return _grad_mode(True)
+    return _GradModeContext(True)
 
 
 def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:

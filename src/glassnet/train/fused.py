@@ -19,11 +19,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from glassnet.engine import activation_ops, kernels, loss_ops, ops, penalty_ops
+from glassnet.engine import loss_ops, ops, penalty_ops
 from glassnet.engine.broadcast import unbroadcast
 from glassnet.engine.penalty_ops import penalty_forward
-from glassnet.nn.activations import ReLU, Sigmoid, Tanh
-from glassnet.nn.layers import Dropout, Identity, Linear, Sequential
+from glassnet.nn.layers import ARRAY_FORMS, Dropout, Identity, Linear, Sequential
 from glassnet.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from glassnet.nn.module import Module, Parameter
 from glassnet.regularizers import Regularizer, _penalised
@@ -163,12 +162,7 @@ class _Dropout:
         return g if mask is None else g * mask  # d(x·mask)/dx = mask
 
 
-# the activations the fused step runs: forward, backward (g, kept), whether it keeps y (else x)
-_ACTIVATIONS: dict[type, tuple[Callable[..., np.ndarray], Callable[..., np.ndarray], bool]] = {
-    ReLU: (kernels.relu, kernels.relu_grad, False),
-    Sigmoid: (activation_ops.stable_sigmoid, activation_ops.sigmoid_backward, True),
-    Tanh: (np.tanh, activation_ops.tanh_backward, True),
-}
+_ACTIVATIONS = ARRAY_FORMS  # the activations the fused step runs
 
 
 def _flatten(model: Module) -> list[Module] | None:
