@@ -22,8 +22,8 @@ from glassnet.nn.layers import ARRAY_FORMS, Identity
 from glassnet.nn.module import Module
 
 __all__ = [
-    "ACTIVATIONS", "ELU", "GELU", "SELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish",
-    "ReLU", "SiLU", "Sigmoid", "Softmax", "Softplus", "Softsign", "Tanh", "elu", "gelu", "hardtanh",
+    "ACTIVATIONS", "ELU", "GELU", "SELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "ReLU",
+    "SiLU", "Sigmoid", "Softmax", "Softplus", "Softsign", "Tanh", "elu", "gelu", "hardtanh",
     "leaky_relu", "log_softmax", "mish", "relu", "selu", "sigmoid", "silu", "softmax", "softplus",
     "softsign", "tanh",
 ]  # fmt: skip

@@ -162,9 +162,6 @@ class _Dropout:
         return g if mask is None else g * mask  # d(x·mask)/dx = mask
 
 
-_ACTIVATIONS = ARRAY_FORMS  # the activations the fused step runs
-
-
 def _flatten(model: Module) -> list[Module] | None:
     """The modules of a Sequential (nested ones unpacked), or None for any other model."""
     if type(model) is not Sequential:
@@ -192,8 +189,8 @@ def _layers(modules: list[Module], n_features: int) -> tuple[list[Any], int] | N
             layers.append(_Dense(m))  # type: ignore[arg-type]
         elif kind is Dropout and m.p < 1:  # type: ignore[attr-defined]
             layers.append(_Dropout(m))  # type: ignore[arg-type]
-        elif kind in _ACTIVATIONS:
-            layers.append(_Elementwise(*_ACTIVATIONS[kind]))
+        elif kind in ARRAY_FORMS:  # the activations with an array form
+            layers.append(_Elementwise(*ARRAY_FORMS[kind]))
         elif kind is not Identity:
             return None
     return (layers, width) if any(isinstance(layer, _Dense) for layer in layers) else None
