@@ -14,6 +14,7 @@ import torch
 
 import glassnet as gn
 from glassnet import GlassnetError
+from glassnet.engine.autograd import FREED
 from oracle import assert_close, pair
 
 
@@ -164,7 +165,7 @@ def test_no_grad_records_nothing() -> None:
         assert not gn.is_grad_enabled()
         y = (x * 2.0).exp().sum()
     assert gn.is_grad_enabled()
-    assert not y.requires_grad and y.is_leaf and y._parents == () and y._rule is None
+    assert not y.requires_grad and y.is_leaf and y._parents == () and y._op is None
     with pytest.raises(GlassnetError, match="does not require grad"):
         y.backward()
 
@@ -338,7 +339,7 @@ def test_backward_frees_the_graph() -> None:
     del h
     assert alive() is not None  # only the graph holds the intermediate now
     out.backward()
-    assert out._parents == () and out._rule is None
+    assert out._parents == () and out._saved is FREED
     del out
     assert alive() is None
 
@@ -350,7 +351,7 @@ def test_retain_graph_keeps_the_graph_until_the_output_dies() -> None:
     out = (h.exp() * h).sum()
     del h
     out.backward(retain_graph=True)
-    assert alive() is not None and out._rule is not None
+    assert alive() is not None and out._saved is not FREED
     del out
     assert alive() is None  # no reference cycles: freed without the garbage collector
 

@@ -28,13 +28,40 @@ from glassnet.engine.ops import (
     transpose,
     where,
 )  # fmt: skip
-from glassnet.engine.tensor import Tensor, enable_grad, is_grad_enabled, no_grad, tensor
-
-memory.keep_freed_memory()  # large per-step temporaries are reused, not page-faulted anew
+from glassnet.engine.tensor import Op, Tensor, apply, enable_grad, is_grad_enabled, no_grad, tensor
 
 __all__ = [
-    "Tensor", "abs", "add", "clip", "concatenate", "div", "enable_grad", "exp", "gradcheck",
-    "is_grad_enabled", "linear", "log", "matmul", "max", "maximum", "mean", "memory", "min", "minimum",
-    "mul", "neg", "no_grad", "pow", "reshape", "sqrt", "stack", "sub", "sum", "tensor",
-    "transpose", "where",
+    "Op",
+    "Tensor",
+    "abs",
+    "add",
+    "apply",
+    "clip",
+    "concatenate",
+    "div",
+    "enable_grad",
+    "exp",
+    "gradcheck",
+    "is_grad_enabled",
+    "linear",
+    "log",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "memory",
+    "min",
+    "minimum",
+    "mul",
+    "neg",
+    "no_grad",
+    "pow",
+    "reshape",
+    "sqrt",
+    "stack",
+    "sub",
+    "sum",
+    "tensor",
+    "transpose",
+    "where",
 ]  # fmt: skip

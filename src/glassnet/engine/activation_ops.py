@@ -1,7 +1,7 @@
 """Activation functions as primitives: each forward with its local derivative right beside it.
 
-Like ``ops.py``, every rule maps ``g = dL/d(out)`` to ``dL/d(x)``; the engine does the rest.
-Each is one node rather than a composition of ``exp``, ``div``, ``where``... because the
+Like ``ops.py``, every op's backward maps ``g = ∂L/∂out`` to ``∂L/∂x``; the engine does the
+rest. Each is one node rather than a composition of ``exp``, ``div``, ``where``... because the
 composition overflows: e.g. ``1 / (1 + exp(-x))`` computes ``exp(1e4) = inf`` for x = -1e4.
 Here nothing is ever exponentiated that is not ≤ 0 (or clipped), so outputs and gradients stay
 finite, with no overflow or invalid-value warning, for |x| up to 1e30 in float32 and 1e300 in
@@ -15,18 +15,21 @@ Outputs keep the input's dtype: float32 stays float32, float64 stays float64.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from glassnet.engine import kernels
+from glassnet.engine.backend import namespace
 from glassnet.engine.ops import as_tensor
-from glassnet.engine.tensor import ArrayLike, Tensor, _make
+from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply
 from glassnet.errors import GlassnetError, ShapeError
 
 __all__ = [
-    "elu", "erf", "gelu", "hardtanh", "leaky_relu", "log_softmax", "mish", "relu", "selu",
-    "sigmoid", "sigmoid_backward", "silu", "softmax", "softplus", "softsign", "stable_sigmoid", "tanh",
-    "tanh_backward",
+    "GELU", "GELUTanh", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "ReLU", "ScaledELU", "SiLU",
+    "Sigmoid", "Softmax", "Softplus", "Softsign", "Tanh", "elu", "erf", "gelu", "hardtanh", "leaky_relu",
+    "log_softmax", "mish", "relu", "selu", "sigmoid", "silu", "softmax", "softplus", "softsign",
+    "stable_sigmoid", "tanh",
 ]  # fmt: skip
 
 # SELU's constants, Klambauer et al. 2017, "Self-Normalizing Neural Networks", eq. 14
@@ -39,20 +42,23 @@ _SQRT_1_2 = math.sqrt(0.5)
 _ERF_COEFFICIENTS = np.cumprod([1.0] + [1.0 / (2 * n + 1) for n in range(1, 31)]).tolist()
 _ERF_FRACTION_DEPTH = 40  # levels of erfc's continued fraction: float64 precision where |x| ≥ 2
 
+Needs = tuple[bool, ...]
+
 
 # ----------------------------------------------------------------------------- helpers
-def stable_sigmoid(z: np.ndarray) -> np.ndarray:
+def stable_sigmoid(z: Any) -> Any:
     """σ(z) = 1/(1 + e⁻ᶻ) = eᶻ/(1 + eᶻ): whichever form exponentiates -|z| ≤ 0."""
-    e = np.exp(-np.abs(z))  # in (0, 1]: cannot overflow
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    xp = namespace(z)
+    e = xp.exp(-xp.abs(z))  # in (0, 1]: cannot overflow
+    return xp.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
-def _log1p_exp(z: np.ndarray) -> np.ndarray:
+def _log1p_exp(z: Any) -> Any:
     """softplus(z) = ln(1 + eᶻ) = max(z, 0) + ln(1 + e^-|z|), without overflow for large z."""
-    return np.logaddexp(0.0, z)
+    return namespace(z).logaddexp(0.0, z)
 
 
-def erf(x: ArrayLike) -> np.ndarray:
+def erf(x: ArrayLike) -> Any:
     """The error function erf(x) = 2/√π ∫₀ˣ e^(-t²) dt, elementwise, in float64 (|error| < 1e-15).
 
     NumPy has no erf. Where |x| < 2, the power series (Abramowitz & Stegun 7.1.6)::
@@ -66,125 +72,280 @@ def erf(x: ArrayLike) -> np.ndarray:
     >>> float(erf(np.array(1.0)))  # math.erf(1.0) = 0.8427007929497149
     0.8427007929497149
     """
-    a = np.abs(np.asarray(x, dtype=np.float64))
-    out = np.empty_like(a)
-    near = a < 2.0
-    s = a[near]
+    x = np.asarray(x, dtype=np.float64) if not hasattr(x, "__array_namespace__") else x
+    xp = namespace(x)
+    a = xp.abs(xp.astype(x, xp.float64))
+    s = xp.minimum(a, 2.0)  # the series' argument (used where |x| < 2)
     y = 2.0 * s * s
-    series = np.full_like(s, _ERF_COEFFICIENTS[-1])
-    for c in _ERF_COEFFICIENTS[-2::-1]:  # Horner's rule, in place: series = series·y + cₙ
-        series *= y
-        series += c
-    out[near] = (2.0 / math.sqrt(math.pi)) * s * np.exp(-s * s) * series
-    t = np.minimum(a[~near], 6.0)  # erfc(6) < 2.2e-17: erf rounds to 1 from there on
-    fraction = t.copy()
-    for k in range(_ERF_FRACTION_DEPTH, 0, -1):  # evaluated from the bottom up, in place
-        np.divide(k / 2.0, fraction, out=fraction)
-        fraction += t
-    out[~near] = 1.0 - np.exp(-t * t) / (math.sqrt(math.pi) * fraction)
-    return np.copysign(out, x)
+    series = xp.full_like(s, _ERF_COEFFICIENTS[-1])
+    for c in _ERF_COEFFICIENTS[-2::-1]:  # Horner's rule: series = series·y + cₙ
+        series = series * y + c
+    near = (2.0 / math.sqrt(math.pi)) * s * xp.exp(-s * s) * series
+    t = xp.clip(a, min=2.0, max=6.0)  # the fraction's argument; erfc(6) < 2.2e-17: erf rounds to 1
+    fraction = t
+    for k in range(_ERF_FRACTION_DEPTH, 0, -1):  # evaluated from the bottom up
+        fraction = (k / 2.0) / fraction + t
+    far = 1.0 - xp.exp(-t * t) / (math.sqrt(math.pi) * fraction)
+    return xp.copysign(xp.where(a < 2.0, near, far), xp.astype(x, xp.float64))
 
 
 # ----------------------------------------------------------------------------- s-shaped
-def sigmoid(x: ArrayLike) -> Tensor:
-    x = as_tensor(x)
-    y = stable_sigmoid(x.data)
-    return _make(y, (x,), lambda g: (sigmoid_backward(g, y),), "sigmoid")
+class Sigmoid(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        y = stable_sigmoid(x)
+        return y, y
+
+    @staticmethod
+    def backward(g: Any, y: Any, needs: Needs) -> tuple[Any]:
+        return (g * (1.0 - y) * y,)  # σ'(x) = σ(x)(1 - σ(x)), from the output y = σ(x)
 
 
-def sigmoid_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """dL/dx = g·σ'(x) from the output y = σ(x): σ'(x) = σ(x)(1 - σ(x))."""
-    return g * (1.0 - y) * y
+class Tanh(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        y = namespace(x).tanh(x)
+        return y, y
+
+    @staticmethod
+    def backward(g: Any, y: Any, needs: Needs) -> tuple[Any]:
+        return (g * (1.0 - y * y),)  # tanh'(x) = 1 - tanh²(x), from the output y = tanh(x)
 
 
-def tanh(x: ArrayLike) -> Tensor:
-    x = as_tensor(x)
-    y = np.tanh(x.data)
-    return _make(y, (x,), lambda g: (tanh_backward(g, y),), "tanh")
+class Softsign(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        d = 1.0 + namespace(x).abs(x)
+        return x / d, d  # f(x) = x/(1 + |x|)
+
+    @staticmethod
+    def backward(g: Any, d: Any, needs: Needs) -> tuple[Any]:
+        return (g / d / d,)  # f'(x) = 1/(1 + |x|)², divided twice: d² overflows for |x| > 1e154
 
 
-def tanh_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """dL/dx = g·tanh'(x) from the output y = tanh(x): tanh'(x) = 1 - tanh²(x)."""
-    return g * (1.0 - y * y)
+class Hardtanh(Op):
+    @staticmethod
+    def forward(x: Any, min_val: float, max_val: float) -> tuple[Any, Any]:
+        xp = namespace(x)
+        inside = (x > min_val) & (x < max_val)  # open interval: 0 at the bounds, as PyTorch
+        return xp.astype(xp.clip(x, min=min_val, max=max_val), x.dtype, copy=False), inside
 
-
-def softsign(x: ArrayLike) -> Tensor:
-    x = as_tensor(x)
-    d = 1.0 + np.abs(x.data)
-    # f(x) = x/(1 + |x|),  f'(x) = 1/(1 + |x|)²  (divided twice: d² overflows for |x| > 1e154)
-    return _make(x.data / d, (x,), lambda g: (g / d / d,), "softsign")
-
-
-def hardtanh(x: ArrayLike, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    x = as_tensor(x)
-    if min_val > max_val:
-        raise GlassnetError(f"hardtanh needs min_val <= max_val, got min_val={min_val}, max_val={max_val}")
-    inside = (x.data > min_val) & (x.data < max_val)  # open interval: 0 at the bounds, as PyTorch
-    # f(x) = clip(x, min_val, max_val),  f'(x) = 1 strictly inside, 0 elsewhere
-    out = np.clip(x.data, min_val, max_val).astype(x.dtype, copy=False)
-    return _make(out, (x,), lambda g: (g * inside,), "hardtanh")
+    @staticmethod
+    def backward(g: Any, inside: Any, needs: Needs) -> tuple[Any]:
+        return (g * inside,)  # f'(x) = 1 strictly inside [min_val, max_val], 0 elsewhere
 
 
 # ----------------------------------------------------------------------------- rectifiers
+class ReLU(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        return kernels.relu(x), x  # f(x) = max(x, 0)
+
+    @staticmethod
+    def backward(g: Any, x: Any, needs: Needs) -> tuple[Any]:
+        return (kernels.relu_grad(g, x),)  # f'(x) = 1 for x > 0, 0 for x ≤ 0 (0 at the kink)
+
+
+class LeakyReLU(Op):
+    @staticmethod
+    def forward(x: Any, negative_slope: float) -> tuple[Any, Any]:
+        xp = namespace(x)
+        slope = xp.astype(xp.where(x > 0, 1.0, negative_slope), x.dtype)
+        return x * slope, slope  # f(x) = x for x > 0, a·x for x ≤ 0
+
+    @staticmethod
+    def backward(g: Any, slope: Any, needs: Needs) -> tuple[Any]:
+        return (g * slope,)  # f'(x) = 1 for x > 0, a for x ≤ 0 (a at 0, as PyTorch)
+
+
+class ScaledELU(Op):
+    """λ·ELU(x, α): ELU with λ = 1, SELU with the constants of its paper."""
+
+    name = "elu"
+
+    @staticmethod
+    def forward(x: Any, alpha: float, scale: float) -> tuple[Any, Any]:
+        xp = namespace(x)
+        negative = x <= 0
+        x_neg = xp.minimum(x, 0.0)  # the exponential branch only ever sees x ≤ 0
+        out = scale * xp.where(negative, alpha * xp.expm1(x_neg), x)  # λx for x > 0, λα(eˣ - 1) else
+        return xp.astype(out, x.dtype, copy=False), (negative, x_neg, alpha, scale)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any]:
+        negative, x_neg, alpha, scale = saved  # f'(x) = λ, or λαeˣ for x ≤ 0 (also at 0, as PyTorch)
+        xp = namespace(g)
+        return (g * (scale * xp.where(negative, alpha * xp.exp(x_neg), 1.0)),)
+
+
+class Softplus(Op):
+    @staticmethod
+    def forward(x: Any, beta: float, threshold: float) -> tuple[Any, Any]:
+        xp = namespace(x)
+        z = beta * x
+        linear = z > threshold  # where ln(1 + e^z)/β ≈ x: reverts to the identity, as PyTorch
+        out = xp.where(linear, x, _log1p_exp(z) / beta)  # f(x) = ln(1 + e^(βx))/β
+        return xp.astype(out, x.dtype, copy=False), (linear, z)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any]:
+        linear, z = saved  # f'(x) = σ(βx), and 1 above the threshold
+        return (g * namespace(g).where(linear, 1.0, stable_sigmoid(z)),)
+
+
+# ----------------------------------------------------------------------------- smooth gates
+class SiLU(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        s = stable_sigmoid(x)
+        return x * s, (x, s)  # f(x) = x·σ(x)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any]:
+        x, s = saved  # f'(x) = σ(x)(1 + x(1 - σ(x)))
+        return (g * s * (1.0 + x * (1.0 - s)),)
+
+
+class Mish(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        t = namespace(x).tanh(_log1p_exp(x))
+        return x * t, (x, t)  # f(x) = x·tanh(softplus(x))
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any]:
+        x, t = saved  # f'(x) = tanh(softplus(x)) + x·σ(x)·(1 - tanh²(softplus(x)))
+        return (g * (t + x * stable_sigmoid(x) * (1.0 - t * t)),)
+
+
+class GELU(Op):
+    """GELU (Hendrycks & Gimpel 2016, §2): x·Φ(x) with Φ the normal CDF, from erf."""
+
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        xp = namespace(x)
+        cdf = xp.astype(0.5 * (1.0 + erf(x * _SQRT_1_2)), x.dtype)  # Φ(x)
+        return x * cdf, (x, cdf)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any]:
+        x, cdf = saved  # f'(x) = Φ(x) + x·φ(x) with φ(x) = e^(-x²/2)/√(2π)
+        x_c = namespace(x).clip(x, min=-40.0, max=40.0)  # φ(±40) = 0 in float64; keeps x² finite
+        return (g * (cdf + x * namespace(x).exp(-0.5 * x_c * x_c) / math.sqrt(2 * math.pi)),)
+
+
+class GELUTanh(Op):
+    """GELU's tanh approximation (Hendrycks & Gimpel 2016, §2)."""
+
+    name = "gelu"
+
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        xp = namespace(x)
+        x_c = xp.clip(x, min=-1e6, max=1e6)  # the tanh saturates long before; keeps x³ finite
+        t = xp.tanh(_SQRT_2_OVER_PI * (x_c + 0.044715 * x_c**3))  # tanh(u), u = √(2/π)(x + 0.044715x³)
+        return 0.5 * x * (1.0 + t), (x_c, t)  # f(x) = ½x(1 + tanh u)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any]:
+        x_c, t = saved  # f'(x) = ½(1 + tanh u) + ½x(1 - tanh² u)·√(2/π)(1 + 3·0.044715x²)
+        du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x_c * x_c)
+        return (g * (0.5 * (1.0 + t) + 0.5 * x_c * (1.0 - t * t) * du),)
+
+
+# ----------------------------------------------------------------------------- along an axis
+def _max(x: Any, axis: int) -> Any:
+    """The maximum along ``axis``, kept (compiled for the rows of a 2-D array)."""
+    if axis in (-1, x.ndim - 1) and x.ndim == 2:
+        return kernels.row_max(x)
+    return namespace(x).max(x, axis=axis, keepdims=True)
+
+
+def _sum(x: Any, axis: int) -> Any:
+    """The sum along ``axis``, kept (compiled for the rows of a 2-D array)."""
+    if axis in (-1, x.ndim - 1) and x.ndim == 2:
+        return kernels.row_sum(x)
+    return namespace(x).sum(x, axis=axis, keepdims=True)
+
+
+class Softmax(Op):
+    @staticmethod
+    def forward(x: Any, axis: int) -> tuple[Any, Any]:
+        e = namespace(x).exp(x - _max(x, axis))  # max subtracted: exp cannot overflow
+        y = e / _sum(e, axis)  # softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ
+        return y, (y, axis)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any]:
+        y, axis = saved  # ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ - yⱼ)  ⇒  ∂L/∂x = y ⊙ (g - Σⱼ gⱼyⱼ)
+        return (y * (g - _sum(g * y, axis)),)
+
+
+class LogSoftmax(Op):
+    """log softmax(x) = x − max − ln Σ e^(x − max): the one form of it; the cross-entropies use it."""
+
+    @staticmethod
+    def forward(x: Any, axis: int) -> tuple[Any, Any]:
+        xp = namespace(x)
+        z = x - _max(x, axis)  # ≤ 0: e^z cannot overflow
+        out = z - xp.log(_sum(xp.exp(z), axis))  # log Σ eᶻ ≥ 0: no log(0)
+        return out, (out, axis)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any]:
+        out, axis = saved  # ∂outᵢ/∂xⱼ = δᵢⱼ - softmax(x)ⱼ  ⇒  ∂L/∂x = g - softmax(x) Σⱼ gⱼ
+        return (g - namespace(g).exp(out) * _sum(g, axis),)
+
+
+# ----------------------------------------------------------------------------- functions
+def sigmoid(x: ArrayLike) -> Tensor:
+    return apply(Sigmoid, as_tensor(x))
+
+
+def tanh(x: ArrayLike) -> Tensor:
+    return apply(Tanh, as_tensor(x))
+
+
+def softsign(x: ArrayLike) -> Tensor:
+    return apply(Softsign, as_tensor(x))
+
+
+def hardtanh(x: ArrayLike, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    if min_val > max_val:
+        raise GlassnetError(f"hardtanh needs min_val <= max_val, got min_val={min_val}, max_val={max_val}")
+    return apply(Hardtanh, as_tensor(x), min_val=min_val, max_val=max_val)
+
+
 def relu(x: ArrayLike) -> Tensor:
-    x = as_tensor(x)
-    # f(x) = max(x, 0),  f'(x) = 1 for x > 0, 0 for x ≤ 0 (0 at the kink, as PyTorch)
-    return _make(kernels.relu(x.data), (x,), lambda g: (kernels.relu_grad(g, x.data),), "relu")
+    return apply(ReLU, as_tensor(x))
 
 
 def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Tensor:
-    x = as_tensor(x)
-    # f(x) = x for x > 0, a·x for x ≤ 0;  f'(x) = 1 for x > 0, a for x ≤ 0 (a at 0, as PyTorch)
-    slope = np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
-    return _make(x.data * slope, (x,), lambda g: (g * slope,), "leaky_relu")
-
-
-def _scaled_elu(x: ArrayLike, alpha: float, scale: float, op: str) -> Tensor:
-    x = as_tensor(x)
-    negative = x.data <= 0
-    x_neg = np.minimum(x.data, 0)  # the exponential branch only ever sees x ≤ 0
-    out = scale * np.where(negative, alpha * np.expm1(x_neg), x.data)
-    # f(x) = λx for x > 0, λα(eˣ - 1) for x ≤ 0;  f'(x) = λ, or λαeˣ for x ≤ 0 (also at 0, as PyTorch)
-    rule = lambda g: (g * (scale * np.where(negative, alpha * np.exp(x_neg), 1.0)),)  # noqa: E731
-    return _make(out.astype(x.dtype, copy=False), (x,), rule, op)
+    return apply(LeakyReLU, as_tensor(x), negative_slope=negative_slope)
 
 
 def elu(x: ArrayLike, alpha: float = 1.0) -> Tensor:
     """ELU (Clevert et al. 2015): x for x > 0, α(eˣ - 1) for x ≤ 0."""
-    return _scaled_elu(x, alpha, 1.0, "elu")
+    return apply(ScaledELU, as_tensor(x), alpha=alpha, scale=1.0)
 
 
 def selu(x: ArrayLike) -> Tensor:
     """SELU (Klambauer et al. 2017, eq. 2): λ·elu(x, α) with the fixed λ, α of eq. 14."""
-    return _scaled_elu(x, SELU_ALPHA, SELU_SCALE, "selu")
+    return apply(ScaledELU, as_tensor(x), alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
 def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    x = as_tensor(x)
     if beta == 0:
         raise GlassnetError("softplus needs beta != 0 (it divides by beta); the default is beta=1.0")
-    z = beta * x.data
-    linear = z > threshold  # where ln(1 + e^z)/β ≈ x: reverts to the identity, as PyTorch
-    # f(x) = ln(1 + e^(βx))/β,  f'(x) = σ(βx)  (x and 1 above the threshold)
-    out = np.where(linear, x.data, _log1p_exp(z) / beta).astype(x.dtype, copy=False)
-    rule = lambda g: (g * np.where(linear, 1.0, stable_sigmoid(z)),)  # noqa: E731
-    return _make(out, (x,), rule, "softplus")
+    return apply(Softplus, as_tensor(x), beta=beta, threshold=threshold)
 
 
-# ----------------------------------------------------------------------------- smooth gates
 def silu(x: ArrayLike) -> Tensor:
-    x = as_tensor(x)
-    s = stable_sigmoid(x.data)
-    # f(x) = x·σ(x),  f'(x) = σ(x)(1 + x(1 - σ(x)))
-    return _make(x.data * s, (x,), lambda g: (g * s * (1.0 + x.data * (1.0 - s)),), "silu")
+    return apply(SiLU, as_tensor(x))
 
 
 def mish(x: ArrayLike) -> Tensor:
-    x = as_tensor(x)
-    t = np.tanh(_log1p_exp(x.data))
-    # f(x) = x·tanh(softplus(x)),  f'(x) = tanh(softplus(x)) + x·σ(x)·(1 - tanh²(softplus(x)))
-    rule = lambda g: (g * (t + x.data * stable_sigmoid(x.data) * (1.0 - t * t)),)  # noqa: E731
-    return _make(x.data * t, (x,), rule, "mish")
+    return apply(Mish, as_tensor(x))
 
 
 def gelu(x: ArrayLike, approximate: str = "none") -> Tensor:
@@ -193,27 +354,9 @@ def gelu(x: ArrayLike, approximate: str = "none") -> Tensor:
         raise GlassnetError(
             f"gelu(approximate={approximate!r}) is not known; use one of {GELU_APPROXIMATIONS}"
         )
-    return _gelu_tanh(as_tensor(x)) if approximate == "tanh" else _gelu_exact(as_tensor(x))
+    return apply(GELUTanh if approximate == "tanh" else GELU, as_tensor(x))
 
 
-def _gelu_exact(x: Tensor) -> Tensor:
-    cdf = (0.5 * (1.0 + erf(x.data * _SQRT_1_2))).astype(x.dtype)  # Φ(x)
-    # f(x) = x·Φ(x),  f'(x) = Φ(x) + x·φ(x) with φ(x) = e^(-x²/2)/√(2π)
-    x_c = np.clip(x.data, -40, 40)  # φ(±40) = 0 in float64; clipping keeps x² from overflowing
-    rule = lambda g: (g * (cdf + x.data * np.exp(-0.5 * x_c * x_c) / math.sqrt(2 * math.pi)),)  # noqa: E731
-    return _make(x.data * cdf, (x,), rule, "gelu")
-
-
-def _gelu_tanh(x: Tensor) -> Tensor:
-    x_c = np.clip(x.data, -1e6, 1e6)  # the tanh saturates long before; keeps x³ finite
-    t = np.tanh(_SQRT_2_OVER_PI * (x_c + 0.044715 * x_c**3))  # tanh(u), u = √(2/π)(x + 0.044715x³)
-    # f(x) = ½x(1 + tanh u),  f'(x) = ½(1 + tanh u) + ½x(1 - tanh² u)·√(2/π)(1 + 3·0.044715x²)
-    du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x_c * x_c)
-    rule = lambda g: (g * (0.5 * (1.0 + t) + 0.5 * x_c * (1.0 - t * t) * du),)  # noqa: E731
-    return _make(0.5 * x.data * (1.0 + t), (x,), rule, "gelu")
-
-
-# ----------------------------------------------------------------------------- along an axis
 def _check_axis(x: Tensor, axis: int, op: str) -> None:
     if not -x.ndim <= axis < x.ndim:
         raise ShapeError(
@@ -225,23 +368,10 @@ def _check_axis(x: Tensor, axis: int, op: str) -> None:
 def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     x = as_tensor(x)
     _check_axis(x, axis, "softmax")
-    y = kernels.softmax_rows(x.data) if axis in (1, -1) else None  # the same numbers, fewer calls
-    if y is None:
-        top = kernels.row_max(x.data) if x.ndim == 2 and axis in (1, -1) and x.shape[0] else None
-        if top is None:
-            top = np.max(x.data, axis=axis, keepdims=True, initial=-np.inf)
-        e = np.exp(x.data - top)
-        y = e / e.sum(axis=axis, keepdims=True)
-    # ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ - yⱼ)  ⇒  dL/dx = y ⊙ (g - Σⱼ gⱼyⱼ)
-    rule = lambda g: (y * (g - (g * y).sum(axis=axis, keepdims=True)),)  # noqa: E731
-    return _make(y, (x,), rule, "softmax")
+    return apply(Softmax, x, axis=axis)
 
 
 def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     x = as_tensor(x)
     _check_axis(x, axis, "log_softmax")
-    z = x.data - np.max(x.data, axis=axis, keepdims=True, initial=-np.inf)  # ≤ 0: e^z cannot overflow
-    out = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))  # log Σ eᶻ ≥ 0: no log(0)
-    # ∂outᵢ/∂xⱼ = δᵢⱼ - softmax(x)ⱼ  ⇒  dL/dx = g - softmax(x) Σⱼ gⱼ
-    rule = lambda g: (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)  # noqa: E731
-    return _make(out, (x,), rule, "log_softmax")
+    return apply(LogSoftmax, x, axis=axis)

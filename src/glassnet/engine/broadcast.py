@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine.backend import namespace
+
 __all__ = ["unbroadcast"]
 
 
@@ -31,14 +33,16 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], dtype: Any = None) -> 
     array([[3.],
            [3.]])
     """
-    grad = np.asarray(grad)
+    if isinstance(grad, np.generic):
+        grad = np.asarray(grad)
+    xp = namespace(grad)
     if grad.shape != shape:
         extra = grad.ndim - len(shape)
         if extra > 0:  # leading axes that broadcasting prepended
-            grad = grad.sum(axis=tuple(range(extra)))
+            grad = xp.sum(grad, axis=tuple(range(extra)))
         stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
         if stretched:  # axes of length 1 that broadcasting repeated
-            grad = grad.sum(axis=stretched, keepdims=True)
+            grad = xp.sum(grad, axis=stretched, keepdims=True)
     if dtype is not None and grad.dtype != dtype:
-        grad = grad.astype(dtype)
+        grad = xp.astype(grad, dtype)
     return grad

@@ -1,35 +1,41 @@
-"""Loss primitives: the fused ones with their derivatives beside them, the rest composed from ops.
+"""Loss primitives: the fused ones with their derivatives beside them, and the reduction.
 
-Fused (one graph node, a hand-written rule) where composing would overflow, lose precision or
-build a large graph: softmax cross-entropy from logits, binary cross-entropy from logits and
-binary cross-entropy from probabilities (PyTorch's clamped form). The class-weighted means of
-``cross_entropy`` and ``nll_loss`` follow PyTorch exactly. Inputs are assumed valid here:
-``glassnet.nn.losses`` checks shapes, class indices and value ranges where the user passes them.
+Fused (one graph node, a hand-written backward) where composing would overflow, lose precision
+or build a large graph: softmax cross-entropy from logits (against class indices, and against
+class probabilities), negative log-likelihood, binary cross-entropy from logits and from
+probabilities (PyTorch's clamped form), and the squared error with its reduction. Each computes
+from its inputs alone (class indices are an input, not a constant), and the class-index losses
+check the indices' range in ``forward``, so a recorded step (``tape.py``) checks every batch as
+the graph does. Shapes and argument values are checked where the user passes them, in
+``glassnet.nn.losses``. The class-weighted means follow PyTorch exactly.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from glassnet.engine import kernels, ops
-from glassnet.engine.tensor import ArrayLike, Tensor, _make
+from glassnet.engine import ops
+from glassnet.engine.activation_ops import LogSoftmax, stable_sigmoid
+from glassnet.engine.backend import NUMPY, device, namespace
+from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply
 from glassnet.errors import GlassnetError
 
 __all__ = [
-    "bce_with_logits_backward", "bce_with_logits_forward", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "cross_entropy_indices_backward",
-    "cross_entropy_indices_forward", "nll_loss", "reduce", "softmax_cross_entropy", "squared_error",
-    "squared_error_backward", "squared_error_forward",
+    "REDUCTIONS", "binary_cross_entropy", "binary_cross_entropy_with_logits", "check_class_indices",
+    "cross_entropy", "nll_loss", "reduce", "softmax_cross_entropy", "squared_error",
 ]  # fmt: skip
 
 REDUCTIONS = ("mean", "sum", "none")
+Needs = tuple[bool, ...]
 
 
-def reduce(loss: Tensor, reduction: str = "mean", divisor: float | None = None) -> Tensor:
+def reduce(loss: Tensor, reduction: str = "mean", divisor: int | None = None) -> Tensor:
     """Reduce per-element losses: 'none' keeps them, 'sum' adds them, 'mean' divides the sum.
 
-    ``divisor`` replaces the element count of 'mean' (the summed class weights of a weighted
-    cross-entropy). A divisor of 0 gives nan, as PyTorch does when every target is ignored.
+    ``divisor`` replaces the element count of 'mean' (a count that follows from the shapes, such
+    as the number of positions of a class-probability target).
 
     >>> import glassnet as gn
     >>> reduce(gn.tensor([1.0, 2.0, 6.0]), "mean").item()
@@ -42,30 +48,55 @@ def reduce(loss: Tensor, reduction: str = "mean", divisor: float | None = None) 
     if reduction == "mean":
         if divisor is None:
             return loss.mean()
-        if divisor == 0:  # every target ignored: nan with a zero gradient, as PyTorch
-            return loss.sum() * 0.0 + np.nan
-        return ops.div(loss.sum(), np.asarray(divisor, dtype=loss.dtype))
+        return ops.div(loss.sum(), _constant(divisor, loss.data))
     raise GlassnetError(f"unknown reduction {reduction!r}; expected one of {', '.join(REDUCTIONS)}")
 
 
-def _reduced(loss: np.ndarray, reduction: str) -> np.ndarray:
+def _constant(value: float, like: Any) -> Tensor:
+    """A 0-d Tensor of ``like``'s dtype and device."""
+    return Tensor(namespace(like).asarray(value, dtype=like.dtype, device=device(like)))
+
+
+def _reduced(loss: Any, reduction: str) -> Any:
     """What :func:`reduce` computes, on an array: the mean, the sum, or the losses as they are."""
+    xp = namespace(loss)
     if reduction == "mean":
-        return np.asarray(loss.mean())
-    return np.asarray(loss.sum()) if reduction == "sum" else loss
+        return xp.mean(loss)
+    return xp.sum(loss) if reduction == "sum" else loss
 
 
-def _spread(g: np.ndarray, size: int, reduction: str) -> np.ndarray:
-    """reduce()'s rule: dL/dℓᵢ = g/n for the mean of n losses, g for the sum or no reduction."""
+def _spread(g: Any, size: int, reduction: str) -> Any:
+    """reduce()'s backward: ∂L/∂ℓᵢ = g/n for the mean of n losses, g for the sum or no reduction."""
     return g / (size if size else 1) if reduction == "mean" else g
+
+
+def _like(x: ArrayLike, z: Tensor) -> Tensor:
+    """A Tensor as is (it may need grad); anything else as a constant with z's dtype."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(namespace(z.data).asarray(x, dtype=z.dtype, device=device(z.data)))
+
+
+# ----------------------------------------------------------------------------- squared error
+class SquaredError(Op):
+    """ℓ = (x − y)², elementwise, reduced: one node instead of three (sub, mul, the reduction),
+    fused for speed; the operations of ``reduce((x − y)·(x − y))`` in the same order."""
+
+    @staticmethod
+    def forward(x: Any, y: Any, reduction: str) -> tuple[Any, Any]:
+        d = x - y
+        return _reduced(d * d, reduction), (d, reduction)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any, Any]:
+        d, reduction = saved  # dℓ/dx = 2d, as the product rule gives it, d + d;  dℓ/dy = −dℓ/dx
+        half = _spread(g, d.size, reduction) * d
+        gx = half + half
+        return gx, (-gx if needs[1] else None)
 
 
 def squared_error(x: Tensor, y: Tensor, reduction: str = "mean") -> Tensor:
     """ℓ = (x − y)², elementwise, reduced: mse_loss's node.
-
-    Fused for speed: one node instead of three (sub, mul and the reduction), with the operations
-    of the composed ``reduce((x − y)·(x − y))`` in the same order, so the numbers are
-    bit-identical (``tests/test_fast_paths.py``).
 
     >>> import glassnet as gn
     >>> x = gn.tensor([1.0, 3.0], requires_grad=True)
@@ -73,38 +104,195 @@ def squared_error(x: Tensor, y: Tensor, reduction: str = "mean") -> Tensor:
     >>> loss.backward(); loss.item(), x.grad              # 2(x − y) / 2
     (2.5, array([1., 2.], dtype=float32))
     """
-    loss, d = squared_error_forward(x.data, y.data, reduction)
-
-    def rule(g: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        gx = squared_error_backward(g, d, reduction)
-        return gx, (-gx if y.requires_grad else None)  # dℓ/dy = −dℓ/dx
-
-    return _make(loss, (x, y), rule, "squared_error")
+    return apply(SquaredError, x, y, reduction=reduction)
 
 
-def squared_error_forward(x: np.ndarray, y: np.ndarray, reduction: str) -> tuple[np.ndarray, np.ndarray]:
-    """(ℓ reduced, d = x − y): the node's forward."""
-    d = x - y
-    return _reduced(d * d, reduction), d
+# ----------------------------------------------------------------------------- class indices
+def check_class_indices(name: str, y: Any, n_classes: int, ignore_index: int) -> bool:
+    """Every index in [0, n_classes) or equal to ignore_index, or an error naming the first bad one.
+
+    Returns whether no index equals ignore_index.
+    """
+    xp = namespace(y)
+    if y.size == 0:
+        return True
+    lo, hi = int(xp.min(y)), int(xp.max(y))
+    if lo >= 0 and hi < n_classes:  # the common case, fast
+        return not lo <= ignore_index <= hi or not bool(xp.any(y == ignore_index))
+    bad = y[(y != ignore_index) & ((y < 0) | (y >= n_classes))]
+    if bad.size:
+        raise GlassnetError(
+            f"{name} got class index {int(bad[0])} but the input has {n_classes} classes; targets must "
+            f"be in [0, {n_classes - 1}] or equal ignore_index={ignore_index}: check that labels are "
+            "0-based and that the last layer has one output per class"
+        )
+    return not bool(xp.any(y == ignore_index))
 
 
-def squared_error_backward(g: np.ndarray, d: np.ndarray, reduction: str) -> np.ndarray:
-    """dL/dx from g = dL/dℓ and d = x − y: dℓ/dx = 2d, as the product rule gives it, d + d."""
-    half = _spread(g, d.size, reduction) * d
-    return half + half
+def _is_floating(a: Any) -> bool:
+    if isinstance(a.dtype, np.dtype):
+        return a.dtype.kind == "f"
+    return bool(namespace(a).isdtype(a.dtype, "real floating"))
 
 
-def _like(x: ArrayLike, z: Tensor) -> Tensor:
-    """A Tensor as is (it may need grad); anything else as a constant with z's dtype."""
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=z.dtype))
+def _class_axis(ndim: int) -> int:
+    """PyTorch's layout: classes on axis 0 of an unbatched (C,) input, else axis 1 of (N, C, d1, ...)."""
+    return 0 if ndim == 1 else 1
 
 
-# ----------------------------------------------------------------------------- cross-entropy
+def _onehot(y: Any, n_classes: int, axis: int, dtype: Any) -> Any:
+    """[c = yₙ] with the classes on ``axis``: (N, d1, ...) indices → (N, C, d1, ...)."""
+    xp = namespace(y)
+    classes = xp.reshape(xp.arange(n_classes, device=device(y)), (n_classes,) + (1,) * (y.ndim - axis))
+    return xp.astype(xp.expand_dims(y, axis=axis) == classes, dtype)
+
+
+def _weights_of(y: Any, keep: Any, weight: Any, dtype: Any) -> Any:
+    """w_y·[kept] for each position: the weight of its class, 0 where its target is ignored."""
+    xp = namespace(y)
+    if weight is None:
+        return xp.astype(keep, dtype)
+    w = xp.asarray(weight, dtype=dtype, device=device(y))
+    return xp.take(w, xp.reshape(y, (-1,)), axis=0).reshape(y.shape) * xp.astype(keep, dtype)
+
+
+def _mean_divisor(w_y: Any, reduction: str) -> Any:
+    """'mean' divides by Σ w_y over kept positions (PyTorch's weighted mean); else nothing."""
+    return namespace(w_y).sum(w_y) if reduction == "mean" else None
+
+
+def _scale(g: Any, divisor: Any, reduction: str) -> Any:
+    """∂L/∂ℓ of each position, with room for the class axis: g/Σw (mean), g (sum), gₙ ('none')."""
+    if reduction == "mean":
+        return g / divisor
+    return g if reduction == "sum" else namespace(g).expand_dims(g, axis=1 if g.ndim else 0)
+
+
+class ClassCrossEntropy(Op):
+    """ℓ = −Σ_c q_c·log softmax(z)_c per position, for class indices y and
+    q_c = w_c·((1 − ε)·[c = y] + ε/C), q = 0 where y = ignore_index; reduced.
+
+    Fused for stability and speed: ∂ℓ/∂z = softmax(z)·Σ_c q_c − q, which is softmax(z) −
+    onehot(y) without weights or smoothing; log softmax is :class:`LogSoftmax`'s.
+    """
+
+    name = "cross_entropy"
+
+    @staticmethod
+    def forward(z: Any, y: Any, weight: Any, ignore_index: int, label_smoothing: float, reduction: str,
+                name: str) -> tuple[Any, Any]:
+        xp = namespace(z)
+        axis = _class_axis(z.ndim)
+        C = z.shape[axis]
+        all_kept = check_class_indices(name, y, C, ignore_index)
+        log_p, _ = LogSoftmax.forward(z, axis)  # (N, C, d1, ...)
+        if weight is None and not label_smoothing and z.ndim == 2 and all_kept:
+            picked = (log_p[np.arange(len(y)), y] if xp is NUMPY  # log softmax(z)_y
+                      else xp.take_along_axis(log_p, xp.expand_dims(y, axis=1), axis=1)[:, 0])
+            loss = -picked  # (N,)
+            divisor = xp.asarray(y.shape[0], dtype=z.dtype, device=device(z)) if reduction == "mean" else None
+            if reduction != "none":
+                loss = xp.sum(loss) if divisor is None else xp.sum(loss) / divisor
+            return loss, (log_p, y, None, divisor, reduction)
+        keep = y != ignore_index
+        yk = xp.where(keep, y, 0)
+        q = _onehot(yk, C, axis, z.dtype)
+        if label_smoothing:
+            q = q * (1.0 - label_smoothing) + label_smoothing / C
+        if weight is not None:
+            q = q * xp.reshape(xp.asarray(weight, dtype=z.dtype, device=device(z)),
+                               (C,) + (1,) * (z.ndim - axis - 1))
+        q = q * xp.expand_dims(xp.astype(keep, z.dtype), axis=axis)
+        loss = -xp.sum(q * log_p, axis=axis)  # (N, d1, ...)
+        divisor = _mean_divisor(_weights_of(yk, keep, weight, z.dtype), reduction)
+        if divisor is not None:
+            loss = xp.sum(loss) / divisor if float(divisor) else xp.sum(loss) * 0.0 + xp.nan
+        elif reduction == "sum":
+            loss = xp.sum(loss)
+        return loss, (log_p, y, q, divisor, reduction)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any, None]:
+        log_p, y, q, divisor, reduction = saved
+        xp = namespace(g)
+        axis = _class_axis(log_p.ndim)
+        if divisor is not None and not float(divisor):  # every target ignored: a zero gradient, as PyTorch
+            return xp.zeros_like(log_p), None
+        scale = _scale(g, divisor, reduction)
+        gz = xp.exp(log_p)  # softmax(z)
+        if q is None:  # ∂ℓ/∂z = softmax(z) − onehot(y)
+            if xp is NUMPY:
+                gz[np.arange(len(y)), y] -= 1.0
+            else:
+                gz = gz - _onehot(y, gz.shape[1], 1, gz.dtype)
+        else:  # ∂ℓ/∂z = softmax(z)·Σ_c q_c − q
+            gz = gz * xp.sum(q, axis=axis, keepdims=True) - q
+        if xp is NUMPY:
+            gz *= scale
+            return gz, None
+        return gz * scale, None
+
+
+class NLL(Op):
+    """ℓ = −w_y·log_p[y] per position for log-probabilities and class indices y, 0 where y is
+    ignored; 'mean' divides by Σ w_y over kept positions, as PyTorch."""
+
+    name = "nll_loss"
+
+    @staticmethod
+    def forward(log_p: Any, y: Any, weight: Any, ignore_index: int, reduction: str,
+                name: str) -> tuple[Any, Any]:
+        xp = namespace(log_p)
+        axis = _class_axis(log_p.ndim)
+        check_class_indices(name, y, log_p.shape[axis], ignore_index)
+        keep = y != ignore_index
+        yk = xp.where(keep, y, 0)
+        w_y = _weights_of(yk, keep, weight, log_p.dtype)  # (N, d1, ...)
+        picked = xp.squeeze(xp.take_along_axis(log_p, xp.expand_dims(yk, axis=axis), axis=axis), axis=axis)
+        loss = xp.where(keep, picked * -w_y, 0.0)  # where, not a product: an ignored −inf gives no nan
+        divisor = _mean_divisor(w_y, reduction)
+        if divisor is not None:
+            loss = xp.sum(loss) / divisor if float(divisor) else xp.sum(loss) * 0.0 + xp.nan
+        elif reduction == "sum":
+            loss = xp.sum(loss)
+        return loss, (log_p.shape, yk, w_y, divisor, reduction)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any, None]:
+        shape, yk, w_y, divisor, reduction = saved
+        xp = namespace(g)
+        axis = _class_axis(len(shape))
+        if divisor is not None and not float(divisor):
+            return xp.zeros(shape, dtype=g.dtype, device=device(g)), None
+        picked = -w_y * (g / divisor if reduction == "mean" else g)  # ∂L/∂log_p[y] (N, d1, ...)
+        if xp is NUMPY:  # into the picked places of a zero array
+            grad = np.zeros(shape, dtype=g.dtype)
+            np.put_along_axis(grad, np.expand_dims(yk, axis), np.expand_dims(picked, axis), axis)
+            return grad, None
+        return _onehot(yk, shape[axis], axis, g.dtype) * xp.expand_dims(picked, axis=axis), None
+
+
+class SoftmaxCrossEntropy(Op):
+    """ℓ = −Σ_c q_c·log softmax(z)_c along ``axis``, for logits z and target weights q of z's shape
+    (q need not sum to one: class weights and label smoothing live in it)."""
+
+    @staticmethod
+    def forward(z: Any, q: Any, axis: int) -> tuple[Any, Any]:
+        log_p, _ = LogSoftmax.forward(z, axis)
+        return -namespace(z).sum(q * log_p, axis=axis), (log_p, q, axis)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any, Any]:
+        log_p, q, axis = saved
+        xp = namespace(g)
+        g = xp.expand_dims(g, axis=axis)
+        # fused for stability: ∂ℓ/∂z = softmax(z)·Σ_c q_c − q   (= softmax(z) − onehot(y) when q is)
+        gz = g * (xp.exp(log_p) * xp.sum(q, axis=axis, keepdims=True) - q)
+        return gz, (-g * log_p if needs[1] else None)  # ∂ℓ/∂q = −log softmax(z)
+
+
 def softmax_cross_entropy(z: Tensor, q: ArrayLike, axis: int = -1) -> Tensor:
     """ℓ = −Σ_c q_c · log softmax(z)_c along ``axis``: logits z against target weights q.
-
-    q has z's shape and need not sum to one: class weights and label smoothing live in it.
-    For a one-hot q this is the usual cross-entropy −log softmax(z)_y.
 
     >>> import glassnet as gn
     >>> z = gn.tensor([[0.0, 0.0]], requires_grad=True)
@@ -114,176 +302,81 @@ def softmax_cross_entropy(z: Tensor, q: ArrayLike, axis: int = -1) -> Tensor:
     >>> loss.backward(); z.grad                                  # softmax(z) − onehot(y)
     array([[-0.5,  0.5]], dtype=float32)
     """
-    q_t = _like(q, z)
-    shifted = z.data - np.max(z.data, axis=axis, keepdims=True)  # max subtracted: exp cannot overflow
-    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))  # log softmax(z)
-    loss = np.asarray(-np.sum(q_t.data * log_p, axis=axis))  # (N, d1, ...), or () for a (C,) input
-
-    def rule(g: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        g = np.expand_dims(g, axis)
-        # fused for stability: dℓ/dz = softmax(z)·Σ_c q_c − q   (= softmax(z) − onehot(y) when q is)
-        gz = g * (np.exp(log_p) * q_t.data.sum(axis=axis, keepdims=True) - q_t.data)
-        return gz, (-g * log_p if q_t.requires_grad else None)  # dℓ/dq = −log softmax(z)
-
-    return _make(loss, (z, q_t), rule, "softmax_cross_entropy")
+    return apply(SoftmaxCrossEntropy, z, _like(q, z), axis=axis)
 
 
-def _softmax_cross_entropy_indices(z: Tensor, y: np.ndarray, reduction: str) -> Tensor:
-    """ℓₙ = −log softmax(zₙ)_yₙ for logits z (N, C) and class indices y (N,), reduced.
-
-    The common case of :func:`softmax_cross_entropy` (one-hot q) and :func:`reduce` in one node,
-    without building q: fused for speed, with the same operations in the same order, so the
-    numbers are bit-identical.
-    """
-    loss, log_p = cross_entropy_indices_forward(z.data, y, reduction)
-
-    def rule(g: np.ndarray) -> tuple[np.ndarray]:
-        return (cross_entropy_indices_backward(g, log_p, y, reduction),)
-
-    return _make(loss, (z,), rule, "softmax_cross_entropy")
-
-
-def cross_entropy_indices_forward(z: np.ndarray, y: np.ndarray,
-                                  reduction: str) -> tuple[np.ndarray, np.ndarray]:
-    """(ℓ reduced, log softmax(z)) for logits z (N, C) and class indices y (N,): the node's forward."""
-    compiled = kernels.log_softmax_picked(z, y)  # the three lines below, compiled, or None
-    if compiled is not None:
-        log_p, loss = compiled
-    else:
-        shifted = z - kernels.row_max(z)  # max subtracted: exp cannot overflow
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C) log softmax(z)
-        loss = -log_p[np.arange(len(y)), y]  # (N,) ℓₙ
-    if reduction == "mean":  # (Σₙ ℓₙ) / N
-        loss = np.asarray(kernels.vector_sum(loss) / np.asarray(len(y), dtype=loss.dtype))
-    elif reduction == "sum":
-        loss = kernels.vector_sum(loss)
-    return loss, log_p
-
-
-def cross_entropy_indices_backward(g: np.ndarray, log_p: np.ndarray, y: np.ndarray,
-                                   reduction: str) -> np.ndarray:
-    """dL/dz (N, C) from g = dL/dℓ and the forward's log softmax(z)."""
-    # fused for stability: dℓ/dz = softmax(z) − onehot(y), times dL/dℓₙ (g/N for the mean)
-    gz = np.exp(log_p)  # (N, C)
-    if g.ndim == 0:  # dL/dℓ of a mean or a sum: one number for every sample
-        scale = np.asarray(g / np.asarray(len(y), dtype=log_p.dtype) if reduction == "mean" else g)
-    else:
-        scale = g[:, None]  # 'none': each sample's own dL/dℓₙ
-    kernels.softmax_minus_onehot(gz, y, scale)  # gz[rows, y] −= 1; gz *= scale
-    return gz
-
-
-def _class_axis(x: Tensor) -> int:
-    """PyTorch's layout: classes on axis 0 of an unbatched (C,) input, else axis 1 of (N, C, d1, ...)."""
-    return 0 if x.ndim == 1 else 1
-
-
-def _per_class(weight: ArrayLike | None, x: Tensor, axis: int) -> np.ndarray:
-    """Class weights shaped (C, 1, ..., 1), so that they broadcast against x along ``axis``."""
-    C = x.shape[axis]
-    w = np.ones(C, dtype=x.dtype) if weight is None else np.asarray(ops.raw(weight), dtype=x.dtype)
-    return w.reshape((C,) + (1,) * (x.ndim - axis - 1))
-
-
-def _targets(y: ArrayLike, ignore_index: int) -> tuple[np.ndarray, np.ndarray]:
-    """Class indices with ignored positions replaced by class 0, and the mask of kept positions."""
-    y = np.asarray(ops.raw(y))
-    keep = y != ignore_index  # (N, d1, ...)
-    return np.where(keep, y, 0), keep
-
-
-def cross_entropy(z: Tensor, target: ArrayLike, weight: ArrayLike | None = None, ignore_index: int = -100,
-                  label_smoothing: float = 0.0, reduction: str = "mean") -> Tensor:
+def cross_entropy(z: Tensor, target: Tensor, weight: ArrayLike | None = None, ignore_index: int = -100,
+                  label_smoothing: float = 0.0, reduction: str = "mean",
+                  name: str = "cross_entropy") -> Tensor:
     """Cross-entropy of logits z (C,) or (N, C, d1, ...) against class indices or probabilities.
 
-    Class indices y (shape of z without the class axis) give, per position,
+    Class indices y (an integer Tensor, z's shape without the class axis) give, per position,
     ℓ = −Σ_c q_c log softmax(z)_c with q_c = w_c·((1 − ε)·[c = y] + ε/C) and q = 0 where
     y = ignore_index; 'mean' divides by Σ w_y over kept positions (PyTorch's weighted mean).
     Probabilities t (shape of z) give q = w·((1 − ε)·t + ε/C); 'mean' divides by the number of
     positions. ε is ``label_smoothing``.
 
-    >>> import glassnet as gn
+    >>> import glassnet as gn, numpy as np
     >>> z = gn.tensor([[2.0, 0.0], [0.0, 2.0]])
-    >>> round(cross_entropy(z, [0, 0]).item(), 4)                # (0.1269 + 2.1269) / 2
+    >>> round(cross_entropy(z, gn.tensor(np.array([0, 0]))).item(), 4)   # (0.1269 + 2.1269) / 2
     1.1269
     """
-    target = np.asarray(ops.raw(target)) if not isinstance(target, Tensor) else target
-    if (weight is None and not label_smoothing and z.ndim == 2 and isinstance(target, np.ndarray)
-            and target.dtype.kind in "iu" and reduction in REDUCTIONS
-            and not (target == ignore_index).any()):
-        return _softmax_cross_entropy_indices(z, target, reduction)  # no weights, nothing ignored
-    axis, C = _class_axis(z), z.shape[_class_axis(z)]
-    w = _per_class(weight, z, axis)  # (C, 1, ..., 1)
-    if np.asarray(ops.raw(target)).dtype.kind == "f":  # class probabilities, shaped like z
-        t = _like(target, z)
-        q = (t * (1.0 - label_smoothing) + label_smoothing / C if label_smoothing else t) * w
-        return reduce(softmax_cross_entropy(z, q, axis), reduction, divisor=z.size // C)
-    y, keep = _targets(target, ignore_index)  # (N, d1, ...)
-    one_hot = np.expand_dims(y, axis) == np.arange(C).reshape(w.shape)  # (N, C, d1, ...)
-    smoothed = one_hot * (1.0 - label_smoothing) + label_smoothing / C
-    q = smoothed * w * np.expand_dims(keep, axis)
-    w_y = w.reshape(-1)[y] * keep  # (N, d1, ...): the weight of each position's class, 0 if ignored
-    return reduce(softmax_cross_entropy(z, q, axis), reduction, divisor=float(w_y.sum()))
+    w = None if weight is None else np.asarray(ops.raw(weight), dtype=np.float64)
+    if not _is_floating(target.data):
+        return apply(ClassCrossEntropy, z, target, weight=w, ignore_index=ignore_index,
+                     label_smoothing=label_smoothing, reduction=reduction, name=name)
+    axis = _class_axis(z.ndim)
+    C = z.shape[axis]
+    t = target
+    q = t * (1.0 - label_smoothing) + label_smoothing / C if label_smoothing else t
+    if w is not None:
+        q = q * _like(w.reshape((C,) + (1,) * (z.ndim - axis - 1)), z)
+    return reduce(softmax_cross_entropy(z, q, axis), reduction, divisor=z.size // C)
 
 
-def nll_loss(log_p: Tensor, target: ArrayLike, weight: ArrayLike | None = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(log_p: Tensor, target: Tensor, weight: ArrayLike | None = None, ignore_index: int = -100,
+             reduction: str = "mean", name: str = "nll_loss") -> Tensor:
     """Negative log-likelihood ℓ = −w_y · log_p[y] of log-probabilities (C,) or (N, C, d1, ...).
 
-    Composed: a gather (getitem), a product and a where. 'mean' divides by Σ w_y over the kept
-    positions, as PyTorch does.
-
-    >>> import glassnet as gn
-    >>> nll_loss(gn.tensor([[-1.0, -2.0], [-3.0, -4.0]]), [1, 0]).item()   # (2 + 3) / 2
+    >>> import glassnet as gn, numpy as np
+    >>> nll_loss(gn.tensor([[-1.0, -2.0], [-3.0, -4.0]]), gn.tensor(np.array([1, 0]))).item()
     2.5
     """
-    axis = _class_axis(log_p)
-    y, keep = _targets(target, ignore_index)  # (N, d1, ...)
-    w_y = (_per_class(weight, log_p, axis).reshape(-1)[y] * keep).astype(log_p.dtype)
-    grid = np.indices(y.shape, sparse=True)
-    picked = ops.getitem(log_p, (*grid[:axis], y, *grid[axis:]))  # log_p[n, y_n, d1, ...]
-    loss = ops.where(keep, picked * -w_y, 0.0)  # where, not a product: an ignored −inf gives no nan
-    return reduce(loss, reduction, divisor=float(w_y.sum()))
+    w = None if weight is None else np.asarray(ops.raw(weight), dtype=np.float64)
+    return apply(NLL, log_p, target, weight=w, ignore_index=ignore_index, reduction=reduction, name=name)
 
 
 # ----------------------------------------------------------------------------- binary
-def _log_sigmoid(z: np.ndarray) -> np.ndarray:
+def _log_sigmoid(z: Any) -> Any:
     """log σ(z) = min(z, 0) − log(1 + e^(−|z|)): no overflow for any z."""
-    return np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
+    xp = namespace(z)
+    return xp.minimum(z, 0.0) - xp.log1p(xp.exp(-xp.abs(z)))
 
 
-def _sigmoid_bce(z: Tensor, y: Tensor, pos_weight: np.ndarray | None, reduction: str) -> Tensor:
+class BCEWithLogits(Op):
     """ℓ = (1 − y)·z − l·log σ(z) with l = 1 + (p − 1)·y (p = pos_weight), elementwise, reduced."""
-    loss, log_sig = bce_with_logits_forward(z.data, y.data, pos_weight, reduction)
 
-    def rule(g: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        return bce_with_logits_backward(g, z.data, y.data, pos_weight, log_sig, reduction, y.requires_grad)
+    name = "bce_with_logits"
 
-    return _make(loss, (z, y), rule, "bce_with_logits")
+    @staticmethod
+    def forward(z: Any, y: Any, pos_weight: Any, reduction: str) -> tuple[Any, Any]:
+        xp = namespace(z)
+        log_sig = _log_sigmoid(z)
+        l = 1.0 if pos_weight is None else (pos_weight - 1) * y + 1  # weight of the positive term
+        loss = xp.astype((1 - y) * z - log_sig * l, z.dtype, copy=False)
+        return _reduced(loss, reduction), (z, y, log_sig, pos_weight, reduction)
 
-
-def bce_with_logits_forward(z: np.ndarray, y: np.ndarray, pos_weight: np.ndarray | None,
-                            reduction: str) -> tuple[np.ndarray, np.ndarray]:
-    """(ℓ reduced, log σ(z)) for logits z and targets y of z's shape: the node's forward."""
-    log_sig = _log_sigmoid(z)
-    l = 1.0 if pos_weight is None else (pos_weight - 1) * y + 1  # weight of the positive term
-    loss = np.asarray((1 - y) * z - log_sig * l, dtype=z.dtype)
-    return _reduced(loss, reduction), log_sig
-
-
-def bce_with_logits_backward(g: np.ndarray, z: np.ndarray, y: np.ndarray, pos_weight: np.ndarray | None,
-                             log_sig: np.ndarray, reduction: str,
-                             need_y: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    """(dL/dz, dL/dy or None) from g = dL/dℓ and the forward's log σ(z)."""
-    g = _spread(g, z.size, reduction)
-    l = 1.0 if pos_weight is None else (pos_weight - 1) * y + 1
-    # fused for stability: dℓ/dz = (1 − y) − l·σ(−z)   (= σ(z) − y without pos_weight)
-    sig_neg = np.exp(_log_sigmoid(-z))  # σ(−z), no overflow
-    gz = g * ((1 - y) - l * sig_neg)
-    if not need_y:
-        return gz, None
-    gy = -z if pos_weight is None else -z - (pos_weight - 1) * log_sig
-    return gz, g * gy  # dℓ/dy = −z − (p − 1)·log σ(z)
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any, Any]:
+        z, y, log_sig, pos_weight, reduction = saved
+        g = _spread(g, z.size, reduction)
+        l = 1.0 if pos_weight is None else (pos_weight - 1) * y + 1
+        # fused for stability: ∂ℓ/∂z = (1 − y) − l·σ(−z)   (= σ(z) − y without pos_weight)
+        gz = g * ((1 - y) - l * stable_sigmoid(-z))
+        if not needs[1]:
+            return gz, None
+        gy = -z if pos_weight is None else -z - (pos_weight - 1) * log_sig
+        return gz, g * gy  # ∂ℓ/∂y = −z − (p − 1)·log σ(z)
 
 
 def binary_cross_entropy_with_logits(z: Tensor, target: ArrayLike, weight: ArrayLike | None = None,
@@ -298,32 +391,37 @@ def binary_cross_entropy_with_logits(z: Tensor, target: ArrayLike, weight: Array
     0.6931
     """
     y = _like(target, z)
-    pw = None if pos_weight is None else np.asarray(ops.raw(pos_weight), dtype=z.dtype)
+    pw = None if pos_weight is None else _like(ops.raw(pos_weight), z).data
     if weight is None and reduction in REDUCTIONS:  # the reduction inside the node: faster, same numbers
-        return _sigmoid_bce(z, y, pw, reduction)
-    return reduce(_sigmoid_bce(z, y, pw, "none") * _like(weight, z), reduction)
+        return apply(BCEWithLogits, z, y, pos_weight=pw, reduction=reduction)
+    return reduce(apply(BCEWithLogits, z, y, pos_weight=pw, reduction="none") * _like(weight, z), reduction)
 
 
 _LOG_FLOOR = -100.0  # PyTorch clamps log(x) and log(1 − x) at −100 so that x = 0 or 1 stays finite
 _EPS = float(np.float32(1e-12))  # PyTorch's floor for x(1 − x) in the gradient, a float32 constant
 
 
-def _bce(x: Tensor, y: Tensor) -> Tensor:
+class BCE(Op):
     """ℓ = −[y·max(log x, −100) + (1 − y)·max(log(1 − x), −100)], elementwise."""
-    with np.errstate(divide="ignore"):
-        log_x = np.maximum(np.log(x.data), _LOG_FLOOR)
-        log_1mx = np.maximum(np.log1p(-x.data), _LOG_FLOOR)
-    loss = (y.data - 1) * log_1mx - y.data * log_x
 
-    def rule(g: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        # fused for stability: dℓ/dx = (x − y) / max(x(1 − x), 1e-12), finite at x = 0 and x = 1
-        gx = g * (x.data - y.data) / np.maximum((1 - x.data) * x.data, _EPS)
-        if not y.requires_grad:
+    @staticmethod
+    def forward(x: Any, y: Any) -> tuple[Any, Any]:
+        xp = namespace(x)
+        with np.errstate(divide="ignore"):
+            log_x = xp.maximum(xp.log(x), _LOG_FLOOR)
+            log_1mx = xp.maximum(xp.log1p(-x), _LOG_FLOOR)
+        return xp.astype((y - 1) * log_1mx - y * log_x, x.dtype, copy=False), (x, y)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any, Any]:
+        x, y = saved
+        xp = namespace(g)
+        # fused for stability: ∂ℓ/∂x = (x − y) / max(x(1 − x), 1e-12), finite at x = 0 and x = 1
+        gx = g * (x - y) / xp.maximum((1 - x) * x, _EPS)
+        if not needs[1]:
             return gx, None
         with np.errstate(divide="ignore"):
-            return gx, g * -np.log(x.data / (1 - x.data))  # dℓ/dy = −logit(x), unclamped as PyTorch
-
-    return _make(np.asarray(loss, dtype=x.dtype), (x, y), rule, "bce")
+            return gx, g * -xp.log(x / (1 - x))  # ∂ℓ/∂y = −logit(x), unclamped as PyTorch
 
 
 def binary_cross_entropy(x: Tensor, target: ArrayLike, weight: ArrayLike | None = None,
@@ -336,5 +434,5 @@ def binary_cross_entropy(x: Tensor, target: ArrayLike, weight: ArrayLike | None 
     >>> round(binary_cross_entropy(gn.tensor([0.5]), [1.0]).item(), 4)   # log 2
     0.6931
     """
-    loss = _bce(x, _like(target, x))
+    loss = apply(BCE, x, _like(target, x))
     return reduce(loss if weight is None else loss * _like(weight, x), reduction)

@@ -9,8 +9,10 @@ reused by the next step. Measured on the 784-256-128-10 benchmark MLP: 20-23 % l
 epoch at batch 512 and 2048, no change at batch 32 (bench/RESULTS.md).
 
 The cost: memory freed by Python stays reserved by the process (its resident size does not
-shrink after a peak). ``release_freed_memory()`` restores glibc's behaviour. Other C libraries
-(musl, macOS, Windows) are left as they are.
+shrink after a peak). It is a setting of the whole process, so glassnet never makes it on its
+own: a program that owns its process opts in (the ``glassnet`` command does, for ``train``);
+``release_freed_memory()`` restores glibc's behaviour. Other C libraries (musl, macOS, Windows)
+are left as they are.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ def _mallopt(parameter: int, value: int) -> bool:
 def keep_freed_memory(below: int = KEEP_BELOW) -> bool:
     """Serve blocks smaller than ``below`` bytes from the heap and keep them when freed.
 
-    Returns True if the C library took the setting (glibc), else False. glassnet calls this
-    once at import.
+    Returns True if the C library took the setting (glibc), else False. A setting of the whole
+    process: call it from a program's entry point, not from a library.
     """
     return _mallopt(_M_MMAP_THRESHOLD, below) and _mallopt(_M_TRIM_THRESHOLD, 2 * below)
 

@@ -1,8 +1,10 @@
 """Primitive operations: each forward computation with its local derivative right beside it.
 
-A rule receives ``g = dL/d(out)`` (same shape as the output) and returns ``dL/d(input)`` for each
-input, still in the broadcast shape: the engine (``tensor.py``) undoes broadcasting and adds the
-result into the input's gradient. Rules never modify ``g`` in place.
+Every operation is an :class:`~glassnet.engine.tensor.Op`: ``forward`` maps the input arrays
+(and any non-array arguments) to the output and what backward needs; ``backward`` maps
+``g = ∂L/∂out`` to ``∂L/∂input`` for each input, still in the broadcast shape: the engine
+(``autograd.py``) sums broadcasting away and adds the result into the input's gradient. Rules
+never modify ``g`` in place, and take their array module from their inputs (``backend.py``).
 """
 
 from __future__ import annotations
@@ -13,30 +15,36 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine import kernels
-from glassnet.engine.tensor import ArrayLike, Tensor, _make
+from glassnet.engine.backend import NUMPY, device, is_numpy, namespace
+from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply
 
 __all__ = [
-    "abs", "add", "clip", "concatenate", "div", "exp", "getitem", "linear", "linear_backward",
-    "linear_forward", "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pow",
-    "reshape", "sqrt", "stack", "sub", "sum", "transpose", "where",
+    "abs", "add", "as_tensor", "check", "clip", "compare", "concatenate", "detach", "div", "exp",
+    "getitem", "linear", "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
+    "pow", "raw", "reshape", "sqrt", "stack", "sub", "sum", "transpose", "where",
 ]  # fmt: skip
 
 Axis = int | tuple[int, ...] | None
 
 
 def raw(x: ArrayLike) -> Any:
-    """The ndarray inside a Tensor, or the value itself."""
+    """The array inside a Tensor, or the value itself."""
     return x.data if isinstance(x, Tensor) else x
 
 
 def as_tensor(x: ArrayLike, like: Tensor | None = None) -> Tensor:
-    """A Tensor for ``x``; a Python number takes the floating dtype of ``like`` (as in NumPy 2)."""
+    """A Tensor for ``x``; a Python number takes the floating dtype (and device) of ``like``."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, int | float) and like is not None and like.dtype.kind == "f":
-        return Tensor(np.asarray(x, dtype=like.dtype))
+    if isinstance(x, int | float) and like is not None and _floating(like.data):
+        if is_numpy(like.data):
+            return Tensor(np.asarray(x, dtype=like.dtype))
+        return Tensor(namespace(like.data).asarray(x, dtype=like.dtype, device=device(like.data)))
     return Tensor(x)
+
+
+def _floating(a: Any) -> bool:
+    return a.dtype.kind == "f" if is_numpy(a) else namespace(a).isdtype(a.dtype, "real floating")
 
 
 def _pair(a: ArrayLike, b: ArrayLike) -> tuple[Tensor, Tensor]:
@@ -45,244 +53,436 @@ def _pair(a: ArrayLike, b: ArrayLike) -> tuple[Tensor, Tensor]:
 
 
 # ----------------------------------------------------------------------------- arithmetic
+class Add(Op):
+    @staticmethod
+    def forward(a: Any, b: Any) -> tuple[Any, None]:
+        return a + b, None
+
+    @staticmethod
+    def backward(g: Any, saved: None, needs: tuple[bool, ...]) -> tuple[Any, Any]:
+        return g, g  # d(a + b)/da = 1, d(a + b)/db = 1
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(a: Any, b: Any) -> tuple[Any, None]:
+        return a - b, None
+
+    @staticmethod
+    def backward(g: Any, saved: None, needs: tuple[bool, ...]) -> tuple[Any, Any]:
+        return g, (-g if needs[1] else None)  # d(a - b)/da = 1, d(a - b)/db = -1
+
+
+class Mul(Op):
+    @staticmethod
+    def forward(a: Any, b: Any) -> tuple[Any, tuple[Any, Any]]:
+        return a * b, (a, b)
+
+    @staticmethod
+    def backward(g: Any, saved: tuple[Any, Any], needs: tuple[bool, ...]) -> tuple[Any, Any]:
+        a, b = saved  # d(a·b)/da = b, d(a·b)/db = a
+        return (g * b if needs[0] else None), (g * a if needs[1] else None)
+
+
+class Div(Op):
+    @staticmethod
+    def forward(a: Any, b: Any) -> tuple[Any, tuple[Any, Any]]:
+        out = a / b
+        return out, (b, out)
+
+    @staticmethod
+    def backward(g: Any, saved: tuple[Any, Any], needs: tuple[bool, ...]) -> tuple[Any, Any]:
+        b, out = saved  # d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -out/b
+        return (g / b if needs[0] else None), (-g * out / b if needs[1] else None)
+
+
+class Neg(Op):
+    @staticmethod
+    def forward(a: Any) -> tuple[Any, None]:
+        return -a, None
+
+    @staticmethod
+    def backward(g: Any, saved: None, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (-g,)  # d(-a)/da = -1
+
+
+class PowScalar(Op):
+    name = "pow"
+
+    @staticmethod
+    def forward(a: Any, p: Any) -> tuple[Any, Any]:
+        return a**p, (a, p)
+
+    @staticmethod
+    def backward(g: Any, saved: tuple[Any, Any], needs: tuple[bool, ...]) -> tuple[Any]:
+        a, p = saved  # d(aᵖ)/da = p·aᵖ⁻¹ for a constant exponent p
+        return (namespace(g).zeros_like(g),) if p == 0 else (g * p * a ** (p - 1),)
+
+
+class Pow(Op):
+    @staticmethod
+    def forward(a: Any, b: Any) -> tuple[Any, tuple[Any, Any, Any]]:
+        out = a**b
+        return out, (a, b, out)
+
+    @staticmethod
+    def backward(g: Any, saved: tuple[Any, Any, Any], needs: tuple[bool, ...]) -> tuple[Any, Any]:
+        a, b, out = saved
+        xp = namespace(g)
+        # d(aᵇ)/da = b·aᵇ⁻¹ (taken as 0 where b = 0),  d(aᵇ)/db = aᵇ·ln a  (taken as 0 where a = 0
+        # and b ≥ 0), both as PyTorch
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ga = xp.where(b == 0, 0.0, g * b * a ** (b - 1)) if needs[0] else None
+            gb = xp.where((a == 0) & (b >= 0), 0.0, g * out * xp.log(a)) if needs[1] else None
+        return ga, (None if gb is None else xp.astype(gb, out.dtype, copy=False))
+
+
 def add(a: ArrayLike, b: ArrayLike) -> Tensor:
-    a, b = _pair(a, b)
-    # d(a + b)/da = 1, d(a + b)/db = 1
-    return _make(a.data + b.data, (a, b), lambda g: (g, g), "add")
+    return apply(Add, *_pair(a, b))
 
 
 def sub(a: ArrayLike, b: ArrayLike) -> Tensor:
-    a, b = _pair(a, b)
-    # d(a - b)/da = 1, d(a - b)/db = -1
-    return _make(a.data - b.data, (a, b), lambda g: (g, -g), "sub")
+    return apply(Sub, *_pair(a, b))
 
 
 def mul(a: ArrayLike, b: ArrayLike) -> Tensor:
-    a, b = _pair(a, b)
-    # d(a·b)/da = b, d(a·b)/db = a
-    return _make(a.data * b.data, (a, b), lambda g: (g * b.data, g * a.data), "mul")
+    return apply(Mul, *_pair(a, b))
 
 
 def div(a: ArrayLike, b: ArrayLike) -> Tensor:
-    a, b = _pair(a, b)
-    out = a.data / b.data
-    # d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -out/b
-    return _make(out, (a, b), lambda g: (g / b.data, -g * out / b.data), "div")
+    return apply(Div, *_pair(a, b))
 
 
 def neg(a: ArrayLike) -> Tensor:
-    a = as_tensor(a)
-    return _make(-a.data, (a,), lambda g: (-g,), "neg")
+    return apply(Neg, as_tensor(a))
 
 
 def pow(a: ArrayLike, b: ArrayLike) -> Tensor:
     """a ** b for a scalar or tensor exponent."""
-    if not isinstance(b, Tensor) and np.ndim(b) == 0:  # constant exponent p: d(aᵖ)/da = p·aᵖ⁻¹
-        a, p = as_tensor(a), b
-        out = a.data**p
-
-        def rule_scalar(g: np.ndarray) -> tuple[np.ndarray]:
-            if p == 0:
-                return (np.zeros_like(g),)
-            return (g * p * a.data ** (p - 1),)
-
-        return _make(out, (a,), rule_scalar, "pow")
-    a, b = _pair(a, b)
-    out = a.data**b.data
-
-    def rule(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # d(aᵇ)/da = b·aᵇ⁻¹ (taken as 0 where b = 0),  d(aᵇ)/db = aᵇ·ln a  (taken as 0 where a = 0
-        # and b ≥ 0), both as PyTorch
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ga = np.where(b.data == 0, 0.0, g * b.data * a.data ** (b.data - 1))
-            gb = np.where((a.data == 0) & (b.data >= 0), 0.0, g * out * np.log(a.data))
-        return ga, gb.astype(out.dtype, copy=False)
-
-    return _make(out, (a, b), rule, "pow")
+    if not isinstance(b, Tensor) and np.ndim(b) == 0:  # a constant exponent
+        return apply(PowScalar, as_tensor(a), p=b)
+    return apply(Pow, *_pair(a, b))
 
 
-def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """Matrix product with NumPy's rules: vectors, matrices and broadcast batches of matrices."""
-    a, b = _pair(a, b)
-    A, B = a.data, b.data
+# ----------------------------------------------------------------------------- matrix products
+class Matmul(Op):
+    @staticmethod
+    def forward(A: Any, B: Any) -> tuple[Any, tuple[Any, Any]]:
+        return namespace(A).matmul(A, B), (A, B)
 
-    def rule(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    @staticmethod
+    def backward(g: Any, saved: tuple[Any, Any], needs: tuple[bool, ...]) -> tuple[Any, Any]:
+        A, B = saved
+        xp = namespace(g)
         # C = A B  =>  dL/dA = G Bᵀ,  dL/dB = Aᵀ G  (vectors promoted to matrices, as NumPy does)
-        A2 = A[None, :] if A.ndim == 1 else A
-        B2 = B[:, None] if B.ndim == 1 else B
-        G = g[..., None] if B.ndim == 1 else g  # B's axis first: for vector @ vector g is 0-d
-        G = G[..., None, :] if A.ndim == 1 else G
-        ga = G @ np.swapaxes(B2, -1, -2) if a.requires_grad else None
-        gb = np.swapaxes(A2, -1, -2) @ G if b.requires_grad else None
+        A2 = xp.expand_dims(A, axis=0) if A.ndim == 1 else A
+        B2 = xp.expand_dims(B, axis=1) if B.ndim == 1 else B
+        G = xp.expand_dims(g, axis=-1) if B.ndim == 1 else g  # B's axis first: for vector @ vector g is 0-d
+        G = xp.expand_dims(G, axis=-2) if A.ndim == 1 else G
+        ga = xp.matmul(G, xp.matrix_transpose(B2)) if needs[0] else None
+        gb = xp.matmul(xp.matrix_transpose(A2), G) if needs[1] else None
         if ga is not None and A.ndim == 1:
             ga = ga[..., 0, :]
         if gb is not None and B.ndim == 1:
             gb = gb[..., 0]
         return ga, gb
 
-    return _make(A @ B, (a, b), rule, "matmul")
+
+class Linear(Op):
+    """z = X Wᵀ + b for X (n_samples, in_features): one node instead of three (transpose, matmul,
+    add), fused for speed."""
+
+    @staticmethod
+    def forward(X: Any, W: Any, b: Any = None) -> tuple[Any, Any]:
+        z = X @ W.mT  # (n_samples, out_features)
+        if b is None:
+            return z, (X, W)
+        if type(z) is np.ndarray:
+            z += b  # b added to every row, in place on the new z
+            return z, (X, W)
+        return z + b, (X, W)
+
+    @staticmethod
+    def backward(G: Any, saved: tuple[Any, Any], needs: tuple[bool, ...]) -> tuple[Any, ...]:
+        X, W = saved  # (dL/dX, dL/dW, dL/db) = (G W, Gᵀ X, Σₙ Gₙ) for G = dL/dz
+        gx = G @ W if needs[0] else None  # (n_samples, in_features)
+        gW = G.mT @ X if needs[1] else None  # (out_features, in_features)
+        if len(needs) == 2:
+            return gx, gW
+        gb = None
+        if needs[2]:  # Σₙ Gₙ, the sum over the samples
+            gb = np.add.reduce(G, axis=0) if type(G) is np.ndarray else namespace(G).sum(G, axis=0)
+        return gx, gW, gb  # (out_features,)
+
+
+def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """Matrix product with NumPy's rules: vectors, matrices and broadcast batches of matrices."""
+    return apply(Matmul, *_pair(a, b))
 
 
 def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:
-    """z = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features).
-
-    Fused for speed: one node instead of three (transpose, matmul, add). The arithmetic is
-    :func:`linear_forward` and :func:`linear_backward`, which fit's fused step calls directly.
-    """
+    """z = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features)."""
     x = as_tensor(x)
-    flat = x.data.ndim == 2
-    X = x.data if flat else x.data.reshape(-1, x.shape[-1])  # (n_samples, in_features)
-    z = linear_forward(X, W.data, None if b is None else b.data)  # (n_samples, out_features)
-
-    def rule(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        G = g if flat else g.reshape(-1, W.shape[0])  # (n_samples, out_features)
-        gx, gW, gb = linear_backward(G, X, W.data, x.requires_grad, W.requires_grad,
-                                     b is not None and b.requires_grad)
-        if gx is not None and not flat:
-            gx = gx.reshape(x.shape)
-        return (gx, gW) if b is None else (gx, gW, gb)
-
-    parents = (x, W) if b is None else (x, W, b)
-    return _make(z if flat else z.reshape(*x.shape[:-1], W.shape[0]), parents, rule, "linear")
-
-
-def linear_forward(X: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-    """z = X Wᵀ + b for X (n_samples, in_features): a new (n_samples, out_features) array."""
-    z = X @ W.T  # (n_samples, out_features)
-    if b is not None:
-        kernels.add_rows(z, b)  # z += b
-    return z
-
-
-def linear_backward(G: np.ndarray, X: np.ndarray, W: np.ndarray, need_x: bool, need_W: bool,
-                    need_b: bool) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-    """(dL/dX, dL/dW, dL/db) = (G W, Gᵀ X, Σₙ Gₙ) for G = dL/dz (n_samples, out_features).
-
-    Each is None where not needed (an input without grad, a frozen parameter, no bias).
-    """
-    gx = G @ W if need_x else None  # (n_samples, in_features)
-    gW = G.T @ X if need_W else None  # (out_features, in_features)
-    return gx, gW, kernels.column_sum(G) if need_b else None  # (out_features,)
+    if x.ndim == 2:
+        return apply(Linear, x, W) if b is None else apply(Linear, x, W, b)
+    flat = reshape(x, (-1, x.shape[-1]))  # (n_samples, in_features)
+    z = apply(Linear, flat, W) if b is None else apply(Linear, flat, W, b)
+    return reshape(z, (*x.shape[:-1], W.shape[0]))
 
 
 # ----------------------------------------------------------------------------- elementwise
+class Exp(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        out = namespace(x).exp(x)
+        return out, out
+
+    @staticmethod
+    def backward(g: Any, out: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (g * out,)  # d eˣ/dx = eˣ
+
+
+class Log(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        return namespace(x).log(x), x
+
+    @staticmethod
+    def backward(g: Any, x: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (g / x,)  # d ln x/dx = 1/x
+
+
+class Sqrt(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        out = namespace(x).sqrt(x)
+        return out, out
+
+    @staticmethod
+    def backward(g: Any, out: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (g * 0.5 / out,)  # d√x/dx = 1/(2√x)
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        return namespace(x).abs(x), x
+
+    @staticmethod
+    def backward(g: Any, x: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (g * namespace(x).sign(x),)  # d|x|/dx = sign(x), taken as 0 at x = 0 (as PyTorch)
+
+
+class Clip(Op):
+    @staticmethod
+    def forward(x: Any, min: float | None, max: float | None) -> tuple[Any, Any]:
+        xp = namespace(x)
+        inside = xp.ones(x.shape, dtype=xp.bool, device=device(x))
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        return xp.astype(xp.clip(x, min=min, max=max), x.dtype, copy=False), inside
+
+    @staticmethod
+    def backward(g: Any, inside: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (g * inside,)  # the gradient passes where min ≤ x ≤ max (bounds included)
+
+
+class Where(Op):
+    @staticmethod
+    def forward(condition: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        xp = namespace(a)
+        return xp.where(condition, a, b), (condition, xp.result_type(a, b))
+
+    @staticmethod
+    def backward(g: Any, saved: tuple[Any, Any], needs: tuple[bool, ...]) -> tuple[None, Any, Any]:
+        condition, dtype = saved  # each side gets the gradient of the elements it gave
+        xp = namespace(g)
+        zero = xp.zeros((), dtype=dtype, device=device(g))
+        return (None, xp.where(condition, g, zero) if needs[1] else None,
+                xp.where(condition, zero, g) if needs[2] else None)
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(a: Any, b: Any) -> tuple[Any, Any]:
+        xp = namespace(a)
+        out = xp.maximum(a, b)
+        return out, _share(xp, a > b, a == b, out.dtype)
+
+    @staticmethod
+    def backward(g: Any, share_a: Any, needs: tuple[bool, ...]) -> tuple[Any, Any]:
+        return g * share_a, g * (1.0 - share_a)  # at ties each input gets half (as PyTorch)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(a: Any, b: Any) -> tuple[Any, Any]:
+        xp = namespace(a)
+        out = xp.minimum(a, b)
+        return out, _share(xp, a < b, a == b, out.dtype)
+
+    @staticmethod
+    def backward(g: Any, share_a: Any, needs: tuple[bool, ...]) -> tuple[Any, Any]:
+        return g * share_a, g * (1.0 - share_a)  # at ties each input gets half (as PyTorch)
+
+
+def _share(xp: Any, wins: Any, ties: Any, dtype: Any) -> Any:
+    """a's share of the gradient: 1 where a is picked, ½ at a tie, else 0."""
+    if not xp.isdtype(dtype, "real floating"):
+        dtype = xp.float64
+    return xp.astype(wins, dtype) + 0.5 * xp.astype(ties, dtype)
+
+
 def exp(x: ArrayLike) -> Tensor:
-    x = as_tensor(x)
-    out = np.exp(x.data)
-    return _make(out, (x,), lambda g: (g * out,), "exp")  # d eˣ/dx = eˣ
+    return apply(Exp, as_tensor(x))
 
 
 def log(x: ArrayLike) -> Tensor:
-    x = as_tensor(x)
-    return _make(np.log(x.data), (x,), lambda g: (g / x.data,), "log")  # d ln x/dx = 1/x
+    return apply(Log, as_tensor(x))
 
 
 def sqrt(x: ArrayLike) -> Tensor:
-    x = as_tensor(x)
-    out = np.sqrt(x.data)
-    return _make(out, (x,), lambda g: (g * 0.5 / out,), "sqrt")  # d√x/dx = 1/(2√x)
+    return apply(Sqrt, as_tensor(x))
 
 
 def abs(x: ArrayLike) -> Tensor:
-    x = as_tensor(x)
-    # d|x|/dx = sign(x), taken as 0 at x = 0 (as PyTorch)
-    return _make(np.abs(x.data), (x,), lambda g: (g * np.sign(x.data),), "abs")
+    return apply(Abs, as_tensor(x))
 
 
 def clip(x: ArrayLike, min: float | None = None, max: float | None = None) -> Tensor:
     """Clamp into [min, max]; the gradient passes where min ≤ x ≤ max (bounds included)."""
-    x = as_tensor(x)
-    inside = np.ones(x.shape, dtype=bool)
-    if min is not None:
-        inside &= x.data >= min
-    if max is not None:
-        inside &= x.data <= max
-    out = np.clip(x.data, min, max).astype(x.dtype, copy=False)
-    return _make(out, (x,), lambda g: (g * inside,), "clip")
+    return apply(Clip, as_tensor(x), min=min, max=max)
 
 
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
     """Elementwise ``a`` where condition holds, else ``b``; each gets the gradient of its picks."""
-    cond = np.asarray(raw(condition), dtype=bool)
     a, b = _pair(a, b)
-    zero = np.zeros((), dtype=np.result_type(a.data, b.data))
-    rule = lambda g: (np.where(cond, g, zero), np.where(cond, zero, g))  # noqa: E731
-    return _make(np.where(cond, a.data, b.data), (a, b), rule, "where")
+    cond = condition if isinstance(condition, Tensor) else Tensor(condition)
+    if cond.dtype != bool:
+        cond = Tensor(namespace(cond.data).astype(cond.data, bool))
+    return apply(Where, cond, a, b)
 
 
 def maximum(a: ArrayLike, b: ArrayLike) -> Tensor:
     """Elementwise maximum; at ties each input gets half the gradient (as PyTorch)."""
-    a, b = _pair(a, b)
-    share_a = (a.data > b.data) + 0.5 * (a.data == b.data)
-    rule = lambda g: (g * share_a, g * (1.0 - share_a))  # noqa: E731
-    return _make(np.maximum(a.data, b.data), (a, b), rule, "maximum")
+    return apply(Maximum, *_pair(a, b))
 
 
 def minimum(a: ArrayLike, b: ArrayLike) -> Tensor:
     """Elementwise minimum; at ties each input gets half the gradient (as PyTorch)."""
-    a, b = _pair(a, b)
-    share_a = (a.data < b.data) + 0.5 * (a.data == b.data)
-    rule = lambda g: (g * share_a, g * (1.0 - share_a))  # noqa: E731
-    return _make(np.minimum(a.data, b.data), (a, b), rule, "minimum")
+    return apply(Minimum, *_pair(a, b))
 
 
 # ----------------------------------------------------------------------------- reductions
-def _expand(g: np.ndarray, shape: tuple[int, ...], axis: Axis, keepdims: bool) -> np.ndarray:
+def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """The reduced axes as non-negative numbers, in increasing order."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(sorted(a % ndim for a in ((axis,) if isinstance(axis, int) else axis)))
+
+
+def _expand(g: Any, shape: tuple[int, ...], axis: Axis, keepdims: bool) -> Any:
     """Put back the reduced axes of ``g`` and broadcast it to ``shape`` (a read-only view)."""
+    xp = namespace(g)
     if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, shape)
+        for a in _axes(axis, len(shape)):
+            g = xp.expand_dims(g, axis=a)
+    return xp.broadcast_to(g, shape)
+
+
+class Sum(Op):
+    @staticmethod
+    def forward(x: Any, axis: Axis, keepdims: bool) -> tuple[Any, Any]:
+        return namespace(x).sum(x, axis=axis, keepdims=keepdims), (x.shape, axis, keepdims)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        # every summed element has derivative 1: the gradient is copied back over the reduced axes
+        return (_expand(g, *saved),)
+
+
+class Mean(Op):
+    @staticmethod
+    def forward(x: Any, axis: Axis, keepdims: bool) -> tuple[Any, Any]:
+        out = namespace(x).mean(x, axis=axis, keepdims=keepdims)
+        n = x.size // builtins.max(out.size, 1) if x.size else 1
+        return out, (x.shape, axis, keepdims, n)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        shape, axis, keepdims, n = saved  # d mean/dxᵢ = 1/n over each reduced group of n elements
+        return (_expand(g / n, shape, axis, keepdims),)
+
+
+def _extreme(x: Any, axis: Axis, keepdims: bool, largest: bool) -> tuple[Any, Any]:
+    """max or min over axes, and each element's share of the gradient: ties split it evenly."""
+    xp = namespace(x)
+    best = (xp.max if largest else xp.min)(x, axis=axis, keepdims=True)
+    is_best = xp.astype(x == best, x.dtype if _floating(x) else xp.float64)
+    share = is_best / xp.sum(is_best, axis=axis, keepdims=True)
+    out = best if keepdims else xp.squeeze(best, axis=_axes(axis, x.ndim))
+    return out, (x.shape, axis, keepdims, share)
+
+
+class Max(Op):
+    @staticmethod
+    def forward(x: Any, axis: Axis, keepdims: bool) -> tuple[Any, Any]:
+        return _extreme(x, axis, keepdims, largest=True)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        shape, axis, keepdims, share = saved  # the gradient goes to the maximal elements
+        return (_expand(g, shape, axis, keepdims) * share,)
+
+
+class Min(Op):
+    @staticmethod
+    def forward(x: Any, axis: Axis, keepdims: bool) -> tuple[Any, Any]:
+        return _extreme(x, axis, keepdims, largest=False)
+
+    backward = Max.backward  # the gradient goes to the minimal elements
 
 
 def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    x = as_tensor(x)
-    # every summed element has derivative 1: the gradient is copied back over the reduced axes
-    rule = lambda g: (_expand(g, x.shape, axis, keepdims),)  # noqa: E731
-    return _make(np.asarray(x.data.sum(axis=axis, keepdims=keepdims)), (x,), rule, "sum")
+    return apply(Sum, as_tensor(x), axis=axis, keepdims=keepdims)
 
 
 def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    x = as_tensor(x)
-    out = np.asarray(x.data.mean(axis=axis, keepdims=keepdims))
-    n = x.data.size // builtins.max(out.size, 1) if x.size else 1
-    # d mean/dxᵢ = 1/n over each reduced group of n elements
-    rule = lambda g: (_expand(g / n, x.shape, axis, keepdims),)  # noqa: E731
-    return _make(out, (x,), rule, "mean")
-
-
-def _extreme(x: Tensor, axis: Axis, keepdims: bool, which: str) -> Tensor:
-    reduce = x.data.max if which == "max" else x.data.min
-    best = reduce(axis=axis, keepdims=True)
-    is_best = x.data == best
-    share = is_best / is_best.sum(axis=axis, keepdims=True)  # ties split the gradient evenly
-    out = best if keepdims else np.squeeze(best, axis=axis)
-    rule = lambda g: (_expand(g, x.shape, axis, keepdims) * share,)  # noqa: E731
-    return _make(np.asarray(out), (x,), rule, which)
+    return apply(Mean, as_tensor(x), axis=axis, keepdims=keepdims)
 
 
 def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Largest value; the gradient goes to the maximal elements (split evenly among ties)."""
-    return _extreme(as_tensor(x), axis, keepdims, "max")
+    return apply(Max, as_tensor(x), axis=axis, keepdims=keepdims)
 
 
 def min(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Smallest value; the gradient goes to the minimal elements (split evenly among ties)."""
-    return _extreme(as_tensor(x), axis, keepdims, "min")
+    return apply(Min, as_tensor(x), axis=axis, keepdims=keepdims)
 
 
 # ----------------------------------------------------------------------------- shape
-def reshape(x: ArrayLike, shape: Sequence[int]) -> Tensor:
-    x = as_tensor(x)
-    return _make(x.data.reshape(shape), (x,), lambda g: (g.reshape(x.shape),), "reshape")
+class Reshape(Op):
+    @staticmethod
+    def forward(x: Any, shape: tuple[int, ...]) -> tuple[Any, Any]:
+        return namespace(x).reshape(x, shape), x.shape
+
+    @staticmethod
+    def backward(g: Any, shape: tuple[int, ...], needs: tuple[bool, ...]) -> tuple[Any]:
+        return (namespace(g).reshape(g, shape),)
 
 
-def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Tensor:
-    """Permute axes (reverse them when ``axes`` is None); the gradient is permuted back."""
-    x = as_tensor(x)
-    perm = tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
-    out = x.data.transpose(perm)  # validates perm; negative axes count from the end
-    inverse = tuple(np.argsort([i % x.ndim for i in perm]))
-    return _make(out, (x,), lambda g: (g.transpose(inverse),), "transpose")
+class Transpose(Op):
+    @staticmethod
+    def forward(x: Any, perm: tuple[int, ...]) -> tuple[Any, Any]:
+        out = namespace(x).permute_dims(x, perm)  # validates perm; negative axes count from the end
+        return out, tuple(int(i) for i in np.argsort([i % x.ndim for i in perm]))
+
+    @staticmethod
+    def backward(g: Any, inverse: tuple[int, ...], needs: tuple[bool, ...]) -> tuple[Any]:
+        return (namespace(g).permute_dims(g, inverse),)  # permuted back
 
 
 def _is_basic(index: Any) -> bool:
@@ -292,33 +492,136 @@ def _is_basic(index: Any) -> bool:
     return builtins.all(isinstance(p, basic) and not isinstance(p, bool) for p in parts)
 
 
-def getitem(x: ArrayLike, index: Any) -> Tensor:
-    """x[index]: slicing, masks and integer-array gathering (repeated indices add up)."""
-    x = as_tensor(x)
-    index = tuple(raw(i) for i in index) if isinstance(index, tuple) else raw(index)
+class Getitem(Op):
+    @staticmethod
+    def forward(x: Any, index: Any) -> tuple[Any, Any]:
+        return x[index], (x.shape, index)
 
-    def rule(g: np.ndarray) -> tuple[np.ndarray]:
-        grad = np.zeros(x.shape, dtype=g.dtype)
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        shape, index = saved
+        xp = namespace(g)
+        grad = xp.zeros(shape, dtype=g.dtype, device=device(g))
         if _is_basic(index):
             grad[index] = g
-        else:
+        elif xp is NUMPY:
             np.add.at(grad, index, g)  # an element gathered k times gets k gradients
+        else:  # the same sum as a product: Σ over picks of onehot(position)·g
+            size = builtins.int(np.prod(shape))
+            flat = xp.reshape(xp.arange(size, device=device(g)), shape)[index]
+            onehot = xp.astype(xp.reshape(flat, (-1, 1)) == xp.arange(size, device=device(g)), g.dtype)
+            grad = xp.reshape(xp.matmul(xp.reshape(g, (1, -1)), onehot), shape)
         return (grad,)
 
-    return _make(np.asarray(x.data[index]), (x,), rule, "getitem")
+
+class Concatenate(Op):
+    @staticmethod
+    def forward(*arrays: Any, axis: int) -> tuple[Any, Any]:
+        ends = np.cumsum([a.shape[axis] for a in arrays]).tolist()
+        return namespace(arrays[0]).concat(arrays, axis=axis), (ends, axis)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: tuple[bool, ...]) -> tuple[Any, ...]:
+        ends, axis = saved  # each input gets back its own slice of the gradient
+        lead = (slice(None),) * (axis % g.ndim)
+        starts = [0, *ends[:-1]]
+        return tuple(g[(*lead, slice(start, end), ...)] for start, end in zip(starts, ends, strict=True))
+
+
+class Stack(Op):
+    @staticmethod
+    def forward(*arrays: Any, axis: int) -> tuple[Any, Any]:
+        return namespace(arrays[0]).stack(arrays, axis=axis), axis
+
+    @staticmethod
+    def backward(g: Any, axis: int, needs: tuple[bool, ...]) -> tuple[Any, ...]:
+        lead = (slice(None),) * (axis % g.ndim)  # each input gets back its own slice of the gradient
+        return tuple(g[(*lead, i, ...)] for i in range(g.shape[axis]))
+
+
+def reshape(x: ArrayLike, shape: Sequence[int]) -> Tensor:
+    return apply(Reshape, as_tensor(x), shape=tuple(shape))
+
+
+def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Tensor:
+    """Permute axes (reverse them when ``axes`` is None); the gradient is permuted back."""
+    x = as_tensor(x)
+    perm = tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
+    return apply(Transpose, x, perm=perm)
+
+
+def getitem(x: ArrayLike, index: Any) -> Tensor:
+    """x[index]: slicing, masks and integer-array gathering (repeated indices add up)."""
+    index = tuple(raw(i) for i in index) if isinstance(index, tuple) else raw(index)
+    return apply(Getitem, as_tensor(x), index=index)
 
 
 def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
     """Join along an existing axis; each input gets back its own slice of the gradient."""
-    ts = tuple(as_tensor(t) for t in tensors)
-    ends = np.cumsum([t.shape[axis] for t in ts])[:-1]
-    rule = lambda g: tuple(np.split(g, ends, axis=axis))  # noqa: E731
-    return _make(np.concatenate([t.data for t in ts], axis=axis), ts, rule, "concatenate")
+    return apply(Concatenate, *[as_tensor(t) for t in tensors], axis=axis)
 
 
 def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
     """Join along a new axis; each input gets back its own slice of the gradient."""
-    ts = tuple(as_tensor(t) for t in tensors)
-    out = np.stack([t.data for t in ts], axis=axis)
-    rule = lambda g: tuple(np.moveaxis(g, axis, 0))  # noqa: E731
-    return _make(out, ts, rule, "stack")
+    return apply(Stack, *[as_tensor(t) for t in tensors], axis=axis)
+
+
+# ----------------------------------------------------------------------------- no gradient
+class Detach(Op):
+    """The same values, cut off from the graph: no gradient flows back through it."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, None]:
+        return x, None
+
+    @staticmethod
+    def backward(g: Any, saved: None, needs: tuple[bool, ...]) -> tuple[None]:
+        return (None,)
+
+
+COMPARISONS = ("less", "less_equal", "greater", "greater_equal", "equal", "not_equal")
+
+
+class Compare(Op):
+    """An elementwise comparison: a boolean array, which has no gradient."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(a: Any, b: Any, how: str) -> tuple[Any, None]:
+        return getattr(namespace(a), how)(a, b), None
+
+    @staticmethod
+    def backward(g: Any, saved: None, needs: tuple[bool, ...]) -> tuple[None, None]:
+        return None, None
+
+
+class Check(Op):
+    """The input unchanged, after ``check(input)`` (which raises on a bad value): validation where
+    data enters, run again on every array a recorded step is given. The gradient passes as is."""
+
+    @staticmethod
+    def forward(x: Any, check: Any) -> tuple[Any, None]:
+        check(x)
+        return x, None
+
+    @staticmethod
+    def backward(g: Any, saved: None, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (g,)
+
+
+def detach(x: ArrayLike) -> Tensor:
+    return apply(Detach, as_tensor(x))
+
+
+def compare(a: ArrayLike, b: ArrayLike, how: str) -> Tensor:
+    """a <how> b elementwise as a boolean Tensor; ``how`` is one of ``COMPARISONS`` ('less', ...)."""
+    return apply(Compare, *_pair(a, b), how=how)
+
+
+def check(x: Tensor, check: Any) -> Tensor:
+    """``x``, once ``check(x's array)`` has passed. ``check`` compares equal to itself across calls
+    (a function, or a frozen dataclass), so that a recorded step can be recognised."""
+    return apply(Check, x, check=check)

@@ -13,12 +13,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+from glassnet.engine.backend import device, namespace
+from glassnet.engine.tensor import Op, Tensor, apply
 
-from glassnet.engine import kernels
-from glassnet.engine.tensor import Tensor, _make
+__all__ = ["WeightPenalty", "weight_penalty"]
 
-__all__ = ["add_penalty_backward", "penalty_backward", "penalty_forward", "weight_penalty"]
+
+class WeightPenalty(Op):
+    """R = Σ_W (l1·Σ|w| + l2·Σw²) over the input arrays, a 0-d array; a zero strength is left out."""
+
+    @staticmethod
+    def forward(*ws: Any, l1: float, l2: float) -> tuple[Any, Any]:
+        total: Any = None
+        for w in ws:
+            xp = namespace(w)
+            term: Any = None
+            if l1:
+                term = xp.asarray(l1, dtype=w.dtype, device=device(w)) * xp.sum(xp.abs(w))  # l1·Σ|w|
+            if l2:
+                square = xp.asarray(l2, dtype=w.dtype, device=device(w)) * xp.sum(w * w)  # l2·Σw²
+                term = square if term is None else term + square
+            if term is not None:
+                total = term if total is None else total + term
+        if total is None:  # both strengths 0
+            total = namespace(ws[0]).zeros((), dtype=ws[0].dtype, device=device(ws[0]))
+        return total, (ws, l1, l2)
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: tuple[bool, ...]) -> tuple[Any, ...]:
+        ws, l1, l2 = saved
+        return tuple(_gradient(g, w, l1, l2) if need else None for w, need in zip(ws, needs, strict=True))
+
+
+def _gradient(g: Any, w: Any, l1: float, l2: float) -> Any:
+    """∂L/∂w = g·(l1·sign(w) + 2·l2·w) for one weight array w."""
+    xp = namespace(w)
+    grad = None
+    if l1:  # ∂(l1·Σ|w|)/∂w = l1·sign(w)
+        grad = (g * xp.asarray(l1, dtype=w.dtype, device=device(w))) * xp.sign(w)
+    if l2:  # ∂(l2·Σw²)/∂w = 2·l2·w, as the product rule gives it: l2·w + l2·w
+        half = (g * xp.asarray(l2, dtype=w.dtype, device=device(w))) * w
+        grad = half + half if grad is None else grad + (half + half)
+    return grad if grad is not None else xp.zeros_like(w)
 
 
 def weight_penalty(ws: Sequence[Tensor], l1: float = 0.0, l2: float = 0.0) -> Tensor:
@@ -31,47 +67,4 @@ def weight_penalty(ws: Sequence[Tensor], l1: float = 0.0, l2: float = 0.0) -> Te
     >>> round(r.item(), 12), w.grad.tolist()       # l1·sign(w) + 2·l2·w
     (0.8, [[0.30000000000000004, -0.5]])
     """
-    total = penalty_forward([w.data for w in ws], l1, l2)
-
-    def rule(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        return tuple(penalty_backward(g, w.data, l1, l2) if w.requires_grad else None for w in ws)
-
-    return _make(total, tuple(ws), rule, "weight_penalty")
-
-
-def penalty_forward(ws: Sequence[np.ndarray], l1: float, l2: float) -> np.ndarray:
-    """R = Σ_W (l1·Σ|w| + l2·Σw²) over arrays, a 0-d array: the node's forward."""
-    total: Any = None
-    for w in ws:
-        term: Any = None
-        if l1:
-            term = w.dtype.type(l1) * np.abs(w).sum()  # l1·Σ|w|
-        if l2:
-            square = w.dtype.type(l2) * (w * w).sum()  # l2·Σw²
-            term = square if term is None else term + square
-        if term is not None:
-            total = term if total is None else total + term
-    if total is None:  # no weights, or both strengths 0
-        return np.zeros((), dtype=np.result_type(*ws) if ws else np.float32)
-    return np.asarray(total)
-
-
-def penalty_backward(g: np.ndarray, w: np.ndarray, l1: float, l2: float) -> np.ndarray:
-    """dL/dw = g·(l1·sign(w) + 2·l2·w) for one weight array w."""
-    grad = None
-    if l1:  # ∂(l1·Σ|w|)/∂w = l1·sign(w)
-        grad = (g * w.dtype.type(l1)) * np.sign(w)
-    if l2:  # ∂(l2·Σw²)/∂w = 2·l2·w, as the product rule gives it: l2·w + l2·w
-        half = (g * w.dtype.type(l2)) * w
-        grad = half + half if grad is None else grad + (half + half)
-    return grad if grad is not None else np.zeros_like(w)
-
-
-def add_penalty_backward(g: np.ndarray, w: np.ndarray, l1: float, l2: float, into: np.ndarray) -> None:
-    """into ← into + penalty_backward(g, w, l1, l2), in place: a gradient that already holds dL/dw.
-
-    For L2 alone, when numba is installed, one compiled pass does the same operations.
-    """
-    if not l1 and l2 and kernels.add_doubled_product(into, w, (g * w.dtype.type(l2))[()]):
-        return
-    np.add(into, penalty_backward(g, w, l1, l2), out=into)
+    return apply(WeightPenalty, *ws, l1=l1, l2=l2)

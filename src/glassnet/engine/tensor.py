@@ -1,28 +1,29 @@
-"""The Tensor: an ndarray that remembers how it was made, so gradients can flow back through it.
+"""The Tensor: an array that remembers how it was made, so gradients can flow back through it.
 
-Backpropagation is reverse-mode automatic differentiation. Each operation records its inputs
-(``_parents``) and a rule that maps the gradient of the loss with respect to its output to the
-gradients with respect to its inputs (``_rule``, written in ``ops.py``). ``backward()`` visits
-the recorded graph from the output back to the inputs in reverse topological order, calls each
-rule once, undoes NumPy broadcasting (``broadcast.py``) and adds up the gradients of every tensor
-that was used more than once (the multivariable chain rule).
+Backpropagation is reverse-mode automatic differentiation. Every primitive operation is an
+:class:`Op`: a ``forward`` on arrays and, beside it, its local derivative ``backward``. Calling
+an operation goes through :func:`apply`, the one place where a graph node is made: it runs
+``forward`` and, when grad mode is on and an input requires grad, keeps the op, its inputs
+(``_parents``) and what its ``backward`` needs (``_saved``) on the result. ``backward()`` hands
+the recorded graph to ``autograd.py``, which applies the chain rule. Under ``no_grad()`` no node
+is made: an operation costs its forward and one Tensor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ContextDecorator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet.engine.broadcast import unbroadcast
+from glassnet.engine import autograd
 from glassnet.errors import GlassnetError
 
-__all__ = ["Tensor", "enable_grad", "is_grad_enabled", "no_grad", "tensor"]
+__all__ = ["Op", "Tensor", "apply", "enable_grad", "is_grad_enabled", "no_grad", "tensor"]
 
-Rule = Callable[[np.ndarray], Sequence[np.ndarray | None]]
 ArrayLike = Any
+Grads = Sequence[Any]  # one gradient (an array, or None) per input of an op
 
 
 class _GradMode:
@@ -80,6 +81,8 @@ def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     """Convert to an ndarray: float32 for Python numbers, ndarrays keep their dtype."""
     if isinstance(data, Tensor):
         data = data.data
+    if hasattr(data, "__array_namespace__") and not isinstance(data, np.ndarray):
+        return data if dtype is None else data.__array_namespace__().astype(data, dtype)  # kept as is
     if dtype is not None:
         return np.asarray(data, dtype=dtype)
     if isinstance(data, np.ndarray | np.generic):
@@ -100,7 +103,8 @@ class Tensor:
         dtype: force a dtype, e.g. ``np.float64``.
 
     Attributes:
-        data: the values, an ``np.ndarray``.
+        data: the values, an ``np.ndarray`` (or an array of another array library, see
+            ``glassnet.engine.backend``).
         grad: after ``backward()``, dL/d(this tensor) with the same shape, or None.
 
     >>> import glassnet as gn
@@ -112,13 +116,13 @@ class Tensor:
     """
 
     __slots__ = (
-        "__weakref__", "_op", "_parents", "_retains_grad", "_rule", "data", "grad", "requires_grad",
+        "__weakref__", "_op", "_parents", "_retains_grad", "_saved", "data", "grad", "requires_grad",
     )  # fmt: skip
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data: np.ndarray = _as_array(data, dtype)
-        if requires_grad and not np.issubdtype(self.data.dtype, np.floating):
+        if requires_grad and not _is_floating(self.data.dtype):
             raise GlassnetError(
                 f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
                 "pass floats or dtype=np.float32"
@@ -126,8 +130,8 @@ class Tensor:
         self.requires_grad = requires_grad
         self.grad: np.ndarray | None = None
         self._parents: tuple[Tensor, ...] = ()
-        self._rule: Rule | None = None
-        self._op: str | None = None  # None for a leaf: a tensor the user made, not an operation
+        self._op: type[Op] | None = None  # None for a leaf: a tensor the user made, not an operation
+        self._saved: Any = None  # what the op's backward needs
         self._retains_grad = False
 
     # ----------------------------------------------------------------- properties
@@ -136,7 +140,7 @@ class Tensor:
         return self.data.shape
 
     @property
-    def dtype(self) -> np.dtype[Any]:
+    def dtype(self) -> Any:
         return self.data.dtype
 
     @property
@@ -163,7 +167,8 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = f", dtype={self.dtype}" if self.dtype != np.float32 else ""
-        grad = f", op={self._op}" if self._op else (", requires_grad=True" if self.requires_grad else "")
+        grad = (f", op={self._op.name}" if self._op is not None
+                else (", requires_grad=True" if self.requires_grad else ""))
         return f"tensor({body}{extra}{grad})"
 
     # ----------------------------------------------------------------- conversion
@@ -178,8 +183,8 @@ class Tensor:
         return self.data.item()
 
     def detach(self) -> Tensor:
-        """A new leaf tensor sharing this data, cut off from the graph."""
-        return Tensor(self.data)
+        """A tensor sharing this data, cut off from the graph: no gradient flows back through it."""
+        return _ops.detach(self)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after ``backward()`` (leaves always keep it)."""
@@ -214,15 +219,15 @@ class Tensor:
                     f"backward() on a tensor of shape {self.shape} needs an explicit gradient "
                     "of the same shape; for a loss, reduce it to a scalar first (e.g. .mean())"
                 )
-            seed = np.ones_like(self.data)
+            seed = None  # ∂L/∂L = 1
         else:
-            seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            seed = _as_array(grad, self.dtype)
             if seed.shape != self.shape:
                 raise GlassnetError(
                     f"backward() got a gradient of shape {seed.shape} for a tensor of shape "
                     f"{self.shape}; they must match"
                 )
-        _backpropagate(self, seed, retain_graph)
+        autograd.backward(self, seed, retain_graph)
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other: ArrayLike) -> Tensor:
@@ -329,93 +334,84 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> T
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def _make(data: np.ndarray, parents: tuple[Tensor, ...], rule: Rule, op: str) -> Tensor:
-    """The result of an operation: a graph node when grad mode is on and an input needs grad."""
-    out = Tensor.__new__(Tensor)
-    out.data = data if type(data) is np.ndarray else np.asarray(data)  # ufuncs give scalars for 0-d
-    out.grad = None
-    out._retains_grad = False
-    if _GradMode.enabled and any(p.requires_grad for p in parents):
-        out.requires_grad, out._parents, out._rule, out._op = True, parents, rule, op
+def _is_floating(dtype: Any) -> bool:
+    """A real floating dtype, of NumPy or of another array library."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind == "f"
+    return "float" in str(dtype)
+
+
+# ----------------------------------------------------------------------------- operations
+class Op:
+    """A primitive operation: its forward computation and its local derivative, side by side.
+
+    A subclass writes two static methods:
+
+    - ``forward(*arrays, **static) -> (out, saved)``: the output array from the input arrays and
+      any non-array arguments (an axis, a slope), and ``saved``, whatever ``backward`` needs;
+    - ``backward(g, saved, needs) -> grads``: from ``g = ∂L/∂out`` (out's shape), one ``∂L/∂input``
+      per array input, in the broadcast shape (the engine sums broadcasting away), or None where
+      ``needs[i]`` is False (an input that requires no gradient). It never changes ``g``.
+
+    An op keeps no state of its own: the same arrays and arguments give the same result, so a
+    recorded step (``tape.py``) can run it again on new arrays. Call one with :func:`apply`.
+    An op whose output has no gradient (a comparison, ``detach``) sets ``differentiable = False``.
+
+    >>> import numpy as np
+    >>> class Cube(Op):
+    ...     @staticmethod
+    ...     def forward(x):
+    ...         return x**3, x                  # keep x for the derivative
+    ...     @staticmethod
+    ...     def backward(g, x, needs):
+    ...         return (g * 3 * x**2,)          # d(x³)/dx = 3x²
+    >>> x = tensor([2.0], requires_grad=True)
+    >>> y = apply(Cube, x)
+    >>> y.backward(); y.item(), x.grad
+    (8.0, array([12.], dtype=float32))
+    """
+
+    name: ClassVar[str] = ""  # shown in reprs and error messages; the class name in snake case
+    differentiable: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = "".join(f"_{c.lower()}" if c.isupper() else c for c in cls.__name__).lstrip("_")
+
+    @staticmethod
+    def forward(*arrays: Any, **static: Any) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(g: Any, saved: Any, needs: tuple[bool, ...]) -> Grads:
+        raise NotImplementedError
+
+
+class _Recorder:
+    """The tape recording the current step, if any (``tape.py`` sets it)."""
+
+    active: Any = None
+
+
+def apply(op: type[Op], *inputs: Tensor, **static: Any) -> Tensor:
+    """Run ``op`` on the inputs: the one place where a graph node is made.
+
+    The result holds ``op.forward``'s output. In grad mode, when an input requires grad, it is
+    also a node: it keeps the op, its inputs and the op's ``saved`` for ``backward()``.
+    """
+    out, saved = op.forward(*[t.data for t in inputs], **static)
+    result = Tensor.__new__(Tensor)
+    result.data = np.asarray(out) if isinstance(out, np.generic) else out  # ufuncs give scalars for 0-d
+    result.grad = None
+    result._retains_grad = False
+    if _GradMode.enabled and op.differentiable and any(t.requires_grad for t in inputs):
+        result.requires_grad, result._op, result._parents, result._saved = True, op, inputs, saved
     else:
-        out.requires_grad, out._parents, out._rule, out._op = False, (), None, None
-    return out
-
-
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Nodes that need grad, each after all of its inputs (iterative DFS: no recursion limit)."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    pop, push, mark = stack.pop, stack.append, seen.add
-    while stack:
-        node, expanded = pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        mark(id(node))
-        push((node, True))
-        for p in node._parents:
-            if p.requires_grad and id(p) not in seen:
-                push((p, False))
-    return order
-
-
-def _backpropagate(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
-    """The chain rule over the graph: each node's rule runs once, on the sum of its output grads."""
-    grads: dict[int, np.ndarray] = {id(root): seed}
-    fresh: set[int] = set()  # keys whose gradient array nothing else holds: a leaf may keep it
-    for node in reversed(_topological_order(root)):
-        key = id(node)
-        g = grads.pop(key, None)
-        if g is None:
-            continue
-        if node._op is None:  # a leaf: its gradient is the sum of what flowed in
-            _accumulate(node, g, owned=key in fresh)
-            continue
-        if node._retains_grad:
-            _accumulate(node, g)
-        if node._rule is None:
-            raise GlassnetError(
-                "backward() went through a graph that was already freed by an earlier backward(); "
-                "pass retain_graph=True to the first call, or recompute the forward pass"
-            )
-        outputs = tuple(node._rule(g))
-        for parent, pg in zip(node._parents, outputs, strict=True):
-            if pg is None or not parent.requires_grad:
-                continue
-            data = parent.data
-            if type(pg) is np.ndarray and pg.shape == data.shape and pg.dtype == data.dtype:
-                reduced = pg  # nothing to undo: what unbroadcast would return
-            else:
-                reduced = unbroadcast(pg, data.shape, data.dtype)
-            pkey = id(parent)
-            earlier = grads.get(pkey)
-            if earlier is not None:
-                grads[pkey] = earlier + reduced
-                fresh.add(pkey)
-            else:
-                grads[pkey] = reduced
-                if reduced is not pg or _is_new(pg, g, outputs):
-                    fresh.add(pkey)
-        if not retain_graph:
-            node._parents, node._rule = (), None
-
-
-def _is_new(pg: np.ndarray, g: np.ndarray, outputs: tuple[np.ndarray | None, ...]) -> bool:
-    """A rule's result that no one else holds: computed by the rule, not g or a view, given once."""
-    if pg is g or pg.base is not None:
-        return False
-    return len(outputs) == 1 or sum(o is pg for o in outputs) == 1
-
-
-def _accumulate(node: Tensor, g: np.ndarray, owned: bool = False) -> None:
-    if node.grad is None:  # keep g itself when nothing else holds it, else an own copy
-        node.grad = g if owned and g.flags.writeable else np.array(g, dtype=node.data.dtype, copy=True)
-    else:
-        np.add(node.grad, g, out=node.grad)  # in place, as PyTorch accumulates
+        result.requires_grad, result._op, result._parents, result._saved = False, None, (), None
+    if _Recorder.active is not None:
+        _Recorder.active.record(op, inputs, static, result)
+    return result
 
 
 from glassnet.engine import ops as _ops  # noqa: E402  (ops builds on Tensor; methods call it late)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
+from glassnet.engine.backend import namespace
 from glassnet.engine.loss_ops import REDUCTIONS
 from glassnet.engine.ops import raw
 from glassnet.engine.tensor import ArrayLike, Tensor
@@ -41,13 +45,34 @@ def as_target(name: str, target: ArrayLike, x: Tensor, what: str = "target") -> 
     return t
 
 
-def check_in_unit_interval(name: str, what: str, values: np.ndarray, hint: str) -> None:
-    """Every value in [0, 1] (nan fails too), or an error giving the offending range."""
-    if values.size and not np.all((values >= 0) & (values <= 1)):
-        raise GlassnetError(
-            f"{name} got {what} values outside [0, 1] (min {np.nanmin(values):.4g}, max "
-            f"{np.nanmax(values):.4g}); expected probabilities: {hint}"
-        )
+@dataclass(frozen=True)
+class InUnitInterval:
+    """A check (``ops.check``): every value in [0, 1] (nan fails too), or an error giving the range."""
+
+    name: str
+    what: str
+    hint: str
+
+    def __call__(self, values: Any) -> None:
+        xp = namespace(values)
+        if values.size and not bool(xp.all((values >= 0) & (values <= 1))):
+            raise GlassnetError(
+                f"{self.name} got {self.what} values outside [0, 1] (min {float(xp.min(values)):.4g}, "
+                f"max {float(xp.max(values)):.4g}); expected probabilities: {self.hint}"
+            )
+
+
+@dataclass(frozen=True)
+class NonNegative:
+    """A check (``ops.check``): no value below 0, or an error saying what to do."""
+
+    name: str
+    what: str
+    hint: str
+
+    def __call__(self, values: Any) -> None:
+        if bool(namespace(values).any(values < 0)):
+            raise GlassnetError(f"{self.name} got negative {self.what}; {self.hint}")
 
 
 def check_broadcasts(name: str, what: str, value: ArrayLike | None, shape: tuple[int, ...]) -> None:
@@ -82,9 +107,12 @@ def class_axis_size(name: str, x: Tensor, weight: ArrayLike | None) -> int:
     return C
 
 
-def check_class_target(name: str, x: Tensor, target: ArrayLike, ignore_index: int) -> np.ndarray:
-    """Integer class indices of shape x.shape without axis 1, each in [0, C) or ignore_index."""
-    y = np.asarray(raw(target))
+def check_class_target(name: str, x: Tensor, target: ArrayLike) -> Tensor:
+    """Integer class indices of shape x.shape without axis 1, as a Tensor (a Tensor as is).
+
+    Their range ([0, C) or ignore_index) is checked by the loss's op, on every batch.
+    """
+    y = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     expected = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
     if y.dtype.kind == "f":
         raise ShapeError(
@@ -102,28 +130,17 @@ def check_class_target(name: str, x: Tensor, target: ArrayLike, ignore_index: in
             f"{name} got input of shape {x.shape} and class-index target of shape {y.shape}; "
             f"expected target of shape {expected} (the input's shape without the class axis)"
         )
-    C = x.shape[0 if x.ndim == 1 else 1]
-    if y.size == 0 or (y.min() >= 0 and y.max() < C):  # every index in range: the common case, fast
-        return y
-    bad = y[(y != ignore_index) & ((y < 0) | (y >= C))]
-    if bad.size:
-        raise GlassnetError(
-            f"{name} got class index {bad.flat[0]} but the input has {C} classes; targets must be "
-            f"in [0, {C - 1}] or equal ignore_index={ignore_index}: check that labels are 0-based "
-            "and that the last layer has one output per class"
-        )
     return y
 
 
-def check_class_or_probability_target(name: str, z: Tensor, target: ArrayLike,
-                                      ignore_index: int) -> Tensor | np.ndarray:
+def check_class_or_probability_target(name: str, z: Tensor, target: ArrayLike, ignore_index: int) -> Tensor:
     """Probabilities if the target is floating with z's shape (PyTorch's rule), else class indices."""
-    t = np.asarray(raw(target))
+    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if t.dtype.kind != "f" or t.shape != z.shape:
-        return check_class_target(name, z, target, ignore_index)
+        return check_class_target(name, z, t)
     if ignore_index != -100:
         raise GlassnetError(
             f"{name} got ignore_index={ignore_index} with class-probability targets; it applies "
             "only to integer class indices: leave it at -100 (an all-zero row adds nothing to the sum)"
         )
-    return as_target(name, target, z)
+    return as_target(name, target, z)  # an array takes z's dtype

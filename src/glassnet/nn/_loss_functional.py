@@ -15,12 +15,13 @@ from glassnet.engine import loss_ops, ops
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.nn._loss_checks import (
+    InUnitInterval,
+    NonNegative,
     as_input,
     as_target,
     check_broadcasts,
     check_class_or_probability_target,
     check_class_target,
-    check_in_unit_interval,
     check_reduction,
     class_axis_size,
 )
@@ -78,7 +79,8 @@ def huber_loss(input: Value, target: Value, reduction: str = "mean", delta: floa
     x, y = _elementwise("huber_loss", input, target, reduction)
     d = x - y
     a = ops.abs(d)
-    return loss_ops.reduce(ops.where(a.data < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+    near = ops.compare(a, delta, "less")
+    return loss_ops.reduce(ops.where(near, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
 
 
 def smooth_l1_loss(input: Value, target: Value, *, reduction: str = "mean", beta: float = 1.0) -> Tensor:
@@ -96,7 +98,8 @@ def smooth_l1_loss(input: Value, target: Value, *, reduction: str = "mean", beta
     x, y = _elementwise("smooth_l1_loss", input, target, reduction)
     d = x - y
     a = ops.abs(d)
-    return loss_ops.reduce(ops.where(a.data < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+    near = ops.compare(a, beta, "less")
+    return loss_ops.reduce(ops.where(near, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
 
 
 def binary_cross_entropy(input: Value, target: Value, weight: Value | None = None, *,
@@ -116,8 +119,8 @@ def binary_cross_entropy(input: Value, target: Value, weight: Value | None = Non
     """
     x, y = _elementwise("binary_cross_entropy", input, target, reduction)
     hint = "apply a sigmoid first, or use binary_cross_entropy_with_logits on raw scores"
-    check_in_unit_interval("binary_cross_entropy", "input", x.data, hint)
-    check_in_unit_interval("binary_cross_entropy", "target", y.data, "targets are 0/1 labels")
+    x = ops.check(x, InUnitInterval("binary_cross_entropy", "input", hint))
+    y = ops.check(y, InUnitInterval("binary_cross_entropy", "target", "targets are 0/1 labels"))
     check_broadcasts("binary_cross_entropy", "weight", weight, x.shape)
     return loss_ops.binary_cross_entropy(x, y, weight, reduction)
 
@@ -172,7 +175,7 @@ def cross_entropy(input: Value, target: Value, weight: Value | None = None, *, i
     if not 0.0 <= label_smoothing <= 1.0:
         raise GlassnetError(f"{name} got label_smoothing={label_smoothing}; expected a number in [0, 1]")
     y = check_class_or_probability_target(name, z, target, ignore_index)
-    return loss_ops.cross_entropy(z, y, weight, ignore_index, label_smoothing, reduction)
+    return loss_ops.cross_entropy(z, y, weight, ignore_index, label_smoothing, reduction, name)
 
 
 def nll_loss(input: Value, target: Value, weight: Value | None = None, *, ignore_index: int = -100,
@@ -187,7 +190,7 @@ def nll_loss(input: Value, target: Value, weight: Value | None = None, *, ignore
     check_reduction("nll_loss", reduction)
     x = as_input("nll_loss", input)
     class_axis_size("nll_loss", x, weight)
-    y = check_class_target("nll_loss", x, target, ignore_index)
+    y = check_class_target("nll_loss", x, target)
     return loss_ops.nll_loss(x, y, weight, ignore_index, reduction)
 
 
@@ -207,7 +210,7 @@ def kl_div(input: Value, target: Value, *, reduction: str = "mean", log_target: 
     if log_target:
         loss = ops.exp(p) * (p - x)
     else:  # p·log p, taken as 0 at p = 0 (xlogy); the inner where keeps log away from 0
-        nonzero = p.data != 0
+        nonzero = ops.compare(p, 0.0, "not_equal")
         loss = ops.where(nonzero, p * ops.log(ops.where(nonzero, p, 1.0)), 0.0) - p * x
     if reduction == "batchmean":
         total = loss.sum()
@@ -228,7 +231,7 @@ def poisson_nll_loss(input: Value, target: Value, log_input: bool = True, full: 
     x, y = _elementwise("poisson_nll_loss", input, target, reduction)
     loss = ops.exp(x) - y * x if log_input else x - y * ops.log(x + eps)
     if full:
-        big = y.data > 1
+        big = ops.compare(y, 1.0, "greater")
         y_big = ops.where(big, y, 2.0)  # keeps log away from y ≤ 1, where the term is dropped
         stirling = y_big * ops.log(y_big) - y_big + 0.5 * ops.log(2 * math.pi * y_big)
         loss = loss + ops.where(big, stirling, 0.0)
@@ -248,9 +251,8 @@ def gaussian_nll_loss(input: Value, target: Value, var: Value | float, full: boo
     """
     x, y = _elementwise("gaussian_nll_loss", input, target, reduction)
     v = _variance(x, var)
-    if np.any(v.data < 0):
-        raise GlassnetError("gaussian_nll_loss got negative var; variances must be ≥ 0 (try exp or softplus)")
-    v = v + Tensor(np.maximum(v.data, eps) - v.data)  # clamp at eps; the gradient flows as if unclamped
+    v = ops.check(v, NonNegative("gaussian_nll_loss", "var", "variances must be ≥ 0 (try exp or softplus)"))
+    v = v + ops.detach(ops.maximum(v, eps) - v)  # clamp at eps; the gradient flows as if unclamped
     loss = 0.5 * (ops.log(v) + (x - y) ** 2 / v)
     return loss_ops.reduce(loss + 0.5 * math.log(2 * math.pi) if full else loss, reduction)
 

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from typing import ClassVar, Protocol
 
-import numpy as np
-
 from glassnet.engine import activation_ops as ops
-from glassnet.engine import kernels
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.formula import Formula
-from glassnet.nn.layers import ARRAY_FORMS, Identity
+from glassnet.nn.layers import Identity
 from glassnet.nn.module import Module
 
 __all__ = [
@@ -428,13 +425,6 @@ ACTIVATIONS: dict[str, type[Module]] = {
     "elu": ELU, "selu": SELU, "gelu": GELU, "silu": SiLU, "mish": Mish, "softplus": Softplus,
     "softsign": Softsign, "hardtanh": Hardtanh, "softmax": Softmax, "log_softmax": LogSoftmax,
 }  # fmt: skip
-
-
-ARRAY_FORMS.update({  # see layers.ARRAY_FORMS
-    ReLU: (kernels.relu, kernels.relu_grad, False),
-    Sigmoid: (ops.stable_sigmoid, ops.sigmoid_backward, True),
-    Tanh: (np.tanh, ops.tanh_backward, True),
-})
 
 
 class _HasFormula(Protocol):

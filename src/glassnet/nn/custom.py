@@ -3,7 +3,7 @@
 An activation is elementwise: ``f`` maps each value ``z`` to ``f(z)``. Give it as
 
 - a NumPy ``forward(z) -> f(z)`` and ``derivative(z) -> f'(z)``: the op is one engine node
-  (``_make``) whose rule is ``dL/dz = g ⊙ f'(z)``, like the built-ins in ``activation_ops``; or
+  (an ``Op``) whose backward is ``dL/dz = g ⊙ f'(z)``, like the built-ins in ``activation_ops``; or
 - a ``forward`` composed from glassnet operations (Tensor in, Tensor out) and no derivative:
   backward derives it through the engine.
 
@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassnet.engine.ops import as_tensor
-from glassnet.engine.tensor import ArrayLike, Tensor, _make, no_grad
+from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply, no_grad
 from glassnet.errors import GlassnetError, GradcheckError
 from glassnet.formula import Formula
 from glassnet.nn.activations import ACTIVATIONS
@@ -83,14 +83,22 @@ def check_elementwise(what: str, fn: Callable[[Tensor], Tensor], z: np.ndarray,
         )
 
 
-def _elementwise_op(x: Tensor, forward: NumpyFn, derivative: NumpyFn, op: str, *extra: Any) -> Tensor:
-    """One engine node: ``out = forward(x, *extra)``, ``dL/dx = g ⊙ derivative(x, *extra)``."""
-    y = np.asarray(forward(x.data, *extra)).astype(x.dtype, copy=False)
+def elementwise_op(name: str, forward: NumpyFn, derivative: NumpyFn) -> type[Op]:
+    """An engine op from NumPy functions: ``out = forward(x, *rest)``, ``∂L/∂x = g ⊙ derivative(x, *rest)``.
 
-    def rule(g: np.ndarray) -> tuple[np.ndarray]:  # the user's local derivative, beside forward
-        return (g * np.asarray(derivative(x.data, *extra)).astype(x.dtype, copy=False),)
+    The other inputs (a loss's target) get no gradient.
+    """
 
-    return _make(y, (x,), rule, op)
+    def op_forward(x: np.ndarray, *rest: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        return np.asarray(forward(x, *rest)).astype(x.dtype, copy=False), (x, *rest)
+
+    def op_backward(g: np.ndarray, saved: tuple[np.ndarray, ...], needs: tuple[bool, ...]) -> tuple[Any, ...]:
+        x, *rest = saved  # the user's local derivative, beside forward
+        return (g * np.asarray(derivative(x, *rest)).astype(x.dtype, copy=False), *[None] * len(rest))
+
+    namespace = {"name": name, "forward": staticmethod(op_forward), "backward": staticmethod(op_backward),
+                 "__module__": __name__}
+    return type(_class_name(name) + "Op", (Op,), namespace)
 
 
 def _class_name(name: str) -> str:
@@ -147,15 +155,15 @@ def activation(name: str, forward: Callable[..., Any], derivative: NumpyFn | Non
     """
     _check_name(name, _BUILT_IN, "activation")
 
-    def apply(z: Tensor) -> Tensor:
-        if derivative is None:
-            return as_tensor(forward(z))
-        return _elementwise_op(z, forward, derivative, name)
+    op = None if derivative is None else elementwise_op(name, forward, derivative)
+
+    def function(z: Tensor) -> Tensor:
+        return as_tensor(forward(z)) if op is None else apply(op, z)
 
     if check:
         z = sample_points() if points is None else np.asarray(points, dtype=np.float64)
-        check_elementwise(f"custom activation {name!r}", apply, z)
-    cls = _module_class(name, apply, formula or _default_formula(name, derivative))
+        check_elementwise(f"custom activation {name!r}", function, z)
+    cls = _module_class(name, function, formula or _default_formula(name, derivative))
     ACTIVATIONS[name] = cls
     return cls
 

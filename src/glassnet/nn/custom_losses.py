@@ -19,7 +19,7 @@ import numpy as np
 
 from glassnet.engine.loss_ops import reduce
 from glassnet.engine.ops import as_tensor
-from glassnet.engine.tensor import ArrayLike, Tensor
+from glassnet.engine.tensor import ArrayLike, Tensor, apply
 from glassnet.formula import Formula
 from glassnet.nn._loss_checks import as_input, as_target
 from glassnet.nn.custom import (
@@ -27,9 +27,9 @@ from glassnet.nn.custom import (
     _check_name,
     _class_name,
     _default_formula,
-    _elementwise_op,
     _remove,
     check_elementwise,
+    elementwise_op,
     sample_points,
 )
 from glassnet.nn.losses import LOSSES, _Loss
@@ -69,10 +69,10 @@ def loss(name: str, forward: Callable[..., Any], derivative: NumpyFn | None = No
     """
     _check_name(name, _BUILT_IN, "loss")
 
+    op = None if derivative is None else elementwise_op(name, forward, derivative)
+
     def per_element(x: Tensor, y: Tensor) -> Tensor:
-        if derivative is None:
-            return as_tensor(forward(x, y))
-        return _elementwise_op(x, forward, derivative, name, y.data)
+        return as_tensor(forward(x, y)) if op is None else apply(op, x, y)
 
     if check:
         x, y = _points(points)

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet.engine import ops
-from glassnet.engine.tensor import Tensor, is_grad_enabled
+from glassnet.engine import ops, random_ops
+from glassnet.engine.random_ops import dropout_mask
+from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.formula import Formula
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, as_generator
 
-__all__ = ["ARRAY_FORMS", "Dropout", "Flatten", "Identity", "Linear", "Sequential", "dropout", "dropout_mask"]
-
-
-# Activations as array functions, for what runs without Tensors where no graph is recorded
-# (Sequential under no_grad, fit's fused step): Module class → (forward, backward (g, kept) → dL/dx,
-# whether the backward keeps y = f(x), else x), the functions the module's forward and rule call.
-# Filled in by ``activations``, which defines the classes.
-ARRAY_FORMS: dict[type[Module], tuple[Callable[..., np.ndarray], Callable[..., np.ndarray], bool]] = {}
+__all__ = ["Dropout", "Flatten", "Identity", "Linear", "Sequential", "dropout", "dropout_mask"]
 
 
 class Linear(Module):
@@ -71,14 +65,6 @@ class Linear(Module):
             )
         return ops.linear(x, self.weight, self.bias)
 
-    def _array_forward(self, x: np.ndarray) -> np.ndarray | None:
-        """forward's value for a batch of rows as an array, no Tensor; None where forward must
-        serve (other shapes, and the wrong width, for forward's message)."""
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            return None
-        b = self.bias
-        return ops.linear_forward(x, self.weight.data, None if b is None else b.data)
-
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
@@ -114,40 +100,10 @@ class Sequential(Module):
         return list(self.children())[index]
 
     def forward(self, x: Tensor) -> Tensor:
-        if not is_grad_enabled():
-            return self._forward_without_graph(x)
         for module in vars(self).values():  # children() without its generators: per-call cost
             if isinstance(module, Module):
                 x = module(x)
         return x
-
-    def _forward_without_graph(self, x: Tensor) -> Tensor:
-        """forward under no_grad. Linear layers on 2-D batches, Identity, Dropout and the
-        activations in ``ARRAY_FORMS`` run on the arrays themselves, with the engine functions
-        their forward calls, so the numbers are the same, but without a Tensor per layer; from the
-        first other layer on, the rest run as modules. A prediction of a small network is mostly
-        per-layer cost: 784-256-128-10 at batch 1 took 56 µs through the modules, 41 µs this way."""
-        start = ops.as_tensor(x)
-        data, y = start.data, None  # y: the Tensor, once the modules have taken over
-        for module in vars(self).values():  # children() without its generators: per-call cost
-            if not isinstance(module, Module):
-                continue
-            if y is None:
-                kind, out = type(module), None
-                if kind is Linear or kind is Dropout:
-                    out = module._array_forward(data)  # type: ignore[attr-defined]
-                elif kind in ARRAY_FORMS:
-                    out = ARRAY_FORMS[kind][0](data)
-                elif kind is Identity:
-                    out = data
-                if out is not None:
-                    data = out
-                    continue
-                y = start if data is start.data else Tensor(data)
-            y = module(y)
-        if y is not None:
-            return y
-        return start if data is start.data else Tensor(data)
 
 
 class Identity(Module):
@@ -179,15 +135,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
         return x
     if p == 1.0:
         return ops.mul(x, 0.0)
-    return ops.mul(x, Tensor(dropout_mask(x.shape, p, x.dtype, as_generator(generator))))
-
-
-def dropout_mask(shape: tuple[int, ...], p: float, dtype: Any, generator: np.random.Generator) -> np.ndarray:
-    """Each element 0 with probability p, else 1/(1 − p), for 0 ≤ p < 1: dropout's multiplier."""
-    keep = generator.random(shape, dtype=np.float32) >= p  # (shape)
-    mask = keep.astype(dtype)
-    mask *= 1.0 / (1.0 - p)  # 0 or 1/(1 − p)
-    return mask
+    return random_ops.dropout(ops.as_tensor(x), p, as_generator(generator))
 
 
 class Dropout(Module):
@@ -207,12 +155,6 @@ class Dropout(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return dropout(x, self.p, self.training, self._rng)
-
-    def _array_forward(self, x: np.ndarray) -> np.ndarray | None:
-        """forward's value as an array (the same mask drawn), no Tensor; None for p = 1."""
-        if not self.training or self.p == 0.0:
-            return x
-        return x * self.mask(x.shape, x.dtype) if self.p < 1.0 else None
 
     def mask(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """A training pass's multiplier (see :func:`dropout_mask`), drawn from this layer's generator."""

@@ -42,7 +42,7 @@ def metric_names(history: dict[str, list[float]]) -> list[str]:
     >>> metric_names({"loss": [1.0], "accuracy": [0.5], "val_accuracy": [0.4], "lr": [0.1]})
     ['accuracy']
     """
-    special = ("val_", "penalty_", "weight_norm/", "grad_norm/", "diag/")
+    special = ("val_", "penalty_", "weight_norm/", "grad_norm/", "diag/", "steps/")
     return [k for k in history if k not in _BOOKKEEPING and not k.startswith(special)]
 
 

@@ -5,6 +5,12 @@ per batch ``on_loss`` (after the loss, before backward) and ``on_batch_end``, th
 ``on_epoch_end`` with the epoch's logs, and ``on_train_end``. A callback may stop training
 (``run.stop(reason)``) or hand weights for the loop to restore (``run.restore_weights``); it
 never changes parameters itself. ``state_dict`` holds what a checkpoint must keep to resume.
+
+``changes_model`` says whether a callback may change the model between batches (its layers,
+their arguments, which parameters train). fit replays a recorded step only while nothing that
+may have changed the model has run since the recording (``glassnet.train.steps``): after a hook
+of a callback whose ``changes_model`` is True it records the step anew. It is True unless a
+callback says otherwise, and False for every callback here that only reads.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ Logs = dict[str, float]
 
 class Callback:
     """Base class: every hook does nothing."""
+
+    changes_model: bool = True  # may change the model between batches; False for read-only callbacks
 
     def on_train_begin(self, run: Run) -> None: ...
     def on_epoch_begin(self, run: Run) -> None: ...
@@ -95,6 +103,8 @@ class EarlyStopping(Callback):
         start_from_epoch: epochs to wait before counting (warm-up).
     """
 
+    changes_model = False
+
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
                  mode: str = "auto", restore_best_weights: bool = True, start_from_epoch: int = 0) -> None:
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
@@ -146,6 +156,8 @@ class ModelCheckpoint(Callback):
         every: otherwise, write every ``every`` epochs.
     """
 
+    changes_model = False
+
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss", mode: str = "auto",
                  save_best_only: bool = False, every: int = 1) -> None:
         if every < 1:
@@ -177,6 +189,8 @@ class ModelCheckpoint(Callback):
 class LRSchedulerCallback(Callback):
     """Step a learning-rate scheduler after every epoch (or batch); ReduceLROnPlateau gets ``monitor``."""
 
+    changes_model = False
+
     def __init__(self, scheduler: Any, interval: str = "epoch", monitor: str = "val_loss") -> None:
         if interval not in ("epoch", "batch"):
             raise GlassnetError(f"interval must be 'epoch' or 'batch', got {interval!r}")
@@ -203,6 +217,8 @@ class LRSchedulerCallback(Callback):
 class TerminateOnNaN(Callback):
     """Stop at the first NaN or infinite loss, before it reaches the weights (fit adds this one)."""
 
+    changes_model = False
+
     def on_loss(self, run: Run, loss: float) -> None:
         if not math.isfinite(loss):
             where = "" if run.inputs is None else first_nonfinite(run.model, run.inputs)
@@ -213,6 +229,8 @@ class TerminateOnNaN(Callback):
 
 class HistoryLogger(Callback):
     """Write the history after every epoch to a CSV or JSON file (by its suffix), atomically."""
+
+    changes_model = False
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -234,30 +252,21 @@ class HistoryLogger(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda run, logs: ...)``."""
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda run, logs: ...)``.
+
+    Only the hooks given run. It may change the model unless ``changes_model=False`` is passed.
+    """
 
     def __init__(self, on_epoch_end: Callable[[Run, Logs], None] | None = None,
                  on_batch_end: Callable[[Run, Logs], None] | None = None,
                  on_train_begin: Callable[[Run], None] | None = None,
-                 on_train_end: Callable[[Run], None] | None = None) -> None:
-        self._epoch_end, self._batch_end = on_epoch_end, on_batch_end
-        self._train_begin, self._train_end = on_train_begin, on_train_end
-
-    def on_epoch_end(self, run: Run, logs: Logs) -> None:
-        if self._epoch_end:
-            self._epoch_end(run, logs)
-
-    def on_batch_end(self, run: Run, logs: Logs) -> None:
-        if self._batch_end:
-            self._batch_end(run, logs)
-
-    def on_train_begin(self, run: Run) -> None:
-        if self._train_begin:
-            self._train_begin(run)
-
-    def on_train_end(self, run: Run) -> None:
-        if self._train_end:
-            self._train_end(run)
+                 on_train_end: Callable[[Run], None] | None = None, *, changes_model: bool = True) -> None:
+        self.changes_model = changes_model
+        given = {"on_epoch_end": on_epoch_end, "on_batch_end": on_batch_end,
+                 "on_train_begin": on_train_begin, "on_train_end": on_train_end}
+        for hook, function in given.items():
+            if function is not None:
+                setattr(self, hook, function)  # called as function(run, ...) in place of the no-op
 
 
 def _write_atomic(path: Path, text: str) -> None:

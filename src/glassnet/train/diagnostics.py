@@ -71,6 +71,8 @@ class Diagnostics(Callback):
     (0.001, 1000.0)
     """
 
+    changes_model = False
+
     def __init__(self, probe_size: int = 256, seed: int = 0, dead_relu: float = 0.5,
                  saturated: float = 0.5, grad_ratio: tuple[float, float] = (1e-3, 1e3),
                  update_ratio: tuple[float, float] = (1e-6, 1e-1), loss_spike: float = 2.0) -> None:

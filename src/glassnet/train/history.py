@@ -63,6 +63,10 @@ class History:
     (‖∂L/∂W‖ of the epoch's last batch). With diagnostics on, ``diag/<name>/<layer>`` values too,
     and ``warnings`` lists each DiagnosticWarning raised, in order.
 
+    How the steps ran: ``steps/replayed`` counts each epoch's steps that replayed a recorded step,
+    ``steps/graph`` those that built the graph (recording one, or because a replay could not serve);
+    ``graph_reasons`` says why a batch shape was left to the graph (``glassnet.train.steps``).
+
     >>> h = History()
     >>> h.append(0, {"loss": 0.5, "val_loss": 0.7})
     >>> h.append(1, {"loss": 0.3, "val_loss": 0.6})
@@ -74,6 +78,7 @@ class History:
     epoch: list[int] = field(default_factory=list)
     stop_reason: str = ""
     warnings: list[DiagnosticWarning] = field(default_factory=list)
+    graph_reasons: list[str] = field(default_factory=list)
 
     def append(self, epoch: int, logs: dict[str, float]) -> None:
         """Record one epoch's values (a key missing from earlier epochs is padded with nan)."""
@@ -102,11 +107,13 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         """Plain lists and strings: JSON, CSV and model files store this."""
         return {"history": {k: list(v) for k, v in self.history.items()}, "epoch": list(self.epoch),
-                "stop_reason": self.stop_reason, "warnings": [w.to_dict() for w in self.warnings]}
+                "stop_reason": self.stop_reason, "warnings": [w.to_dict() for w in self.warnings],
+                "graph_reasons": list(self.graph_reasons)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
         """The inverse of ``to_dict`` (dicts written before warnings existed load with none)."""
         return cls({k: [float(x) for x in v] for k, v in data["history"].items()},
                    [int(e) for e in data["epoch"]], str(data.get("stop_reason", "")),
-                   [DiagnosticWarning.from_dict(w) for w in data.get("warnings", [])])
+                   [DiagnosticWarning.from_dict(w) for w in data.get("warnings", [])],
+                   [str(r) for r in data.get("graph_reasons", [])])

@@ -27,7 +27,7 @@ from glassnet.train.history import History
 from glassnet.train.outputs import OutputKind, output_kind, score
 from glassnet.train.progress import ProgressBar
 from glassnet.train.run import Run
-from glassnet.train.steps import make_step
+from glassnet.train.steps import TrainStep
 
 __all__ = ["evaluate", "fit", "predict"]
 
@@ -64,7 +64,9 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
 
     Returns:
         History with per-epoch loss, data loss, penalties, metrics, validation values, lr, time,
-        ``diag/...`` values and the diagnostics' ``warnings``.
+        ``diag/...`` values and the diagnostics' ``warnings``, and how the steps ran:
+        ``steps/replayed`` and ``steps/graph`` per epoch, and ``graph_reasons`` (see
+        ``glassnet.train.steps``).
     """
     kind = output_kind(loss)
     X, y = _arrays(X, y, model, kind)
@@ -80,38 +82,40 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
     if resume_from is not None:
         run.restore(load_state(resume_from))
     weighting = None if w is None else (_per_sample(loss), w)
-    _call(run, "on_train_begin")
+    step = TrainStep(model, loss, weighting, regularizers, X.dtype)  # the engine's step, recorded, replayed
+    _call(run, "on_train_begin", step=step)
     for epoch in range(run.start_epoch, epochs):
         run.epoch = epoch
-        _call(run, "on_epoch_begin")
+        _call(run, "on_epoch_begin", step=step)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # TerminateOnNaN reports
-            logs = _train_epoch(run, loss, weighting, X, y, batch_size, shuffle, regularizers, kind, metrics)
+            logs = _train_epoch(run, step, X, y, batch_size, shuffle, kind, metrics)
         if run.stop_training and run.batch == 0 and not logs:
             break
         if val is not None:
             logs |= {f"val_{k}": v for k, v in evaluate(model, loss, *val, metrics=metrics).items()}
         logs |= _diagnose(run, logs)
         run.history.append(run.epoch, logs)
-        _call(run, "on_epoch_end", logs)
+        _call(run, "on_epoch_end", logs, step=step)
         if run.stop_training:
             break
     _call(run, "on_train_end")
+    run.history.graph_reasons = list(step.reasons)
     if run.restore_weights is not None:
         model.load_state_dict(run.restore_weights)
     run.history.stop_reason = run.stop_reason
     return run.history
 
 
-def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | None, X: np.ndarray,
-                 y: np.ndarray, batch_size: int, shuffle: bool, regularizers: dict[str, Regularizer],
+def _train_epoch(run: Run, step: TrainStep, X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool,
                  kind: OutputKind, metrics: Sequence[str]) -> dict[str, float]:
     """One pass over the training data; returns the epoch's logs (empty if stopped at once)."""
     model, optimizer = run.model, run.optimizer
     model.train()
     start, n = time.perf_counter(), len(X)
     order = run.rng.permutation(n) if shuffle else None
-    step = make_step(model, loss, weighting, regularizers, X, y)  # the graph's, or fused for a plain MLP
     on_loss, on_batch_end = _hooks(run, "on_loss"), _hooks(run, "on_batch_end")
+    changing = any(cb.changes_model for cb in _with_hook(run, "on_loss") + _with_hook(run, "on_batch_end"))
+    counts = dict(step.counts)
     sums: dict[str, float] = {}
     outputs, seen = [], 0
     for batch, (idx, xb, yb) in enumerate(epoch_batches(X, y, batch_size, n, order)):
@@ -134,12 +138,15 @@ def _train_epoch(run: Run, loss: Module, weighting: tuple[Module, np.ndarray] | 
             outputs.append(out)
         for hook in on_batch_end:
             hook(run, batch_logs)
+        if changing:
+            step.invalidate()
     if not seen:
         return {}
     logs = {k: v / seen for k, v in sums.items()} | _norms(model)
     if metrics:
         targets = y[:seen] if order is None else y[order[:seen]]
-        logs |= score(metrics, kind, np.concatenate(outputs), targets, loss)
+        logs |= score(metrics, kind, np.concatenate(outputs), targets, step.loss)
+    logs |= {f"steps/{how}": float(step.counts[how] - counts[how]) for how in counts}
     return logs | {"lr": float(optimizer.param_groups[0]["lr"]), "time": time.perf_counter() - start}
 
 
@@ -185,15 +192,23 @@ def _norm(a: np.ndarray) -> float:
     return float(np.sqrt(flat.dot(flat)))
 
 
-def _call(run: Run, hook: str, *args: Any) -> None:
-    for method in _hooks(run, hook):
-        method(run, *args)
+def _call(run: Run, hook: str, *args: Any, step: TrainStep | None = None) -> None:
+    """Call every callback's ``hook``; a callback that may change the model makes ``step`` record anew."""
+    for callback in _with_hook(run, hook):
+        getattr(callback, hook)(run, *args)
+        if step is not None and callback.changes_model:
+            step.invalidate()
+
+
+def _with_hook(run: Run, hook: str) -> list[Callback]:
+    """The callbacks whose ``hook`` does something (not Callback's no-op)."""
+    base = getattr(Callback, hook)
+    return [cb for cb in run.callbacks if getattr(getattr(cb, hook), "__func__", None) is not base]
 
 
 def _hooks(run: Run, hook: str) -> list[Any]:
-    """The callbacks' bound ``hook`` methods, leaving out those that keep Callback's no-op."""
-    base = getattr(Callback, hook)
-    return [getattr(cb, hook) for cb in run.callbacks if getattr(type(cb), hook) is not base]
+    """The callbacks' ``hook`` methods that do something."""
+    return [getattr(cb, hook) for cb in _with_hook(run, hook)]
 
 
 def _diagnose(run: Run, logs: dict[str, float]) -> dict[str, float]:

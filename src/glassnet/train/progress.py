@@ -35,6 +35,8 @@ class ProgressBar(Callback):
         file: where to write (standard output by default).
     """
 
+    changes_model = False
+
     def __init__(self, verbose: int = 1, file: TextIO | None = None) -> None:
         self.verbose, self.file = verbose, file or sys.stdout
         self.live = verbose == 1 and self.file.isatty()

@@ -1,64 +1,170 @@
-"""One training step of fit, forward → loss (+ penalty) → backward, taken in one of two ways.
+"""One training step of fit, forward → loss (+ penalties) → backward, through the engine.
 
-``GraphStep`` is the engine's way, for any model and loss: the forward pass records a graph and
-``backward()`` walks it. ``FusedStep`` (``fused.py``) runs a plain feed-forward network's step
-as a fixed list of the engine's own array functions, without the graph, with the graph's
-numbers bit for bit. ``make_step`` chooses: FusedStep where it applies, GraphStep otherwise.
-Set ``FUSED = False`` to always take the graph (the tests compare the two).
+Every step is the engine's: the model's ops and ``backward()``'s chain rule. ``TrainStep`` runs
+the first steps of each batch shape through the graph and records them on a tape
+(``glassnet.engine.tape``); once two recordings on two batches are the same, later steps of
+that shape replay the tape: the same ops' forward, then the same backward plan, without building
+a graph. Anything the replay cannot vouch for runs the graph, and ``counts`` and ``reasons`` say
+how many steps took which way, and why (``History`` keeps them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from glassnet.engine import ops
+from glassnet.engine.tape import Replayed, ReplayError, Tape
 from glassnet.engine.tensor import Tensor
 from glassnet.nn.module import Module
 from glassnet.regularizers import Regularizer
-from glassnet.train.fused import FusedStep, StepLosses
 
-__all__ = ["FUSED", "FusedStep", "GraphStep", "StepLosses", "make_step"]
+__all__ = ["REPLAY", "StepLosses", "TrainStep"]
 
-FUSED = True  # tests set False to compare with the graph
+REPLAY = True  # tests set False to compare with the graph alone
 
 Weighting = tuple[Module, np.ndarray] | None  # (the unreduced loss, per-sample weights)
 
 
-def make_step(model: Module, loss: Module, weighting: Weighting, regularizers: Mapping[str, Regularizer],
-              X: np.ndarray, y: np.ndarray) -> GraphStep | FusedStep:
-    """The step for training ``model`` on (X, y): fused where it gives the graph's numbers, else the graph."""
-    fused = FusedStep.build(model, loss, regularizers, X, y) if FUSED and weighting is None else None
-    return fused if fused is not None else GraphStep(model, loss, weighting, regularizers)
+class StepLosses(NamedTuple):
+    """The step's loss values: the total, the data loss and each penalty, by name."""
+
+    total: float
+    data: float
+    penalties: dict[str, float]
 
 
-class GraphStep:
-    """The engine's step: record the graph in ``forward``, walk it back in ``backward``."""
+class _Slots(NamedTuple):
+    """Where a recorded step keeps its results: the model's output, the losses and penalties."""
+
+    out: int
+    total: int
+    data: int
+    penalties: dict[str, int]
+
+
+class _Shape:
+    """The recording state of one batch shape: recorded once, verified, or left to the graph."""
+
+    def __init__(self) -> None:
+        self.first: Tape | None = None  # the first recording, waiting for a second to compare
+        self.tape: Tape | None = None  # verified: replay it
+        self.slots: _Slots | None = None
+        self.failure = ""  # why this shape runs the graph
+
+
+class TrainStep:
+    """fit's step for ``model`` under ``loss``, with optional sample weights and penalties.
+
+    Call :meth:`forward` then :meth:`backward` for each batch; :meth:`invalidate` after anything
+    that may have changed the model (a callback), so the next steps record anew.
+    """
 
     def __init__(self, model: Module, loss: Module, weighting: Weighting,
-                 regularizers: Mapping[str, Regularizer]) -> None:
-        self.model, self.loss, self.weighting, self.regularizers = model, loss, weighting, regularizers
-        self.total: Tensor | None = None
+                 regularizers: Mapping[str, Regularizer], dtype: Any) -> None:
+        self.model, self.loss, self.regularizers = model, loss, regularizers
+        self.per_sample = None if weighting is None else weighting[0]
+        self.weights = None if weighting is None else weighting[1].astype(dtype)
+        self.parameters = list(model.parameters())
+        self.shapes: dict[tuple[Any, ...], _Shape] = {}
+        self.counts = {"replayed": 0, "graph": 0}
+        self.reasons: list[str] = []  # why steps ran the graph, each reason once
+        self._pending: Any = None  # what backward needs: (Tape or None, shape, total or Replayed)
 
+    # ----------------------------------------------------------------- the step
     def forward(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[StepLosses, np.ndarray]:
-        """The batch's losses and the network's outputs; ``idx`` picks the batch's sample weights."""
-        out = self.model(Tensor(x))  # forward
-        if self.weighting is None:
-            data_loss = self.loss(out, y)
-        else:  # Σ wᵢℓᵢ / Σ wᵢ over the batch
-            data_loss = _weighted_mean(self.weighting[0](out, y), self.weighting[1][idx])
-        penalties = {name: r(self.model) for name, r in self.regularizers.items()}
-        self.total = total = data_loss + _sum(list(penalties.values())) if penalties else data_loss
+        """The batch's losses and the model's outputs; ``idx`` picks the batch's sample weights."""
+        arrays = (x, y) if self.weights is None else (x, y, self.weights[idx])
+        shape = self._shape_of(arrays)
+        if shape.tape is not None and shape.tape.unchanged():
+            try:
+                return self._replay(shape, arrays)
+            except ReplayError as error:  # nothing has changed yet but the dropout generators
+                shape.tape, shape.failure = None, f"a replay met other shapes than its recording ({error})"
+        return self._graph(shape, arrays)
+
+    def backward(self) -> None:
+        """Backpropagation: add ∂L/∂θ into every parameter's ``.grad``."""
+        tape, shape, result = self._pending
+        self._pending = None
+        if isinstance(result, Replayed):
+            tape.backward(result)
+            return
+        with tape.recording() if tape is not None else nullcontext():
+            result.backward()
+        if tape is not None:
+            tape.finish()
+            self._compare(shape, tape)
+
+    def invalidate(self) -> None:
+        """Record every shape anew: the model may have changed since its recording."""
+        for shape in self.shapes.values():
+            if not shape.failure:
+                shape.first = shape.tape = None
+
+    # ----------------------------------------------------------------- the two ways
+    def _replay(self, shape: _Shape, arrays: tuple[np.ndarray, ...]) -> tuple[StepLosses, np.ndarray]:
+        assert shape.tape is not None and shape.slots is not None
+        replayed = shape.tape.forward(arrays)
+        slots = shape.slots
+        total = float(replayed[slots.total])
+        data = total if slots.data == slots.total else float(replayed[slots.data])
+        penalties = {name: float(replayed[s]) for name, s in slots.penalties.items()}
+        self.counts["replayed"] += 1
+        self._pending = (shape.tape, shape, replayed)
+        return StepLosses(total, data, penalties), replayed[slots.out]
+
+    def _graph(self, shape: _Shape, arrays: tuple[np.ndarray, ...]) -> tuple[StepLosses, np.ndarray]:
+        self.counts["graph"] += 1
+        tape = None
+        if REPLAY and not shape.failure and shape.tape is None:
+            tape = Tape([Tensor(a) for a in arrays], self.parameters)
+        inputs = [Tensor(a) for a in arrays] if tape is None else tape.inputs
+        with tape.recording() if tape is not None else nullcontext():
+            out = self.model(inputs[0])  # forward
+            if self.per_sample is None:
+                data_loss = self.loss(out, inputs[1])
+            else:  # Σ wᵢℓᵢ / Σ wᵢ over the batch
+                data_loss = _weighted_mean(self.per_sample(out, inputs[1]), inputs[2])
+            penalties = {name: r(self.model) for name, r in self.regularizers.items()}
+            total = data_loss + _sum(list(penalties.values())) if penalties else data_loss
+        if tape is not None:
+            shape.slots = _Slots(tape.slot(out), tape.slot(total), tape.slot(data_loss),
+                                 {name: tape.slot(p) for name, p in penalties.items()})
+        self._pending = (tape, shape, total)
         value = total.item()
         data = data_loss.item() if penalties else value
         return StepLosses(value, data, {name: p.item() for name, p in penalties.items()}), out.data
 
-    def backward(self) -> None:
-        """Backpropagation: add dL/dθ into every parameter's ``.grad``."""
-        assert self.total is not None, "forward comes first"
-        total, self.total = self.total, None
-        total.backward()
+    def _compare(self, shape: _Shape, tape: Tape) -> None:
+        """Keep a recording until a second one agrees with it; then replay it from the next step."""
+        if tape.failure:
+            self._give_up(shape, tape.failure)
+        elif shape.first is None:
+            shape.first = tape
+        else:
+            difference = shape.first.difference(tape)
+            shape.first = None
+            if difference:
+                self._give_up(shape, f"the step made different operations on two batches: {difference}")
+            else:
+                shape.tape = tape
+
+    def _give_up(self, shape: _Shape, reason: str) -> None:
+        shape.failure = reason
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def _shape_of(self, arrays: tuple[np.ndarray, ...]) -> _Shape:
+        x, y, *rest = arrays
+        key = (x.shape, x.dtype, y.shape, y.dtype, *[(a.shape, a.dtype) for a in rest])
+        found = self.shapes.get(key)
+        if found is None:
+            found = self.shapes[key] = _Shape()
+        return found
 
 
 def _sum(terms: list[Tensor]) -> Tensor:
@@ -69,8 +175,7 @@ def _sum(terms: list[Tensor]) -> Tensor:
     return total
 
 
-def _weighted_mean(per_element: Tensor, w: np.ndarray) -> Tensor:
+def _weighted_mean(per_element: Tensor, w: Tensor) -> Tensor:
     """Σ wᵢℓᵢ / Σ wᵢ, with ℓᵢ the mean of sample i's elements."""
     per_sample = per_element.reshape(len(w), -1).mean(axis=1) if per_element.ndim > 1 else per_element
-    weights = w.astype(per_sample.dtype)
-    return ops.sum(per_sample * weights) / float(weights.sum())
+    return ops.sum(per_sample * w) / ops.sum(w)

@@ -1,0 +1,107 @@
+"""The array-library seam: every rule takes its array module from its inputs, here and only here.
+
+NumPy arrays get NumPy, the default and the fast path: its array API functions, a few of them
+(the reductions, ``matrix_transpose``) called straight through NumPy's ufuncs rather than
+through their Python wrappers, which cost more than the arithmetic on a small layer; and the
+compiled helpers of ``kernels.py`` apply. Any other array (array-api-strict, CuPy, PyTorch, ...) gets
+its namespace from ``array-api-compat`` (``pip install 'glassnet[array-api]'``), and the rules
+use only functions of the array API standard on it, so a GPU array library is a local change:
+nothing in a rule names NumPy for arithmetic. Constants a rule makes (a zero, a one-hot, an
+index range) are made on the input's device, never converted through NumPy.
+
+>>> import numpy as np
+>>> namespace(np.ones(2)).sum(np.ones((2, 3)), axis=1)
+array([3., 3.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet.errors import GlassnetError
+
+__all__ = ["NUMPY", "device", "is_numpy", "namespace"]
+
+Axis = int | tuple[int, ...] | None
+_add: Any = np.add  # the ufuncs whose reduce the reductions call
+_maximum: Any = np.maximum
+_minimum: Any = np.minimum
+_and: Any = np.logical_and
+_or: Any = np.logical_or
+
+
+class _NumPy:
+    """NumPy's namespace, with the reductions as the ufunc calls NumPy's own wrappers make.
+
+    ``sum``, ``max``, ``min``, ``all``, ``any`` are those calls (the same results); ``mean`` is
+    the sum divided by the count in the array's dtype. Every other name is NumPy's own.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(np, name)
+        setattr(self, name, value)  # found once, then a plain attribute
+        return value
+
+    @staticmethod
+    def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        return _add.reduce(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        return _maximum.reduce(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        return _minimum.reduce(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def all(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        return _and.reduce(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def any(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        return _or.reduce(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+        if x.dtype.kind != "f" or x.dtype.itemsize < 4:  # NumPy sums these in another dtype
+            return np.mean(x, axis=axis, keepdims=keepdims)
+        total = _add.reduce(x, axis=axis, keepdims=keepdims)
+        return total / (x.size // max(total.size, 1) if x.size else 1)
+
+    @staticmethod
+    def matrix_transpose(x: Any) -> Any:
+        return x.mT
+
+
+NUMPY = _NumPy()
+
+
+def is_numpy(x: Any) -> bool:
+    """True for a NumPy array or scalar: the arrays the compiled helpers take."""
+    return isinstance(x, np.ndarray | np.generic)
+
+
+def namespace(x: Any) -> Any:
+    """The array module for ``x``: :data:`NUMPY` for NumPy arrays, else the array API namespace."""
+    if type(x) is np.ndarray or isinstance(x, np.ndarray | np.generic):
+        return NUMPY
+    try:
+        import array_api_compat
+    except ImportError:  # pragma: no cover - the extra is installed with [dev]
+        raise GlassnetError(
+            f"glassnet got an array of type {type(x).__name__}; arrays other than NumPy's need the "
+            "array-api-compat package: pip install 'glassnet[array-api]'"
+        ) from None
+    return array_api_compat.array_namespace(x)
+
+
+def device(x: Any) -> Any:
+    """The device ``x`` lives on, for making constants beside it (``'cpu'`` for NumPy)."""
+    if type(x) is np.ndarray or isinstance(x, np.ndarray | np.generic):
+        return "cpu"
+    import array_api_compat
+
+    return array_api_compat.device(x)

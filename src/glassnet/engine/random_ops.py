@@ -1,0 +1,46 @@
+"""Random operations: dropout, whose mask is drawn in ``forward`` from a generator it is given.
+
+The generator is an argument of the op, so a recorded step (``tape.py``) that runs the op again
+draws the next mask from the same generator, exactly as the graph would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet.engine.backend import device, is_numpy, namespace
+from glassnet.engine.tensor import Op, Tensor, apply
+
+__all__ = ["Dropout", "dropout", "dropout_mask"]
+
+
+def dropout_mask(shape: tuple[int, ...], p: float, dtype: Any, generator: np.random.Generator) -> np.ndarray:
+    """Each element 0 with probability p, else 1/(1 − p), for 0 ≤ p < 1: dropout's multiplier."""
+    keep = generator.random(shape, dtype=np.float32) >= p  # (shape)
+    mask = keep.astype(dtype)
+    mask *= 1.0 / (1.0 - p)  # 0 or 1/(1 − p)
+    return mask
+
+
+class Dropout(Op):
+    """Inverted dropout: x·m with m = 0 with probability p, else 1/(1 − p); ∂(x·m)/∂x = m."""
+
+    @staticmethod
+    def forward(x: Any, p: float, generator: np.random.Generator) -> tuple[Any, Any]:
+        if is_numpy(x):
+            mask = dropout_mask(x.shape, p, x.dtype, generator)
+        else:  # drawn on the host, then put beside x
+            mask = namespace(x).asarray(dropout_mask(x.shape, p, np.float64, generator), dtype=x.dtype,
+                                        device=device(x))
+        return x * mask, mask
+
+    @staticmethod
+    def backward(g: Any, mask: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (g * mask,)
+
+
+def dropout(x: Tensor, p: float, generator: np.random.Generator) -> Tensor:
+    """x·m with a fresh mask m drawn from ``generator`` (0 ≤ p < 1)."""
+    return apply(Dropout, x, p=p, generator=generator)
