@@ -10,7 +10,7 @@ import pytest
 
 import glassnet as gn
 from glassnet import nn, optim
-from glassnet.checks import check_gradients
+from glassnet.engine.model_check import check_gradients
 from glassnet.errors import GlassnetError, GradcheckError
 from glassnet.nn import custom, custom_losses
 from glassnet.nn.activations import ACTIVATIONS

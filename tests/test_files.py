@@ -1,4 +1,4 @@
-"""glassnet.files: the safetensors layout byte for byte, exact state trees, atomic writes, and
+"""glassnet.io.safetensors: the safetensors layout byte for byte, exact state trees, atomic writes, and
 corrupt files that always raise GlassnetError (never another exception, never running code)."""
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import glassnet as gn
-from glassnet import files, files_tree
 from glassnet.errors import GlassnetError
-from glassnet.files import load_tensors, save_tensors
-from glassnet.files_tree import load_state, save_state
+from glassnet.io import safetensors as files
+from glassnet.io import state as files_tree
+from glassnet.io.safetensors import load_tensors, save_tensors
+from glassnet.io.state import load_state, save_state
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SHAPES = [(), (0,), (3,), (2, 0, 3), (2, 3), (1, 2, 3, 2)]

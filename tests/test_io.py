@@ -13,7 +13,7 @@ import pytest
 import glassnet as gn
 from glassnet import io, nn
 from glassnet.errors import GlassnetError
-from glassnet.files import load_tensors, save_tensors
+from glassnet.io.safetensors import load_tensors, save_tensors
 from glassnet.nn.activations import ACTIVATIONS
 
 # non-default constructor arguments, so a lost argument shows up as a different output

@@ -1,4 +1,5 @@
-"""The package's layers import only downward (STYLE.md): engine → nn → losses/optim/... → ..."""
+"""The package's layers import only downward, as docs/architecture.md draws them: engine → nn → losses/optim
+→ train → io → sklearn/explain → report/cli; and no private name crosses a package."""
 
 from __future__ import annotations
 
@@ -9,35 +10,38 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "glassnet"
 
-# Lower number = lower layer. A module may import modules of its own layer or lower ones.
+# docs/architecture.md, "The layers": lower number = lower layer. A module may import modules of its own
+# layer or lower ones; the longest prefix that names a module gives its layer.
 LAYERS: dict[str, int] = {
     "glassnet.errors": 0,
-    "glassnet.formula": 0,
-    "glassnet.files": 0,
-    "glassnet.names": 0,
-    "glassnet.engine": 0,
-    "glassnet.nn": 1,
-    "glassnet.nn.losses": 2,
-    "glassnet.nn.custom_losses": 2,
-    "glassnet.nn._loss_functional": 2,
-    "glassnet.nn._loss_checks": 2,
-    "glassnet.regularizers": 2,
-    "glassnet.constraints": 2,
-    "glassnet.optim": 2,
+    "glassnet.registry": 0,
+    "glassnet.engine": 1,
+    "glassnet.io.safetensors": 1,
+    "glassnet.io.state": 1,
+    "glassnet.nn": 2,
     "glassnet.data": 2,
-    "glassnet.train": 3,
-    "glassnet.checks": 3,
-    "glassnet.metrics": 3,
-    "glassnet._metrics_checks": 3,
-    "glassnet.io": 4,
-    "glassnet.sklearn": 5,
-    "glassnet.explain": 5,
-    "glassnet.report": 6,
-    "glassnet.cli": 6,
-    "glassnet.__main__": 6,
+    "glassnet.io.tables": 2,
+    "glassnet.io.idx": 2,
+    "glassnet.metrics": 2,
+    "glassnet.nn.losses": 3,
+    "glassnet.nn.custom_losses": 3,
+    "glassnet.nn._loss_functional": 3,
+    "glassnet.nn._loss_checks": 3,
+    "glassnet.regularizers": 3,
+    "glassnet.optim": 3,
+    "glassnet.train": 4,
+    "glassnet.io.model": 5,
+    "glassnet.io.architecture": 5,
+    "glassnet.sklearn": 6,
+    "glassnet.io.estimator": 6,
+    "glassnet.explain": 6,
+    "glassnet.report": 7,
+    "glassnet.cli": 7,
+    "glassnet.__main__": 7,
 }
 # Facades only re-export public names for users; they sit above everything they re-export.
-FACADES = {"glassnet", "glassnet.nn", "glassnet.nn.functional"}
+FACADES = {"glassnet", "glassnet.nn", "glassnet.nn.functional", "glassnet.io", "glassnet.metrics",
+           "glassnet.regularizers"}
 
 
 def layer_of(module: str) -> int:
@@ -113,3 +117,37 @@ def test_package_never_imports_torch() -> None:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(n.split(".")[0] == "torch" for n in names), f"{path} imports torch"
+
+
+def _package(module: str) -> str:
+    """The package a module belongs to: glassnet.nn for glassnet.nn.layers, glassnet for glassnet.errors."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if len(parts) > 2 or (SRC / parts[-1]).is_dir() else "glassnet"
+
+
+def private_imports(path: Path, module: str) -> list[str]:
+    """Underscore names (or modules) this file imports from another glassnet package."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("glassnet"):
+            continue
+        source = node.module or ""
+        if _package(source) == _package(module):
+            continue
+        private_module = any(part.startswith("_") for part in source.split("."))
+        names = [a.name for a in node.names if a.name.startswith("_")]
+        if private_module or names:
+            found.append(f"{module} imports {', '.join(names) or '*'} from {source}")
+    return found
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(SRC)))
+def test_no_private_name_crosses_a_package(path: Path) -> None:
+    assert private_imports(path, module_name(path)) == []
+
+
+def test_a_private_import_across_packages_is_caught(tmp_path: Path) -> None:
+    bad = tmp_path / "loop.py"
+    bad.write_text("from glassnet.engine.loss_ops import _spread\nfrom glassnet.nn._loss_checks import as_input\n"
+                   "from glassnet.train.steps import _sum\n")
+    assert len(private_imports(bad, "glassnet.train.loop")) == 2

@@ -1,4 +1,4 @@
-"""Importing glassnet changes nothing outside it; the allocator setting is an explicit opt-in, with its undo."""
+"""Importing glassnet changes nothing outside it; the allocator setting is an opt-in, with its undo."""
 
 from __future__ import annotations
 

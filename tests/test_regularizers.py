@@ -11,8 +11,8 @@ import torch
 
 import glassnet as gn
 from glassnet import regularizers
-from glassnet.constraints import max_norm_
 from glassnet.regularizers import L1, L2, REGULARIZERS, ElasticNet, Regularizer
+from glassnet.regularizers.constraints import max_norm_
 from oracle import assert_close, to_torch
 
 
@@ -117,7 +117,8 @@ def test_formulas_and_names() -> None:
     assert L2.formula.derivative_text == "∂R/∂w = 2·l2·w"
     assert "l1·Σ|w| + l2·Σw²" in ElasticNet.formula.text
     assert repr(ElasticNet(0.1, 0.2, include_bias=True)) == "ElasticNet(l1=0.1, l2=0.2, include_bias=True)"
-    assert regularizers.__all__ == ["L1", "L2", "REGULARIZERS", "ElasticNet", "Regularizer"]
+    assert regularizers.__all__ == ["L1", "L2", "REGULARIZERS", "ElasticNet", "Regularizer", "constraints",
+                                    "max_norm_"]
 
 
 # ----------------------------------------------------------------------------- L2 vs weight decay

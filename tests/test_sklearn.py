@@ -25,7 +25,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import glassnet as gn
 from glassnet.sklearn import MLPClassifier, MLPRegressor, load, save
-from glassnet.sklearn._network import build_penalties
+from glassnet.sklearn.network import build_penalties
 
 _SAMPLE_WEIGHT = ("minibatch training with shuffling: a sample of weight 2 is not the same as the "
                   "sample twice, since repeating it changes every batch (scikit-learn's MLP passes "

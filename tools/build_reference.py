@@ -1,7 +1,7 @@
 """Write docs/reference.md: every activation, loss, regularizer, optimizer and schedule with its math.
 
 The page is generated from the single source of the formulas, each class's ``formula`` (a
-``glassnet.formula.Formula``), found through the registries (``ACTIVATIONS``, ``LOSSES``,
+``glassnet.registry.Formula``), found through the registries (``ACTIVATIONS``, ``LOSSES``,
 ``REGULARIZERS``, ``OPTIMIZERS``, ``SCHEDULERS``). Each activation also gets a plot of f and f′ on
 [-4, 4], written to docs/reference/<name>.svg with the report's ``line_chart``. Both curves come
 from glassnet's engine: f from the module's forward pass, f′ from ``backward()`` of sum(f(z)), so
@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.tensor import Tensor
-from glassnet.formula import Formula
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
 from glassnet.optim import OPTIMIZERS
 from glassnet.optim.lr_scheduler import SCHEDULERS
+from glassnet.registry import Formula
 from glassnet.regularizers import REGULARIZERS
 from glassnet.report.charts import Series, line_chart
 from glassnet.report.svg import PALETTE

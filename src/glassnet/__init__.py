@@ -4,8 +4,7 @@ Reverse-mode automatic differentiation, layers, activations, losses, optimizers 
 regularizers on NumPy; every number checked against PyTorch.
 """
 
-from glassnet import constraints, data, files, io, metrics, nn, optim, regularizers, train
-from glassnet.checks import GradientReport, check_gradients
+from glassnet import data, io, metrics, nn, optim, regularizers, train
 from glassnet.engine import (
     Tensor,
     abs,
@@ -31,10 +30,11 @@ from glassnet.engine import (
     transpose,
     where,
 )  # fmt: skip
+from glassnet.engine.model_check import GradientReport, check_gradients
 from glassnet.errors import GlassnetError, GradcheckError, ShapeError
 from glassnet.explain import Walkthrough, explain  # glassnet.explain(...) is the function
-from glassnet.formula import Formula
 from glassnet.io import load, save
+from glassnet.registry import Formula
 from glassnet.train import evaluate, fit, predict
 
 __version__ = "0.1.0"
@@ -52,13 +52,11 @@ __all__ = [
     "check_gradients",
     "clip",
     "concatenate",
-    "constraints",
     "data",
     "enable_grad",
     "evaluate",
     "exp",
     "explain",
-    "files",
     "fit",
     "gradcheck",
     "io",

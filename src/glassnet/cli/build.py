@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from glassnet.errors import GlassnetError
-from glassnet.names import lookup
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Dropout, Linear, Sequential
 from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
 from glassnet.optim import OPTIMIZERS
 from glassnet.optim.optimizer import Optimizer
-from glassnet.regularizers import REGULARIZERS, Regularizer
+from glassnet.registry import lookup
+from glassnet.regularizers.penalties import REGULARIZERS, Regularizer
 from glassnet.train.outputs import output_kind
 
 __all__ = [

@@ -26,7 +26,7 @@ from glassnet.cli.scoring import confusion, format_table, load_model, score
 from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
 from glassnet.errors import GlassnetError
 from glassnet.explain import explain as explain_step
-from glassnet.io import save
+from glassnet.io.model import save
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module

@@ -11,8 +11,9 @@ import numpy as np
 from glassnet.cli.build import build_loss, default_loss, probabilities, targets
 from glassnet.data.preprocessing import StandardScaler
 from glassnet.errors import GlassnetError
-from glassnet.io import LoadedModel, load
-from glassnet.metrics import METRICS, confusion_matrix
+from glassnet.io.model import LoadedModel, load
+from glassnet.metrics.classification import confusion_matrix
+from glassnet.metrics.table import METRICS
 from glassnet.nn.module import Module
 from glassnet.train import evaluate, predict
 

@@ -2,8 +2,6 @@
 
 from glassnet.data.bundled import load_breast_cancer, load_diabetes, load_digits, load_iris, load_wine
 from glassnet.data.dataset import TASKS, Dataset, Seed, Task, encode_target, infer_task
-from glassnet.data.files import load_csv, load_npy, load_npz
-from glassnet.data.idx import load_idx, read_idx
 from glassnet.data.preprocessing import MinMaxScaler, Scaler, StandardScaler, one_hot
 from glassnet.data.registry import DATASETS, DatasetInfo, load
 from glassnet.data.splits import minibatches, split3, train_test_split
@@ -16,6 +14,8 @@ from glassnet.data.synthetic import (
     make_spirals,
     make_xor,
 )
+from glassnet.io.idx import load_idx, read_idx
+from glassnet.io.tables import load_csv, load_npy, load_npz
 
 __all__ = [
     "DATASETS", "TASKS", "Dataset", "DatasetInfo", "MinMaxScaler", "Scaler", "Seed", "StandardScaler", "Task",

@@ -10,9 +10,9 @@ import numpy as np
 
 from glassnet.data import bundled, synthetic
 from glassnet.data.dataset import Dataset, Task
-from glassnet.data.files import PathLike, load_csv, load_npy, load_npz
-from glassnet.data.idx import load_idx
 from glassnet.errors import GlassnetError
+from glassnet.io.idx import load_idx
+from glassnet.io.tables import PathLike, load_csv, load_npy, load_npz
 
 __all__ = ["DATASETS", "DatasetInfo", "load"]
 

@@ -16,10 +16,10 @@ from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.explain.numbers import format_array, format_number, sup
 from glassnet.explain.step import LINEAR_FORMULA, Step
-from glassnet.formula import Formula
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Dropout, Flatten, Identity, Linear, Sequential
 from glassnet.nn.module import Module
+from glassnet.registry import Formula
 
 __all__ = ["Layer", "Recorder", "formula_of"]
 

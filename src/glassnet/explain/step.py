@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from glassnet.formula import Formula
+from glassnet.registry import Formula
 
 __all__ = ["LINEAR_FORMULA", "Step"]
 

@@ -20,7 +20,7 @@ from glassnet.explain.numbers import sup
 from glassnet.nn.module import Module
 from glassnet.optim import rules
 from glassnet.optim.optimizer import Optimizer
-from glassnet.regularizers import Regularizer
+from glassnet.regularizers.penalties import Regularizer
 
 __all__ = ["optimizer_steps", "regularizer_steps", "symbols"]
 

@@ -25,7 +25,7 @@ from glassnet.explain.variance import Var, check_arguments, delta_text, loss_arg
 from glassnet.nn.losses import GaussianNLLLoss
 from glassnet.nn.module import Module
 from glassnet.optim.optimizer import Optimizer
-from glassnet.regularizers import Regularizer
+from glassnet.regularizers.penalties import Regularizer
 
 __all__ = ["Walkthrough", "explain"]
 

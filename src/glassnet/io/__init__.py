@@ -1,11 +1,16 @@
-"""Model files: save a model with its weights, architecture and extras to one safe file, and load it.
+"""Every file format glassnet reads or writes, and nothing that could run code on loading.
 
-The file is a safetensors file (``glassnet.files``): loading parses JSON and copies numbers,
-and can build only the layers in ``MODULES``, so a model file can never run code.
+- ``safetensors``: named arrays and string metadata in the safetensors format;
+- ``state``: nested state trees (checkpoints, optimizer states) in a safetensors file;
+- ``model`` and ``architecture``: model files, a model's weights, architecture and extras;
+- ``estimator``: a fitted scikit-learn estimator in a model file;
+- ``tables`` and ``idx``: data sets from CSV, ``.npy``/``.npz`` and IDX (MNIST) files.
+
+Each module sits at the layer of what it reads and writes (``docs/architecture.md``).
 """
 
 from glassnet.io.architecture import MODULES, module_from_config, module_to_config
-from glassnet.io.model_file import FORMAT_NAME, FORMAT_VERSION, LoadedModel, load, save
+from glassnet.io.model import FORMAT_NAME, FORMAT_VERSION, LoadedModel, load, save
 
 __all__ = [
     "FORMAT_NAME", "FORMAT_VERSION", "MODULES", "LoadedModel", "load", "module_from_config",

@@ -14,9 +14,9 @@ from typing import ClassVar, Protocol
 from glassnet.engine import activation_ops as ops
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
-from glassnet.formula import Formula
 from glassnet.nn.layers import Identity
 from glassnet.nn.module import Module
+from glassnet.registry import Formula
 
 __all__ = [
     "ACTIVATIONS", "ELU", "GELU", "SELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "ReLU",

@@ -23,9 +23,9 @@ import numpy as np
 from glassnet.engine.ops import as_tensor
 from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply, no_grad
 from glassnet.errors import GlassnetError, GradcheckError
-from glassnet.formula import Formula
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.module import Module
+from glassnet.registry import Formula
 
 __all__ = ["activation", "check_elementwise", "sample_points", "unregister"]
 

@@ -20,7 +20,6 @@ import numpy as np
 from glassnet.engine.loss_ops import reduce
 from glassnet.engine.ops import as_tensor
 from glassnet.engine.tensor import ArrayLike, Tensor, apply
-from glassnet.formula import Formula
 from glassnet.nn._loss_checks import as_input, as_target
 from glassnet.nn.custom import (
     NumpyFn,
@@ -32,8 +31,9 @@ from glassnet.nn.custom import (
     elementwise_op,
     sample_points,
 )
-from glassnet.nn.losses import LOSSES, _Loss
+from glassnet.nn.losses import LOSSES, Loss
 from glassnet.nn.module import Module
+from glassnet.registry import Formula
 
 __all__ = ["loss", "unregister"]
 
@@ -93,13 +93,13 @@ def _points(points: tuple[ArrayLike, ArrayLike] | None) -> tuple[np.ndarray, np.
 def _loss_class(name: str, per_element: Callable[[Tensor, Tensor], Tensor], formula: Formula) -> type[Module]:
     title = _class_name(name)
 
-    def forward(self: _Loss, input: ArrayLike, target: ArrayLike) -> Tensor:
+    def forward(self: Loss, input: ArrayLike, target: ArrayLike) -> Tensor:
         x = as_input(title, input)
         return reduce(per_element(x, as_target(title, target, x)), self.reduction)
 
     doc = f"User-defined loss {name!r}.\n\n    {formula.text}\n    {formula.derivative_text}\n"
     namespace = {"forward": forward, "formula": formula, "__doc__": doc, "__module__": __name__}
-    cls: type[Module] = type(title, (_Loss,), namespace)
+    cls: type[Module] = type(title, (Loss,), namespace)
     cls.__annotations__ = {"formula": ClassVar[Formula]}
     return cls
 

@@ -12,9 +12,9 @@ from glassnet.engine import ops, random_ops
 from glassnet.engine.random_ops import dropout_mask
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError, ShapeError
-from glassnet.formula import Formula
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, as_generator
+from glassnet.registry import Formula
 
 __all__ = ["Dropout", "Flatten", "Identity", "Linear", "Sequential", "dropout", "dropout_mask"]
 

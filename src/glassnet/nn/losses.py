@@ -19,7 +19,6 @@ import numpy as np
 from glassnet.engine.loss_ops import REDUCTIONS
 from glassnet.engine.ops import raw
 from glassnet.engine.tensor import ArrayLike, Tensor
-from glassnet.formula import Formula
 from glassnet.nn._loss_checks import check_reduction
 from glassnet.nn._loss_functional import (
     binary_cross_entropy,
@@ -35,13 +34,33 @@ from glassnet.nn._loss_functional import (
     smooth_l1_loss,
 )
 from glassnet.nn.module import Module
+from glassnet.registry import Formula
 
 __all__ = [
-    "LOSSES", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "GaussianNLLLoss", "HuberLoss",
-    "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "gaussian_nll_loss", "huber_loss", "kl_div", "l1_loss", "mse_loss", "nll_loss",
-    "poisson_nll_loss", "smooth_l1_loss",
+    "LOSSES",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "GaussianNLLLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "L1Loss",
+    "Loss",
+    "MSELoss",
+    "NLLLoss",
+    "PoissonNLLLoss",
+    "SmoothL1Loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "gaussian_nll_loss",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+    "poisson_nll_loss",
+    "smooth_l1_loss",
 ]  # fmt: skip
 
 
@@ -55,7 +74,7 @@ def _weights(weight: ArrayLike | None) -> np.ndarray | None:
     return None if weight is None else np.array(raw(weight), dtype=np.float64)
 
 
-class _Loss(Module):
+class Loss(Module):
     """Base of the loss modules: the reduction and a repr of the constructor's arguments."""
 
     formula: ClassVar[Formula]
@@ -69,7 +88,7 @@ class _Loss(Module):
         return ", ".join(f"{k}={_show(v)}" for k, v in vars(self).items() if k != "training")
 
 
-class MSELoss(_Loss):
+class MSELoss(Loss):
     """Mean squared error ℓ = (x − y)²; see :func:`mse_loss`.
 
     >>> MSELoss()(Tensor([1.0, 3.0]), [0.0, 1.0]).item()
@@ -84,7 +103,7 @@ class MSELoss(_Loss):
         return mse_loss(input, target, reduction=self.reduction)
 
 
-class L1Loss(_Loss):
+class L1Loss(Loss):
     """Mean absolute error ℓ = |x − y|; see :func:`l1_loss`.
 
     >>> L1Loss(reduction="sum")(Tensor([1.0, 3.0]), [0.0, 1.0]).item()
@@ -99,7 +118,7 @@ class L1Loss(_Loss):
         return l1_loss(input, target, reduction=self.reduction)
 
 
-class HuberLoss(_Loss):
+class HuberLoss(Loss):
     """Huber loss, quadratic within δ of the target and linear beyond; see :func:`huber_loss`.
 
     >>> HuberLoss(delta=1.0)(Tensor([0.5, 3.0]), [0.0, 0.0]).item()
@@ -122,7 +141,7 @@ class HuberLoss(_Loss):
         return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
-class SmoothL1Loss(_Loss):
+class SmoothL1Loss(Loss):
     """Smooth L1 loss, Huber divided by β; see :func:`smooth_l1_loss`.
 
     >>> SmoothL1Loss(beta=1.0)(Tensor([0.5, 3.0]), [0.0, 0.0]).item()
@@ -145,7 +164,7 @@ class SmoothL1Loss(_Loss):
         return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
-class BCELoss(_Loss):
+class BCELoss(Loss):
     """Binary cross-entropy of probabilities; see :func:`binary_cross_entropy`.
 
     >>> round(BCELoss()(Tensor([0.5]), [1.0]).item(), 4)
@@ -165,7 +184,7 @@ class BCELoss(_Loss):
         return binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(Loss):
     """Binary cross-entropy of logits, in the stable form; see :func:`binary_cross_entropy_with_logits`.
 
     >>> round(BCEWithLogitsLoss()(Tensor([0.0]), [1.0]).item(), 4)
@@ -188,7 +207,7 @@ class BCEWithLogitsLoss(_Loss):
                                                 pos_weight=self.pos_weight)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(Loss):
     """Softmax cross-entropy of logits against class indices or probabilities; see :func:`cross_entropy`.
 
     >>> round(CrossEntropyLoss(label_smoothing=0.1)(Tensor([[2.0, 0.0]]), np.array([0])).item(), 4)
@@ -212,7 +231,7 @@ class CrossEntropyLoss(_Loss):
                              reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(Loss):
     """Negative log-likelihood of log-probabilities; see :func:`nll_loss`.
 
     >>> NLLLoss()(Tensor([[-1.0, -2.0]]), np.array([1])).item()
@@ -232,7 +251,7 @@ class NLLLoss(_Loss):
         return nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
-class KLDivLoss(_Loss):
+class KLDivLoss(Loss):
     """Kullback-Leibler divergence of log-probabilities x from p; see :func:`kl_div`.
 
     >>> KLDivLoss(reduction="batchmean")(Tensor(np.log([[0.5, 0.5]])), [[0.5, 0.5]]).item()
@@ -252,7 +271,7 @@ class KLDivLoss(_Loss):
         return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-class PoissonNLLLoss(_Loss):
+class PoissonNLLLoss(Loss):
     """Poisson negative log-likelihood of counts; see :func:`poisson_nll_loss`.
 
     >>> PoissonNLLLoss()(Tensor([0.0]), [1.0]).item()
@@ -273,7 +292,7 @@ class PoissonNLLLoss(_Loss):
                                 reduction=self.reduction)
 
 
-class GaussianNLLLoss(_Loss):
+class GaussianNLLLoss(Loss):
     """Gaussian negative log-likelihood with predicted mean and variance; see :func:`gaussian_nll_loss`.
 
     >>> GaussianNLLLoss()(Tensor([1.0]), [1.0], Tensor([1.0])).item()

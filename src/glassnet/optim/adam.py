@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet.formula import Formula
 from glassnet.optim import kernels, rules
 from glassnet.optim.optimizer import Optimizer, ParamGroup, Params, _check_at_least, _check_betas
+from glassnet.registry import Formula
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 

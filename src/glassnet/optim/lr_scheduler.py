@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, SupportsFloat
 
 from glassnet.errors import GlassnetError
-from glassnet.formula import Formula
 from glassnet.optim.optimizer import Optimizer
 from glassnet.optim.schedules import (
     CosineAnnealingLR,
@@ -35,6 +34,7 @@ from glassnet.optim.schedules import (
     StepLR,
     _checked,
 )
+from glassnet.registry import Formula
 
 __all__ = [
     "SCHEDULERS", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",

@@ -17,7 +17,7 @@ import numpy as np
 
 from glassnet.engine.tensor import Tensor, enable_grad, no_grad
 from glassnet.errors import GlassnetError, ShapeError
-from glassnet.formula import Formula
+from glassnet.registry import Formula
 
 __all__ = ["Optimizer", "ParamGroup", "Params"]
 

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from glassnet.errors import GlassnetError
-from glassnet.formula import Formula
 from glassnet.optim.optimizer import Optimizer
+from glassnet.registry import Formula
 
 __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
            "StepLR"]

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassnet.errors import GlassnetError
-from glassnet.formula import Formula
 from glassnet.optim import kernels, rules
 from glassnet.optim.optimizer import Optimizer, ParamGroup, Params, _check_at_least
+from glassnet.registry import Formula
 
 __all__ = ["SGD", "Adagrad", "RMSprop"]
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from glassnet.errors import GlassnetError
-from glassnet.files import PathLike
-from glassnet.io.model_file import LoadedModel, load
+from glassnet.io.model import LoadedModel, load
+from glassnet.io.safetensors import PathLike
 from glassnet.report.diagnostics import diagnostic_figures, warning_table
 from glassnet.report.plots import Figure, boundary_figures, confusion_figures, curve_figures, norm_figures
 from glassnet.report.record import RunRecord, read_run

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.io.model_file import LoadedModel
+from glassnet.io.model import LoadedModel
 from glassnet.nn.module import Module
 
 __all__ = ["RunRecord", "read_run"]

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.formula import Formula
 from glassnet.io.architecture import module_to_config
 from glassnet.nn.layers import Flatten, Linear
 from glassnet.nn.module import Module
+from glassnet.registry import Formula
 from glassnet.report.record import RunRecord
 from glassnet.report.svg import esc
 

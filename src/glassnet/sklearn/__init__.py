@@ -19,8 +19,8 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     raise GlassnetError("glassnet.sklearn needs scikit-learn, which is not installed; install it with "
                         "pip install 'glassnet[data]' (or pip install scikit-learn)") from e
 
-from glassnet.sklearn._classifier import MLPClassifier
-from glassnet.sklearn._files import load, save
-from glassnet.sklearn._regressor import MLPRegressor
+from glassnet.io.estimator import load, save
+from glassnet.sklearn.classifier import MLPClassifier
+from glassnet.sklearn.regressor import MLPRegressor
 
 __all__ = ["MLPClassifier", "MLPRegressor", "load", "save"]

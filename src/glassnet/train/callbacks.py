@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.errors import GlassnetError
-from glassnet.files_tree import save_state
+from glassnet.io.state import save_state
 from glassnet.train.run import Run
 from glassnet.train.sentinel import first_nonfinite
 

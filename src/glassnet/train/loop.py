@@ -16,11 +16,11 @@ import numpy as np
 from glassnet.data.splits import epoch_batches, train_test_split
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError, ShapeError
-from glassnet.files_tree import load_state
-from glassnet.nn.losses import _Loss
+from glassnet.io.state import load_state
+from glassnet.nn.losses import Loss
 from glassnet.nn.module import Module
 from glassnet.optim.optimizer import Optimizer
-from glassnet.regularizers import Regularizer
+from glassnet.regularizers.penalties import Regularizer
 from glassnet.train.callbacks import Callback, TerminateOnNaN
 from glassnet.train.diagnostics import Diagnostics
 from glassnet.train.history import History
@@ -303,7 +303,7 @@ def _regularizers(regularizer: Regularizer | Sequence[Regularizer] | None) -> di
 
 def _per_sample(loss: Module) -> Module:
     """The same loss without reduction, to weight each sample's term."""
-    if not isinstance(loss, _Loss):
+    if not isinstance(loss, Loss):
         raise GlassnetError(f"sample or class weights need a glassnet loss with a 'reduction' "
                             f"argument; {type(loss).__name__} has none")
     unreduced = copy.copy(loss)

@@ -10,7 +10,7 @@ import numpy as np
 from glassnet.engine import activation_ops
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
-from glassnet.metrics import get_metric
+from glassnet.metrics.table import get_metric
 from glassnet.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from glassnet.nn.module import Module
 

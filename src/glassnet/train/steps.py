@@ -20,7 +20,7 @@ from glassnet.engine import ops
 from glassnet.engine.tape import Replayed, ReplayError, Tape
 from glassnet.engine.tensor import Tensor
 from glassnet.nn.module import Module
-from glassnet.regularizers import Regularizer
+from glassnet.regularizers.penalties import Regularizer
 
 __all__ = ["REPLAY", "StepLosses", "TrainStep"]
 

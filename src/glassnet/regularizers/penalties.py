@@ -31,18 +31,18 @@ from glassnet.engine import ops
 from glassnet.engine.penalty_ops import weight_penalty
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
-from glassnet.formula import Formula
 from glassnet.nn.module import Module
+from glassnet.registry import Formula
 
-__all__ = ["L1", "L2", "REGULARIZERS", "ElasticNet", "Regularizer"]
+__all__ = ["L1", "L2", "REGULARIZERS", "ElasticNet", "Params", "Regularizer", "penalised", "weights_of"]
 
 Params = Module | Tensor | Iterable[Tensor]
 
 
-def _weights(params: Params, include_bias: bool = False) -> list[Tensor]:
+def weights_of(params: Params, include_bias: bool = False) -> list[Tensor]:
     """The tensors to penalise or constrain: a Module's non-bias parameters, or 2-D+ tensors."""
     if isinstance(params, Module):
-        return _penalised(params.named_parameters(), include_bias)
+        return penalised(params.named_parameters(), include_bias)
     tensors = [params] if isinstance(params, Tensor) else list(params)
     for t in tensors:
         if not isinstance(t, Tensor):
@@ -53,7 +53,7 @@ def _weights(params: Params, include_bias: bool = False) -> list[Tensor]:
     return [t for t in tensors if include_bias or t.ndim >= 2]
 
 
-def _penalised(named: Iterable[tuple[str, Tensor]], include_bias: bool) -> list[Tensor]:
+def penalised(named: Iterable[tuple[str, Tensor]], include_bias: bool) -> list[Tensor]:
     """The penalised ones of a module's (name, parameter) pairs: all, or those not named ...bias."""
     return [p for name, p in named if include_bias or not name.endswith("bias")]
 
@@ -92,7 +92,7 @@ class Regularizer(ABC):
         Returns:
             A 0-d Tensor in the weights' dtype; a constant 0 (float32) when there is no weight.
         """
-        weights = _weights(params, self.include_bias)
+        weights = weights_of(params, self.include_bias)
         strengths = self._strengths()
         if strengths is not None and weights:  # l1·Σ|w| + l2·Σw²: one fused node for all weights
             return weight_penalty(weights, *strengths)

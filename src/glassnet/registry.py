@@ -1,4 +1,4 @@
-"""Formulas as data: every activation, loss, regularizer and optimizer carries one.
+"""Components as data: each carries its Formula, and each family of them is one Registry.
 
 Docs, the report and the explain walkthrough render from these records, so the words shown to a
 reader cannot drift from the code that computes the numbers.
@@ -6,9 +6,15 @@ reader cannot drift from the code that computes the numbers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
-__all__ = ["Formula"]
+from glassnet.errors import GlassnetError
+
+__all__ = ["Formula", "lookup"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,3 +38,18 @@ class Formula:
     latex: str
     derivative_text: str = ""
     derivative_latex: str = ""
+
+
+def lookup(table: Mapping[str, T], name: str, family: str) -> T:
+    """``table[name]`` (case and surrounding spaces ignored), or an error listing the valid names.
+
+    >>> lookup({"relu": 1, "tanh": 2}, " ReLU", "activation")
+    1
+    >>> lookup({"adam": 1, "sgd": 2}, "adamm", "optimizer")
+    Traceback (most recent call last):
+    glassnet.errors.GlassnetError: unknown optimizer 'adamm'; choose one of adam, sgd
+    """
+    key = str(name).strip().lower()
+    if key not in table:
+        raise GlassnetError(f"unknown {family} {name!r}; choose one of {', '.join(sorted(table))}")
+    return table[key]

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from glassnet.errors import GlassnetError
-from glassnet.regularizers import Params, _weights
+from glassnet.regularizers.penalties import Params, weights_of
 
 __all__ = ["max_norm_"]
 
@@ -49,7 +49,7 @@ def max_norm_(module_or_params: Params, max_value: float, axis: int | tuple[int,
         raise GlassnetError(f"max_norm_ needs a finite max_value > 0, got {max_value!r}")
     if not eps >= 0:
         raise GlassnetError(f"max_norm_ needs eps >= 0, got {eps!r}")
-    for w in _weights(module_or_params):
+    for w in weights_of(module_or_params):
         W = w.data
         norms = np.sqrt(np.sum(np.square(W, dtype=np.float64), axis=axis, keepdims=True))  # (out, 1)
         over = norms > max_value

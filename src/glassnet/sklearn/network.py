@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from glassnet.errors import GlassnetError
-from glassnet.names import lookup
 from glassnet.nn import init
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Dropout, Linear, Sequential
@@ -25,7 +24,8 @@ from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
 from glassnet.optim import OPTIMIZERS
 from glassnet.optim.optimizer import Optimizer
-from glassnet.regularizers import REGULARIZERS, Regularizer
+from glassnet.registry import lookup
+from glassnet.regularizers.penalties import REGULARIZERS, Regularizer
 
 __all__ = ["INITIALIZERS", "REGRESSION_LOSSES", "build_network", "build_optimizer", "build_penalties",
            "lookup", "regression_loss"]

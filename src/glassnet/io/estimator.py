@@ -15,12 +15,12 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped]
 
 from glassnet.errors import GlassnetError
-from glassnet.files import PathLike
-from glassnet.io.model_file import load as load_model
-from glassnet.io.model_file import save as save_model
-from glassnet.sklearn._base import BaseMLP
-from glassnet.sklearn._classifier import MLPClassifier
-from glassnet.sklearn._regressor import MLPRegressor
+from glassnet.io.model import load as load_model
+from glassnet.io.model import save as save_model
+from glassnet.io.safetensors import PathLike
+from glassnet.sklearn.base import BaseMLP
+from glassnet.sklearn.classifier import MLPClassifier
+from glassnet.sklearn.regressor import MLPRegressor
 from glassnet.train.history import History
 
 __all__ = ["load", "save"]

@@ -14,8 +14,8 @@ import zlib
 import numpy as np
 
 from glassnet.data.dataset import Dataset, encode_target
-from glassnet.data.files import PathLike, _existing_file
 from glassnet.errors import GlassnetError, ShapeError
+from glassnet.io.tables import PathLike, _existing_file
 
 __all__ = ["IDX_DTYPES", "load_idx", "read_idx"]
 

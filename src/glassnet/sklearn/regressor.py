@@ -13,8 +13,8 @@ import numpy as np
 from sklearn.base import RegressorMixin  # type: ignore[import-untyped]
 from sklearn.metrics import r2_score  # type: ignore[import-untyped]
 
-from glassnet.sklearn._base import BaseMLP, Targets
-from glassnet.sklearn._network import regression_loss
+from glassnet.sklearn.base import BaseMLP, Targets
+from glassnet.sklearn.network import regression_loss
 
 __all__ = ["MLPRegressor"]
 

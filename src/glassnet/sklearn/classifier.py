@@ -17,7 +17,7 @@ from sklearn.utils import compute_sample_weight  # type: ignore[import-untyped]
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels  # type: ignore[import-untyped]
 
 from glassnet.nn.losses import LOSSES
-from glassnet.sklearn._base import BaseMLP, Targets
+from glassnet.sklearn.base import BaseMLP, Targets
 from glassnet.train.outputs import output_kind
 
 __all__ = ["MLPClassifier"]

@@ -24,8 +24,8 @@ from glassnet.errors import GlassnetError
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.losses import MSELoss
 from glassnet.nn.module import Module
-from glassnet.sklearn._network import build_network, build_optimizer, build_penalties
-from glassnet.sklearn._stopping import SklearnStopping, initial_state
+from glassnet.sklearn.network import build_network, build_optimizer, build_penalties
+from glassnet.sklearn.stopping import SklearnStopping, initial_state
 from glassnet.train.loop import fit, predict
 
 __all__ = ["BaseMLP"]

@@ -1,45 +1,20 @@
-"""Classification and regression metrics with scikit-learn's signatures, on NumPy alone.
-
-Every metric is ``metric(y_true, y_pred)`` with scikit-learn's argument names, defaults and
-results (a Python float, or an array for per-class or per-output values); tests/test_metrics.py
-checks each against ``sklearn.metrics`` to 1e-12. Class labels may be integers, booleans or
-strings; the classes are the sorted union of the labels in y_true and y_pred.
-
-Where glassnet differs from scikit-learn: no warnings are emitted (``zero_division='warn'``
-gives 0.0 silently, as scikit-learn's value is), multilabel indicator targets are not supported,
-and a user's mistake raises ``GlassnetError`` (``ShapeError``, also a ValueError, for shapes).
-
-Precision, recall and F1 share scikit-learn's arguments. They count, per class k, tp_k, fp_k
-and fn_k (weighted by sample_weight). ``labels``: the classes to score, in the order of the
-result for average=None (default: all, sorted); classes absent from the data score as 0/0.
-``average``: 'binary' scores ``pos_label`` only (at most 2 classes); 'micro' pools the counts
-of the chosen classes before dividing; 'macro' is the plain mean over classes; 'weighted' the
-mean weighted by the support tp_k + fn_k; None returns the per-class scores, shape (n_labels,).
-``zero_division``: the score of a 0/0 ratio, 0.0, 1.0 or np.nan ('warn' gives 0.0 without the
-warning); NaN scores are left out of the averages. Otherwise the result is a float.
-
-``METRICS`` maps names ("accuracy", "f1_macro", "rmse", "r2", ...) to ``Metric`` records for the
-training loop and the CLI; ``get_metric(name)`` looks one up.
-"""
+"""Classification metrics with scikit-learn's signatures: accuracy, balanced accuracy, the confusion
+matrix, precision, recall, F1 and log-loss (see ``glassnet.metrics`` for the shared conventions)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from glassnet import _metrics_checks as chk
 from glassnet.errors import GlassnetError, ShapeError
+from glassnet.metrics import checks as chk
 
 __all__ = [
-    "METRICS", "Metric", "accuracy_score", "balanced_accuracy_score", "confusion_matrix", "f1_score",
-    "get_metric", "log_loss", "mean_absolute_error", "mean_squared_error", "precision_score",
-    "r2_score", "recall_score", "root_mean_squared_error",
-]
+    "accuracy_score", "balanced_accuracy_score", "confusion_matrix", "f1_score", "log_loss",
+    "precision_score", "recall_score",
+]  # fmt: skip
 
 Average = Literal["binary", "micro", "macro", "weighted"] | None
 ZeroDivision = Literal["warn", "nan"] | float
@@ -248,129 +223,3 @@ def log_loss(y_true: ArrayLike, y_pred: ArrayLike, *, normalize: bool = True,
     eps = np.finfo(P.dtype).eps
     loss = -np.sum(Y * np.log(np.clip(P, eps, 1 - eps)), axis=1)  # (n_samples,)
     return float(chk.average(loss, w, normalize=normalize))
-
-
-def _over_outputs(errors: NDArray[np.floating], multioutput: Multioutput) -> Score:
-    """Per-output values as they are ('raw_values'), their mean, or their weighted mean."""
-    if isinstance(multioutput, str):
-        return errors if multioutput == "raw_values" else float(np.mean(errors))
-    return float(chk.average(errors, np.asarray(multioutput, dtype=np.float64), what="multioutput"))
-
-
-def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-                       multioutput: Multioutput = "uniform_average") -> Score:
-    """Mean squared error, per output: Σ_i w_i·(y_i - ŷ_i)² / Σ_i w_i.
-
-    Args:
-        y_true, y_pred: targets and predictions, shape (n_samples,) or (n_samples, n_outputs).
-        sample_weight: weights w_i, shape (n_samples,); all 1 when None.
-        multioutput: 'uniform_average' (the mean over outputs), 'raw_values' (an array of shape
-            (n_outputs,)) or an array of output weights, shape (n_outputs,).
-
-    >>> mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
-    0.375
-    """
-    t, p, w = chk.regression_targets(y_true, y_pred, sample_weight, multioutput)
-    return _over_outputs(chk.average((t - p) ** 2, w, axis=0), multioutput)
-
-
-def root_mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *,
-                            sample_weight: ArrayLike | None = None,
-                            multioutput: Multioutput = "uniform_average") -> Score:
-    """Root mean squared error, per output: √(Σ_i w_i·(y_i - ŷ_i)² / Σ_i w_i), then averaged.
-
-    Args: as mean_squared_error.
-
-    >>> root_mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 7])
-    0.3535533905932738
-    """
-    t, p, w = chk.regression_targets(y_true, y_pred, sample_weight, multioutput)
-    return _over_outputs(np.sqrt(chk.average((t - p) ** 2, w, axis=0)), multioutput)
-
-
-def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-                        multioutput: Multioutput = "uniform_average") -> Score:
-    """Mean absolute error, per output: Σ_i w_i·|y_i - ŷ_i| / Σ_i w_i.
-
-    Args: as mean_squared_error.
-
-    >>> mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
-    0.5
-    """
-    t, p, w = chk.regression_targets(y_true, y_pred, sample_weight, multioutput)
-    return _over_outputs(chk.average(np.abs(p - t), w, axis=0), multioutput)
-
-
-def r2_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
-             multioutput: Multioutput | Literal["variance_weighted"] = "uniform_average",
-             force_finite: bool = True) -> Score:
-    """Coefficient of determination: R² = 1 - Σ_i w_i·(y_i - ŷ_i)² / Σ_i w_i·(y_i - ȳ)², per output.
-
-    ȳ is the weighted mean of y_true. With a constant y_true the ratio is undefined: with
-    force_finite it scores 1.0 for perfect predictions, else 0.0. Fewer than 2 samples gives NaN.
-
-    Args:
-        multioutput: as in mean_squared_error, or 'variance_weighted' (weights Σ w·(y - ȳ)²).
-        Others: see mean_squared_error. force_finite: replace NaN and -inf as described above.
-
-    >>> r2_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
-    0.9486081370449679
-    """
-    options = ("raw_values", "uniform_average", "variance_weighted")
-    t, p, w = chk.regression_targets(y_true, y_pred, sample_weight, multioutput, options)
-    if len(t) < 2:
-        return float("nan")
-    weight = 1.0 if w is None else w[:, None]  # (n_samples, 1)
-    num = np.sum(weight * (t - p) ** 2, axis=0)  # (n_outputs,)
-    den = np.sum(weight * (t - chk.average(t, w, axis=0)) ** 2, axis=0)  # (n_outputs,)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = 1 - num / den
-    if force_finite:
-        r2 = np.where(num == 0, 1.0, np.where(den == 0, 0.0, r2))
-    if isinstance(multioutput, str) and multioutput == "variance_weighted":
-        return float(chk.average(r2, den, what="variance") if np.any(den != 0) else np.mean(r2))
-    return _over_outputs(r2, multioutput)
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A metric by name: its function and what a training loop or CLI must know to use it.
-
-    Args:
-        function: ``function(y_true, y_pred) -> float``.
-        greater_is_better: True for scores (accuracy, R²), False for losses and errors.
-        needs_proba: y_pred must be probabilities (log_loss) rather than labels or values.
-        task: 'classification' or 'regression'.
-    """
-
-    function: Callable[..., Any]
-    greater_is_better: bool
-    needs_proba: bool
-    task: Literal["classification", "regression"]
-
-
-_AVERAGES: tuple[tuple[str, Average], ...] = (
-    ("", "binary"), ("_micro", "micro"), ("_macro", "macro"), ("_weighted", "weighted"))
-METRICS: dict[str, Metric] = {
-    "accuracy": Metric(accuracy_score, True, False, "classification"),
-    "balanced_accuracy": Metric(balanced_accuracy_score, True, False, "classification"),
-    **{f"{name}{suffix}": Metric(partial(function, average=average), True, False, "classification")
-       for name, function in (("precision", precision_score), ("recall", recall_score), ("f1", f1_score))
-       for suffix, average in _AVERAGES},
-    "log_loss": Metric(log_loss, False, True, "classification"),
-    "mse": Metric(mean_squared_error, False, False, "regression"),
-    "rmse": Metric(root_mean_squared_error, False, False, "regression"),
-    "mae": Metric(mean_absolute_error, False, False, "regression"),
-    "r2": Metric(r2_score, True, False, "regression"),
-}
-
-
-def get_metric(name: str) -> Metric:
-    """The Metric called name in METRICS, or an error listing the valid names.
-
-    >>> get_metric("f1_macro").function([0, 1, 2], [0, 1, 1])
-    0.5555555555555555
-    """
-    if name not in METRICS:
-        raise GlassnetError(f"unknown metric {name!r}; expected one of {', '.join(sorted(METRICS))}")
-    return METRICS[name]

@@ -22,7 +22,6 @@ import numpy as np
 
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError
-from glassnet.nn.module import Module
 
 __all__ = ["GradientReport", "ParameterCheck", "check_gradients"]
 
@@ -89,7 +88,7 @@ class GradientReport:
                           f"{self.max_relative_error:.2e} (tolerance {self.tolerance:.0e}): {verdict}"])
 
 
-def check_gradients(model: Module, X: Any, y: Any, loss: Module, *, eps: float = 1e-6,
+def check_gradients(model: Any, X: Any, y: Any, loss: Any, *, eps: float = 1e-6,
                     sample: int = 100, tolerance: float = 1e-6, seed: int = 0) -> GradientReport:
     """Compare ``backward()`` with central finite differences for every parameter of ``model``.
 
@@ -97,7 +96,7 @@ def check_gradients(model: Module, X: Any, y: Any, loss: Module, *, eps: float =
     loss is deterministic); ``X`` and float targets become float64, integer targets stay.
 
     Args:
-        model: the network; left unchanged.
+        model: the network (a ``glassnet.nn.Module``); left unchanged.
         X: inputs, (n_samples, n_features); keep the batch small (each check is two forward passes).
         y: targets as ``loss`` expects them.
         loss: a loss module reducing to a scalar, e.g. ``nn.MSELoss()``.

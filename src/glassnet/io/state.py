@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.errors import GlassnetError
-from glassnet.files import (  # the format's own rules
+from glassnet.io.safetensors import (  # the format's own rules
     _NAME_OF,
     PathLike,
     _unique_keys,

@@ -4,7 +4,7 @@ Tensors: the weights under their ``state_dict`` names (``"0.weight"``), and the 
 other fields under ``"<field>/<path>"``. Metadata (all strings): ``format`` = ``"glassnet-model"``,
 ``format_version``, ``glassnet_version``, ``architecture`` (JSON of ``module_to_config``), and
 ``preprocessing``, ``classes``, ``hyperparameters``, ``history``, ``extra`` (state-tree JSON of
-``glassnet.files_tree.pack_tree``). Nothing in it is code: see docs/model-files.md.
+``glassnet.io.state.pack_tree``). Nothing in it is code: see docs/model-files.md.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from glassnet.errors import GlassnetError
-from glassnet.files import PathLike, load_tensors, save_tensors
-from glassnet.files_tree import check_format, pack_tree, unpack_tree
 from glassnet.io.architecture import module_from_config, module_to_config
+from glassnet.io.safetensors import PathLike, load_tensors, save_tensors
+from glassnet.io.state import check_format, pack_tree, unpack_tree
 from glassnet.nn.module import Module
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "LoadedModel", "load", "save"]
