@@ -100,15 +100,16 @@ def run(steps: list[Step], saved: list[Any], root: Any, seed: Any = None) -> Non
     if seed is None:
         is_numpy = type(root) is np.ndarray
         seed = np.ones(root.shape, root.dtype) if is_numpy else namespace(root).ones_like(root)
-    grads: dict[int, Any] = {0: seed}
-    fresh: set[int] = set()  # positions whose gradient array nothing else holds: a leaf may keep it
-    pop, get = grads.pop, grads.get
+    grads: list[Any] = [None] * len(steps)  # by position: the sum of what flowed in so far
+    grads[0] = seed
+    fresh = [False] * len(steps)  # whether nothing else holds that array: a leaf may keep it
     for key, (op, tensor, parents, needs) in enumerate(steps):
-        g = pop(key, None)
+        g = grads[key]
         if g is None:
             continue
+        grads[key] = None
         if op is None:  # a leaf: its gradient is the sum of what flowed in
-            if tensor.grad is None and key in fresh and type(g) is np.ndarray and g.flags.writeable:  # type: ignore[union-attr]
+            if tensor.grad is None and fresh[key] and type(g) is np.ndarray and g.flags.writeable:  # type: ignore[union-attr]
                 tensor.grad = g  # type: ignore[union-attr]  # nothing else holds g: kept, not copied
             else:
                 _accumulate(tensor, g)  # type: ignore[arg-type]
@@ -125,16 +126,13 @@ def run(steps: list[Step], saved: list[Any], root: Any, seed: Any = None) -> Non
                 reduced = pg  # nothing to undo: what unbroadcast would return
             else:
                 reduced = unbroadcast(pg, shape, dtype)
-            earlier = get(pkey)
+            earlier = grads[pkey]
             if earlier is not None:
                 grads[pkey] = earlier + reduced
-                if leaf:
-                    fresh.add(pkey)
+                fresh[pkey] = leaf
             else:
                 grads[pkey] = reduced
-                if leaf and (reduced is not pg or (pg is not g and getattr(pg, "base", None) is None
-                                                   and (len(outputs) == 1 or _once(pg, outputs)))):
-                    fresh.add(pkey)  # a new array that nothing else holds
+                fresh[pkey] = leaf and (reduced is not pg or _is_new(pg, g, outputs))
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
@@ -158,8 +156,10 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def _once(pg: Any, outputs: Sequence[Any]) -> bool:
-    """Whether a backward gave ``pg`` for one input only."""
+def _is_new(pg: Any, g: Any, outputs: Sequence[Any]) -> bool:
+    """A backward's result that nothing else holds: not g, not a view, given for one input only."""
+    if pg is g or getattr(pg, "base", None) is not None:
+        return False
     n = 0
     for o in outputs:
         n += o is pg
