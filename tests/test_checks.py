@@ -23,12 +23,11 @@ MESSAGE = re.compile(r"at input (\S+?)(?: with target (\S+))?: the derivative ga
 
 @pytest.fixture(autouse=True)
 def _restore_tables() -> Iterator[None]:
-    activations, losses = dict(ACTIVATIONS), dict(LOSSES)
+    before = {id(registry): set(registry) for registry in (ACTIVATIONS, LOSSES)}
     yield
-    ACTIVATIONS.clear()
-    ACTIVATIONS.update(activations)
-    LOSSES.clear()
-    LOSSES.update(losses)
+    for registry in (ACTIVATIONS, LOSSES):
+        for name in set(registry) - before[id(registry)]:
+            registry.unregister(name)
 
 
 def _net(activation: nn.Module, n_out: int = 1) -> nn.Module:

@@ -19,20 +19,23 @@ from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
 from glassnet.optim import OPTIMIZERS
 from glassnet.optim.optimizer import Optimizer
-from glassnet.registry import lookup
 from glassnet.regularizers.penalties import REGULARIZERS, Regularizer
 from glassnet.train.outputs import output_kind
 
 __all__ = [
-    "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "build_loss", "build_model", "build_optimizer",
-    "build_regularizers", "check_loss", "default_loss", "lookup", "n_outputs", "probabilities", "targets",
+    "build_loss", "build_model", "build_optimizer",
+    "build_regularizers", "check_loss", "default_loss", "n_outputs", "probabilities", "targets",
 ]  # fmt: skip
 
 
-CLASSIFICATION_LOSSES = ("cross_entropy", "nll", "bce", "bce_with_logits")
-REGRESSION_LOSSES = ("mse", "l1", "huber", "smooth_l1")
-_BINARY = ("bce", "bce_with_logits")  # one output unit: P(second class)
-_HEADS = {"nll": "log_softmax", "bce": "sigmoid"}  # the output activation the loss expects
+def _losses(task: str) -> tuple[str, ...]:
+    """The losses registered for a task (their ``task`` fact in LOSSES)."""
+    return tuple(LOSSES.select(task=task))
+
+
+def _binary(loss: str) -> bool:
+    """A loss of 0/1 targets: one output unit, P(second class)."""
+    return LOSSES.fact(loss, "targets") == "binary"
 
 
 def default_loss(task: str) -> str:
@@ -42,12 +45,12 @@ def default_loss(task: str) -> str:
 
 def check_loss(name: str, task: str, n_classes: int) -> str:
     """The loss name, checked: it exists, suits the task, and a binary loss gets two classes."""
-    lookup(LOSSES, name, "loss")
+    LOSSES.lookup(name)
     key = name.strip().lower()
-    valid = CLASSIFICATION_LOSSES if task == "classification" else REGRESSION_LOSSES
+    valid = _losses("classification" if task == "classification" else "regression")
     if key not in valid:
         raise GlassnetError(f"the loss {key!r} does not fit {task} data; choose one of {', '.join(valid)}")
-    if key in _BINARY and n_classes != 2:
+    if _binary(key) and n_classes != 2:
         raise GlassnetError(f"the loss {key!r} is for 2 classes but the data have {n_classes}; "
                             "use cross_entropy")
     return key
@@ -57,7 +60,7 @@ def n_outputs(loss: str, task: str, n_classes: int, n_targets: int) -> int:
     """Output units: one per class (one for a binary loss), or one per regression target column."""
     if task != "classification":
         return n_targets
-    return 1 if loss in _BINARY else n_classes
+    return 1 if _binary(loss) else n_classes
 
 
 def _generators(seed: int, n: int) -> Iterator[np.random.Generator]:
@@ -79,7 +82,7 @@ def build_model(n_features: int, hidden: Sequence[int], activation: Sequence[str
                 n_out: int, loss: str, seed: int) -> tuple[Sequential, list[str]]:
     """The network n_features → hidden... → n_out and the activation used per hidden layer."""
     names = _activations(activation, len(hidden))
-    classes = [lookup(ACTIVATIONS, name, "activation") for name in names]
+    classes = [ACTIVATIONS.lookup(name) for name in names]
     rngs = _generators(seed, 2 * len(hidden) + 1)
     layers: list[Module] = []
     sizes = [n_features, *hidden]
@@ -88,19 +91,20 @@ def build_model(n_features: int, hidden: Sequence[int], activation: Sequence[str
         if dropout > 0:
             layers.append(Dropout(dropout, generator=next(rngs)))
     layers.append(Linear(sizes[-1], n_out, generator=next(rngs)))
-    if loss in _HEADS:
-        layers.append(ACTIVATIONS[_HEADS[loss]]())
+    head = LOSSES.fact(loss, "head")  # the output activation the loss expects, if any
+    if head is not None:
+        layers.append(ACTIVATIONS[head]())
     return Sequential(*layers), [name.strip().lower() for name in names]
 
 
 def build_loss(name: str) -> Module:
     """The loss module called ``name`` in LOSSES."""
-    return lookup(LOSSES, name, "loss")()
+    return LOSSES.lookup(name)()
 
 
 def build_optimizer(name: str, params: Any, lr: float | None, weight_decay: float | None) -> Optimizer:
     """The optimizer called ``name`` in OPTIMIZERS; None keeps that optimizer's own default."""
-    make: Callable[..., Optimizer] = lookup(OPTIMIZERS, name, "optimizer")  # each takes lr, weight_decay
+    make: Callable[..., Optimizer] = OPTIMIZERS.lookup(name)  # each takes lr, weight_decay
     options = {k: v for k, v in (("lr", lr), ("weight_decay", weight_decay)) if v is not None}
     return make(params, **options)
 
@@ -110,14 +114,14 @@ def build_regularizers(l1: float, l2: float) -> list[Regularizer]:
     chosen = []
     for name, strength in (("l1", l1), ("l2", l2)):
         if strength > 0:
-            make: Callable[..., Regularizer] = lookup(REGULARIZERS, name, "regularizer")  # L1(l1), L2(l2)
+            make: Callable[..., Regularizer] = REGULARIZERS.lookup(name)  # L1(l1), L2(l2)
             chosen.append(make(strength))
     return chosen
 
 
 def targets(loss: str, y: np.ndarray) -> np.ndarray:
     """y as the loss wants it: class indices (n,), a float column (n, 1) for binary losses, or values."""
-    return y.reshape(-1, 1).astype(np.float32) if loss in _BINARY else y
+    return y.reshape(-1, 1).astype(np.float32) if _binary(loss) else y
 
 
 def probabilities(loss: str, outputs: np.ndarray) -> np.ndarray:

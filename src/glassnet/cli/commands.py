@@ -10,14 +10,12 @@ import numpy as np
 
 from glassnet.cli import tables
 from glassnet.cli.build import (
-    CLASSIFICATION_LOSSES,
     build_loss,
     build_model,
     build_optimizer,
     build_regularizers,
     check_loss,
     default_loss,
-    lookup,
     n_outputs,
     probabilities,
     targets,
@@ -29,6 +27,7 @@ from glassnet.explain import explain as explain_step
 from glassnet.io.model import save
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Linear, Sequential
+from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
 from glassnet.train import EarlyStopping, HistoryLogger, fit, predict
 
@@ -222,20 +221,21 @@ def report(run_dir: str) -> int:
 XOR = (np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 1, 0]))
 _CLASSIC = {"0.weight": np.array([[0.15, 0.20], [0.25, 0.30]]), "0.bias": np.array([0.35, 0.35]),
             "2.weight": np.array([[0.40, 0.45]]), "2.bias": np.array([0.60])}  # fmt: skip
-_XOR_HEADS = {"nll": "log_softmax", "cross_entropy": None, "bce_with_logits": None}  # else sigmoid
 
 
 def _xor_model(hidden: list[int], activation: str, loss: str) -> Sequential:
     """A float64 network 2 → hidden → outputs for XOR; the classic weights when it is 2-2-1 sigmoid."""
-    n_out = 2 if loss in ("cross_entropy", "nll") else 1
-    act = lookup(ACTIVATIONS, activation, "activation")
+    indices = LOSSES.fact(loss, "targets") == "indices"
+    n_out = 2 if indices else 1
+    act = ACTIVATIONS.lookup(activation)
     rngs = np.random.SeedSequence(0).spawn(len(hidden) + 1)
     layers: list[Module] = []
     for n_in, n, rng in zip([2, *hidden[:-1]], hidden, rngs, strict=False):
         layers += [Linear(n_in, n, dtype=np.float64, generator=np.random.default_rng(rng)), act()]
     last = np.random.default_rng(rngs[-1])
     layers.append(Linear(([2, *hidden])[-1], n_out, dtype=np.float64, generator=last))
-    head = _XOR_HEADS.get(loss, "sigmoid")
+    classifier = LOSSES.fact(loss, "task") == "classification"
+    head = LOSSES.fact(loss, "head") if classifier else "sigmoid"  # regression on XOR: σ(z) against 0/1
     if head is not None:
         layers.append(ACTIVATIONS[head]())
     model = Sequential(*layers)
@@ -257,11 +257,14 @@ def _explain_inputs(args: dict[str, Any]) -> tuple[Module, str, np.ndarray, np.n
     if args.get("model") is None:
         if args.get("data") is not None:
             raise GlassnetError("--data is for --model; without --model, explain uses XOR's 4 points")
-        task = "classification" if args["loss"].strip().lower() in CLASSIFICATION_LOSSES else "regression"
+        name = args["loss"].strip().lower()
+        LOSSES.lookup(name)  # an unknown name: the error lists the losses
+        task = "classification" if LOSSES.fact(name, "task") == "classification" else "regression"
         gaussian = args["loss"].strip().lower() == "gaussian_nll"  # explain only: it takes a variance
         loss = "gaussian_nll" if gaussian else check_loss(args["loss"], task, 2)
         x, y = _sample(*XOR, args.get("sample"), 2, "XOR")
-        y = y if loss in ("cross_entropy", "nll") else y.reshape(-1, 1).astype(np.float64)  # (1,) or (1, 1)
+        indices = LOSSES.fact(loss, "targets") == "indices"
+        y = y if indices else y.reshape(-1, 1).astype(np.float64)  # (1,) or (1, 1)
         return _xor_model(args["layers"], args["activation"], loss), loss, x, y
     if args.get("data") is None:
         raise GlassnetError("--model needs --data: the data set or file to take the sample from")

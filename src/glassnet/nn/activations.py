@@ -3,27 +3,50 @@
 The math (forward and derivative) is written once, in ``glassnet.engine.activation_ops``; the
 functions here only speak PyTorch's names (``dim``, ``negative_slope``...) and the classes hold
 their arguments. Each class's ``formula`` is the single source of its plain-text and LaTeX math;
-the class docstrings below are filled in from it. ``ACTIVATIONS`` is the one dict that turns a
-name such as ``"relu"`` into a class.
+the class docstrings below are filled in from it. Each activation is registered once, in
+``ACTIVATIONS``, with its functional form: ``__all__``, ``nn.functional``, the command line,
+model files, explain, the estimators and the reference page all read it from there.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
 
 from glassnet.engine import activation_ops as ops
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.nn.layers import Identity
 from glassnet.nn.module import Module
-from glassnet.registry import Formula
+from glassnet.registry import Formula, Registry
 
-__all__ = [
-    "ACTIVATIONS", "ELU", "GELU", "SELU", "Hardtanh", "LeakyReLU", "LogSoftmax", "Mish", "ReLU",
-    "SiLU", "Sigmoid", "Softmax", "Softplus", "Softsign", "Tanh", "elu", "gelu", "hardtanh",
-    "leaky_relu", "log_softmax", "mish", "relu", "selu", "sigmoid", "silu", "softmax", "softplus",
-    "softsign", "tanh",
-]  # fmt: skip
+ACTIVATIONS: Registry[type[Module]] = Registry("activation", facts=("function",))
+"""Every activation by name: its Module class, and its functional form as the fact ``function``."""
+
+
+class _HasFormula(Protocol):
+    formula: ClassVar[Formula]
+
+
+def register_activation(name: str,
+                        function: Callable[..., Tensor] | None = None) -> Callable[[type[Any]], type[Any]]:
+    """Register an activation class in ``ACTIVATIONS`` under ``name``, with its functional form,
+    and put its formula under its docstring's summary line: the math is written once.
+
+    The class needs a ``formula`` (a ``Formula``) and a ``forward``; its constructor's arguments
+    are what model files store. Used as a class decorator: ``@register_activation("relu", relu)``.
+    """
+
+    def decorate(cls: type[Any]) -> type[Any]:
+        summary, _, rest = (cls.__doc__ or "").partition("\n")
+        cls.__doc__ = f"{summary}\n\n    {cls.formula.text}\n    {cls.formula.derivative_text}\n{rest}"
+        facts = {} if function is None else {"function": function}
+        return ACTIVATIONS.register(name, cls, **facts)
+
+    return decorate
+
+
+ACTIVATIONS.register("identity", Identity)  # no functional form: z itself
 
 
 # ----------------------------------------------------------------------------- functional forms
@@ -98,6 +121,7 @@ def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- modules
+@register_activation("sigmoid", sigmoid)
 class Sigmoid(Module):
     """Logistic sigmoid: squashes each value into (0, 1).
 
@@ -115,6 +139,7 @@ class Sigmoid(Module):
         return sigmoid(input)
 
 
+@register_activation("tanh", tanh)
 class Tanh(Module):
     """Hyperbolic tangent: squashes each value into (-1, 1), centred at 0.
 
@@ -133,6 +158,7 @@ class Tanh(Module):
         return tanh(input)
 
 
+@register_activation("relu", relu)
 class ReLU(Module):
     """Rectified linear unit: negative values become 0, the rest pass unchanged.
 
@@ -150,6 +176,7 @@ class ReLU(Module):
         return relu(input)
 
 
+@register_activation("leaky_relu", leaky_relu)
 class LeakyReLU(Module):
     """ReLU that lets a small slope ``negative_slope`` through for negative values.
 
@@ -175,6 +202,7 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
+@register_activation("elu", elu)
 class ELU(Module):
     """Exponential linear unit (Clevert et al. 2015): smooth, saturating at -α for negative values.
 
@@ -201,6 +229,7 @@ class ELU(Module):
         return f"alpha={self.alpha}"
 
 
+@register_activation("selu", selu)
 class SELU(Module):
     """Scaled ELU (Klambauer et al. 2017, eq. 2) whose λ, α keep activations normalised (eq. 14).
 
@@ -220,6 +249,7 @@ class SELU(Module):
         return selu(input)
 
 
+@register_activation("gelu", gelu)
 class GELU(Module):
     """Gaussian error linear unit (Hendrycks & Gimpel 2016): the input weighted by Φ, the normal CDF.
 
@@ -255,6 +285,7 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
+@register_activation("silu", silu)
 class SiLU(Module):
     """Sigmoid linear unit, also called swish: the input weighted by its own sigmoid.
 
@@ -272,6 +303,7 @@ class SiLU(Module):
         return silu(input)
 
 
+@register_activation("mish", mish)
 class Mish(Module):
     """Mish (Misra 2019): the input weighted by tanh of its softplus.
 
@@ -292,6 +324,7 @@ class Mish(Module):
         return mish(input)
 
 
+@register_activation("softplus", softplus)
 class Softplus(Module):
     """A smooth ReLU; sharper for larger β, and exactly linear where β·z > threshold.
 
@@ -319,6 +352,7 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
+@register_activation("softsign", softsign)
 class Softsign(Module):
     """Softsign: like tanh, into (-1, 1), but approaching the bounds polynomially.
 
@@ -336,6 +370,7 @@ class Softsign(Module):
         return softsign(input)
 
 
+@register_activation("hardtanh", hardtanh)
 class Hardtanh(Module):
     """Clamp into [min_val, max_val]: the gradient is 1 strictly inside and 0 at and beyond the bounds.
 
@@ -366,6 +401,7 @@ class Hardtanh(Module):
         return f"min_val={self.min_val}, max_val={self.max_val}"
 
 
+@register_activation("softmax", softmax)
 class Softmax(Module):
     """Turns scores along ``dim`` into probabilities that are positive and sum to 1.
 
@@ -393,6 +429,7 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
 
+@register_activation("log_softmax", log_softmax)
 class LogSoftmax(Module):
     """Log-probabilities along ``dim``; stabler than log(softmax(z)) for very unlikely classes.
 
@@ -420,26 +457,9 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-ACTIVATIONS: dict[str, type[Module]] = {
-    "identity": Identity, "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU,
-    "elu": ELU, "selu": SELU, "gelu": GELU, "silu": SiLU, "mish": Mish, "softplus": Softplus,
-    "softsign": Softsign, "hardtanh": Hardtanh, "softmax": Softmax, "log_softmax": LogSoftmax,
-}  # fmt: skip
-
-
-class _HasFormula(Protocol):
-    formula: ClassVar[Formula]
-
-
-def _show_formula(cls: type[_HasFormula]) -> None:
-    """Put the class's formula under its docstring's summary line: the math is written once."""
-    summary, _, rest = (cls.__doc__ or "").partition("\n")
-    cls.__doc__ = f"{summary}\n\n    {cls.formula.text}\n    {cls.formula.derivative_text}\n{rest}"
-
-
-_WITH_FORMULA: tuple[type[_HasFormula], ...] = (
-    Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, GELU, SiLU, Mish, Softplus, Softsign, Hardtanh,
-    Softmax, LogSoftmax,
-)  # fmt: skip
-for _cls in _WITH_FORMULA:
-    _show_formula(_cls)
+ACTIVATIONS.seal()  # the names above are glassnet's own; nn.custom.activation registers a user's
+__all__ = [  # every registered class and functional form, from the registry
+    "ACTIVATIONS", "register_activation",
+    *[entry.value.__name__ for entry in ACTIVATIONS.entries() if entry.value is not Identity],
+    *[entry.facts["function"].__name__ for entry in ACTIVATIONS.entries() if "function" in entry.facts],
+]

@@ -23,14 +23,13 @@ import numpy as np
 from glassnet.engine.ops import as_tensor
 from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply, no_grad
 from glassnet.errors import GlassnetError, GradcheckError
-from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.activations import ACTIVATIONS, register_activation
 from glassnet.nn.module import Module
-from glassnet.registry import Formula
+from glassnet.registry import Formula, Registry
 
 __all__ = ["activation", "check_elementwise", "sample_points", "unregister"]
 
 NumpyFn = Callable[..., np.ndarray]
-_BUILT_IN = frozenset(ACTIVATIONS)  # names present before any user registered one
 ATOL, RTOL, EPS = 1e-5, 1e-3, 1e-6  # the tolerances of glassnet.gradcheck
 
 
@@ -113,13 +112,13 @@ def _default_formula(name: str, derivative: Callable[..., Any] | None, symbol: s
                    rf"\mathrm{{{name}}}", f"derivative {how}", "")
 
 
-def _check_name(name: str, built_in: frozenset[str], what: str) -> None:
+def _check_name(name: str, registry: Registry[Any]) -> None:
     """A valid name that is not a built-in's, or an error saying which names are taken."""
     if not name.isidentifier():
-        raise GlassnetError(f"a custom {what} needs a name like 'my_swish', got {name!r}")
-    if name in built_in:
-        raise GlassnetError(f"{name!r} is a built-in {what}; choose another name (taken: "
-                            f"{', '.join(sorted(built_in))})")
+        raise GlassnetError(f"a custom {registry.family} needs a name like 'my_swish', got {name!r}")
+    if name in registry.built_ins():
+        raise GlassnetError(f"{name!r} is a built-in {registry.family}; choose another name (taken: "
+                            f"{', '.join(sorted(registry.built_ins()))})")
 
 
 def activation(name: str, forward: Callable[..., Any], derivative: NumpyFn | None = None, *,
@@ -153,26 +152,26 @@ def activation(name: str, forward: Callable[..., Any], derivative: NumpyFn | Non
     glassnet.errors.GradcheckError: custom activation 'bad_cube': the derivative is wrong at input ...
     >>> unregister("cube")
     """
-    _check_name(name, _BUILT_IN, "activation")
+    _check_name(name, ACTIVATIONS)
 
     op = None if derivative is None else elementwise_op(name, forward, derivative)
 
     def function(z: Tensor) -> Tensor:
         return as_tensor(forward(z)) if op is None else apply(op, z)
 
+    function.__name__ = function.__qualname__ = name  # its functional form: nn.functional.<name>
     if check:
         z = sample_points() if points is None else np.asarray(points, dtype=np.float64)
         check_elementwise(f"custom activation {name!r}", function, z)
     cls = _module_class(name, function, formula or _default_formula(name, derivative))
-    ACTIVATIONS[name] = cls
-    return cls
+    return register_activation(name, function)(cls)
 
 
 def _module_class(name: str, apply: Callable[[Tensor], Tensor], formula: Formula) -> type[Module]:
     def forward(self: Module, input: ArrayLike) -> Tensor:
         return apply(as_tensor(input))
 
-    doc = f"User-defined activation {name!r}.\n\n    {formula.text}\n    {formula.derivative_text}\n"
+    doc = f"User-defined activation {name!r}.\n"  # the registration adds the formula
     namespace = {"forward": forward, "formula": formula, "__doc__": doc, "__module__": __name__}
     cls: type[Module] = type(_class_name(name), (Module,), namespace)
     cls.__annotations__ = {"formula": ClassVar[Formula]}
@@ -187,14 +186,4 @@ def unregister(name: str) -> None:
     ...
     glassnet.errors.GlassnetError: 'relu' is a built-in activation and cannot be unregistered
     """
-    _remove(name, ACTIVATIONS, _BUILT_IN, "activation")
-
-
-def _remove(name: str, table: dict[str, type[Module]], built_in: frozenset[str], what: str) -> None:
-    """Delete a custom entry of ``table``; a built-in or unknown name raises."""
-    if name in built_in:
-        raise GlassnetError(f"{name!r} is a built-in {what} and cannot be unregistered")
-    if name not in table:
-        custom = sorted(set(table) - built_in)
-        raise GlassnetError(f"no custom {what} named {name!r}; registered: {custom or 'none'}")
-    del table[name]
+    ACTIVATIONS.unregister(name)

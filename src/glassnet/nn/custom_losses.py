@@ -26,7 +26,6 @@ from glassnet.nn.custom import (
     _check_name,
     _class_name,
     _default_formula,
-    _remove,
     check_elementwise,
     elementwise_op,
     sample_points,
@@ -36,9 +35,6 @@ from glassnet.nn.module import Module
 from glassnet.registry import Formula
 
 __all__ = ["loss", "unregister"]
-
-_BUILT_IN = frozenset(LOSSES)
-
 
 def loss(name: str, forward: Callable[..., Any], derivative: NumpyFn | None = None, *,
          formula: Formula | None = None, check: bool = True,
@@ -67,7 +63,7 @@ def loss(name: str, forward: Callable[..., Any], derivative: NumpyFn | None = No
     0.8676
     >>> unregister("log_cosh")
     """
-    _check_name(name, _BUILT_IN, "loss")
+    _check_name(name, LOSSES)
 
     op = None if derivative is None else elementwise_op(name, forward, derivative)
 
@@ -79,7 +75,7 @@ def loss(name: str, forward: Callable[..., Any], derivative: NumpyFn | None = No
         check_elementwise(f"custom loss {name!r}", lambda t: per_element(t, Tensor(y)), x,
                           lambda i: f" with target {float(y.flat[i])!r}")
     cls = _loss_class(name, per_element, formula or _default_formula(name, derivative, "ℓ(x, y)"))
-    LOSSES[name] = cls
+    LOSSES.register(name, cls, task="regression")  # targets of the output's shape: values
     return cls
 
 
@@ -112,4 +108,4 @@ def unregister(name: str) -> None:
     ...
     glassnet.errors.GlassnetError: 'mse' is a built-in loss and cannot be unregistered
     """
-    _remove(name, LOSSES, _BUILT_IN, "loss")
+    LOSSES.unregister(name)

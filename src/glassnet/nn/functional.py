@@ -1,46 +1,39 @@
 """Functional forms of layers, activations and losses: ``import glassnet.nn.functional as F``.
 
+The activations' and losses' functional forms are their registrations' ``function`` facts
+(``ACTIVATIONS``, ``LOSSES``), one registration each: a new one is here too.
+
 >>> import glassnet as gn
 >>> import glassnet.nn.functional as F
 >>> F.relu(gn.tensor([-1.0, 2.0]))
 tensor([0., 2.])
 """
 
-from glassnet.engine.ops import linear
-from glassnet.nn._loss_functional import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    gaussian_nll_loss,
-    huber_loss,
-    kl_div,
-    l1_loss,
-    mse_loss,
-    nll_loss,
-    poisson_nll_loss,
-    smooth_l1_loss,
-)  # fmt: skip
-from glassnet.nn.activations import (
-    elu,
-    gelu,
-    hardtanh,
-    leaky_relu,
-    log_softmax,
-    mish,
-    relu,
-    selu,
-    sigmoid,
-    silu,
-    softmax,
-    softplus,
-    softsign,
-    tanh,
-)  # fmt: skip
-from glassnet.nn.layers import dropout
+from collections.abc import Callable
+from typing import Any
 
-__all__ = [
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "elu",
-    "gaussian_nll_loss", "gelu", "hardtanh", "huber_loss", "kl_div", "l1_loss", "leaky_relu",
-    "linear", "log_softmax", "mish", "mse_loss", "nll_loss", "poisson_nll_loss", "relu", "selu",
-    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "softsign", "tanh",
-]  # fmt: skip
+from glassnet.engine.ops import linear
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.layers import dropout
+from glassnet.nn.losses import LOSSES
+
+
+def _registered() -> dict[str, Callable[..., Any]]:
+    """Every registered activation's and loss's functional form, by its function's name."""
+    return {entry.facts["function"].__name__: entry.facts["function"]
+            for registry in (ACTIVATIONS, LOSSES) for entry in registry.entries()
+            if "function" in entry.facts}
+
+
+def __getattr__(name: str) -> Callable[..., Any]:
+    found = _registered().get(name)
+    if found is None:
+        raise AttributeError(f"module 'glassnet.nn.functional' has no attribute {name!r}")
+    return found
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_registered()])
+
+
+__all__ = ["dropout", "linear", *_registered()]

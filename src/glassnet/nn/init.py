@@ -9,16 +9,19 @@ initialisers leave a tensor with no elements unchanged (PyTorch warns and does t
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.nn.module import as_generator
+from glassnet.registry import Registry
 
 __all__ = [
-    "calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "lecun_normal_",
+    "INITIALIZERS", "calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "lecun_normal_",
     "lecun_uniform_", "normal_", "ones_", "orthogonal_", "trunc_normal_", "uniform_",
     "xavier_normal_", "xavier_uniform_", "zeros_",
 ]  # fmt: skip
@@ -299,3 +302,13 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator = None) 
     Q = Q.T if rows < cols else Q  # (rows, cols)
     tensor.data[...] = gain * Q.reshape(tensor.shape)
     return tensor
+
+
+INITIALIZERS: Registry[Callable[..., Tensor]] = Registry("initializer", facts=("random",))
+"""Every initializer by its name without the trailing underscore (``"xavier_uniform"``);
+``random`` says whether it draws from a generator."""
+for _fill in (zeros_, ones_, constant_, uniform_, normal_, trunc_normal_, xavier_uniform_, xavier_normal_,
+              kaiming_uniform_, kaiming_normal_, lecun_uniform_, lecun_normal_, orthogonal_):
+    INITIALIZERS.register(_fill.__name__.removesuffix("_"), _fill,
+                          random="generator" in inspect.signature(_fill).parameters)
+INITIALIZERS.seal()

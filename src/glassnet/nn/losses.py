@@ -1,8 +1,10 @@
 """Loss functions: PyTorch's names, called ``loss(prediction, target)``, each with its formula.
 
 The functional forms (``mse_loss``, ``cross_entropy``, ...) live in ``_loss_functional`` and are
-re-exported here; the classes are thin containers for their arguments. ``LOSSES`` maps a
-lowercase name to its class, for the few places that turn strings into objects.
+re-exported here; the classes are thin containers for their arguments. Each loss is registered
+once, in ``LOSSES``, with its functional form and what the rest of glassnet must know about it
+(the facts below); the command line, fit, explain, the estimators and the reference page read
+them from there.
 
 >>> import glassnet as gn
 >>> loss = gn.nn.CrossEntropyLoss()(gn.tensor([[1.0, 2.0, 0.5]], requires_grad=True), [1])
@@ -34,7 +36,23 @@ from glassnet.nn._loss_functional import (
     smooth_l1_loss,
 )
 from glassnet.nn.module import Module
-from glassnet.registry import Formula
+from glassnet.registry import Formula, Registry
+
+LOSSES: Registry[type[Module]] = Registry("loss", facts=(
+    "function", "task", "targets", "proba", "labels", "head", "mean_over"))
+"""Every loss by name, with its facts:
+
+- ``function``: the functional form (``mse_loss`` ...);
+- ``task``: ``"classification"`` or ``"regression"`` for the losses the command line and the
+  estimators offer for a task (None for the others);
+- ``targets``: ``"indices"`` (class indices, one output per class), ``"binary"`` (0/1 columns, one
+  output per column) or, by default, values of the output's shape;
+- ``proba`` and ``labels``: how a classifier's outputs give probabilities (``softmax``, ``exp``,
+  ``sigmoid``, ``identity``) and labels (``argmax``, ``positive``: z > 0, ``half``: p > 0.5);
+- ``head``: the output activation the loss expects after the last layer, if any;
+- ``mean_over``: what 'mean' divides by: ``"targets"`` (Σ w_y over kept class targets) or, by
+  default, every element.
+"""
 
 __all__ = [
     "LOSSES",
@@ -61,7 +79,7 @@ __all__ = [
     "nll_loss",
     "poisson_nll_loss",
     "smooth_l1_loss",
-]  # fmt: skip
+]  # fmt: skip  # fmt: skip
 
 
 def _show(value: Any) -> str:
@@ -314,8 +332,23 @@ class GaussianNLLLoss(Loss):
         return gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
 
 
-LOSSES: dict[str, type[Module]] = {
-    "mse": MSELoss, "l1": L1Loss, "huber": HuberLoss, "smooth_l1": SmoothL1Loss, "bce": BCELoss,
-    "bce_with_logits": BCEWithLogitsLoss, "cross_entropy": CrossEntropyLoss, "nll": NLLLoss,
-    "kl_div": KLDivLoss, "poisson_nll": PoissonNLLLoss, "gaussian_nll": GaussianNLLLoss,
-}  # fmt: skip
+def _register(name: str, cls: type[Loss], function: Any, task: str | None = None, **facts: Any) -> None:
+    LOSSES.register(name, cls, function=function, task=task, **facts)
+
+
+_register("mse", MSELoss, mse_loss, "regression")
+_register("l1", L1Loss, l1_loss, "regression")
+_register("huber", HuberLoss, huber_loss, "regression")
+_register("smooth_l1", SmoothL1Loss, smooth_l1_loss, "regression")
+_register("bce", BCELoss, binary_cross_entropy, "classification", targets="binary", proba="identity",
+          labels="half", head="sigmoid")
+_register("bce_with_logits", BCEWithLogitsLoss, binary_cross_entropy_with_logits, "classification",
+          targets="binary", proba="sigmoid", labels="positive")
+_register("cross_entropy", CrossEntropyLoss, cross_entropy, "classification", targets="indices",
+          proba="softmax", labels="argmax", mean_over="targets")
+_register("nll", NLLLoss, nll_loss, "classification", targets="indices", proba="exp", labels="argmax",
+          head="log_softmax", mean_over="targets")
+_register("kl_div", KLDivLoss, kl_div)
+_register("poisson_nll", PoissonNLLLoss, poisson_nll_loss)
+_register("gaussian_nll", GaussianNLLLoss, gaussian_nll_loss)
+LOSSES.seal()  # the names above are glassnet's own; nn.custom_losses.loss registers a user's

@@ -34,7 +34,7 @@ from glassnet.optim.schedules import (
     StepLR,
     _checked,
 )
-from glassnet.registry import Formula
+from glassnet.registry import Formula, Registry
 
 __all__ = [
     "SCHEDULERS", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
@@ -288,8 +288,11 @@ def _undo_initial_steps(scheduler: LRScheduler) -> None:
             s.last_epoch -= 1
 
 
-SCHEDULERS: dict[str, type[LRScheduler]] = {
-    "step": StepLR, "multi_step": MultiStepLR, "exponential": ExponentialLR, "cosine": CosineAnnealingLR,
-    "linear": LinearLR, "one_cycle": OneCycleLR, "reduce_on_plateau": ReduceLROnPlateau, "lambda": LambdaLR,
-    "sequential": SequentialLR,
-}  # fmt: skip
+SCHEDULERS: Registry[type[LRScheduler]] = Registry("schedule")
+"""Every learning-rate schedule by name."""
+for _name, _cls in (("step", StepLR), ("multi_step", MultiStepLR), ("exponential", ExponentialLR),
+                    ("cosine", CosineAnnealingLR), ("linear", LinearLR), ("one_cycle", OneCycleLR),
+                    ("reduce_on_plateau", ReduceLROnPlateau), ("lambda", LambdaLR),
+                    ("sequential", SequentialLR)):
+    SCHEDULERS.register(_name, _cls)
+SCHEDULERS.seal()

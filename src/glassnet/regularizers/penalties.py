@@ -32,7 +32,7 @@ from glassnet.engine.penalty_ops import weight_penalty
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.nn.module import Module
-from glassnet.registry import Formula
+from glassnet.registry import Formula, Registry
 
 __all__ = ["L1", "L2", "REGULARIZERS", "ElasticNet", "Params", "Regularizer", "penalised", "weights_of"]
 
@@ -201,4 +201,9 @@ class ElasticNet(Regularizer):
         return (self.l1, self.l2) if type(self).penalty is ElasticNet.penalty else None
 
 
-REGULARIZERS: dict[str, type[Regularizer]] = {"l1": L1, "l2": L2, "elastic_net": ElasticNet}
+REGULARIZERS: Registry[type[Regularizer]] = Registry("regularizer")
+"""Every weight penalty by name."""
+REGULARIZERS.register("l1", L1)
+REGULARIZERS.register("l2", L2)
+REGULARIZERS.register("elastic_net", ElasticNet)
+REGULARIZERS.seal()

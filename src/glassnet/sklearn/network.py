@@ -31,12 +31,9 @@ __all__ = ["INITIALIZERS", "REGRESSION_LOSSES", "build_network", "build_optimize
            "lookup", "regression_loss"]
 
 
-# nn.init functions that draw from a generator, by name without the trailing underscore
-INITIALIZERS: dict[str, Callable[..., Any]] = {
-    name.removesuffix("_"): getattr(init, name) for name in (
-        "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-        "kaiming_normal_", "lecun_uniform_", "lecun_normal_", "orthogonal_")
-}  # fmt: skip
+# the initializers that draw from a generator (nn.init.INITIALIZERS' random ones), by name
+INITIALIZERS: dict[str, Callable[..., Any]] = {name: init.INITIALIZERS[name]
+                                               for name in init.INITIALIZERS.select(random=True)}
 # scikit-learn's loss names for regression -> glassnet's LOSSES names
 REGRESSION_LOSSES = {"squared_error": "mse", "absolute_error": "l1", "huber": "huber"}
 _SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}  # scikit-learn's names that glassnet spells differently
@@ -114,7 +111,7 @@ def build_network(n_features: int, hidden: Sequence[int], activation: str | Sequ
         _glorot_(linear, initializer, _factor_logistic(names, activation, i), rs, generator)
         layers.append(linear)
         if i < len(sizes) - 2:
-            layers.append(lookup(ACTIVATIONS, names[i], "activation")())  # a = g(z)
+            layers.append(ACTIVATIONS.lookup(names[i])())  # a = g(z)
             if dropout > 0:
                 layers.append(Dropout(dropout, generator=generator()))
     return Sequential(*layers)
@@ -132,7 +129,7 @@ def build_optimizer(est: Any, params: list[Any]) -> Optimizer:
     if solver == "lbfgs":
         raise GlassnetError("solver='lbfgs' is not supported by glassnet's estimators; use 'adam' "
                             f"or 'sgd', or one of {', '.join(sorted(OPTIMIZERS))}")
-    make: Callable[..., Optimizer] = lookup(OPTIMIZERS, solver, "solver")
+    make: Callable[..., Optimizer] = lookup(OPTIMIZERS, solver, "solver")  # named as scikit-learn's
     lr = float(est.learning_rate_init)
     if lr <= 0:
         raise GlassnetError(f"learning_rate_init must be > 0, got {lr}")

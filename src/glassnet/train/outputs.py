@@ -11,7 +11,7 @@ from glassnet.engine import activation_ops
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.metrics.table import get_metric
-from glassnet.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
+from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
 
 __all__ = ["OutputKind", "output_kind", "score"]
@@ -38,18 +38,24 @@ class OutputKind:
     labels: Transform | None = None
 
 
-_KINDS: dict[type, OutputKind] = {
-    CrossEntropyLoss: OutputKind("CrossEntropyLoss", True, True, _softmax, lambda z: z.argmax(axis=1)),
-    NLLLoss: OutputKind("NLLLoss", True, True, np.exp, lambda z: z.argmax(axis=1)),
-    BCEWithLogitsLoss: OutputKind("BCEWithLogitsLoss", True, False, _sigmoid,
-                                  lambda z: (z > 0).astype(np.int64)),
-    BCELoss: OutputKind("BCELoss", True, False, lambda p: p, lambda p: (p > 0.5).astype(np.int64)),
+_PROBA: dict[str, Transform] = {  # the values of a loss's "proba" fact
+    "softmax": _softmax, "exp": np.exp, "sigmoid": _sigmoid, "identity": lambda p: p}
+_LABELS: dict[str, Transform] = {  # the values of a loss's "labels" fact
+    "argmax": lambda z: z.argmax(axis=1),
+    "positive": lambda z: (z > 0).astype(np.int64),  # a logit above 0: P > ½
+    "half": lambda p: (p > 0.5).astype(np.int64),
 }
 
 
 def output_kind(loss: Module) -> OutputKind:
-    """The kind of outputs a loss expects: a classifier's logits or probabilities, or values."""
-    return _KINDS.get(type(loss), OutputKind(type(loss).__name__))
+    """The kind of outputs a loss expects, from its registration in ``LOSSES``: a classifier's
+    logits or probabilities, or values (a loss that is not registered gives values)."""
+    name = LOSSES.name_of(loss)
+    if name is None or LOSSES.fact(name, "task") != "classification":
+        return OutputKind(type(loss).__name__)
+    proba, labels = LOSSES.fact(name, "proba"), LOSSES.fact(name, "labels")
+    return OutputKind(type(loss).__name__, True, LOSSES.fact(name, "targets") == "indices", _PROBA[proba],
+                      _LABELS[labels])
 
 
 def score(metrics: Sequence[str], kind: OutputKind, outputs: np.ndarray, y: np.ndarray,
