@@ -36,35 +36,40 @@ EDGES = [0.0, -0.0, 1e-12, -1e-12, 1.0, -1.0, 20.0, np.nextafter(20.0, 21.0), 40
 
 
 class Case(NamedTuple):
+    """One row: a registered activation (its functional form from ACTIVATIONS) and PyTorch's."""
+
     name: str
-    ours: Callable[..., gn.Tensor]
     theirs: Callable[..., torch.Tensor]
     kwargs: dict[str, Any]
     kinks: tuple[float, ...]  # where f or f' jumps
 
+    @property
+    def ours(self) -> Callable[..., gn.Tensor]:
+        return nn.ACTIVATIONS.fact(self.name, "function")  # type: ignore[no-any-return]
+
 
 CASES = [
-    Case("sigmoid", nn.sigmoid, torch.sigmoid, {}, ()),
-    Case("tanh", nn.tanh, torch.tanh, {}, ()),
-    Case("relu", nn.relu, F.relu, {}, (0.0,)),
-    Case("leaky_relu", nn.leaky_relu, F.leaky_relu, {}, (0.0,)),
-    Case("leaky_relu", nn.leaky_relu, F.leaky_relu, {"negative_slope": 0.2}, (0.0,)),
-    Case("elu", nn.elu, F.elu, {}, (0.0,)),
-    Case("elu", nn.elu, F.elu, {"alpha": 1.5}, (0.0,)),
-    Case("selu", nn.selu, F.selu, {}, (0.0,)),
-    Case("gelu", nn.gelu, F.gelu, {}, ()),
-    Case("gelu", nn.gelu, F.gelu, {"approximate": "tanh"}, ()),
-    Case("silu", nn.silu, F.silu, {}, ()),
-    Case("mish", nn.mish, F.mish, {}, ()),
-    Case("softplus", nn.softplus, F.softplus, {}, (20.0,)),
-    Case("softplus", nn.softplus, F.softplus, {"beta": 2.0, "threshold": 5.0}, (2.5, np.nextafter(2.5, 3.0))),
-    Case("softsign", nn.softsign, F.softsign, {}, ()),
-    Case("hardtanh", nn.hardtanh, F.hardtanh, {}, (-1.0, 1.0)),
-    Case("hardtanh", nn.hardtanh, F.hardtanh, {"min_val": -0.5, "max_val": 2.0}, (-0.5, 2.0)),
-    Case("softmax", nn.softmax, F.softmax, {"dim": -1}, ()),
-    Case("softmax", nn.softmax, F.softmax, {"dim": 0}, ()),
-    Case("log_softmax", nn.log_softmax, F.log_softmax, {"dim": -1}, ()),
-    Case("log_softmax", nn.log_softmax, F.log_softmax, {"dim": 0}, ()),
+    Case("sigmoid", torch.sigmoid, {}, ()),
+    Case("tanh", torch.tanh, {}, ()),
+    Case("relu", F.relu, {}, (0.0,)),
+    Case("leaky_relu", F.leaky_relu, {}, (0.0,)),
+    Case("leaky_relu", F.leaky_relu, {"negative_slope": 0.2}, (0.0,)),
+    Case("elu", F.elu, {}, (0.0,)),
+    Case("elu", F.elu, {"alpha": 1.5}, (0.0,)),
+    Case("selu", F.selu, {}, (0.0,)),
+    Case("gelu", F.gelu, {}, ()),
+    Case("gelu", F.gelu, {"approximate": "tanh"}, ()),
+    Case("silu", F.silu, {}, ()),
+    Case("mish", F.mish, {}, ()),
+    Case("softplus", F.softplus, {}, (20.0,)),
+    Case("softplus", F.softplus, {"beta": 2.0, "threshold": 5.0}, (2.5, np.nextafter(2.5, 3.0))),
+    Case("softsign", F.softsign, {}, ()),
+    Case("hardtanh", F.hardtanh, {}, (-1.0, 1.0)),
+    Case("hardtanh", F.hardtanh, {"min_val": -0.5, "max_val": 2.0}, (-0.5, 2.0)),
+    Case("softmax", F.softmax, {"dim": -1}, ()),
+    Case("softmax", F.softmax, {"dim": 0}, ()),
+    Case("log_softmax", F.log_softmax, {"dim": -1}, ()),
+    Case("log_softmax", F.log_softmax, {"dim": 0}, ()),
 ]  # fmt: skip
 IDS = [f"{case.name}-{case.kwargs}" for case in CASES]
 CLASSES = [cls for name, cls in vars(activations).items() if name in activations.__all__
@@ -195,6 +200,11 @@ def test_activations_dict_covers_every_class() -> None:
     assert nn.ACTIVATIONS["identity"] is nn.Identity
     assert set(nn.ACTIVATIONS.values()) == {*CLASSES, nn.Identity}
     assert all(name == name.lower() for name in nn.ACTIVATIONS)
+
+
+def test_every_registered_activation_has_a_row() -> None:
+    """Adding an activation is one registration and one row of CASES: this test asks for the row."""
+    assert set(nn.ACTIVATIONS.built_ins()) - {"identity"} == {case.name for case in CASES}
     assert {case.name for case in CASES} == set(NAMES)  # every activation is tested against torch
 
 

@@ -23,7 +23,11 @@ from glassnet.registry import Formula
 
 __all__ = ["Layer", "Recorder", "formula_of"]
 
-_ACTIVATIONS = tuple(cls for cls in ACTIVATIONS.values() if cls is not Identity)
+
+
+def _is_activation(module: Module) -> bool:
+    """A registered activation (its class in ACTIVATIONS), the identity aside."""
+    return not isinstance(module, Identity) and ACTIVATIONS.name_of(module) is not None
 
 
 class _HasFormula(Protocol):
@@ -78,10 +82,10 @@ def _check_module(module: Module, layers: list[Layer]) -> None:
     if isinstance(module, Dropout) and module.training:
         raise GlassnetError("explain needs the model in eval mode: dropout in training mode is random; "
                             "call model.eval() first")
-    if isinstance(module, _ACTIVATIONS) and (not layers or layers[-1].activation is not None):
+    if _is_activation(module) and (not layers or layers[-1].activation is not None):
         raise GlassnetError(f"explain handles one activation after each Linear layer; "
                             f"{type(module).__name__} follows no Linear layer")
-    if not isinstance(module, (Linear, Identity, Flatten, Dropout, *_ACTIVATIONS)):
+    if not (isinstance(module, Linear | Identity | Flatten | Dropout) or _is_activation(module)):
         raise GlassnetError(f"explain handles Linear layers, activations, Identity, Flatten and Dropout; "
                             f"got {type(module).__name__}")
 
@@ -99,7 +103,7 @@ def forward(model: Module, x: Tensor, rec: Recorder) -> tuple[list[Layer], Tenso
         _check_module(module, layers)
         if isinstance(module, Linear):
             a = _linear(module, a, len(layers) + 1, names, rec, layers)
-        elif isinstance(module, _ACTIVATIONS):
+        elif _is_activation(module):
             a = _activation(module, layers[-1], rec)
         else:
             a = module(a)
