@@ -31,6 +31,15 @@ def test_importing_glassnet_changes_no_setting_of_the_process() -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt exists on Linux only")
+def test_the_command_which_owns_its_process_opts_in() -> None:
+    run_command = _SPY.replace("print(", "import sys; sys.argv = ['glassnet', 'datasets']\n"
+                                          "from glassnet.cli import console\ntry:\n    console()\n"
+                                          "except SystemExit:\n    pass\nprint(", 1)
+    out = subprocess.run([sys.executable, "-c", run_command], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['mallopt']"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt exists on Linux only")
 def test_glibc_takes_the_setting_and_its_undo() -> None:
     assert memory.keep_freed_memory() is True
     assert memory.release_freed_memory() is True  # glibc's own setting again

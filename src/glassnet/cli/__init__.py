@@ -1,7 +1,9 @@
 """The ``glassnet`` command: train, evaluate, predict, datasets and report (see docs/cli.md).
 
 ``main(argv)`` returns the exit status: 0 on success, 2 for a user mistake, which is printed as one
-line ``glassnet: error: ...`` on standard error, never as a traceback.
+line ``glassnet: error: ...`` on standard error, never as a traceback. ``console()`` is the
+command itself (``glassnet`` and ``python -m glassnet``): it owns its process, so it also keeps
+freed memory for reuse (``glassnet.engine.memory``), which a library never does on its own.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from typing import Any
 
 from glassnet.cli import commands
 from glassnet.cli.parser import parse, train_settings
+from glassnet.engine import memory
 from glassnet.errors import GlassnetError
 
-__all__ = ["main"]
+__all__ = ["console", "main"]
 
 USAGE_ERROR = 2
 
@@ -49,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
         return 130
+
+
+def console() -> None:
+    """The ``glassnet`` command: the process's allocator keeps freed buffers, then ``main()``."""
+    memory.keep_freed_memory()  # large per-step temporaries reused, not page-faulted anew
+    raise SystemExit(main())
 
 
 def _fail(error: Exception) -> int:
