@@ -5,8 +5,7 @@ output, each gradient: megabytes apiece at batch 512 and up). glibc's allocator 
 above its mmap threshold (128 KiB at first) straight from the operating system and gives them
 back on free, so every step touches fresh pages, and each first touch is a page fault that
 zeroes a page. Raising the threshold keeps such blocks in the heap, where a freed block is
-reused by the next step. Measured on the 784-256-128-10 benchmark MLP: 20-23 % less time per
-epoch at batch 512 and 2048, no change at batch 32 (bench/RESULTS.md).
+reused by the next step; bench/RESULTS.md measures what it buys at large batches.
 
 The cost: memory freed by Python stays reserved by the process (its resident size does not
 shrink after a peak). It is a setting of the whole process, so glassnet never makes it on its

@@ -44,7 +44,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         diagnostics: record glassnet's training diagnostics (dead and saturated units, gradient
             flow, update sizes; see ``glassnet.train.Diagnostics``) in ``history_``, with their
             warnings in ``history_.warnings``. Off by default, as scikit-learn has none: they
-            cost a probe pass each epoch, about 10 % of a fit whose epochs are a few batches.
+            cost a probe pass each epoch (bench/RESULTS.md measures it).
 
     >>> import numpy as np
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 10)
