@@ -39,6 +39,8 @@ class SklearnStopping(Callback):
     'constant'
     """
 
+    changes_model = False  # it reads the model and sets the optimizer's learning rate
+
     def __init__(self, est: Any, n_samples: int, validation: tuple[np.ndarray, Callable[[np.ndarray], float]]
                  | None, schedule: str) -> None:
         self.est, self.n_samples, self.validation, self.schedule = est, n_samples, validation, schedule
