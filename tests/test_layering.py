@@ -148,6 +148,7 @@ def test_no_private_name_crosses_a_package(path: Path) -> None:
 
 def test_a_private_import_across_packages_is_caught(tmp_path: Path) -> None:
     bad = tmp_path / "loop.py"
-    bad.write_text("from glassnet.engine.loss_ops import _spread\nfrom glassnet.nn._loss_checks import as_input\n"
+    bad.write_text("from glassnet.engine.loss_ops import _spread\n"
+                   "from glassnet.nn._loss_checks import as_input\n"
                    "from glassnet.train.steps import _sum\n")
     assert len(private_imports(bad, "glassnet.train.loop")) == 2

@@ -11,6 +11,7 @@ is made: an operation costs its forward and one Tensor.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from contextlib import ContextDecorator
 from typing import Any, ClassVar
@@ -377,7 +378,7 @@ class Op:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
-            cls.name = "".join(f"_{c.lower()}" if c.isupper() else c for c in cls.__name__).lstrip("_")
+            cls.name = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", cls.__name__).lower()
 
     @staticmethod
     def forward(*arrays: Any, **static: Any) -> tuple[Any, Any]:
