@@ -158,3 +158,33 @@ def test_linear_takes_plain_arrays() -> None:
     layer = nn.Linear(3, 2, dtype=np.float64, generator=0)
     x = np.ones((4, 3))
     assert np.array_equal(layer(x).data, layer(gn.tensor(x)).data)
+
+
+def test_sequential_is_a_list_of_its_layers() -> None:
+    net = _mlp()
+    head = net[1:]
+    assert isinstance(head, nn.Sequential) and list(head) == [net[1], net[2]]
+    x = gn.tensor(np.ones((2, 3)))
+    assert np.array_equal(head(net[0](x)).data, net(x).data)  # a slice runs the same layers
+    net.insert(2, nn.Tanh())
+    net.append(nn.Sigmoid()).extend([nn.Identity()])
+    assert [type(m).__name__ for m in net] == ["Linear", "Identity", "Tanh", "Linear", "Sigmoid", "Identity"]
+    assert isinstance(net.pop(-1), nn.Identity) and isinstance(net.pop(2), nn.Tanh)
+    assert [name for name, _ in net.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    both = net + nn.Sequential(nn.ReLU())
+    assert len(both) == 5 and len(net) == 4 and both[0] is net[0]
+    del net[0]
+    assert [name for name, _ in net.named_parameters()] == ["1.weight", "1.bias"]
+
+
+def test_append_does_not_walk_the_layers_already_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    # one attribute and a count per append, so 10,000 layers take 10,000 steps, not 50 million
+    def walk(self: nn.Module) -> None:
+        raise AssertionError("append walked the children")
+
+    layers = [nn.Identity() for _ in range(10_000)]
+    monkeypatch.setattr(nn.Module, "named_children", walk)
+    net = nn.Sequential(*layers).append(nn.Linear(2, 2))
+    assert len(net) == 10_001 and net[-2] is layers[-1] and net[5_000] is layers[5_000]
+    monkeypatch.undo()
+    assert list(net.state_dict()) == ["10000.weight", "10000.bias"]

@@ -6,6 +6,7 @@ so loading can only construct these layers, never import or run anything else.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Mapping
 from typing import Any
@@ -14,58 +15,99 @@ import numpy as np
 
 from glassnet.errors import GlassnetError
 from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.containers import ModuleDict, ModuleList
 from glassnet.nn.layers import Dropout, Flatten, Identity, Linear, Sequential
 from glassnet.nn.module import Module
 
-__all__ = ["MODULES", "module_from_config", "module_to_config"]
+__all__ = ["MAX_DEPTH", "MAX_MODULES", "MODULES", "module_from_config", "module_to_config"]
 
 MODULES: dict[str, type[Module]] = {
-    "Sequential": Sequential, "Linear": Linear, "Identity": Identity, "Flatten": Flatten,
-    "Dropout": Dropout, **{cls.__name__: cls for cls in ACTIVATIONS.values()},
+    "Sequential": Sequential, "ModuleList": ModuleList, "ModuleDict": ModuleDict, "Linear": Linear,
+    "Identity": Identity, "Flatten": Flatten, "Dropout": Dropout,
+    **{cls.__name__: cls for cls in ACTIVATIONS.values()},
 }  # fmt: skip
+MAX_DEPTH = 64  # containers inside containers: far beyond real models, far below Python's recursion limit
+MAX_MODULES = 100_000  # modules in one architecture, so a hostile file cannot make loading crawl
+_CONTAINERS = (Sequential, ModuleList, ModuleDict)
 _LINEAR_DTYPES = ("float16", "float32", "float64")
+_WEIGHTS_ONLY = ("to keep a model with other modules, save its weights with "
+                 "glassnet.io.save_state_dict(model, path) and load them into a model your code builds "
+                 "with model.load_state_dict(glassnet.io.load_state_dict(path))")
 
 
 def module_to_config(module: Module) -> dict[str, Any]:
     """The architecture of ``module`` as a JSON-ready dict: ``{"type": ..., "args": {...}}``.
 
-    A Sequential is ``{"type": "Sequential", "modules": [...]}``. Linear keeps in_features,
-    out_features, bias and dtype; Dropout its p; activations their constructor arguments.
+    A Sequential or ModuleList is ``{"type": ..., "modules": [...]}``, a ModuleDict
+    ``{"type": "ModuleDict", "modules": [[key, ...], ...]}``, nested in any way up to
+    ``MAX_DEPTH`` levels. Linear keeps in_features, out_features, bias and dtype; Dropout its p;
+    activations their constructor arguments.
 
     >>> import glassnet as gn
     >>> module_to_config(gn.nn.Sequential(gn.nn.Linear(2, 3), gn.nn.LeakyReLU(0.2)))
     {'type': 'Sequential', 'modules': [{'type': 'Linear', 'args': {'in_features': 2, 'out_features': 3, \
 'bias': True, 'dtype': 'float32'}}, {'type': 'LeakyReLU', 'args': {'negative_slope': 0.2}}]}
+    >>> module_to_config(gn.nn.ModuleDict({"act": gn.nn.Tanh()}))
+    {'type': 'ModuleDict', 'modules': [['act', {'type': 'Tanh', 'args': {}}]]}
 
     Raises:
-        GlassnetError: naming the first module (and where it sits) that is not in ``MODULES``.
+        GlassnetError: naming the first module (and where it sits) that is not in ``MODULES``, or
+            for an architecture deeper than ``MAX_DEPTH`` or larger than ``MAX_MODULES``.
     """
-    return _to_config(module, "")
+    return _to_config(module, "", 0, [MAX_MODULES])
 
 
 def _where(path: str) -> str:
     return f"module '{path}'" if path else "the model"
 
 
-def _to_config(module: Module, path: str) -> dict[str, Any]:
+def _child(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _to_config(module: Module, path: str, depth: int, room: list[int]) -> dict[str, Any]:
     kind, where = type(module).__name__, _where(path)
     if MODULES.get(kind) is not type(module):
-        raise GlassnetError(f"cannot save {where}: {kind} is not a layer model files can hold; use "
-                            f"only {sorted(MODULES)} (custom modules cannot be saved)")
-    if isinstance(module, Sequential):
-        return {"type": kind, "modules": [_to_config(m, f"{path}.{name}" if path else name)
-                                          for name, m in module.named_children()]}
+        raise GlassnetError(f"cannot save {where}: {kind} is not a layer model files can hold (they hold "
+                            f"only {sorted(MODULES)}); {_WEIGHTS_ONLY}")
+    _count(depth, room, f"cannot save {where}")
+    if isinstance(module, _CONTAINERS):
+        children = [(name, _to_config(m, _child(path, name), depth + 1, room))
+                    for name, m in module.named_children()]
+        pairs = isinstance(module, ModuleDict)
+        return {"type": kind, "modules": [[n, c] if pairs else c for n, c in children]}
+    inside = next(module.named_children(), None)
+    if inside is not None:
+        raise GlassnetError(f"cannot save {where}: a {kind} holding the module '{inside[0]}' is not a "
+                            f"layer model files can hold; {_WEIGHTS_ONLY}")
     if isinstance(module, Linear):
         args = {"in_features": module.in_features, "out_features": module.out_features,
                 "bias": module.bias is not None, "dtype": module.weight.dtype.name}
     else:
-        args = {name: getattr(module, name) for name in _argument_types(type(module))}
+        args = {name: getattr(module, name) for name in _argument_types(kind)}
     args = {k: v.item() if isinstance(v, np.generic) else v for k, v in args.items()}
     return {"type": kind, "args": _checked(type(module), args, f"cannot save {where}")}
 
 
-def _argument_types(cls: type[Module]) -> dict[str, type]:
-    """The constructor arguments a config stores for ``cls``, with the type each must have."""
+def _count(depth: int, room: list[int], where: str) -> None:
+    """Take one module from ``room`` (modules still allowed); raise past either limit."""
+    room[0] -= 1
+    if room[0] < 0:
+        raise _too_many(where)
+    if depth > MAX_DEPTH:
+        raise GlassnetError(f"{where}: it sits {depth} containers deep; model files nest containers at "
+                            f"most {MAX_DEPTH} deep")
+
+
+def _too_many(where: str) -> GlassnetError:
+    return GlassnetError(f"{where}: the architecture has more than {MAX_MODULES:,} modules, the most a "
+                         "model file holds")
+
+
+@functools.cache  # signatures are slow to read, and a file may hold thousands of layers
+def _argument_types(kind: str) -> dict[str, type]:
+    """The constructor arguments a config stores for ``MODULES[kind]``, with the type each must have."""
+    cls = MODULES[kind]
     if cls is Linear:
         return {"in_features": int, "out_features": int, "bias": bool, "dtype": str}
     if cls is Dropout:
@@ -75,7 +117,7 @@ def _argument_types(cls: type[Module]) -> dict[str, type]:
 
 def _checked(cls: type[Module], args: Any, where: str) -> dict[str, Any]:
     """``args`` if it holds exactly the arguments of ``cls``, each of the right type."""
-    types = _argument_types(cls)
+    types = _argument_types(cls.__name__)
     if not isinstance(args, dict) or set(args) != set(types):
         raise GlassnetError(f"{where}: {cls.__name__} takes the arguments {sorted(types)}, got {args!r:.100}")
     for name, value in args.items():
@@ -93,7 +135,8 @@ def module_from_config(config: Mapping[str, Any], *, max_parameters: int | None 
     """Build the module a ``module_to_config`` dict describes (fresh weights, training mode).
 
     Args:
-        config: the dict; every type must be in ``MODULES``.
+        config: the dict; every type must be in ``MODULES``, nested at most ``MAX_DEPTH``
+            containers deep, ``MAX_MODULES`` modules in all.
         max_parameters: refuse (before allocating) an architecture with more learnable scalars.
 
     >>> import glassnet as gn
@@ -107,22 +150,19 @@ def module_from_config(config: Mapping[str, Any], *, max_parameters: int | None 
     )  # 2 params in total
     """
     budget = [float("inf") if max_parameters is None else max_parameters]
-    return _from_config(config, "", budget)
+    return _from_config(config, "", 0, budget, [MAX_MODULES])
 
 
-def _from_config(config: Any, path: str, budget: list[float]) -> Module:
+def _from_config(config: Any, path: str, depth: int, budget: list[float], room: list[int]) -> Module:
     kind = config.get("type") if isinstance(config, dict) else None
     where = f"architecture of {_where(path)}"
     if not isinstance(kind, str) or kind not in MODULES:
         raise GlassnetError(f"{where}: unknown module type {kind!r:.60}; model files may hold only "
                             f"{sorted(MODULES)}")
+    _count(depth, room, where)
     cls = MODULES[kind]
-    if cls is Sequential:
-        modules = config.get("modules")
-        if set(config) != {"type", "modules"} or not isinstance(modules, list):
-            raise GlassnetError(f"{where}: a Sequential needs exactly 'type' and a 'modules' list")
-        paths = [f"{path}.{i}" if path else str(i) for i in range(len(modules))]
-        return Sequential(*[_from_config(c, p, budget) for c, p in zip(modules, paths, strict=True)])
+    if cls in _CONTAINERS:
+        return _container_from_config(cls, config, path, depth, budget, room)
     if set(config) != {"type", "args"}:
         raise GlassnetError(f"{where}: a {kind} needs exactly the keys 'type' and 'args'")
     args = dict(_checked(cls, config["args"], where))
@@ -136,3 +176,29 @@ def _from_config(config: Any, path: str, budget: list[float]) -> Module:
         return cls(**args)
     except (GlassnetError, TypeError, ValueError) as e:
         raise GlassnetError(f"{where}: cannot build {kind}({config['args']}): {e}") from e
+
+
+def _container_from_config(cls: type[Module], config: dict[str, Any], path: str, depth: int,
+                           budget: list[float], room: list[int]) -> Module:
+    """A Sequential or ModuleList from a list of configs, a ModuleDict from [key, config] pairs."""
+    where, entries = f"architecture of {_where(path)}", config.get("modules")
+    if set(config) != {"type", "modules"} or not isinstance(entries, list):
+        raise GlassnetError(f"{where}: a {cls.__name__} needs exactly 'type' and a 'modules' list")
+    if len(entries) > room[0]:  # refused before building any of them
+        raise _too_many(where)
+    if cls is not ModuleDict:
+        children = [_from_config(c, _child(path, str(i)), depth + 1, budget, room)
+                    for i, c in enumerate(entries)]
+        return Sequential(*children) if cls is Sequential else ModuleList(children)
+    held = ModuleDict()
+    for entry in entries:
+        pair = isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+        if not pair or entry[0] in held:
+            raise GlassnetError(f"{where}: a ModuleDict's 'modules' is a list of [key, module] pairs with "
+                                f"distinct string keys, got {entry!r:.60}")
+        child = _from_config(entry[1], _child(path, entry[0]), depth + 1, budget, room)
+        try:
+            held[entry[0]] = child
+        except GlassnetError as e:
+            raise GlassnetError(f"{where}: {e}") from e
+    return held

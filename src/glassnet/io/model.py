@@ -5,26 +5,34 @@ other fields under ``"<field>/<path>"``. Metadata (all strings): ``format`` = ``
 ``format_version``, ``glassnet_version``, ``architecture`` (JSON of ``module_to_config``), and
 ``preprocessing``, ``classes``, ``hyperparameters``, ``history``, ``extra`` (state-tree JSON of
 ``glassnet.io.state.pack_tree``). Nothing in it is code: see docs/model-files.md.
+
+Weights files (``save_state_dict``) hold only a ``state_dict``, for any module, a user's own
+subclass too: format ``"glassnet-weights"``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
 
+from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError
 from glassnet.io.architecture import module_from_config, module_to_config
 from glassnet.io.safetensors import PathLike, load_tensors, save_tensors
 from glassnet.io.state import check_format, pack_tree, unpack_tree
 from glassnet.nn.module import Module
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "LoadedModel", "load", "save"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "LoadedModel", "load", "load_state_dict", "save",
+           "save_state_dict"]
 
-FORMAT_NAME, FORMAT_VERSION = "glassnet-model", 1
+FORMAT_NAME, FORMAT_VERSION = "glassnet-model", 2
+_NEW_IN = {"ModuleList": 2, "ModuleDict": 2}  # layers readers of older versions do not know
+_WEIGHTS_NAME, _WEIGHTS_VERSION = "glassnet-weights", 1
 _FIELDS = ("preprocessing", "classes", "hyperparameters", "history", "extra")
 _SLACK = 2**16  # parameters the architecture may claim beyond the file, so a missing weight is named
 
@@ -54,7 +62,8 @@ def save(model: Module, path: PathLike, *, preprocessing: Any = None, classes: A
     """Save a model and what belongs with it to one safetensors file (atomically; no pickle).
 
     Args:
-        model: built from ``glassnet.io.MODULES`` only (Sequential, Linear, activations, ...).
+        model: built from ``glassnet.io.MODULES`` only (Sequential, ModuleList, ModuleDict,
+            Linear, activations, ...) nested in any way; for any other module, ``save_state_dict``.
         path: the file to write, e.g. ``"model.safetensors"``.
         preprocessing: state of the input transform, e.g. ``{"mean": ndarray, "scale": ndarray}``.
         classes: the class labels, e.g. ``[0, 1]`` or ``["cat", "dog"]``.
@@ -79,8 +88,9 @@ def save(model: Module, path: PathLike, *, preprocessing: Any = None, classes: A
     problem = _mismatch(module_from_config(config), tensors)
     if problem:
         raise GlassnetError(f"cannot save the model: its layers hold parameters their arguments do not "
-                            f"describe ({problem}); save only unmodified glassnet layers")
-    metadata = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION),
+                            f"describe ({problem}); save only unmodified glassnet layers, or save the "
+                            "weights alone with glassnet.io.save_state_dict(model, path)")
+    metadata = {"format": FORMAT_NAME, "format_version": str(_version_for(model)),
                 "glassnet_version": _glassnet_version(),
                 "architecture": json.dumps(config, separators=(",", ":"))}
     fields = (preprocessing, classes, hyperparameters, history, extra)
@@ -102,12 +112,7 @@ def load(path: PathLike) -> LoadedModel:
             do not match its architecture in names, shapes or dtypes.
     """
     tensors, metadata = load_tensors(path)
-    check_format(metadata, FORMAT_NAME, FORMAT_VERSION, str(path))
-    fields, used = {}, set()
-    for field in _FIELDS:
-        fields[field], names = unpack_tree(_entry(metadata, field, path), tensors, str(path))
-        used |= names
-    weights = {name: array for name, array in tensors.items() if name not in used}
+    fields, weights = _split(tensors, metadata, path)
     try:
         config = json.loads(_entry(metadata, "architecture", path))
         budget = sum(a.size for a in weights.values()) + _SLACK  # never allocate far beyond the file
@@ -121,6 +126,72 @@ def load(path: PathLike) -> LoadedModel:
     model.load_state_dict(weights)
     model.eval()
     return LoadedModel(model, **fields, glassnet_version=_entry(metadata, "glassnet_version", path))
+
+
+def save_state_dict(model: Module | Mapping[str, ArrayLike], path: PathLike) -> None:
+    """Save the weights of any Module, a user's own subclass too, to a safetensors file (no pickle).
+
+    The file holds the ``state_dict`` under its dotted names and nothing else: the code that
+    built the model builds it again, then ``model.load_state_dict(load_state_dict(path))``.
+
+    Args:
+        model: a Module, or a state_dict (name → ndarray or Tensor) such as ``model.state_dict()``.
+        path: the file to write (atomically), e.g. ``"weights.safetensors"``.
+
+    >>> import os, tempfile, glassnet as gn
+    >>> class Net(gn.nn.Module):
+    ...     def __init__(self) -> None:
+    ...         super().__init__()
+    ...         self.blocks = gn.nn.ModuleList([gn.nn.Linear(2, 2), gn.nn.Linear(2, 1)])
+    ...     def forward(self, x: gn.Tensor) -> gn.Tensor:
+    ...         return self.blocks[1](self.blocks[0](x))
+    >>> path = os.path.join(tempfile.mkdtemp(), "weights.safetensors")
+    >>> trained, fresh = Net(), Net()
+    >>> save_state_dict(trained, path)
+    >>> fresh.load_state_dict(load_state_dict(path))
+    >>> bool((fresh.blocks[0].weight.data == trained.blocks[0].weight.data).all())
+    True
+    """
+    if not isinstance(model, Module | Mapping):
+        raise GlassnetError(f"save_state_dict() needs a glassnet Module or a state_dict, got "
+                            f"{type(model).__name__}")
+    state = model.state_dict() if isinstance(model, Module) else model
+    tensors = {name: value.data if isinstance(value, Tensor) else value for name, value in state.items()}
+    metadata = {"format": _WEIGHTS_NAME, "format_version": str(_WEIGHTS_VERSION),
+                "glassnet_version": _glassnet_version()}
+    save_tensors(path, tensors, metadata)  # which checks that each value is an ndarray it can store
+
+
+def load_state_dict(path: PathLike) -> dict[str, np.ndarray]:
+    """The weights in a file of ``save_state_dict`` (or of ``save``), by ``state_dict`` name.
+
+    Returns:
+        name → ndarray, for ``model.load_state_dict``, which checks names and shapes.
+
+    Raises:
+        GlassnetError: for a file that is missing, corrupt, from a newer glassnet or of another kind.
+    """
+    tensors, metadata = load_tensors(path)
+    if metadata.get("format") == FORMAT_NAME:
+        return _split(tensors, metadata, path)[1]
+    check_format(metadata, _WEIGHTS_NAME, _WEIGHTS_VERSION, str(path))
+    return tensors
+
+
+def _split(tensors: dict[str, np.ndarray], metadata: dict[str, str],
+           path: PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A model file's fields (preprocessing, classes, ...) and its weights."""
+    check_format(metadata, FORMAT_NAME, FORMAT_VERSION, str(path))
+    fields, used = {}, set()
+    for field in _FIELDS:
+        fields[field], names = unpack_tree(_entry(metadata, field, path), tensors, str(path))
+        used |= names
+    return fields, {name: array for name, array in tensors.items() if name not in used}
+
+
+def _version_for(model: Module) -> int:
+    """The oldest format version whose readers know every layer of ``model``."""
+    return max([1, *(_NEW_IN.get(type(m).__name__, 1) for m in model.modules())])
 
 
 def _entry(metadata: dict[str, str], key: str, path: PathLike) -> str:

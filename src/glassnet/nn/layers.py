@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -13,6 +12,7 @@ from glassnet.engine.random_ops import dropout_mask
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.nn import init
+from glassnet.nn.containers import _ModuleSequence
 from glassnet.nn.module import Module, Parameter, as_generator
 from glassnet.registry import Formula
 
@@ -70,37 +70,30 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class Sequential(Module):
+class Sequential(_ModuleSequence):
     """Feedforward: the output of each module is the input of the next.
+
+    Holds its modules by position, as a list does and as ``torch.nn.Sequential``: ``len``,
+    iteration, ``net[i]``, ``net[i] = module``, ``del net[i]``, ``append`` (O(1)), ``extend``,
+    ``insert``, ``pop`` and ``+`` / ``+=``. A slice ``net[1:]`` is a new Sequential of the same
+    modules, numbered from 0 (PyTorch keeps the old numbers in a slice).
 
     >>> import glassnet as gn
     >>> net = gn.nn.Sequential(gn.nn.Linear(2, 4, generator=0), gn.nn.Tanh(), gn.nn.Linear(4, 1))
     >>> net(gn.tensor([[0.0, 1.0]])).shape
     (1, 1)
+    >>> len(net), net[-1].out_features, len(net[:2])
+    (3, 1, 2)
     """
 
     def __init__(self, *modules: Module) -> None:
-        super().__init__()
-        for module in modules:
-            self.append(module)
+        super().__init__(modules)
 
-    def append(self, module: Module) -> Sequential:
-        if not isinstance(module, Module):
-            raise GlassnetError(f"Sequential takes Modules, got {type(module).__name__}")
-        setattr(self, str(len(self)), module)
-        return self
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self.children())
-
-    def __iter__(self) -> Iterator[Module]:
-        return self.children()
-
-    def __getitem__(self, index: int) -> Module:
-        return list(self.children())[index]
+    def _like(self, modules: list[Module]) -> Self:
+        return type(self)(*modules)
 
     def forward(self, x: Tensor) -> Tensor:
-        for module in vars(self).values():  # children() without its generators: per-call cost
+        for module in vars(self).values():  # the modules in order, without per-call generators
             if isinstance(module, Module):
                 x = module(x)
         return x

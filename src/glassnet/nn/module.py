@@ -37,6 +37,16 @@ def as_generator(generator: int | np.random.Generator | None) -> np.random.Gener
     return np.random.default_rng(generator)
 
 
+_PLAIN_CONTAINERS = (list, tuple, set, frozenset, dict)
+
+
+def _holds_module(value: Any, depth: int = 0) -> bool:
+    """Whether a plain list, tuple, set or dict holds a Module, looking up to three levels down."""
+    items = value.values() if isinstance(value, dict) else value
+    return any(isinstance(item, Module) or (depth < 2 and isinstance(item, _PLAIN_CONTAINERS)
+                                            and _holds_module(item, depth + 1)) for item in items)
+
+
 def _collect_modules(module: Module, prefix: str, found: list[tuple[str, Module]]) -> None:
     """Append (dotted name, module) for ``module`` and, depth first, every module inside it."""
     found.append((prefix, module))
@@ -50,7 +60,9 @@ class Module:
 
     Parameters and sub-modules are found by looking at the attributes, in the order they were
     assigned: a ``Parameter`` attribute is a parameter, a ``Module`` attribute is a child.
-    Subclasses write ``__init__`` and ``forward`` only.
+    Subclasses write ``__init__`` and ``forward`` only. Layers kept in a plain list, tuple, set
+    or dict would be invisible to that walk (never trained, saved or switched to eval), so
+    assigning one raises; hold them in ``nn.ModuleList`` or ``nn.ModuleDict``.
 
     >>> import glassnet as gn
     >>> net = gn.nn.Sequential(gn.nn.Linear(2, 3, generator=0), gn.nn.ReLU())
@@ -68,6 +80,18 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # one isinstance per assignment; assignments happen in __init__, not in forward passes
+        if isinstance(value, _PLAIN_CONTAINERS) and _holds_module(value):
+            kind = type(value).__name__
+            holder = "nn.ModuleDict({...})" if isinstance(value, dict) else "nn.ModuleList([...])"
+            raise GlassnetError(
+                f"{type(self).__name__}.{name} was given a plain {kind} holding Modules: glassnet "
+                f"cannot see layers inside a {kind}, so they would never be trained, saved or "
+                f"switched to eval mode; assign {holder} instead"
+            )
+        object.__setattr__(self, name, value)
 
     # ----------------------------------------------------------------- discovery
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -107,7 +131,7 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout active) for this module and all inside it; returns self."""
         for module in self.modules():
-            module.training = mode
+            object.__setattr__(module, "training", mode)  # a bool: nothing for __setattr__ to check
         return self
 
     def eval(self) -> Module:
