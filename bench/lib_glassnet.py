@@ -1,8 +1,14 @@
-"""glassnet as its users write it: Sequential, a loss module, an optimizer, the five-line loop."""
+"""glassnet as its users write it: Sequential (or a Module subclass), a loss module, an optimizer,
+the five-line loop.
+
+bench/run.py also runs this file against an older glassnet (``--base``): it uses only public API
+that both have.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from cases import SEED, Case, Weights
@@ -11,22 +17,51 @@ import glassnet as gn
 from glassnet import nn, optim
 from glassnet.regularizers import L2
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
+
+def activation(case: Case) -> nn.Module:
+    if case.activation == "leaky_relu":
+        return nn.LeakyReLU(case.negative_slope)
+    return {"relu": nn.ReLU, "tanh": nn.Tanh}[case.activation]()
 
 
-def build(case: Case, weights: Weights, dtype: type = np.float32, seed: int = SEED) -> nn.Sequential:
+def build(case: Case, weights: Weights, dtype: type = np.float32, seed: int = SEED) -> nn.Module:
     """The case's network, loaded with the given weights; Dropout after each hidden activation."""
-    layers: list[nn.Module] = []
-    last = len(case.sizes) - 2
-    for i, (n_in, n_out) in enumerate(zip(case.sizes[:-1], case.sizes[1:], strict=True)):
-        layers.append(nn.Linear(n_in, n_out, dtype=dtype, generator=seed + i))
-        if i < last:
-            layers.append(ACTIVATIONS[case.activation]())
-            if case.dropout:
-                layers.append(nn.Dropout(case.dropout, generator=seed + 100 + i))
-    model = nn.Sequential(*layers)
+    if case.custom:
+        model: nn.Module = UserMLP(case, dtype, seed)
+    else:
+        layers: list[nn.Module] = []
+        last = len(case.sizes) - 2
+        for i, (n_in, n_out) in enumerate(zip(case.sizes[:-1], case.sizes[1:], strict=True)):
+            layers.append(nn.Linear(n_in, n_out, dtype=dtype, generator=seed + i))
+            if i < last:
+                layers.append(activation(case))
+                if case.dropout:
+                    layers.append(nn.Dropout(case.dropout, generator=seed + 100 + i))
+        model = nn.Sequential(*layers)
     load(model, weights)
     return model
+
+
+class UserMLP(nn.Module):
+    """A two-hidden-layer network as a user writes one: layers as attributes, its own forward.
+
+    The same Linear layers, activation and Dropout (and the same seeds) as ``build``'s Sequential.
+    """
+
+    def __init__(self, case: Case, dtype: type = np.float32, seed: int = SEED) -> None:
+        super().__init__()
+        n_in, h1, h2, n_out = case.sizes
+        self.fc1 = nn.Linear(n_in, h1, dtype=dtype, generator=seed)
+        self.fc2 = nn.Linear(h1, h2, dtype=dtype, generator=seed + 1)
+        self.fc3 = nn.Linear(h2, n_out, dtype=dtype, generator=seed + 2)
+        self.act = activation(case)
+        self.drop1 = nn.Dropout(case.dropout, generator=seed + 100)
+        self.drop2 = nn.Dropout(case.dropout, generator=seed + 101)
+
+    def forward(self, x: gn.Tensor) -> gn.Tensor:
+        h = self.drop1(self.act(self.fc1(x)))  # (n, h1)
+        h = self.drop2(self.act(self.fc2(h)))  # (n, h2)
+        return self.fc3(h)  # (n, n_out) logits
 
 
 def load(model: nn.Module, weights: Weights) -> None:
@@ -84,17 +119,28 @@ class Trainer:
 
 class FitTrainer(Trainer):
     """The same network, optimizer and shuffling trained by ``glassnet.fit``, glassnet's own API:
-    ``run(n)`` is one call for one epoch (with fit's fused step where it applies, as its users get)."""
+    ``run(n)`` is one call for one epoch (whatever fit does to speed up its steps, as its users get)."""
 
     def __init__(self, case: Case, batch: int, weights: Weights, X: np.ndarray, y: np.ndarray,
                  seed: int = SEED) -> None:
         super().__init__(case, batch, weights, X, y, seed)
         self.data_loss = nn.MSELoss() if case.task == "regress" else nn.CrossEntropyLoss()
         self.penalty = L2(case.l2) if case.l2 else None
+        self.history: gn.train.History | None = None
 
     def run(self, n: int) -> None:
-        gn.fit(self.model, self.data_loss, self.opt, self.X[:n], self.y[:n], epochs=1, batch_size=self.batch,
-               regularizer=self.penalty, seed=self.rng, verbose=0, diagnostics=False)
+        self.history = gn.fit(self.model, self.data_loss, self.opt, self.X[:n], self.y[:n], epochs=1,
+                              batch_size=self.batch, regularizer=self.penalty, seed=self.rng, verbose=0,
+                              diagnostics=False)
+
+    def steps(self) -> dict[str, Any]:
+        """How the last epoch's steps ran, from its History: replayed or through the graph, and why
+        (empty for a glassnet whose History does not say)."""
+        h = self.history
+        if h is None or "steps/replayed" not in h:
+            return {}
+        return {"replayed": int(h["steps/replayed"][-1]), "graph": int(h["steps/graph"][-1]),
+                "reasons": list(h.graph_reasons)}
 
 
 def predictor(case: Case, weights: Weights) -> Callable[[np.ndarray], np.ndarray]:

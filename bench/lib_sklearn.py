@@ -13,9 +13,11 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 
 def estimator(case: Case, batch: int, seed: int = SEED) -> MLPClassifier | MLPRegressor:
-    """The case's estimator. Its L2 term is alpha/(2·batch)·Σw², so alpha = 2·l2·batch."""
+    """The case's estimator. Its L2 term is alpha/(2·batch)·Σw², so alpha = 2·l2·batch; it has no
+    LeakyReLU (ReLU instead) and no dropout."""
+    activation = "relu" if case.activation == "leaky_relu" else case.activation
     params: dict[str, Any] = dict(
-        hidden_layer_sizes=case.sizes[1:-1], activation=case.activation, solver=case.optimizer,
+        hidden_layer_sizes=case.sizes[1:-1], activation=activation, solver=case.optimizer,
         batch_size=batch, learning_rate_init=case.lr, alpha=2 * case.l2 * batch, max_iter=1,
         shuffle=True, warm_start=True, random_state=seed, tol=0.0, n_iter_no_change=10**9,
     )

@@ -9,7 +9,11 @@ import torch
 from cases import SEED, Case, Weights
 from torch import nn
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
+
+def activation(case: Case) -> nn.Module:
+    if case.activation == "leaky_relu":
+        return nn.LeakyReLU(case.negative_slope)
+    return {"relu": nn.ReLU, "tanh": nn.Tanh}[case.activation]()
 
 
 def build(case: Case, weights: Weights, dtype: torch.dtype = torch.float32) -> nn.Sequential:
@@ -19,7 +23,7 @@ def build(case: Case, weights: Weights, dtype: torch.dtype = torch.float32) -> n
     for i, (n_in, n_out) in enumerate(zip(case.sizes[:-1], case.sizes[1:], strict=True)):
         layers.append(nn.Linear(n_in, n_out, dtype=dtype))
         if i < last:
-            layers.append(ACTIVATIONS[case.activation]())
+            layers.append(activation(case))
             if case.dropout:
                 layers.append(nn.Dropout(case.dropout))
     model = nn.Sequential(*layers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import platform
@@ -72,12 +73,20 @@ def source_fingerprint(root: Path) -> str:
 
 
 def describe() -> dict[str, Any]:
-    """Everything the results' machine table shows, from inside a worker (so with its environment)."""
-    return {
+    """Everything the results' machine table shows, from inside a worker (so with its environment),
+    and where the glassnet it imported came from (its package folder and source fingerprint)."""
+    found = {
         "cpu": cpu_model(), "cores": os.cpu_count(), "flags": cpu_flags(), "caches": caches(),
         "blas": blas_info(), "versions": versions(),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "keeps_freed_memory": keeps_freed_memory(),
     }
+    glassnet = sys.modules.get("glassnet")
+    if glassnet is not None and glassnet.__file__ is not None:
+        package = Path(glassnet.__file__).resolve().parent
+        found["glassnet_package"] = str(package)
+        found["glassnet_source"] = source_fingerprint(package)
+    return found
 
 
 # ------------------------------------------------------------------- background load
@@ -112,6 +121,33 @@ class Meter:
 
 
 # ------------------------------------------------------------------- memory
+class _Mallinfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (malloc.h): ``hblks`` counts the blocks served by mmap."""
+
+    _names = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+              "keepcost")
+    _fields_ = [(name, ctypes.c_size_t) for name in _names]
+
+
+def keeps_freed_memory() -> bool | None:
+    """Whether glibc's allocator serves a 48 MiB block from its heap (kept when freed: the setting
+    of ``glassnet.engine.memory.keep_freed_memory``) rather than from a fresh mmap (its default,
+    whose threshold never rises above 32 MiB on its own); None where that cannot be seen.
+
+    The block is never touched, so it costs no memory.
+    """
+    try:
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2  # glibc 2.33 and later
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _Mallinfo2
+    before = mallinfo2().hblks  # blocks served by mmap
+    block = np.empty(48 * 2**20, np.uint8)
+    mapped = mallinfo2().hblks - before
+    del block
+    return mapped == 0
+
+
 def rss_mib() -> dict[str, float]:
     """Current (VmRSS) and peak (VmHWM) resident set size of this process, in MiB."""
     found = {}

@@ -6,9 +6,10 @@
 (bench/profile.py only launches this module: its name shadows the standard library's profile.)
 
 Three passes over the same user loop: (1) time.perf_counter around its phases (batching, forward,
-loss, zero_grad, backward, step); (2) the same loop with light instrumentation that splits the
-forward into the Linear nodes (matmul + bias) and the rest, and the backward into each op's
-derivative rule, the topological sort and the rest (gradient bookkeeping); (3) cProfile's top
+loss, zero_grad, backward, step); (2) the same loop with light instrumentation that times every
+op's ``forward`` and ``backward`` (the static methods of the engine's ``Op`` classes) and the
+backward's plan (``autograd.plan``: the topological sort and its layout), so each phase splits
+into its ops and the rest (graph nodes, the chain rule's bookkeeping); (3) cProfile's top
 functions by own time. Beside them, the time the same matmuls take as bare NumPy calls.
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib
 import os
 import pstats
 import sys
@@ -36,13 +36,14 @@ from cases import CASES, init_weights, make_data, resized
 from threadpoolctl import ThreadpoolController
 
 import glassnet as gn
-
-# by module name: the attribute glassnet.engine.tensor is the tensor() function, not the module
-ops_module = importlib.import_module("glassnet.engine.ops")
-tensor_module = importlib.import_module("glassnet.engine.tensor")
+from glassnet.engine import autograd
+from glassnet.engine.tensor import Op
 
 HERE = Path(__file__).resolve().parent
 PHASES = ("batching", "forward", "loss", "zero_grad", "backward", "step")
+PLAN = "plan"  # the split's name for autograd.plan
+REST = {"forward": "graph nodes, Tensors, module calls", "loss": "graph nodes, Tensors, the loss module",
+        "backward": "the chain rule's bookkeeping: unbroadcast, summing, .grad"}
 
 
 class Loop:
@@ -56,9 +57,10 @@ class Loop:
         self.loss_fn = gn.nn.CrossEntropyLoss()
         self.order = np.random.default_rng(0).permutation(len(self.X))
         self.batch, self.start = batch, 0
-        self.on_loss: Callable[[gn.Tensor], None] | None = None
+        self.split: Split | None = None  # the instrumented pass: told which phase runs
 
     def step(self, clock: dict[str, float] | None = None) -> None:
+        split = self.split
         t = [time.perf_counter()]
         if self.start + self.batch > len(self.X):
             self.start = 0
@@ -66,14 +68,18 @@ class Loop:
         self.start += self.batch
         x, y = gn.tensor(self.X[idx]), gn.tensor(self.y[idx])
         t.append(time.perf_counter())
+        if split is not None:
+            split.phase = "forward"
         z = self.model(x)
         t.append(time.perf_counter())
+        if split is not None:
+            split.phase = "loss"
         loss = self.loss_fn(z, y)
-        if self.on_loss is not None:
-            self.on_loss(loss)
         t.append(time.perf_counter())
         self.opt.zero_grad()
         t.append(time.perf_counter())
+        if split is not None:
+            split.phase = "backward"
         loss.backward()
         t.append(time.perf_counter())
         self.opt.step()
@@ -83,46 +89,58 @@ class Loop:
                 clock[phase] += b - a
 
 
+def op_classes() -> list[type[Op]]:
+    """Every Op class glassnet has defined (the subclasses of Op, walked): the ops a step can meet."""
+    found: list[type[Op]] = []
+    stack = list(Op.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        found.append(cls)
+        stack.extend(cls.__subclasses__())
+    return found
+
+
 class Split:
-    """Time the Linear nodes' forward, every derivative rule by op name, the topological sort."""
+    """Time every op's forward and backward, by phase of the loop and op class, and the backward's plan.
+
+    ``clock`` keys are "phase: op class" (or "backward: plan"); ``phase`` is set by the loop. A timed
+    call made inside another (a fused op's forward calling another op's) counts in the outer one only.
+    """
 
     def __init__(self) -> None:
         self.clock: dict[str, float] = defaultdict(float)
+        self.phase = ""
+        self.depth = 0
 
-    def timed(self, fn: Callable[..., Any], key: str) -> Callable[..., Any]:
+    def timed(self, fn: Callable[..., Any], name: str) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if self.depth:
+                return fn(*args, **kwargs)
+            self.depth += 1
             start = time.perf_counter()
-            out = fn(*args, **kwargs)
-            self.clock[key] += time.perf_counter() - start  # the current chunk's clock
-            return out
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.clock[f"{self.phase}: {name}"] += time.perf_counter() - start  # this chunk's clock
+                self.depth -= 1
 
         return wrapper
 
-    def wrap_rules(self, root: gn.Tensor) -> None:
-        """Wrap the rule of every node of the graph below root (called between loss and backward)."""
-        stack, seen = [root], set()
-        while stack:
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            rule = getattr(node, "_rule", None)
-            if rule is not None:
-                node._rule = self.timed(rule, f"rule {getattr(node, '_op', '?')}")
-            stack.extend(getattr(node, "_parents", ()))
-
     @contextmanager
     def patched(self) -> Iterator[None]:
-        saved = {(m, name): getattr(m, name) for m, name in
-                 ((ops_module, "linear"), (tensor_module, "_topological_order")) if hasattr(m, name)}
-        keys = {"linear": "forward linear", "_topological_order": "topological sort"}
-        for (module, name), fn in saved.items():
-            setattr(module, name, self.timed(fn, keys[name]))
+        """Every Op class's forward and backward, and autograd.plan, timed while the block runs."""
+        saved: list[tuple[Any, str, Any]] = [(autograd, "plan", autograd.plan)]
+        autograd.plan = self.timed(autograd.plan, PLAN)
         try:
+            for cls in op_classes():
+                for method in ("forward", "backward"):
+                    if method in cls.__dict__:  # a static method of this class (not inherited)
+                        saved.append((cls, method, cls.__dict__[method]))
+                        setattr(cls, method, staticmethod(self.timed(getattr(cls, method), cls.__name__)))
             yield
         finally:
-            for (module, name), fn in saved.items():
-                setattr(module, name, fn)
+            for owner, name, original in reversed(saved):
+                setattr(owner, name, original)
 
 
 def bare_gemm_s(loop: Loop, repeats: int) -> float:
@@ -209,10 +227,10 @@ def passes(batch: int, n: int, steps: int, chunks: int) -> dict[str, Any]:
         loop.step()  # warm-up
     plain = best_chunk(loop, steps, chunks)
     split = Split()
-    loop.on_loss = split.wrap_rules
+    loop.split = split
     with split.patched():
         instrumented = best_chunk(loop, steps, chunks, split)
-    loop.on_loss = None
+    loop.split = None
     return {"batch": batch, "steps": plain["steps"], "chunks": chunks, "phases": plain["phases"],
             "median_total": plain["median_total"], "other_cores": plain["other_cores"],
             "instrumented": instrumented["phases"], "split": instrumented["split"],
@@ -229,22 +247,18 @@ def us(seconds: float, total: float) -> tuple[str, str]:
 
 
 def split_rows(p: dict[str, Any]) -> list[tuple[str, str, str]]:
-    ph, sp = p["phases"], p["split"]
-    total = sum(ph.values())
-    fwd_linear, inst = sp.get("forward linear", 0.0), p["instrumented"]
-    rules = {k: v for k, v in sp.items() if k.startswith("rule ")}
-    other_rules = sum(v for k, v in rules.items() if k != "rule linear")
-    topo = sp.get("topological sort", 0.0)
-    rows = [("forward: Linear nodes (matmul + bias)", *us(fwd_linear, total)),
-            ("forward: the rest (activations, node creation)", *us(inst["forward"] - fwd_linear, total)),
-            ("backward: Linear rules (matmuls, bias sum)", *us(rules.get("rule linear", 0.0), total)),
-            ("backward: other rules (elementwise: " + ", ".join(sorted(k[5:] for k in rules if
-                                                                       k != "rule linear")) + ")",
-             *us(other_rules, total)),
-            ("backward: topological sort", *us(topo, total)),
-            ("backward: the rest (unbroadcast, summing, .grad accumulation)",
-             *us(inst["backward"] - sum(rules.values()) - topo, total)),
-            ("bare NumPy: the same matmuls alone (fastest step)", *us(p["bare_gemm"], total))]
+    """Per phase (forward, loss, backward): each op's timed part, largest first, then the rest."""
+    total = sum(p["phases"].values())
+    rows = []
+    for phase in ("forward", "loss", "backward"):
+        parts = {key.split(": ", 1)[1]: v for key, v in p["split"].items() if key.startswith(f"{phase}: ")}
+        for name, v in sorted(parts.items(), key=lambda kv: -kv[1]):
+            what = ("the plan (topological sort and layout)" if name == PLAN
+                    else f"`{name}` {'backward' if phase == 'backward' else 'forward'}")
+            rows.append((f"{phase}: {what}", *us(v, total)))
+        rows.append((f"{phase}: the rest ({REST[phase]})",
+                     *us(p["instrumented"].get(phase, 0.0) - sum(parts.values()), total)))
+    rows.append(("bare NumPy: the same matmuls alone (fastest step)", *us(p["bare_gemm"], total)))
     return rows
 
 
@@ -279,8 +293,9 @@ def render(profiles: list[dict[str, Any]], wall: float, quick_mode: bool) -> str
             f"{machine.source_fingerprint(HERE.parent / 'src' / 'glassnet')}), NumPy {np.__version__}.\n\n"
             "Each pass runs in chunks and keeps the fastest chunk (the least disturbed on a shared "
             "machine); phases are its mean µs per step. The split comes from a second pass that wraps "
-            "`glassnet.engine.ops.linear`, each graph node's derivative rule and "
-            "`_topological_order` with timers; its 'rest' rows are the phase time minus the timed parts. "
+            "every op's `forward` and `backward` (the static methods of the engine's `Op` classes) and "
+            "`glassnet.engine.autograd.plan` with timers; its 'rest' rows are the phase time minus the "
+            "timed parts. "
             "1 thread comes first: on this shared 2-core machine a 2-thread BLAS stalls whenever another "
             "process holds a core (see the load beside each section), which can swamp a 2-thread profile.\n")
     return "\n".join([head, *(render_batch(p) for p in profiles)])

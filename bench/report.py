@@ -15,6 +15,7 @@ from cases import CASES, epoch_flops
 from worker import LIBRARIES
 
 LOADED = 0.25  # cores used by other processes above which a figure is flagged
+LATER = ("module",)  # cases added after sections 5-7: rendered after them, so their numbers stay
 
 HEADER = """\
 # glassnet benchmarks
@@ -32,9 +33,10 @@ weights (PyTorch's default init, U(±1/√fan_in), one seed) on the same synthet
 `gn/torch` and `gn/sk` are ratios of medians: **below 1 glassnet is faster**. glassnet's times
 are its five-line loop (`model(x)`, loss, `zero_grad`, `backward`, `step`), as PyTorch's users
 write theirs; `fit s` trains the same network, optimizer and shuffling through `glassnet.fit`,
-glassnet's own API (one call per epoch, with its fused step where it applies, as scikit-learn is
-timed through its own `fit`), in a worker of its own, and `fit/torch`, `fit/sk` are its ratios.
-The targets are judged on the five-line loop; fit's lines are beside them. `%GEMM` is the
+glassnet's own API (one call per epoch, as scikit-learn is timed through its own `fit`), in a
+worker of its own, and `fit/torch`, `fit/sk` are its ratios.
+{base}The project's speed targets are judged on the five-line loop, fit's lines beside them; the
+lines against the base commit judge `glassnet.fit` (and show the loop beside it). `%GEMM` is the
 matmul work of an epoch, 2·n·(forward MACs + backward MACs, no input gradient for the first
 layer), divided by the time, as a share of the float32 GEMM ceiling measured in the same run and
 environment (glassnet and scikit-learn against NumPy's, torch against torch's, same thread
@@ -47,6 +49,14 @@ hurt most by a busy core (a descheduled thread stalls every GEMM), so compare wi
 ‡ marks a row measured with a single repeat because the run had passed its time budget.
 """
 
+BASE_TEXT = """\
+The base commit {short} ("{subject}") ran in the same run, alternating with the others: its
+`glassnet.fit` (`fit@base s`) and its five-line loop (`gn@base s`), in workers of their own that
+import glassnet from that commit's source and this run's `bench/` code. `fit/base` and `gn/base` are
+the current time over the base's (**below 1 the current source is faster**); the host's noise hits
+both alike, so they compare the two commits better than two runs can. Each worker's glassnet source
+and allocator setting are in the machine table.
+"""
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
@@ -67,10 +77,11 @@ def spread(values: list[float], fmt: str = "{:.3f}") -> str:
 
 
 def load_cell(runs: dict[str, list[dict[str, Any]]]) -> str:
-    """Other processes' cores per library (median over repeats) · load average; ⚠ above 0.25 core."""
+    """Other processes' cores per library (median over repeats) · load average; ⚠ above 0.25 core
+    while any worker of the row was measured."""
     others = [median(r["other_cores"] for r in runs[lib]) for lib in LIBRARIES]
     loadavg = median(r["loadavg"] for lib in LIBRARIES for r in runs[lib])
-    flag = "⚠ " if max(others) > LOADED else ""
+    flag = "⚠ " if max(median(r["other_cores"] for r in worker) for worker in runs.values()) > LOADED else ""
     return flag + "/".join(f"{o:.2f}" for o in others) + f" · {loadavg:.1f}"
 
 
@@ -95,6 +106,16 @@ def machine_section(results: dict[str, Any]) -> str:
     rows += [("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
              ("glassnet source (sha256 of src/glassnet/**/*.py)",
               results.get("glassnet_source", "not recorded"))]
+    if "base" in results:
+        base = results["base"]
+        rows.append(("base commit (`--base`)", f"{base['commit'][:12]} ({base['date']}): {base['subject']}; "
+                                               f"source {base['glassnet_source']}"))
+    for env_name, env in envs.items():
+        cells = [f"{name}: {info['glassnet_source']} ({_yes_no(info.get('keeps_freed_memory'))})"
+                 for name, info in env["machine"].items() if "glassnet_source" in info]
+        if cells:  # runs from before the workers reported it have none
+            rows.append((f"glassnet imported by each worker (source; glibc keeps freed memory), {env_name}",
+                         "; ".join(cells)))
     for env_name, env in envs.items():
         for lib in LIBRARIES:
             blas = "; ".join(
@@ -105,8 +126,13 @@ def machine_section(results: dict[str, Any]) -> str:
     return "## Machine\n\n" + table(["what", "value"], rows)
 
 
+def _yes_no(flag: bool | None) -> str:
+    return "not seen" if flag is None else ("yes" if flag else "no")
+
+
 def first_env_machines(results: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(next(iter(results["envs"].values()))["machine"].values())
+    machines = next(iter(results["envs"].values()))["machine"]
+    return [machines[lib] for lib in LIBRARIES]
 
 
 def gemm_section(results: dict[str, Any]) -> str:
@@ -122,6 +148,15 @@ def gemm_section(results: dict[str, Any]) -> str:
                    "median GFLOP/s", "n"], rows))
 
 
+def times(row: dict[str, Any]) -> dict[str, float]:
+    """Median seconds per worker of a training row (only the workers the row ran)."""
+    return {name: median(seconds(runs)) for name, runs in row["runs"].items()}
+
+
+def ratio(t: dict[str, float], a: str, b: str) -> str:
+    return f"{t[a] / t[b]:.2f}" if a in t and b in t else "—"
+
+
 def train_table(results: dict[str, Any], case_name: str, threads: int | None) -> str:
     """One row per (environment, batch): times, ratios, GEMM shares and the load."""
     rows = []
@@ -129,24 +164,52 @@ def train_table(results: dict[str, Any], case_name: str, threads: int | None) ->
         for row in env["train"]:
             if row["case"] != case_name or (threads is not None and row["threads"] != threads):
                 continue
-            t = {lib: median(seconds(runs)) for lib, runs in row["runs"].items()}
-            fit = row["runs"].get("glassnet_fit")  # absent from runs before fit was timed
+            t = times(row)
             reduced = len(row["runs"]["glassnet"]) < results["plan"]["repeats"]
             rows.append((env_name, f"{row['batch']}{' ‡' if reduced else ''}", row["threads"],
-                         spread(seconds(row["runs"]["glassnet"])), spread(seconds(fit)) if fit else "—",
-                         *(spread(seconds(row["runs"][lib])) for lib in ("torch", "sklearn")),
-                         *(f"{t[gn] / t[peer]:.2f}" if gn in t else "—"
-                           for peer in ("torch", "sklearn") for gn in ("glassnet", "glassnet_fit")),
+                         *(spread(seconds(row["runs"][name])) if name in row["runs"] else "—"
+                           for name in ("glassnet", "glassnet@base", "glassnet_fit", "glassnet_fit@base",
+                                        "torch", "sklearn")),
+                         *(ratio(t, gn, peer) for peer in ("torch", "sklearn")
+                           for gn in ("glassnet", "glassnet_fit")),
+                         ratio(t, "glassnet", "glassnet@base"), ratio(t, "glassnet_fit", "glassnet_fit@base"),
                          *(f"{gemm_share(env, row, lib):.1%}" for lib in LIBRARIES),
                          load_cell(row["runs"])))
-    headers = ["environment", "batch", "threads", "glassnet s", "fit s", "torch s", "sklearn s", "gn/torch",
-               "fit/torch", "gn/sk", "fit/sk", "gn %GEMM", "torch %GEMM", "sk %GEMM", "load"]
+    headers = ["environment", "batch", "threads", "glassnet s", "gn@base s", "fit s", "fit@base s", "torch s",
+               "sklearn s", "gn/torch", "fit/torch", "gn/sk", "fit/sk", "gn/base", "fit/base", "gn %GEMM",
+               "torch %GEMM", "sk %GEMM", "load"]
     return table(headers, rows)
+
+
+def steps_line(results: dict[str, Any], case_name: str) -> str:
+    """How the current glassnet.fit's steps ran in a case, from its History, per environment and batch."""
+    parts, reasons = [], []
+    for env_name, env in results["envs"].items():
+        cells = []
+        for row in env["train"]:
+            runs = [r["steps"] for r in row["runs"].get("glassnet_fit", []) if "steps" in r]
+            if row["case"] != case_name or not runs:
+                continue
+            replayed, graph = (median(r[how] for r in runs) for how in ("replayed", "graph"))
+            threads = "" if row["threads"] == results["plan"]["threads"] else f", {row['threads']} thread"
+            cells.append(f"batch {row['batch']}{threads}: {replayed:,.0f} replayed, {graph:,.0f} graph")
+            reasons += [reason for r in runs for reason in r["reasons"] if reason not in reasons]
+        if cells:
+            parts.append(f"{env_name}: " + "; ".join(cells))
+    if not parts:
+        return ""
+    why = "; ".join(reasons) if reasons else "none"
+    return ("\n`glassnet.fit`'s steps per timed epoch (its History's `steps/replayed` and `steps/graph`, "
+            "median over the repeats; each call of fit records its steps anew, so the first steps of each "
+            "batch shape run the graph): " + " · ".join(parts) + f". Why steps ran the graph "
+            f"(`History.graph_reasons`): {why}.\n")
 
 
 def case_section(results: dict[str, Any], case_name: str) -> str:
     case = CASES[case_name]
     rows = [r for env in results["envs"].values() for r in env["train"] if r["case"] == case_name]
+    if not rows:
+        return f"## {case.title}\n\nNot measured in this run.\n"
     dtypes = sorted({r["setup"]["sklearn"].get("dtype", "?") for r in rows})
     repeats = len(seconds(rows[0]["runs"]["glassnet"]))
     text = f"## {case.title}\n\n{rows[0]['n']:,} samples, one epoch per repeat, {repeats} repeats.\n"
@@ -155,7 +218,33 @@ def case_section(results: dict[str, Any], case_name: str) -> str:
     if any(r["threads"] == 1 for r in rows):
         text += "\nSingle thread (threadpoolctl limits for NumPy/scikit-learn, torch.set_num_threads(1)):\n\n"
         text += train_table(results, case_name, 1)
-    return text
+    return text + steps_line(results, case_name)
+
+
+def allocator_section(results: dict[str, Any]) -> str:
+    """fit with glassnet's allocator opt-in against without, where the run measured both."""
+    rows = []
+    for env_name, env in results["envs"].items():
+        for row in env["train"]:
+            if "glassnet_fit+keep" not in row["runs"]:
+                continue
+            t = times(row)
+            rows.append((env_name, row["case"], row["batch"], row["threads"],
+                         *(spread(seconds(row["runs"][name])) if name in row["runs"] else "—"
+                           for name in ("glassnet_fit", "glassnet_fit+keep", "glassnet_fit@base")),
+                         ratio(t, "glassnet_fit+keep", "glassnet_fit"), ratio(t, "glassnet_fit+keep",
+                                                                               "glassnet_fit@base"),
+                         load_cell(row["runs"])))
+    text = ("## 9. glibc's allocator: `glassnet.engine.memory.keep_freed_memory()`\n\n"
+            "The same `glassnet.fit` as `fit s`, in a worker that calls `keep_freed_memory()` first "
+            "(`fit+keep s`): freed blocks below 64 MiB stay in the heap for the next step instead of "
+            "going back to the operating system. `keep/fit` below 1 is what the opt-in saves. The machine "
+            "table says which workers' allocator keeps freed memory (the base commit's glassnet may set "
+            "it at import, which its `fit@base` times then include).\n\n")
+    if not rows:
+        return text + "Not measured in this run.\n"
+    return text + table(["environment", "case", "batch", "threads", "fit s", "fit+keep s", "fit@base s",
+                         "keep/fit", "keep/base", "load"], rows)
 
 
 def infer_section(results: dict[str, Any]) -> str:
@@ -209,13 +298,15 @@ def digits_section(results: dict[str, Any]) -> str:
 
 def render(results: dict[str, Any]) -> str:
     plan = results["plan"]
+    base = results.get("base")
+    base_text = BASE_TEXT.format(short=base["commit"][:7], subject=base["subject"]) if base else ""
     parts = [HEADER.format(mode=" --quick (smoke test: tiny data, 1 repeat — not real figures)"
                            if plan["quick"] else "", started=results["started"], wall=results["wall_s"],
-                           warmup=plan["warmup"]),
+                           warmup=plan["warmup"], base=base_text),
              targets.section(results), machine_section(results), gemm_section(results)]
-    parts += [case_section(results, name) for name in CASES]
-    parts += [infer_section(results),
-digits_section(results), memory_section(results)]
+    parts += [case_section(results, name) for name in CASES if name not in LATER]
+    parts += [infer_section(results), digits_section(results), memory_section(results)]
+    parts += [case_section(results, name) for name in LATER] + [allocator_section(results)]
     return "\n".join(parts)
 
 

@@ -1,12 +1,19 @@
 """Run the benchmark suite: glassnet against PyTorch and scikit-learn, in two BLAS environments.
 
-    python bench/run.py            # full run (about 15-25 minutes on 2 cores), writes bench/RESULTS.md
-    python bench/run.py --quick    # small data, 1 repeat: a smoke test of the harness (1-2 minutes)
+    python bench/run.py            # full run (about 20-25 minutes on 2 cores), writes bench/RESULTS.md
+    python bench/run.py --quick    # small data, 1 repeat: a smoke test of the harness (2-4 minutes)
     python bench/run.py --out PATH # write the markdown elsewhere (the raw figures go beside it, .json)
+    python bench/run.py --base C   # the base commit glassnet is measured against (default 8d3a92f)
+    python bench/run.py --base ''  # no base commit
 
-One long-lived worker process per library per environment (bench/worker.py; for the training
-cases glassnet has two, its five-line loop and ``glassnet.fit``) does the measuring;
-this process only schedules, alternating the libraries repeat by repeat, and writes the report.
+One long-lived worker process per library per environment (bench/worker.py) does the measuring;
+this process only schedules, alternating the workers repeat by repeat, and writes the report.
+For the training cases glassnet has several workers: its five-line loop and ``glassnet.fit`` on the
+current source; the same two on the base commit's source (its ``src/`` taken from git into a
+temporary directory, removed at the end), so that old and new are measured in the same run; and,
+at case 1's large batches, ``glassnet.fit`` after glassnet's allocator opt-in
+(``glassnet.engine.memory.keep_freed_memory()``). Every worker imports glassnet from the source it
+measures (PYTHONPATH), never from wherever the environment installed it, and says which it got.
 Then, per environment, fresh processes measure peak memory (worker.py --memory) and full training
 on digits (digits.py --json).
 """
@@ -14,25 +21,31 @@ on digits (digits.py --json).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import machine
 import report
-from cases import CASES, INFER_BATCHES, resized
-from worker import LIBRARIES, TRAINERS
+from cases import CASES, INFER_BATCHES, for_base, resized
+from worker import LIBRARIES
 
 HERE = Path(__file__).resolve().parent
+SRC = HERE.parent / "src"  # the current glassnet source
 WORKER = HERE / "worker.py"
 DIGITS = HERE / "digits.py"
+BASE = "8d3a92f"  # the last commit before the engine's rewrite: fit's fused step
 ENVS: dict[str, dict[str, str]] = {
     "OPENBLAS_CORETYPE=Haswell": {"OPENBLAS_CORETYPE": "Haswell"},
     "OPENBLAS_CORETYPE unset": {},
@@ -46,7 +59,26 @@ class Asker(Protocol):
     def ask(self, op: str, **req: Any) -> dict[str, Any]: ...
 
 
-Pool = Mapping[str, Asker]  # library -> its worker
+Pool = Mapping[str, Asker]  # worker name -> its worker
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A worker: its bench/lib_<library>.py, whether it imports the base commit's glassnet, and
+    whether it opts in to glassnet's allocator setting before measuring."""
+
+    library: str
+    base: bool = False
+    keep_freed_memory: bool = False
+
+
+# Every worker, in the order a repeat visits them (each old/new pair side by side).
+WORKERS: dict[str, Spec] = {
+    "glassnet": Spec("glassnet"), "glassnet@base": Spec("glassnet", base=True),
+    "glassnet_fit": Spec("glassnet_fit"), "glassnet_fit@base": Spec("glassnet_fit", base=True),
+    "glassnet_fit+keep": Spec("glassnet_fit", keep_freed_memory=True),
+    "torch": Spec("torch"), "sklearn": Spec("sklearn"),
+}
 
 
 @dataclass(frozen=True)
@@ -64,23 +96,28 @@ class Plan:
     gemm_n: int = 2048
     gemm_repeats: int = 8
     threads: int = os.cpu_count() or 1
-    budget_s: float = 1500.0  # past this, the remaining training rows get 1 repeat each
+    budget_s: float = 1800.0  # past this, the remaining training rows get 1 repeat each
     settle_s: float = 0.15  # pause before each measurement: idle BLAS threads stop spinning
+    base: str = BASE  # the commit glassnet is also measured at ("": none)
+    keep_batches: tuple[int, ...] = (512, 2048)  # case 1's batches also timed with the allocator opt-in
 
     @classmethod
-    def make(cls, quick_mode: bool) -> Plan:
+    def make(cls, quick_mode: bool, base: str = BASE) -> Plan:
         if not quick_mode:
-            return cls()
-        return cls(True, 4096, 1, 1, 0.25, 1, {1: 20, 64: 10}, (128,), 256, 2, budget_s=600.0)
+            return cls(base=base)
+        return cls(True, 4096, 1, 1, 0.25, 1, {1: 20, 64: 10}, (128,), 256, 2, budget_s=600.0, base=base)
 
 
 class Process:
-    """A worker process of one library in one environment: send a request, read one reply."""
+    """A worker process (one of WORKERS) in one environment: send a request, read one reply."""
 
-    def __init__(self, library: str, env: dict[str, str], settle_s: float = 0.0) -> None:
-        self.library, self.settle_s = library, settle_s
-        self.proc = subprocess.Popen([sys.executable, str(WORKER), library], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env=env, cwd=HERE.parent)
+    def __init__(self, name: str, env: dict[str, str], settle_s: float = 0.0) -> None:
+        spec = WORKERS[name]
+        self.name, self.settle_s = name, settle_s
+        options = ["--keep-freed-memory"] if spec.keep_freed_memory else []
+        self.proc = subprocess.Popen([sys.executable, str(WORKER), spec.library, *options],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+                                     cwd=HERE.parent)
 
     def ask(self, op: str, **req: Any) -> dict[str, Any]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -89,10 +126,10 @@ class Process:
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"{self.library} worker exited (code {self.proc.wait()}) during {op}")
+            raise RuntimeError(f"{self.name} worker exited (code {self.proc.wait()}) during {op}")
         reply: dict[str, Any] = json.loads(line)
         if "error" in reply:
-            raise RuntimeError(f"{self.library} worker failed on {op} {req}: {reply['error']}")
+            raise RuntimeError(f"{self.name} worker failed on {op} {req}: {reply['error']}")
         return reply
 
     def close(self) -> None:
@@ -110,28 +147,71 @@ class Process:
                 self.proc.stdout.close()
 
 
-def environment(extra: dict[str, str]) -> dict[str, str]:
-    """This process's environment without OPENBLAS_CORETYPE, plus the variables under test."""
+def environment(extra: dict[str, str], src: Path = SRC) -> dict[str, str]:
+    """This process's environment without OPENBLAS_CORETYPE, plus the variables under test, with
+    ``src`` first on PYTHONPATH: the glassnet measured is that source, however the venv installed one."""
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-    return {**env, **extra}
+    path = os.pathsep.join([str(src), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+    return {**env, "PYTHONPATH": path, **extra}
+
+
+def git(*args: str) -> str:
+    out = subprocess.run(["git", "-C", str(HERE.parent), *args], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"git {' '.join(args)} failed: {out.stderr.strip()} (pass --base '' to measure "
+                         "without a base commit)")
+    return out.stdout.strip()
+
+
+@contextmanager
+def base_source(commit: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The base commit's src/ in a temporary directory (removed on exit), and what it is.
+
+    ``git archive`` writes the files: the repository's worktrees and index are left alone.
+    """
+    sha = git("rev-parse", "--verify", f"{commit}^{{commit}}")
+    info = {"given": commit, "commit": sha, "subject": git("show", "-s", "--format=%s", sha),
+            "date": git("show", "-s", "--format=%cI", sha)}
+    archive = subprocess.run(["git", "-C", str(HERE.parent), "archive", "--format=tar", sha, "src"],
+                             capture_output=True, check=True).stdout
+    with tempfile.TemporaryDirectory(prefix="glassnet-base-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        src = Path(tmp) / "src"
+        yield src, {**info, "glassnet_source": machine.source_fingerprint(src / "glassnet")}
 
 
 def log(message: str, start: float = time.perf_counter()) -> None:
     print(f"[{time.perf_counter() - start:7.1f} s] {message}", file=sys.stderr, flush=True)
 
 
+def row_workers(plan: Plan, case_name: str, batch: int, threads: int) -> list[str]:
+    """The workers of one training row: the loop and fit, their base twins, torch and scikit-learn;
+    fit with the allocator opt-in at case 1's large batches. The base's loop is left out of a case
+    whose network the base trains in another form (its five-line loop would time the stand-in)."""
+    wanted = {"glassnet", "glassnet_fit", "torch", "sklearn"}
+    if plan.base:
+        wanted |= {"glassnet_fit@base"} | (set() if CASES[case_name].base_equivalent else {"glassnet@base"})
+    if case_name == "adam" and threads == plan.threads and batch in plan.keep_batches:
+        wanted.add("glassnet_fit+keep")
+    return [name for name in WORKERS if name in wanted]
+
+
 def train_row(pool: Pool, plan: Plan, case_name: str, batch: int, threads: int,
               repeats: int) -> dict[str, Any]:
-    """Warm up every library, then time `repeats` epochs, alternating libraries repeat by repeat."""
+    """Warm up every worker, then time `repeats` epochs, alternating workers repeat by repeat."""
     case = resized(CASES[case_name], plan.n)
+    names = row_workers(plan, case_name, batch, threads)
+    trains = {name: for_base(case).name if WORKERS[name].base else case_name for name in names}
     row: dict[str, Any] = {"case": case_name, "batch": batch, "threads": threads, "n": case.n_train,
-                           "setup": {}, "runs": {lib: [] for lib in TRAINERS}}
-    for lib in TRAINERS:
-        row["setup"][lib] = pool[lib].ask("train", case=case_name, batch=batch, threads=threads,
-                                          warmup=plan.warmup, n=plan.n)
+                           "trains": {name: c for name, c in trains.items() if c != case_name},
+                           "setup": {}, "runs": {name: [] for name in names}}
+    for name in names:
+        row["setup"][name] = pool[name].ask("train", case=trains[name], batch=batch, threads=threads,
+                                            warmup=plan.warmup, n=plan.n)
     for _ in range(repeats):
-        for lib in TRAINERS:
-            row["runs"][lib].append(pool[lib].ask("epoch"))
+        for name in names:
+            row["runs"][name].append(pool[name].ask("epoch"))
     medians = {lib: sorted(r["seconds"] for r in runs)[len(runs) // 2] for lib, runs in row["runs"].items()}
     log(f"  {case_name} batch {batch} threads {threads}: " +
         ", ".join(f"{lib} {s:.3f} s" for lib, s in medians.items()))
@@ -178,12 +258,29 @@ def schedule(plan: Plan) -> list[tuple[str, int, int, int]]:
     return rows + [("adam", batch, 1, plan.repeats) for batch in plan.one_thread_batches]
 
 
-def measure(pools: Mapping[str, Pool], plan: Plan) -> dict[str, dict[str, Any]]:
-    """Every case, the environments alternating row by row (so both see the same background)."""
+def check_sources(machines: Mapping[str, dict[str, Any]], sources: Mapping[bool, Path]) -> None:
+    """Stop unless every glassnet worker imported glassnet from the source it is meant to measure."""
+    for name, info in machines.items():
+        if not name.startswith("glassnet"):
+            continue
+        src = sources[WORKERS[name].base].resolve()
+        if not Path(info.get("glassnet_package", "?")).is_relative_to(src):
+            raise RuntimeError(f"the {name} worker imported glassnet from {info.get('glassnet_package')}, "
+                               f"expected {src}; check PYTHONPATH")
+
+
+def measure(pools: Mapping[str, Pool], plan: Plan,
+            sources: Mapping[bool, Path] | None = None) -> dict[str, dict[str, Any]]:
+    """Every case, the environments alternating row by row (so both see the same background).
+
+    ``sources``: the glassnet source each worker must have imported (by ``Spec.base``), checked first.
+    """
     results: dict[str, dict[str, Any]] = {}
     for env_name, pool in pools.items():
-        results[env_name] = {"machine": {lib: pool[lib].ask("describe") for lib in LIBRARIES},
-                             "gemm": gemm(pool, plan), "train": [], "infer": []}
+        machines = {name: worker.ask("describe") for name, worker in pool.items()}
+        if sources is not None:
+            check_sources(machines, sources)
+        results[env_name] = {"machine": machines, "gemm": gemm(pool, plan), "train": [], "infer": []}
     start = time.perf_counter()
     for case_name, batch, threads, repeats in schedule(plan):
         if time.perf_counter() - start > plan.budget_s:
@@ -223,21 +320,29 @@ def header(plan: Plan, start: float) -> dict[str, Any]:
     return {"plan": asdict(plan), "thread_vars": {k: os.environ.get(k, "(unset)") for k in THREAD_VARS},
             "login_OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
             "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(start)),
-            "glassnet_source": machine.source_fingerprint(HERE.parent / "src" / "glassnet")}
+            "glassnet_source": machine.source_fingerprint(SRC / "glassnet")}
 
 
 def run(plan: Plan) -> dict[str, Any]:
-    """Start a worker per library per environment, measure everything, then the memory and digits runs."""
+    """Start every worker per environment, measure everything, then the memory and digits runs."""
     start = time.time()
     results = header(plan, start)
     envs = {name: environment(extra) for name, extra in ENVS.items()}
-    pools = {name: {lib: Process(lib, env, plan.settle_s) for lib in TRAINERS} for name, env in envs.items()}
-    try:
-        results["envs"] = measure(pools, plan)
-    finally:
-        for pool in pools.values():
-            for process in pool.values():
-                process.close()
+    with ExitStack() as stack:  # the workers close before the base's source is removed
+        sources = {False: SRC}
+        if plan.base:
+            sources[True], results["base"] = stack.enter_context(base_source(plan.base))
+            log(f"base: {results['base']['commit'][:12]} {results['base']['subject'][:60]}")
+        pools: dict[str, dict[str, Process]] = {}
+        for env_name, extra in ENVS.items():
+            pools[env_name] = {}
+            for name, spec in WORKERS.items():
+                if spec.base and not plan.base:
+                    continue
+                process = Process(name, environment(extra, sources[spec.base]), plan.settle_s)
+                stack.callback(process.close)
+                pools[env_name][name] = process
+        results["envs"] = measure(pools, plan, sources)
     for name, env in envs.items():
         results["envs"][name]["memory"] = {lib: memory(lib, env, plan) for lib in LIBRARIES}
     for name, env in envs.items():
@@ -252,10 +357,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small data and 1 repeat (smoke test)")
     parser.add_argument("--out", type=Path, default=None,
                         help="markdown path (default bench/RESULTS.md; with --quick, a temp file)")
+    parser.add_argument("--base", default=BASE,
+                        help=f"the commit glassnet is also measured at (default {BASE}; '' for none)")
     args = parser.parse_args(argv)
+    # a stopped run (kill, timeout) still closes its workers and removes the base's source
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     out = args.out or (Path(tempfile.gettempdir()) / "glassnet-bench" / "RESULTS-quick.md" if args.quick
                        else HERE / "RESULTS.md")
-    results = run(Plan.make(args.quick))
+    results = run(Plan.make(args.quick, args.base))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
     out.write_text(report.render(results))

@@ -1,11 +1,13 @@
 """A benchmark worker: one library in one process, driven over stdin/stdout with JSON lines.
 
     python bench/worker.py glassnet            # serve requests, one JSON object per line
+    python bench/worker.py glassnet_fit --keep-freed-memory  # the same, after glibc's allocator opt-in
     python bench/worker.py torch --memory      # one epoch of case 1 at batch 128, print RSS
     python bench/worker.py torch --memory 4096 # the same on 4,096 samples
 
 The parent starts it with the environment under test (OPENBLAS_CORETYPE is read when NumPy
-loads), so every figure it returns was measured under that environment.
+loads), so every figure it returns was measured under that environment; PYTHONPATH names the
+glassnet source it imports (the current tree's src, or the base commit's).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any, TextIO
 
 import machine
 import numpy as np
-from cases import CASES, Case, init_weights, make_data, resized
+from cases import ALL_CASES, CASES, Case, init_weights, make_data, resized
 from threadpoolctl import ThreadpoolController
 
 LIBRARIES = ("glassnet", "torch", "sklearn")
@@ -30,9 +32,13 @@ TRAINERS = ("glassnet", "glassnet_fit", "torch", "sklearn")  # the training case
 class Worker:
     """The state between requests: the library module, cached data, the current trainer."""
 
-    def __init__(self, library: str) -> None:
+    def __init__(self, library: str, keep_freed_memory: bool = False) -> None:
         self.library = library
         self.lib: ModuleType = importlib.import_module(f"lib_{library}")
+        if keep_freed_memory:  # glassnet's allocator opt-in, before any array of the measurement
+            from glassnet.engine import memory
+
+            memory.keep_freed_memory()
         self.data: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
         self.trainer: Any = None
         self.predict: Callable[[np.ndarray], Any] | None = None
@@ -70,7 +76,7 @@ class Worker:
 
         The warm-up covers at least 1,000 samples so that scikit-learn sees every class.
         """
-        case = resized(CASES[req["case"]], req.get("n"))
+        case = resized(ALL_CASES[req["case"]], req.get("n"))
         self.threads, self.n = req["threads"], case.n_train
         X, y = self.case_data(case)
         weights = init_weights(case.sizes)
@@ -86,9 +92,15 @@ class Worker:
         return reply
 
     def epoch(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Time one epoch; glassnet.fit's reply also says how its steps ran (from the History)."""
         with self.limits(), machine.Meter() as meter:
             self.trainer.run(self.n)
-        return meter.record()
+        reply: dict[str, Any] = dict(meter.record())
+        if self.library == "glassnet_fit":
+            steps = self.trainer.steps()
+            if steps:
+                reply["steps"] = steps
+        return reply
 
     def infer(self, req: dict[str, Any]) -> dict[str, Any]:
         """Build a predictor of case 1's network; the input is a fixed slice of the data."""
@@ -114,9 +126,9 @@ class Worker:
                 "count": len(times), **meter.record()}
 
 
-def serve(library: str, stdin: TextIO, stdout: TextIO) -> None:
+def serve(library: str, stdin: TextIO, stdout: TextIO, keep_freed_memory: bool = False) -> None:
     """Answer requests until 'quit' or end of input; errors come back as {'error': ...}."""
-    worker = Worker(library)
+    worker = Worker(library, keep_freed_memory)
     for line in stdin:
         req = json.loads(line)
         if req["op"] == "quit":
@@ -153,7 +165,7 @@ def main(argv: list[str]) -> None:
         print(json.dumps(memory(library, int(rest[0]) if rest else None)))
         return
     protocol, sys.stdout = sys.stdout, sys.stderr  # stray prints must not break the protocol
-    serve(library, sys.stdin, protocol)
+    serve(library, sys.stdin, protocol, keep_freed_memory="--keep-freed-memory" in argv)
 
 
 if __name__ == "__main__":
