@@ -1,14 +1,14 @@
 """Architectures as plain data: a model's layers and their arguments to JSON-ready dicts and back.
 
-Only the classes in ``MODULES`` can be written or rebuilt; a config never names a Python path,
-so loading can only construct these layers, never import or run anything else.
+Only the classes registered in ``nn.LAYERS`` and ``nn.ACTIVATIONS`` (``MODULES``, by class name)
+can be written or rebuilt; a config never names a Python path, so loading can only construct
+these layers, never import or run anything else.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,16 +16,29 @@ import numpy as np
 from glassnet.errors import GlassnetError
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.containers import ModuleDict, ModuleList
-from glassnet.nn.layers import Dropout, Flatten, Identity, Linear, Sequential
+from glassnet.nn.layers import LAYERS, Linear, Sequential
 from glassnet.nn.module import Module
 
 __all__ = ["MAX_DEPTH", "MAX_MODULES", "MODULES", "module_from_config", "module_to_config"]
 
-MODULES: dict[str, type[Module]] = {
-    "Sequential": Sequential, "ModuleList": ModuleList, "ModuleDict": ModuleDict, "Linear": Linear,
-    "Identity": Identity, "Flatten": Flatten, "Dropout": Dropout,
-    **{cls.__name__: cls for cls in ACTIVATIONS.values()},
-}  # fmt: skip
+class _Modules(Mapping[str, type[Module]]):
+    """The classes a model file may hold, by class name: what LAYERS and ACTIVATIONS register now
+    (so an activation a user registers is saved and loaded like a built-in one)."""
+
+    def _table(self) -> dict[str, type[Module]]:
+        return {cls.__name__: cls for registry in (LAYERS, ACTIVATIONS) for cls in registry.values()}
+
+    def __getitem__(self, name: str) -> type[Module]:
+        return self._table()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+MODULES: Mapping[str, type[Module]] = _Modules()
 MAX_DEPTH = 64  # containers inside containers: far beyond real models, far below Python's recursion limit
 MAX_MODULES = 100_000  # modules in one architecture, so a hostile file cannot make loading crawl
 _CONTAINERS = (Sequential, ModuleList, ModuleDict)
@@ -104,15 +117,25 @@ def _too_many(where: str) -> GlassnetError:
                          "model file holds")
 
 
-@functools.cache  # signatures are slow to read, and a file may hold thousands of layers
 def _argument_types(kind: str) -> dict[str, type]:
     """The constructor arguments a config stores for ``MODULES[kind]``, with the type each must have."""
     cls = MODULES[kind]
-    if cls is Linear:
-        return {"in_features": int, "out_features": int, "bias": bool, "dtype": str}
-    if cls is Dropout:
-        return {"p": float}
-    return {name: type(p.default) for name, p in inspect.signature(cls).parameters.items()}
+    name = LAYERS.name_of(cls)
+    declared = None if name is None else LAYERS.fact(name, "arguments")
+    return dict(declared) if declared is not None else _signature_types(cls)
+
+
+def _signature_types(cls: type[Module]) -> dict[str, type]:
+    """Every constructor argument of ``cls``, typed by its default (read once per class: signatures
+    are slow to read, and a file may hold thousands of layers)."""
+    found = _SIGNATURES.get(cls)
+    if found is None:
+        parameters = inspect.signature(cls).parameters
+        found = _SIGNATURES[cls] = {name: type(p.default) for name, p in parameters.items()}
+    return found
+
+
+_SIGNATURES: dict[type[Module], dict[str, type]] = {}
 
 
 def _checked(cls: type[Module], args: Any, where: str) -> dict[str, Any]:

@@ -4,12 +4,12 @@ from glassnet.nn import custom, custom_losses, functional, init, utils
 from glassnet.nn.activations import *  # noqa: F403
 from glassnet.nn.activations import __all__ as _activations
 from glassnet.nn.containers import ModuleDict, ModuleList
-from glassnet.nn.layers import Dropout, Flatten, Identity, Linear, Sequential
+from glassnet.nn.layers import LAYERS, Dropout, Flatten, Identity, Linear, Sequential
 from glassnet.nn.losses import *  # noqa: F403
 from glassnet.nn.losses import __all__ as _losses
 from glassnet.nn.module import Module, Parameter
 
 __all__ = [
-    "Dropout", "Flatten", "Identity", "Linear", "Module", "ModuleDict", "ModuleList", "Parameter",
+    "LAYERS", "Dropout", "Flatten", "Identity", "Linear", "Module", "ModuleDict", "ModuleList", "Parameter",
     "Sequential", "custom", "custom_losses", "functional", "init", "utils", *_activations, *_losses,
 ]  # fmt: skip

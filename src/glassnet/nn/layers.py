@@ -12,11 +12,16 @@ from glassnet.engine.random_ops import dropout_mask
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.nn import init
-from glassnet.nn.containers import _ModuleSequence
+from glassnet.nn.containers import ModuleDict, ModuleList, _ModuleSequence
 from glassnet.nn.module import Module, Parameter, as_generator
-from glassnet.registry import Formula
+from glassnet.registry import Formula, Registry
 
-__all__ = ["Dropout", "Flatten", "Identity", "Linear", "Sequential", "dropout", "dropout_mask"]
+__all__ = ["LAYERS", "Dropout", "Flatten", "Identity", "Linear", "Sequential", "dropout", "dropout_mask"]
+
+LAYERS: Registry[type[Module]] = Registry("layer", facts=("arguments",))
+"""Every layer and container a model file can hold (the activations are ``ACTIVATIONS``), with
+``arguments``: the constructor arguments a file stores and the type of each (by default, every
+argument of the constructor, typed by its default)."""
 
 
 class Linear(Module):
@@ -155,3 +160,14 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+LAYERS.register("linear", Linear,
+                arguments={"in_features": int, "out_features": int, "bias": bool, "dtype": str})
+LAYERS.register("dropout", Dropout, arguments={"p": float})
+LAYERS.register("flatten", Flatten)
+LAYERS.register("identity", Identity)
+LAYERS.register("sequential", Sequential)
+LAYERS.register("module_list", ModuleList)
+LAYERS.register("module_dict", ModuleDict)
+LAYERS.seal()
