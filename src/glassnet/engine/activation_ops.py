@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine import kernels
-from glassnet.engine.backend import namespace
+from glassnet.engine.backend import NUMPY, constant, namespace
 from glassnet.engine.ops import as_tensor
 from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply
 from glassnet.errors import GlassnetError, ShapeError
@@ -128,6 +128,8 @@ class Hardtanh(Op):
     def forward(x: Any, min_val: float, max_val: float) -> tuple[Any, Any]:
         xp = namespace(x)
         inside = (x > min_val) & (x < max_val)  # open interval: 0 at the bounds, as PyTorch
+        if xp is not NUMPY:  # the standard multiplies no booleans; NumPy takes them as 0 and 1
+            inside = xp.astype(inside, x.dtype)
         return xp.astype(xp.clip(x, min=min_val, max=max_val), x.dtype, copy=False), inside
 
     @staticmethod
@@ -150,7 +152,7 @@ class LeakyReLU(Op):
     @staticmethod
     def forward(x: Any, negative_slope: float) -> tuple[Any, Any]:
         xp = namespace(x)
-        slope = xp.astype(xp.where(x > 0, 1.0, negative_slope), x.dtype)
+        slope = xp.astype(xp.where(x > 0, constant(1.0, x), negative_slope), x.dtype)
         return x * slope, slope  # f(x) = x for x > 0, a·x for x ≤ 0
 
     @staticmethod

@@ -7,7 +7,9 @@ compiled helpers of ``kernels.py`` apply. Any other array (array-api-strict, CuP
 its namespace from ``array-api-compat`` (``pip install 'glassnet[array-api]'``), and the rules
 use only functions of the array API standard on it, so a GPU array library is a local change:
 nothing in a rule names NumPy for arithmetic. Constants a rule makes (a zero, a one-hot, an
-index range) are made on the input's device, never converted through NumPy.
+index range) are made on the input's device (``device``, ``constant``), never converted through
+NumPy; a dtype is asked about with ``kind``, which answers for every library. Nothing is ever
+converted from one library to another: ``check_one_library`` names the two when arrays meet.
 
 >>> import numpy as np
 >>> namespace(np.ones(2)).sum(np.ones((2, 3)), axis=1)
@@ -22,7 +24,7 @@ import numpy as np
 
 from glassnet.errors import GlassnetError
 
-__all__ = ["NUMPY", "device", "is_numpy", "namespace"]
+__all__ = ["NUMPY", "check_one_library", "constant", "describe", "device", "is_numpy", "kind", "namespace"]
 
 Axis = int | tuple[int, ...] | None
 _add: Any = np.add  # the ufuncs whose reduce the reductions call
@@ -81,7 +83,7 @@ NUMPY = _NumPy()
 
 def is_numpy(x: Any) -> bool:
     """True for a NumPy array or scalar: the arrays the compiled helpers take."""
-    return isinstance(x, np.ndarray | np.generic)
+    return type(x) is np.ndarray or isinstance(x, np.ndarray | np.generic)
 
 
 def namespace(x: Any) -> Any:
@@ -105,3 +107,56 @@ def device(x: Any) -> Any:
     import array_api_compat
 
     return array_api_compat.device(x)
+
+
+_KINDS = (("f", "real floating"), ("i", "signed integer"), ("u", "unsigned integer"), ("b", "bool"),
+          ("c", "complex floating"))
+
+
+def kind(x: Any) -> str:
+    """NumPy's one-letter dtype kind of ``x`` ('f', 'i', 'u', 'b', 'c'), for any array library."""
+    if isinstance(x.dtype, np.dtype):
+        return x.dtype.kind
+    xp = namespace(x)
+    return next((letter for letter, name in _KINDS if xp.isdtype(x.dtype, name)), "O")
+
+
+def constant(value: float, like: Any) -> Any:
+    """``value`` in ``like``'s dtype, beside it: a NumPy scalar, or a 0-d array on like's device."""
+    if isinstance(like, np.ndarray | np.generic):
+        return like.dtype.type(value)
+    return namespace(like).asarray(value, dtype=like.dtype, device=device(like))
+
+
+def _library(x: Any) -> str:
+    """The name of the package ``x``'s type comes from: 'numpy', 'array_api_strict', 'cupy', ..."""
+    return type(x).__module__.partition(".")[0]
+
+
+def describe(x: Any) -> str:
+    """Which library and device an array belongs to, for error messages."""
+    if isinstance(x, np.ndarray | np.generic):
+        return "a NumPy array"
+    return f"an array of {_library(x)} on {device(x)}"
+
+
+def check_one_library(what: str, values: Any) -> None:
+    """Raise a GlassnetError naming both when the arrays among ``values`` (tuples and lists are looked
+    into once) come from two array libraries or lie on two devices: glassnet never converts them.
+
+    >>> check_one_library("add", [np.ones(2), (np.zeros(1), 3)])   # one library: nothing to say
+    """
+    arrays = [a for v in values for a in (v if isinstance(v, tuple | list) else (v,))
+              if isinstance(a, np.ndarray) or hasattr(a, "__array_namespace__")]
+    for a in arrays[1:]:
+        if _library(a) != _library(arrays[0]):
+            raise GlassnetError(
+                f"{what} got arrays of two array libraries, {describe(arrays[0])} and {describe(a)}; "
+                "glassnet never converts between them: make every array with one library (move NumPy "
+                "data explicitly, e.g. xp.asarray(data, device=...))"
+            )
+        if device(a) != device(arrays[0]):
+            raise GlassnetError(
+                f"{what} got arrays on two devices, {describe(arrays[0])} and {describe(a)}; glassnet "
+                "never moves them: put every array of an operation on one device"
+            )

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine.backend import NUMPY, device, kind, namespace
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError, GradcheckError
 
@@ -23,9 +24,9 @@ def gradcheck(
 ) -> bool:
     """Compare the gradients from ``backward()`` with central finite differences, in float64.
 
-    Each floating input that requires grad is copied to float64. A non-scalar output is reduced
-    to the scalar ``s = Σ fn(x) ⊙ r`` with a fixed random ``r``, so every output element is
-    checked. For each input element i::
+    Each floating input that requires grad is copied to float64 (in its own array library). A
+    non-scalar output is reduced to the scalar ``s = Σ fn(x) ⊙ r`` with a fixed random ``r``, so
+    every output element is checked. For each input element i::
 
         numeric_i = (s(x + eps·eᵢ) - s(x - eps·eᵢ)) / (2·eps)
         ok_i      = |analytic_i - numeric_i| <= atol + rtol·|numeric_i|
@@ -53,18 +54,21 @@ def gradcheck(
     if not checked:
         raise GlassnetError("gradcheck needs at least one input tensor with requires_grad=True")
     out = fn(*args)
+    xp = namespace(out.data)
     r = np.random.default_rng(seed).standard_normal(out.shape) if out.size > 1 else np.ones(out.shape)
+    if xp is not NUMPY:
+        r = xp.asarray(r, device=device(out.data))  # moved beside the output
 
     def scalar() -> float:
-        return float(np.sum(fn(*args).data * r))
+        return float(xp.sum(fn(*args).data * r))
 
     (out * Tensor(r)).sum().backward()
     for i in checked:
         x = args[i]
-        analytic = x.grad if x.grad is not None else np.zeros_like(x.data)
+        analytic = x.grad if x.grad is not None else xp.zeros_like(x.data)
         for index in np.ndindex(*x.shape):
             numeric = _central_difference(scalar, x.data, index, eps)
-            if not abs(analytic[index] - numeric) <= atol + rtol * abs(numeric):
+            if not abs(float(analytic[index]) - numeric) <= atol + rtol * abs(numeric):
                 raise GradcheckError(
                     f"gradcheck failed for input {i} at index {index}: backward gave "
                     f"{float(analytic[index])!r}, finite differences gave {numeric!r} "
@@ -74,14 +78,14 @@ def gradcheck(
 
 
 def _float64_copy(x: Any) -> Any:
-    if isinstance(x, Tensor) and x.dtype.kind == "f":
-        return Tensor(x.data.astype(np.float64), requires_grad=x.requires_grad)
+    if isinstance(x, Tensor) and kind(x.data) == "f":
+        xp = namespace(x.data)
+        return Tensor(xp.astype(x.data, xp.float64, copy=True), requires_grad=x.requires_grad)
     return x
 
 
-def _central_difference(f: Callable[[], float], data: np.ndarray, index: tuple[int, ...],
-                        eps: float) -> float:
-    original = data[index].copy()
+def _central_difference(f: Callable[[], float], data: Any, index: tuple[int, ...], eps: float) -> float:
+    original = float(data[index])
     data[index] = original + eps
     plus = f()
     data[index] = original - eps

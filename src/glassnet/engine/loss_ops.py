@@ -18,7 +18,7 @@ import numpy as np
 
 from glassnet.engine import ops
 from glassnet.engine.activation_ops import LogSoftmax, stable_sigmoid
-from glassnet.engine.backend import NUMPY, device, namespace
+from glassnet.engine.backend import NUMPY, device, is_numpy, kind, namespace
 from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply
 from glassnet.errors import GlassnetError
 
@@ -129,10 +129,11 @@ def check_class_indices(name: str, y: Any, n_classes: int, ignore_index: int) ->
     return not bool(xp.any(y == ignore_index))
 
 
-def _is_floating(a: Any) -> bool:
-    if isinstance(a.dtype, np.dtype):
-        return a.dtype.kind == "f"
-    return bool(namespace(a).isdtype(a.dtype, "real floating"))
+def _class_weights(weight: ArrayLike) -> Any:
+    """Per-class weights: an array of another library as it is, anything else as float64 NumPy (a
+    host constant that the op puts beside the scores)."""
+    w = ops.raw(weight)
+    return w if hasattr(w, "__array_namespace__") and not is_numpy(w) else np.asarray(w, dtype=np.float64)
 
 
 def _class_axis(ndim: int) -> int:
@@ -153,7 +154,7 @@ def _weights_of(y: Any, keep: Any, weight: Any, dtype: Any) -> Any:
     if weight is None:
         return xp.astype(keep, dtype)
     w = xp.asarray(weight, dtype=dtype, device=device(y))
-    return xp.take(w, xp.reshape(y, (-1,)), axis=0).reshape(y.shape) * xp.astype(keep, dtype)
+    return xp.reshape(xp.take(w, xp.reshape(y, (-1,)), axis=0), y.shape) * xp.astype(keep, dtype)
 
 
 def _mean_divisor(w_y: Any, reduction: str) -> Any:
@@ -321,8 +322,8 @@ def cross_entropy(z: Tensor, target: Tensor, weight: ArrayLike | None = None, ig
     >>> round(cross_entropy(z, gn.tensor(np.array([0, 0]))).item(), 4)   # (0.1269 + 2.1269) / 2
     1.1269
     """
-    w = None if weight is None else np.asarray(ops.raw(weight), dtype=np.float64)
-    if not _is_floating(target.data):
+    w = None if weight is None else _class_weights(weight)
+    if kind(target.data) != "f":
         return apply(ClassCrossEntropy, z, target, weight=w, ignore_index=ignore_index,
                      label_smoothing=label_smoothing, reduction=reduction, name=name)
     axis = _class_axis(z.ndim)
@@ -330,7 +331,7 @@ def cross_entropy(z: Tensor, target: Tensor, weight: ArrayLike | None = None, ig
     t = target
     q = t * (1.0 - label_smoothing) + label_smoothing / C if label_smoothing else t
     if w is not None:
-        q = q * _like(w.reshape((C,) + (1,) * (z.ndim - axis - 1)), z)
+        q = q * _like(namespace(w).reshape(w, (C,) + (1,) * (z.ndim - axis - 1)), z)
     return reduce(softmax_cross_entropy(z, q, axis), reduction, divisor=z.size // C)
 
 
@@ -342,7 +343,7 @@ def nll_loss(log_p: Tensor, target: Tensor, weight: ArrayLike | None = None, ign
     >>> nll_loss(gn.tensor([[-1.0, -2.0], [-3.0, -4.0]]), gn.tensor(np.array([1, 0]))).item()
     2.5
     """
-    w = None if weight is None else np.asarray(ops.raw(weight), dtype=np.float64)
+    w = None if weight is None else _class_weights(weight)
     return apply(NLL, log_p, target, weight=w, ignore_index=ignore_index, reduction=reduction, name=name)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine.backend import NUMPY, device, is_numpy, namespace
+from glassnet.engine.backend import NUMPY, check_one_library, device, is_numpy, kind, namespace
 from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply
 
 __all__ = [
@@ -36,15 +36,11 @@ def as_tensor(x: ArrayLike, like: Tensor | None = None) -> Tensor:
     """A Tensor for ``x``; a Python number takes the floating dtype (and device) of ``like``."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, int | float) and like is not None and _floating(like.data):
+    if isinstance(x, int | float) and like is not None and kind(like.data) == "f":
         if is_numpy(like.data):
             return Tensor(np.asarray(x, dtype=like.dtype))
         return Tensor(namespace(like.data).asarray(x, dtype=like.dtype, device=device(like.data)))
     return Tensor(x)
-
-
-def _floating(a: Any) -> bool:
-    return a.dtype.kind == "f" if is_numpy(a) else namespace(a).isdtype(a.dtype, "real floating")
 
 
 def _pair(a: ArrayLike, b: ArrayLike) -> tuple[Tensor, Tensor]:
@@ -282,6 +278,8 @@ class Clip(Op):
             inside &= x >= min
         if max is not None:
             inside &= x <= max
+        if xp is not NUMPY:  # the standard multiplies no booleans; NumPy takes them as 0 and 1
+            inside = xp.astype(inside, x.dtype)
         return xp.astype(xp.clip(x, min=min, max=max), x.dtype, copy=False), inside
 
     @staticmethod
@@ -360,8 +358,9 @@ def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
     """Elementwise ``a`` where condition holds, else ``b``; each gets the gradient of its picks."""
     a, b = _pair(a, b)
     cond = condition if isinstance(condition, Tensor) else Tensor(condition)
-    if cond.dtype != bool:
-        cond = Tensor(namespace(cond.data).astype(cond.data, bool))
+    if kind(cond.data) != "b":
+        xp = namespace(cond.data)
+        cond = Tensor(xp.astype(cond.data, xp.bool))
     return apply(Where, cond, a, b)
 
 
@@ -420,7 +419,7 @@ def _extreme(x: Any, axis: Axis, keepdims: bool, largest: bool) -> tuple[Any, An
     """max or min over axes, and each element's share of the gradient: ties split it evenly."""
     xp = namespace(x)
     best = (xp.max if largest else xp.min)(x, axis=axis, keepdims=True)
-    is_best = xp.astype(x == best, x.dtype if _floating(x) else xp.float64)
+    is_best = xp.astype(x == best, x.dtype if kind(x) == "f" else xp.float64)
     share = is_best / xp.sum(is_best, axis=axis, keepdims=True)
     out = best if keepdims else xp.squeeze(best, axis=_axes(axis, x.ndim))
     return out, (x.shape, axis, keepdims, share)
@@ -552,8 +551,11 @@ def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Tensor:
 
 def getitem(x: ArrayLike, index: Any) -> Tensor:
     """x[index]: slicing, masks and integer-array gathering (repeated indices add up)."""
+    x = as_tensor(x)
     index = tuple(raw(i) for i in index) if isinstance(index, tuple) else raw(index)
-    return apply(Getitem, as_tensor(x), index=index)
+    if not is_numpy(x.data):  # index arrays of another library are not converted either
+        check_one_library("getitem", [x.data, index])
+    return apply(Getitem, x, index=index)
 
 
 def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassnet.engine import autograd
+from glassnet.engine.backend import check_one_library, device, is_numpy, kind, namespace
 from glassnet.errors import GlassnetError
 
 __all__ = ["Op", "Tensor", "apply", "enable_grad", "is_grad_enabled", "no_grad", "tensor"]
@@ -94,6 +95,15 @@ def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     return array
 
 
+def _seed(grad: ArrayLike, data: Any) -> Any:
+    """backward()'s gradient as an array of ``data``'s library, dtype and device."""
+    grad = grad.data if isinstance(grad, Tensor) else grad
+    check_one_library("backward()", [data, grad])  # a gradient of another library is not converted
+    if is_numpy(data) or hasattr(grad, "__array_namespace__"):
+        return _as_array(grad, data.dtype)
+    return namespace(data).asarray(grad, dtype=data.dtype, device=device(data))  # a list, a number
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -123,7 +133,7 @@ class Tensor:
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data: np.ndarray = _as_array(data, dtype)
-        if requires_grad and not _is_floating(self.data.dtype):
+        if requires_grad and kind(self.data) != "f":
             raise GlassnetError(
                 f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
                 "pass floats or dtype=np.float32"
@@ -166,8 +176,11 @@ class Tensor:
         return len(self.data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
-        extra = f", dtype={self.dtype}" if self.dtype != np.float32 else ""
+        if not is_numpy(self.data):  # the library's own repr, which names its dtype and device
+            body, extra = repr(self.data), ""
+        else:
+            body = np.array2string(self.data, separator=", ", prefix="tensor(")
+            extra = f", dtype={self.dtype}" if self.dtype != np.float32 else ""
         grad = (f", op={self._op.name}" if self._op is not None
                 else (", requires_grad=True" if self.requires_grad else ""))
         return f"tensor({body}{extra}{grad})"
@@ -181,7 +194,10 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise GlassnetError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        if is_numpy(self.data):
+            return self.data.item()
+        value = namespace(self.data).reshape(self.data, ())  # Python's float() takes 0-d arrays
+        return {"b": bool, "i": int, "u": int}.get(kind(value), float)(value)
 
     def detach(self) -> Tensor:
         """A tensor sharing this data, cut off from the graph: no gradient flows back through it."""
@@ -193,7 +209,7 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         """A copy with another dtype, cut off from the graph."""
-        return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad)
+        return Tensor(namespace(self.data).astype(self.data, dtype), requires_grad=self.requires_grad)
 
     # ----------------------------------------------------------------- backward
     def backward(self, grad: ArrayLike | None = None, retain_graph: bool = False) -> None:
@@ -222,7 +238,7 @@ class Tensor:
                 )
             seed = None  # ∂L/∂L = 1
         else:
-            seed = _as_array(grad, self.dtype)
+            seed = _seed(grad, self.data)
             if seed.shape != self.shape:
                 raise GlassnetError(
                     f"backward() got a gradient of shape {seed.shape} for a tensor of shape "
@@ -335,13 +351,6 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> T
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def _is_floating(dtype: Any) -> bool:
-    """A real floating dtype, of NumPy or of another array library."""
-    if isinstance(dtype, np.dtype):
-        return dtype.kind == "f"
-    return "float" in str(dtype)
-
-
 # ----------------------------------------------------------------------------- operations
 class Op:
     """A primitive operation: its forward computation and its local derivative, side by side.
@@ -399,9 +408,15 @@ def apply(op: type[Op], *inputs: Tensor, **static: Any) -> Tensor:
     """Run ``op`` on the inputs: the one place where a graph node is made.
 
     The result holds ``op.forward``'s output. In grad mode, when an input requires grad, it is
-    also a node: it keeps the op, its inputs and the op's ``saved`` for ``backward()``.
+    also a node: it keeps the op, its inputs and the op's ``saved`` for ``backward()``. Arrays of
+    two libraries or devices raise a GlassnetError naming both; that is looked for only once
+    ``forward`` has failed on them, so the NumPy path pays nothing for it.
     """
-    out, saved = op.forward(*[t.data for t in inputs], **static)
+    try:
+        out, saved = op.forward(*[t.data for t in inputs], **static)
+    except Exception:  # arrays of two libraries or devices get an error that says so, not the library's
+        check_one_library(op.name, [t.data for t in inputs])
+        raise
     result = Tensor.__new__(Tensor)
     result.data = np.asarray(out) if isinstance(out, np.generic) else out  # ufuncs give scalars for 0-d
     result.grad = None

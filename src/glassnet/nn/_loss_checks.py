@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine.backend import namespace
+from glassnet.engine.backend import check_one_library, device, kind, namespace
 from glassnet.engine.loss_ops import REDUCTIONS
 from glassnet.engine.ops import raw
 from glassnet.engine.tensor import ArrayLike, Tensor
@@ -23,10 +23,24 @@ def check_reduction(name: str, reduction: str, valid: tuple[str, ...] = REDUCTIO
     return reduction
 
 
+def beside(name: str, values: ArrayLike, like: Any, dtype: Any = None) -> Tensor:
+    """``values`` (an array, nested lists, a number) as a Tensor of ``like``'s array library and
+    device, in ``dtype`` if given; an array of another library raises, it is never converted."""
+    if type(like) is np.ndarray:  # anything np.asarray takes, as on NumPy's path
+        return Tensor(np.asarray(values, dtype=dtype))
+    check_one_library(name, [like, values])
+    if hasattr(values, "__array_namespace__"):
+        return Tensor(values if dtype is None else namespace(values).astype(values, dtype))
+    return Tensor(namespace(like).asarray(values, dtype=dtype, device=device(like)))
+
+
 def as_input(name: str, input: ArrayLike) -> Tensor:
     """The prediction as a floating-point Tensor (a Tensor passes through with its graph)."""
-    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
-    if x.dtype.kind != "f":
+    if isinstance(input, Tensor):
+        x = input
+    else:  # an array of any library is kept; lists become NumPy
+        x = Tensor(input) if hasattr(input, "__array_namespace__") else Tensor(np.asarray(input))
+    if (x.dtype.kind if type(x.data) is np.ndarray else kind(x.data)) != "f":  # NumPy's without a call
         raise GlassnetError(
             f"{name} got input of dtype {x.dtype}; expected floating-point predictions: pass "
             "the model's output, or convert with .astype(np.float32)"
@@ -36,7 +50,12 @@ def as_input(name: str, input: ArrayLike) -> Tensor:
 
 def as_target(name: str, target: ArrayLike, x: Tensor, what: str = "target") -> Tensor:
     """A float target with the input's shape: a Tensor as is (it may need grad), else x's dtype."""
-    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=x.dtype))
+    if isinstance(target, Tensor):
+        t = target
+    elif type(x.data) is np.ndarray:  # NumPy's path, without a call
+        t = Tensor(np.asarray(target, dtype=x.dtype))
+    else:
+        t = beside(name, target, x.data, x.dtype)
     if t.shape != x.shape:
         raise ShapeError(
             f"{name} got input of shape {x.shape} and {what} of shape {t.shape}; they must be "
@@ -112,15 +131,21 @@ def check_class_target(name: str, x: Tensor, target: ArrayLike) -> Tensor:
 
     Their range ([0, C) or ignore_index) is checked by the loss's op, on every batch.
     """
-    y = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if isinstance(target, Tensor):
+        y = target
+    elif type(x.data) is np.ndarray:  # NumPy's path, without a call
+        y = Tensor(np.asarray(target))
+    else:
+        y = beside(name, target, x.data)
     expected = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
-    if y.dtype.kind == "f":
+    y_kind = y.dtype.kind if type(y.data) is np.ndarray else kind(y.data)
+    if y_kind == "f":
         raise ShapeError(
             f"{name} got a floating-point target of shape {y.shape} for input of shape {x.shape}; "
             f"expected integer class indices of shape {expected} or class probabilities of shape "
             f"{x.shape}: convert labels with .astype(np.int64), or reshape the probabilities"
         )
-    if y.dtype.kind not in "iu":
+    if y_kind not in "iu":
         raise GlassnetError(
             f"{name} got a target of dtype {y.dtype}; expected integer class indices "
             "(convert with .astype(np.int64))"
@@ -135,8 +160,13 @@ def check_class_target(name: str, x: Tensor, target: ArrayLike) -> Tensor:
 
 def check_class_or_probability_target(name: str, z: Tensor, target: ArrayLike, ignore_index: int) -> Tensor:
     """Probabilities if the target is floating with z's shape (PyTorch's rule), else class indices."""
-    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
-    if t.dtype.kind != "f" or t.shape != z.shape:
+    if isinstance(target, Tensor):
+        t = target
+    elif type(z.data) is np.ndarray:  # NumPy's path, without a call
+        t = Tensor(np.asarray(target))
+    else:
+        t = beside(name, target, z.data)
+    if (t.dtype.kind if type(t.data) is np.ndarray else kind(t.data)) != "f" or t.shape != z.shape:
         return check_class_target(name, z, t)
     if ignore_index != -100:
         raise GlassnetError(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+import numpy as np  # noqa: F401  (the examples use it)
 
 from glassnet.engine import loss_ops, ops
+from glassnet.engine.backend import device, namespace
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.nn._loss_checks import (
@@ -19,6 +20,7 @@ from glassnet.nn._loss_checks import (
     NonNegative,
     as_input,
     as_target,
+    beside,
     check_broadcasts,
     check_class_or_probability_target,
     check_class_target,
@@ -260,8 +262,8 @@ def gaussian_nll_loss(input: Value, target: Value, var: Value | float, full: boo
 def _variance(x: Tensor, var: Value | float) -> Tensor:
     """var as a Tensor that broadcasts to x: PyTorch's homoscedastic and heteroscedastic shapes."""
     if isinstance(var, int | float):
-        return Tensor(np.full(x.shape, var, dtype=x.dtype))
-    v = var if isinstance(var, Tensor) else Tensor(np.asarray(var, dtype=x.dtype))
+        return Tensor(namespace(x.data).full(x.shape, var, dtype=x.dtype, device=device(x.data)))
+    v = var if isinstance(var, Tensor) else beside("gaussian_nll_loss", var, x.data, x.dtype)
     if v.shape == x.shape:
         return v
     if v.shape == x.shape[:-1]:  # one variance per row: (N, ...) → (N, ..., 1)
