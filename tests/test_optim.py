@@ -11,6 +11,7 @@ import torch
 
 import glassnet as gn
 from glassnet import nn, optim
+from glassnet.optim import kernels
 from oracle import assert_close, to_torch
 
 STEPS = 100
@@ -96,8 +97,12 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
 @pytest.mark.parametrize(("name", "kwargs"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
-def test_trajectory_matches_torch(name: str, kwargs: dict[str, Any]) -> None:
+def test_trajectory_matches_torch(name: str, kwargs: dict[str, Any], compiled: bool,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both forms of every rule: compiled loops where a rule has one, and the NumPy form."""
+    monkeypatch.setattr(kernels, "ENABLED", compiled)
     ours, theirs = _pair()
     opt = getattr(optim, name)(ours.parameters(), **kwargs)
     ref = getattr(torch.optim, name)(theirs.parameters(), **kwargs)
@@ -174,6 +179,36 @@ def test_state_dict_round_trip_continues_bit_identically(name: str) -> None:
     for p, q in zip(ours.parameters(), resumed.parameters(), strict=True):
         assert np.array_equal(p.data, q.data)
     _assert_same_params(resumed, theirs)
+
+
+@pytest.mark.parametrize(("name", "kwargs"), [
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=1e-2)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+    ("Adam", dict(lr=1e-2, weight_decay=1e-2)),
+    ("AdamW", dict(lr=1e-2, amsgrad=True)),
+])  # fmt: skip
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_steps_on_array_api_strict_arrays_give_numpys_numbers(name: str, kwargs: dict[str, Any],
+                                                              dtype: type) -> None:
+    """The rules take their array module from θ: on another library's device nothing goes through NumPy."""
+    xp = pytest.importorskip("array_api_strict")
+    device = xp.Device("device1")  # its arrays refuse to become NumPy arrays
+    rng = np.random.default_rng(0)
+    theta, grads = rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal((3, 4, 3)).astype(dtype)
+    ours, theirs = nn.Parameter(theta.copy()), nn.Parameter(xp.asarray(theta, device=device))
+    opt, opt_strict = getattr(optim, name)([ours], **kwargs), getattr(optim, name)([theirs], **kwargs)
+    for g in grads:
+        ours.grad, theirs.grad = g, xp.asarray(g, device=device)
+        opt.step()
+        opt_strict.step()
+    assert theirs.data.device == device and theirs.data.dtype == xp.asarray(theta).dtype
+    buffers = {k: v for k, v in opt_strict.state[theirs].items() if k != "step"}
+    assert buffers and all(v.device == device for v in buffers.values())
+    for key, value in [("θ", theirs.data), *buffers.items()]:
+        expected = ours.data if key == "θ" else opt.state[ours][key]
+        found, eps = np.asarray(value.to_device(xp.Device("CPU_DEVICE"))), np.finfo(dtype).eps
+        np.testing.assert_allclose(found, expected, rtol=4 * eps, atol=4 * eps * np.abs(expected).max(),
+                                   err_msg=key)
 
 
 def test_step_skips_parameters_without_gradient_and_zero_grad_modes() -> None:

@@ -1,60 +1,105 @@
 """Adam and its relatives (AdamW, Adamax, NAdam, RAdam), assembled from ``rules.py``.
 
 All keep m, the moving average of g (``exp_avg``), and v, that of g² (``exp_avg_sq``), and
-step along m̂ / (√v̂ + ε), where the hats undo the bias towards the initial zeros.
+step along m̂ / (√v̂ + ε), where the hats undo the bias towards the initial zeros. Each
+optimizer's rule is one function of numbers (:func:`adam`, :func:`nadam`, ...) that runs on whole
+arrays and, for Adam and AdamW, in a compiled loop too (``kernels.py``).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
-
-import numpy as np
+from collections.abc import Hashable
+from typing import Any, ClassVar, NamedTuple
 
 from glassnet.optim import kernels, rules
-from glassnet.optim.optimizer import Optimizer, ParamGroup, Params, _check_at_least, _check_betas
+from glassnet.optim.optimizer import Optimizer, ParamGroup, Params, Rule, _check_at_least, _check_betas
 from glassnet.registry import Formula
 
-__all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
+__all__ = ["Adam", "AdamNumbers", "AdamW", "Adamax", "NAdam", "RAdam", "adam", "amsgrad"]
 
 _STEP = ("θ ← θ − lr·u", r"\theta \leftarrow \theta - \eta\, u")
 _WD = "g = ∇f(θ) + λθ (coupled) or u ← u + λθ (decoupled)"
+_MOMENTS = {"exp_avg": 0.0, "exp_avg_sq": 0.0}
 
 
-def _check(opt: Optimizer, group: ParamGroup, *names: str) -> None:
-    for name in ("lr", "eps", "weight_decay", *names):
-        _check_at_least(opt, group, name, 0.0)
-    _check_betas(opt, group)
+class AdamNumbers(NamedTuple):
+    """The numbers of one step t of the Adam family, computed once per step (1 − β included)."""
+
+    beta1: float
+    one_minus_beta1: float
+    beta2: float
+    one_minus_beta2: float
+    bias_correction1: float  # 1 − β₁ᵗ
+    bias_correction2: float  # 1 − β₂ᵗ
+    eps: float
+    weight_decay: float  # λ folded into g; 0 under decoupled weight decay
+    decoupled_weight_decay: float  # λ added to u (AdamW); else 0
+    grad_weight: float = 0.0  # NAdam's (1 − μₜ)/(1 − Πₜ)
+    momentum_weight: float = 0.0  # NAdam's μₜ₊₁/(1 − Πₜ·μₜ₊₁)
+    rectification: float = 0.0  # RAdam's rₜ·√(1 − β₂ᵗ); 0 while ρₜ ≤ 5
 
 
-def _adam(g: np.ndarray, p: np.ndarray, state: dict[str, Any], group: ParamGroup) -> np.ndarray:
-    """Adam's direction u = m̂ / (√v̂ + ε), with AMSGrad and either kind of weight decay."""
-    t = rules.count_step(state)
-    (beta1, beta2), decoupled = group["betas"], group["decoupled_weight_decay"]
-    if not decoupled:
-        g = rules.coupled_weight_decay(g, p, group["weight_decay"])
-    m = rules.first_moment(state, g, beta1)
-    v = rules.second_moment(state, g, beta2)
-    if group["amsgrad"]:
-        v = rules.running_max(state, v)
-    u = rules.adaptive_direction(m, v, group["eps"], rules.bias_correction(beta1, t),
-                                 rules.bias_correction(beta2, t))
-    return rules.decoupled_weight_decay(u, p, group["weight_decay"]) if decoupled else u
+@kernels.elementwise
+def _moments(c: AdamNumbers, g: Any, m: Any, v: Any) -> tuple[Any, Any]:
+    """The new moments β₁m + (1 − β₁)g and β₂v + (1 − β₂)g²."""
+    return rules.first_moment(m, g, c.beta1, c.one_minus_beta1), rules.second_moment(
+        v, g, c.beta2, c.one_minus_beta2)
+
+
+@kernels.elementwise
+def _direction(xp: Any, c: AdamNumbers, theta: Any, m: Any, v: Any) -> Any:
+    """u = m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), then decoupled weight decay."""
+    u = rules.adaptive_direction(xp, m / c.bias_correction1, v / c.bias_correction2, c.eps)
+    return rules.decoupled_weight_decay(u, theta, c.decoupled_weight_decay)
+
+
+@kernels.compiled  # its loop is worth it: bench/optim_kernels.py
+def adam(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any) -> tuple[Any, Any, Any]:
+    """Adam's direction u and new moments (m, v): whole arrays, or one element of each.
+
+    >>> import numpy as np
+    >>> c = AdamNumbers(0.9, 0.1, 0.999, 0.001, 0.1, 0.001, 0.0, 0.0, 0.0)   # t = 1
+    >>> u, m, v = adam(np, c, np.array([0.5, -2.0]), np.zeros(2), np.zeros(2), np.zeros(2))
+    >>> u.round(12)                        # m̂/√v̂ = g/|g| at t = 1
+    array([ 1., -1.])
+    """
+    g = rules.coupled_weight_decay(g, theta, c.weight_decay)
+    m, v = _moments(c, g, m, v)
+    return _direction(xp, c, theta, m, v), m, v
+
+
+def amsgrad(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any,
+            v_max: Any) -> tuple[Any, Any, Any, Any]:
+    """Adam with AMSGrad: v̂ from the largest v so far (Reddi et al. 2018, Alg. 2)."""
+    g = rules.coupled_weight_decay(g, theta, c.weight_decay)
+    m, v = _moments(c, g, m, v)
+    v_max = rules.running_max(xp, v_max, v)
+    return _direction(xp, c, theta, m, v_max), m, v, v_max
 
 
 class _AdamFamily(Optimizer):
-    """Adam and AdamW: the same rules (``_adam``) and fused kernel; they differ in defaults only."""
+    """The family's checks, numbers and rule (Adam's, AMSGrad's); the relatives change the rule."""
 
     def _validate(self, group: ParamGroup) -> None:
-        _check(self, group)
+        for name in ("lr", "eps", "weight_decay"):
+            _check_at_least(self, group, name, 0.0)
+        _check_betas(self, group)
 
-    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
-                   group: ParamGroup) -> np.ndarray:
-        return _adam(g, p, state, group)
+    def _rule(self, group: ParamGroup) -> tuple[Rule, dict[str, float]]:
+        if group["amsgrad"]:
+            return amsgrad, {**_MOMENTS, "max_exp_avg_sq": 0.0}
+        return adam, _MOMENTS
 
-    def _fused(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
-               group: ParamGroup) -> bool:
-        return kernels.adam(theta, g, state, group)
+    def _count(self, group: ParamGroup, state: dict[str, Any]) -> Hashable:
+        return rules.count_step(state)
+
+    def _numbers(self, group: ParamGroup, t: Any) -> AdamNumbers:
+        (beta1, beta2), decay = group["betas"], group["weight_decay"]
+        decoupled = bool(group.get("decoupled_weight_decay", False))
+        return AdamNumbers(beta1, 1.0 - beta1, beta2, 1.0 - beta2, rules.bias_correction(beta1, t),
+                           rules.bias_correction(beta2, t), group["eps"], 0.0 if decoupled else decay,
+                           decay if decoupled else 0.0)
 
 
 class Adam(_AdamFamily):
@@ -127,7 +172,7 @@ class AdamW(_AdamFamily):
                                       amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True))
 
 
-class Adamax(Optimizer):
+class Adamax(_AdamFamily):
     """Adamax: Adam with the infinity norm in place of the root mean square (Kingma & Ba 2015, Alg. 2).
 
     m ← β₁m + (1 − β₁)g;  u∞ ← max(β₂·u∞, |g| + ε);  u = m / ((1 − β₁ᵗ)·u∞);  θ ← θ − lr·u.
@@ -153,20 +198,19 @@ class Adamax(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
 
-    def _validate(self, group: ParamGroup) -> None:
-        _check(self, group)
-
-    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
-                   group: ParamGroup) -> np.ndarray:
-        t = rules.count_step(state)
-        beta1, beta2 = group["betas"]
-        g = rules.coupled_weight_decay(g, p, group["weight_decay"])
-        m = rules.first_moment(state, g, beta1)
-        u_inf = rules.infinity_norm(state, g, beta2, group["eps"])
-        return m / u_inf / rules.bias_correction(beta1, t)
+    def _rule(self, group: ParamGroup) -> tuple[Rule, dict[str, float]]:
+        return adamax, {"exp_avg": 0.0, "exp_inf": 0.0}
 
 
-class NAdam(Optimizer):
+def adamax(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, u_inf: Any) -> tuple[Any, Any, Any]:
+    """Adamax's direction u = m / ((1 − β₁ᵗ)·u∞) and its new m and u∞."""
+    g = rules.coupled_weight_decay(g, theta, c.weight_decay)
+    m = rules.first_moment(m, g, c.beta1, c.one_minus_beta1)
+    u_inf = rules.infinity_norm(xp, u_inf, g, c.beta2, c.eps)
+    return m / u_inf / c.bias_correction1, m, u_inf
+
+
+class NAdam(_AdamFamily):
     """NAdam: Adam with Nesterov momentum and a warming-up momentum schedule (Dozat 2016).
 
     μₜ = β₁(1 − ½·0.96^(tψ));  Πₜ = μ₁⋯μₜ;  m, v as in Adam;  v̂ = v / (1 − β₂ᵗ);
@@ -199,25 +243,35 @@ class NAdam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _validate(self, group: ParamGroup) -> None:
-        _check(self, group, "momentum_decay")
+        super()._validate(group)
+        _check_at_least(self, group, "momentum_decay", 0.0)
 
-    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
-                   group: ParamGroup) -> np.ndarray:
+    def _rule(self, group: ParamGroup) -> tuple[Rule, dict[str, float]]:
+        return nadam, _MOMENTS
+
+    def _count(self, group: ParamGroup, state: dict[str, Any]) -> Hashable:
         t = rules.count_step(state)
-        (beta1, beta2), psi = group["betas"], group["momentum_decay"]
-        decoupled = group["decoupled_weight_decay"]
-        if not decoupled:
-            g = rules.coupled_weight_decay(g, p, group["weight_decay"])
+        mu = rules.nadam_momentum(group["betas"][0], group["momentum_decay"], t)
+        state["mu_product"] = mu_product = state.get("mu_product", 1.0) * mu  # Πₜ = μ₁⋯μₜ
+        return t, mu_product
+
+    def _numbers(self, group: ParamGroup, key: Any) -> AdamNumbers:
+        (t, mu_product), beta1, psi = key, group["betas"][0], group["momentum_decay"]
         mu, mu_next = rules.nadam_momentum(beta1, psi, t), rules.nadam_momentum(beta1, psi, t + 1)
-        state["mu_product"] = mu_product = state.get("mu_product", 1.0) * mu
-        m = rules.first_moment(state, g, beta1)
-        v = rules.second_moment(state, g, beta2)
-        nesterov_m = (1.0 - mu) / (1.0 - mu_product) * g + mu_next / (1.0 - mu_product * mu_next) * m
-        u = rules.adaptive_direction(nesterov_m, v, group["eps"], 1.0, rules.bias_correction(beta2, t))
-        return rules.decoupled_weight_decay(u, p, group["weight_decay"]) if decoupled else u
+        return super()._numbers(group, t)._replace(grad_weight=(1.0 - mu) / (1.0 - mu_product),
+                                                   momentum_weight=mu_next / (1.0 - mu_product * mu_next))
 
 
-class RAdam(Optimizer):
+def nadam(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any) -> tuple[Any, Any, Any]:
+    """NAdam's direction u = (a·g + b·m) / (√v̂ + ε), a and b from the momentum schedule."""
+    g = rules.coupled_weight_decay(g, theta, c.weight_decay)
+    m, v = _moments(c, g, m, v)
+    nesterov_m = c.grad_weight * g + c.momentum_weight * m
+    u = rules.adaptive_direction(xp, nesterov_m, v / c.bias_correction2, c.eps)
+    return rules.decoupled_weight_decay(u, theta, c.decoupled_weight_decay), m, v
+
+
+class RAdam(_AdamFamily):
     """RAdam: Adam whose adaptive step is switched on only once the variance of v̂ is tractable.
 
     m, v as in Adam;  with rₜ from :func:`rules.radam_rectification` (Liu et al. 2020, Alg. 2):
@@ -246,21 +300,20 @@ class RAdam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize, decoupled_weight_decay=decoupled_weight_decay))
 
-    def _validate(self, group: ParamGroup) -> None:
-        _check(self, group)
+    def _rule(self, group: ParamGroup) -> tuple[Rule, dict[str, float]]:
+        return radam, _MOMENTS
 
-    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
-                   group: ParamGroup) -> np.ndarray:
-        t = rules.count_step(state)
-        (beta1, beta2), decoupled = group["betas"], group["decoupled_weight_decay"]
-        if not decoupled:
-            g = rules.coupled_weight_decay(g, p, group["weight_decay"])
-        m = rules.first_moment(state, g, beta1)
-        v = rules.second_moment(state, g, beta2)
-        r, bc1 = rules.radam_rectification(beta2, t), rules.bias_correction(beta1, t)
-        if r is None:
-            u = m / bc1
-        else:  # as PyTorch: ε is added to √v before the bias correction √(1 − β₂ᵗ) multiplies in
-            u = rules.adaptive_direction(m, v, group["eps"], bc1)
-            u *= r * math.sqrt(rules.bias_correction(beta2, t))
-        return rules.decoupled_weight_decay(u, p, group["weight_decay"]) if decoupled else u
+    def _numbers(self, group: ParamGroup, t: Any) -> AdamNumbers:
+        c = super()._numbers(group, t)
+        r = rules.radam_rectification(c.beta2, t)
+        return c._replace(rectification=0.0 if r is None else r * math.sqrt(c.bias_correction2))
+
+
+def radam(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any) -> tuple[Any, Any, Any]:
+    """RAdam's direction: u = rₜ·m̂·√(1 − β₂ᵗ)/(√v + ε), or m̂ while ρₜ ≤ 5."""
+    g = rules.coupled_weight_decay(g, theta, c.weight_decay)
+    m, v = _moments(c, g, m, v)
+    m_hat = m / c.bias_correction1
+    # as PyTorch: ε is added to √v, before √(1 − β₂ᵗ) multiplies in
+    u = rules.adaptive_direction(xp, m_hat, v, c.eps) * c.rectification if c.rectification > 0 else m_hat
+    return rules.decoupled_weight_decay(u, theta, c.decoupled_weight_decay), m, v

@@ -1,115 +1,158 @@
-"""Fused update kernels: Adam and SGD-with-momentum in one pass instead of a dozen NumPy passes.
+"""Compiled loops for the optimizers' rules, compiled from the rules themselves.
 
-Optional, used when numba is installed (``pip install 'glassnet[fast]'``). A NumPy update makes
-about fourteen passes over θ, g, m and v, each streaming them through memory; a fused kernel
-makes one. The kernels are compiled with ``error_model='numpy'``: under numba's default
-('python') every division checks for a zero divisor to raise ZeroDivisionError, and that branch
-keeps LLVM from vectorising the loop; with NumPy's model a division by zero gives inf or nan, as
-the NumPy rules do. They run on the calling thread: no thread pool to start or to fight
-OpenBLAS's spinning threads for the cores between matrix multiplies.
+An optimizer's update is a function of numbers (``adam.adam``, ``sgd.sgd_momentum``) composed of
+the small rules of ``rules.py``: given whole arrays (the gradient g, the parameter θ, the buffers
+m, v, ...) it computes the direction u and the new buffers by broadcasting, and given one element
+of each it computes that element's. With numba installed (``pip install 'glassnet[fast]'``),
+:func:`run` applies such a rule and the base class's step θ ← θ − lr·u (``optimizer.descend``) to
+NumPy arrays in one compiled loop over the elements: numba compiles the rules' own source, so there
+is no second copy of the math to keep equal. The loop makes one pass over θ, g and the buffers
+where the NumPy form makes about fifteen, each streaming whole arrays through memory.
 
-Each kernel replays the operations of the rules in ``rules.py`` in the same order and the same
-dtype, without fast-math, so its results are bit-identical to the NumPy path
-(``tests/test_kernels.py`` checks this). Every size takes the kernel: one call per tensor beats
-the dozen NumPy calls of the rules even for a bias of 10 numbers. A whole Adam step over the four
-tensors of a 64-64-10 network took about 30 µs with the kernels against 74 µs with the rules.
+Every function that may run per element is marked :func:`elementwise` (numba may then compile it
+where a loop calls it; it stays the same Python function). A rule gets a loop of its own, with
+:func:`compiled`, only where the loop's gain on a whole training step reaches 5 % in one of the
+cases of ``bench/optim_kernels.py``, which measures it: Adam's (and AdamW's) and SGD's with
+momentum. numba caches the compiled loops on disk; a loop is keyed on the optim package's source
+files, so editing a rule compiles it anew.
+
+The rules' numbers (β, 1 − β, 1 − βᵗ, ...) and lr are computed once per step in Python, in float64,
+and a loop takes them in θ's dtype: this is what NumPy does with a Python float beside a float32
+array. That is also why the rules take 1 − β as an argument instead of writing it: a float literal
+in compiled code is float64 and would make a float32 loop compute in float64, at half the speed of
+its divisions and square roots. In the loop ``xp`` is NumPy itself, applied to single numbers. The
+loop's results are those of the NumPy form to within a few units in the last place
+(``tests/test_kernels.py``). Loops are compiled with ``error_model='numpy'`` (a division by zero
+gives inf or nan, as NumPy does, instead of a check that keeps LLVM from vectorising) and run on
+the calling thread.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-__all__ = ["MIN_SIZE", "adam", "available", "sgd_momentum"]
+__all__ = ["ENABLED", "compiled", "elementwise", "run"]
 
-MIN_SIZE = 1  # a kernel call beats the NumPy rules at every size (see above)
-ENABLED = True  # tests turn the kernels off to compare with the NumPy path
+ENABLED = True  # tests and bench/optim_kernels.py turn the loops off to run the NumPy form
 
 try:  # pragma: no branch
     import numba
-except ImportError:  # the NumPy path serves
+    from numba.extending import register_jitable
+    from numba.np.unsafe.ndarray import to_fixed_tuple
+except ImportError:  # the NumPy form serves
     numba = None  # type: ignore[assignment]
 
-
-def available(theta: np.ndarray, g: np.ndarray) -> bool:
-    """Whether a fused kernel can update this parameter."""
-    return (ENABLED and numba is not None and theta.dtype in _FLOATS and theta.dtype == g.dtype
-            and theta.size >= MIN_SIZE and theta.flags.c_contiguous and g.flags.c_contiguous)
-
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+F = TypeVar("F", bound=Callable[..., Any])
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_LOOPS: dict[Callable[..., Any], Any] = {}  # a compiled rule → its loop, once built
+_NUMBERS: dict[tuple[float, NamedTuple, np.dtype[Any]], np.ndarray] = {}
 
 
-if numba is not None:
-    @numba.njit(cache=True, error_model="numpy")
-    def _adam(theta: Any, g: Any, m: Any, v: Any, s: Any, coupled: bool, decoupled: bool) -> None:
-        # s = (λ, β₁, 1−β₁, β₂, 1−β₂, √(1−β₂ᵗ), ε, 1−β₁ᵗ, lr), already in θ's dtype
-        for i in range(theta.size):
-            gi = g[i] + s[0] * theta[i] if coupled else g[i]  # g ← g + λθ
-            mi = m[i] * s[1]
-            mi = mi + s[2] * gi  # m ← β₁m + (1 − β₁)g
-            vi = v[i] * s[3]
-            vi = vi + s[4] * (gi * gi)  # v ← β₂v + (1 − β₂)g²
-            m[i], v[i] = mi, vi
-            denom = math.sqrt(vi) / s[5] + s[6]  # √v / √(1 − β₂ᵗ) + ε
-            u = mi / denom / s[7]  # u = m̂ / (√v̂ + ε)
-            if decoupled:
-                u = u + s[0] * theta[i]  # u ← u + λθ
-            theta[i] = theta[i] - s[8] * u  # θ ← θ − lr·u
+def elementwise(function: F) -> F:
+    """Let compiled loops call ``function`` on single numbers; it stays the same Python function.
 
-    @numba.njit(cache=True, error_model="numpy")
-    def _sgd(theta: Any, g: Any, b: Any, s: Any, coupled: bool, nesterov: bool) -> None:
-        # s = (λ, μ, 1 − dampening, lr), already in θ's dtype
-        for i in range(theta.size):
-            gi = g[i] + s[0] * theta[i] if coupled else g[i]  # g ← g + λθ
-            bi = b[i] * s[1]
-            bi = bi + s[2] * gi  # b ← μb + (1 − dampening)g
-            b[i] = bi
-            u = gi + s[1] * bi if nesterov else bi
-            theta[i] = theta[i] - s[3] * u  # θ ← θ − lr·u
+    >>> def double(x):
+    ...     return x + x
+    >>> elementwise(double) is double
+    True
+    """
+    if numba is not None:
+        register_jitable(function)
+    return function
 
 
-def _scalars(dtype: np.dtype[Any], wd: float, beta1: float, beta2: float, t: int, eps: float,
-             lr: float) -> np.ndarray:
-    """Adam's kernel scalars in θ's dtype; the parameters of one step share one array."""
-    key = (dtype, wd, beta1, beta2, t, eps, lr)
-    found = _SCALARS.get(key)
+def compiled(rule: F) -> F:
+    """:func:`elementwise`, and :func:`run` applies the rule in a compiled loop of its own."""
+    _LOOPS[elementwise(rule)] = None
+    return rule
+
+
+def run(rule: Callable[..., Any], descend: Callable[..., Any], lr: float, numbers: NamedTuple, theta: Any,
+        g: Any, buffers: Sequence[Any]) -> bool:
+    """One step of ``rule`` on a parameter in a compiled loop, if it has one and the arrays suit it.
+
+    Per element i: ``u, *b[i] = rule(np, numbers, g[i], θ[i], *b[i])``, then
+    ``θ[i] = descend(θ[i], lr, u)``; θ and the buffers b are updated in place.
+
+    Returns:
+        False, having changed nothing, when the NumPy form must serve: numba absent, the loops
+        off, a rule without a loop, or arrays that are not writeable C-contiguous NumPy float32
+        or float64 arrays of θ's dtype and shape (the loop checks shapes and layouts).
+    """
+    if not ENABLED or rule not in _LOOPS or type(theta) is not np.ndarray or theta.dtype not in _DTYPES:
+        return False
+    dtype, flags = theta.dtype, theta.flags
+    if not (flags.c_contiguous and flags.writeable):
+        return False
+    for a in (g, *buffers):
+        if type(a) is not np.ndarray or not (a.dtype is dtype or a.dtype == dtype):
+            return False
+    loop = _LOOPS[rule]
+    if loop is None:
+        loop = _LOOPS[rule] = _loop(rule, descend, type(numbers), len(buffers))
+    return bool(loop(theta, g, *buffers, _in_dtype(lr, numbers, dtype)))
+
+
+def _in_dtype(lr: float, numbers: NamedTuple, dtype: np.dtype[Any]) -> np.ndarray:
+    """lr and the rule's numbers as one array in θ's dtype; the parameters of one step share it."""
+    key = (lr, numbers, dtype)
+    found = _NUMBERS.get(key)
     if found is None:
-        if len(_SCALARS) > 64:  # a step's keys differ only in t or lr: keep the latest few
-            _SCALARS.clear()
-        found = _SCALARS[key] = np.array(
-            [wd, beta1, 1.0 - beta1, beta2, 1.0 - beta2, math.sqrt(1.0 - beta2**t), eps, 1.0 - beta1**t, lr],
-            dtype=dtype)
+        if len(_NUMBERS) > 64:  # the numbers change with t and lr: keep the latest few
+            _NUMBERS.clear()
+        found = _NUMBERS[key] = np.array((lr, *numbers), dtype=dtype)
         found.flags.writeable = False
     return found
 
 
-_SCALARS: dict[tuple[Any, ...], np.ndarray] = {}
+def _loop(rule: Callable[..., Any], descend: Callable[..., Any], numbers: type, n_buffers: int) -> Any:
+    """Compile the loop of ``rule`` over one or two buffers (the arities of the compiled rules)."""
+    n, stamp = len(numbers._fields), _sources_stamp()  # type: ignore[attr-defined]
+    jit = numba.njit(cache=True, error_model="numpy")
+
+    def one(theta_: Any, g_: Any, a_: Any, s: Any) -> bool:
+        _ = stamp  # in the closure, so in numba's cache key (see _sources_stamp)
+        if not (_alike(theta_, g_) and _alike(theta_, a_)):
+            return False
+        theta, g, a = theta_.ravel(), g_.ravel(), a_.ravel()  # views of C-contiguous arrays
+        lr, c = s[0], numbers(*to_fixed_tuple(s[1:], n))  # type: ignore[call-arg]  # an intrinsic
+        for i in range(theta.size):
+            u, a[i] = rule(np, c, g[i], theta[i], a[i])
+            theta[i] = descend(theta[i], lr, u)
+        return True
+
+    def two(theta_: Any, g_: Any, a_: Any, b_: Any, s: Any) -> bool:
+        _ = stamp
+        if not (_alike(theta_, g_) and _alike(theta_, a_) and _alike(theta_, b_)):
+            return False
+        theta, g, a, b = theta_.ravel(), g_.ravel(), a_.ravel(), b_.ravel()
+        lr, c = s[0], numbers(*to_fixed_tuple(s[1:], n))  # type: ignore[call-arg]
+        for i in range(theta.size):
+            u, a[i], b[i] = rule(np, c, g[i], theta[i], a[i], b[i])
+            theta[i] = descend(theta[i], lr, u)
+        return True
+
+    return jit({1: one, 2: two}[n_buffers])
 
 
-def adam(theta: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> bool:
-    """One fused Adam/AdamW step (no amsgrad, no maximize); False if the NumPy path must serve."""
-    if not available(theta, g) or group["amsgrad"] or group["maximize"] or "exp_avg" not in state:
-        return False  # the first step creates the buffers through the rules
-    state["step"] = t = state["step"] + 1
-    (beta1, beta2), wd = group["betas"], group["weight_decay"]
-    decoupled = bool(group["decoupled_weight_decay"])
-    scalars = _scalars(theta.dtype, wd, beta1, beta2, t, group["eps"], group["lr"])
-    _adam(theta.reshape(-1), g.reshape(-1), state["exp_avg"].reshape(-1),
-          state["exp_avg_sq"].reshape(-1), scalars, wd != 0 and not decoupled, wd != 0 and decoupled)
-    return True
+@elementwise
+def _alike(theta: Any, x: Any) -> bool:
+    """Whether x has θ's shape and is C-contiguous, as θ is: then their ravels match element by element."""
+    return theta.shape == x.shape and x.flags.c_contiguous
 
 
-def sgd_momentum(theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
-                 group: dict[str, Any]) -> bool:
-    """One fused SGD step with momentum; False if the NumPy path must serve."""
-    if (not available(theta, g) or group["momentum"] == 0 or group["maximize"]
-            or "momentum_buffer" not in state):
-        return False  # no buffer, or the first step, which sets b ← g through the rules
-    scalars = np.array([group["weight_decay"], group["momentum"], 1.0 - group["dampening"],
-                        group["lr"]], dtype=theta.dtype)
-    _sgd(theta.reshape(-1), g.reshape(-1), state["momentum_buffer"].reshape(-1), scalars,
-         group["weight_decay"] != 0, bool(group["nesterov"]))
-    return True
+def _sources_stamp() -> int:
+    """A number that changes when any source file of glassnet.optim changes.
+
+    numba's cache notices edits to the file that defines a compiled function (this one) only; a
+    loop also compiles the rules of the files beside it. With this stamp in the loop's closure,
+    which numba's cache key includes, an edited rule is compiled anew rather than loaded stale.
+    """
+    files = sorted(Path(__file__).parent.glob("*.py"))
+    stats = [(f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files]
+    return int.from_bytes(hashlib.sha256(repr(stats).encode()).digest()[:7], "big")

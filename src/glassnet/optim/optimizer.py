@@ -1,8 +1,12 @@
 """The Optimizer base class: parameter groups, per-parameter state, step, zero_grad, state_dict.
 
-Every named optimizer computes one *update direction* u for each parameter from its gradient g
-(``_direction``, assembled from the small rules in ``rules.py``). The base class then takes the
-step ``θ ← θ − lr·u``: this is the one place where the sign flips from "direction" to "descent".
+Every named optimizer gives, for a group of options, its *rule*: a function of numbers composed
+of the small rules in ``rules.py`` that takes the step's numbers c, the gradient g, the parameter
+θ and the buffers the optimizer keeps (m, v, ...) and returns the *update direction* u and the
+new buffers. The base class then takes the step ``θ ← θ − lr·u`` (:func:`descend`): this is the
+one place where the sign flips from "direction" to "descent". The same rule and step run either
+on whole arrays (NumPy broadcasting, or any array API library: the array module comes from θ) or,
+for the rules that have one, in a compiled loop over the elements (``kernels.py``).
 """
 
 from __future__ import annotations
@@ -10,27 +14,42 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
+from glassnet.engine.backend import namespace
 from glassnet.engine.tensor import Tensor, enable_grad, no_grad
 from glassnet.errors import GlassnetError, ShapeError
+from glassnet.optim import kernels
 from glassnet.registry import Formula
 
-__all__ = ["Optimizer", "ParamGroup", "Params"]
+__all__ = ["Optimizer", "ParamGroup", "Params", "Rule", "descend"]
 
 ParamGroup = dict[str, Any]
 Params = Iterable[Tensor] | Iterable[Mapping[str, Any]]
+Rule = Callable[..., tuple[Any, ...]]  # (xp, c, g, θ, *buffers) → (u, *new buffers)
+
+
+@kernels.elementwise
+def descend(theta: Any, lr: Any, u: Any) -> Any:
+    """θ − lr·u: the step along the update direction u, the one place where the sign flips.
+
+    Used on whole arrays and, inside compiled loops, on one element of each.
+
+    >>> descend(3.0, 0.5, 6.0)   # θ ← 3 − 0.5·6
+    0.0
+    """
+    return theta - lr * u
 
 
 class Optimizer:
     """Base class of every optimizer: holds parameter groups and per-parameter state.
 
-    Subclasses set ``formula`` and write ``_direction`` (the update direction u for one
-    parameter) and ``_validate`` (checks of one group's options); the base class applies
-    ``θ ← θ − lr·u`` to every parameter that has a gradient.
+    Subclasses set ``formula`` and write ``_rule`` (a group's rule and the buffers it keeps),
+    ``_count`` and ``_numbers`` (the numbers of a step) and ``_validate`` (checks of one group's
+    options); the base class applies ``θ ← θ − lr·u`` to every parameter that has a gradient.
 
     Args:
         params: an iterable of Parameters, or of dicts (parameter groups) each with a
@@ -65,17 +84,29 @@ class Optimizer:
             self.add_param_group(group)
 
     # ----------------------------------------------------------------- subclass hooks
-    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
-                   group: ParamGroup) -> np.ndarray:
-        """The update direction u for one parameter: the step is θ ← θ − lr·u.
+    def _rule(self, group: ParamGroup) -> tuple[Rule, dict[str, float]]:
+        """The group's rule, and the buffers it keeps.
 
+        The buffers map state names to initial values, in the order the rule takes them:
+        ``{"exp_avg": 0.0, "exp_avg_sq": 0.0}`` for Adam's m and v.
         """
-        raise NotImplementedError(f"{type(self).__name__} must define _direction()")
+        raise NotImplementedError(f"{type(self).__name__} must define _rule()")
 
-    def _fused(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
-               group: ParamGroup) -> bool:
-        """Take the step with a fused kernel (``kernels.py``) if one applies; else return False."""
-        return False
+    def _count(self, group: ParamGroup, state: dict[str, Any]) -> Hashable:
+        """Advance this parameter's counters in ``state`` and return what its numbers depend on.
+
+        The counters are the step t and the like; the key returned is what the numbers need
+        besides the group's options (t, say). Parameters of a group with the same key share one
+        computation of the numbers in a step.
+        """
+        return None
+
+    def _numbers(self, group: ParamGroup, key: Any) -> Any:
+        """The numbers the group's rule takes, from its options and the key from ``_count``.
+
+        A NamedTuple of floats (β, 1 − β, 1 − βᵗ, ...), computed once per step and key.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define _numbers()")
 
     def _validate(self, group: ParamGroup) -> None:
         """Raise GlassnetError if an option of this group is out of range."""
@@ -102,7 +133,7 @@ class Optimizer:
             raise GlassnetError("parameters must be in an ordered collection (a list), not a set")
         params = [raw] if isinstance(raw, Tensor) else list(raw)
         for p in params:
-            if not isinstance(p, Tensor) or not np.issubdtype(p.dtype, np.floating):
+            if not isinstance(p, Tensor) or not _is_floating(p):
                 raise GlassnetError(
                     f"{type(self).__name__} can only optimize floating-point Tensors, got "
                     f"{type(p).__name__}; pass model.parameters()"
@@ -135,21 +166,35 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
+                rule, buffers = self._rule(group)
+                numbers: dict[Hashable, Any] = {}  # by key (see _count): usually one for the group
                 for p in group["params"]:
                     if p.grad is None:
                         continue
                     state = self.state.setdefault(p, {})
-                    if not self._fused(p.data, p.grad, state, group):
-                        self._update(p.data, p.grad, state, group)
+                    key = self._count(group, state)
+                    c = numbers.get(key)
+                    if c is None:
+                        c = numbers[key] = self._numbers(group, key)
+                    self._update(rule, buffers, c, p.data, p.grad, state, group)
         return loss
 
-    def _update(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
-                group: ParamGroup) -> None:
-        """θ ← θ − lr·u for one parameter, with u from the subclass's rules."""
-        if group.get("maximize", False):
+    def _update(self, rule: Rule, buffers: dict[str, float], c: Any, theta: Any, g: Any,
+                state: dict[str, Any], group: ParamGroup) -> None:
+        """θ ← θ − lr·u for one parameter, u and the new buffers from the rule; θ changes in place."""
+        if group["maximize"]:
             g = -g  # ascend: g ← −∇f
-        u = self._direction(g, theta, state, group)
-        theta -= group["lr"] * u  # the one sign flip: descend along u
+        try:
+            arrays = [state[name] for name in buffers]
+        except KeyError:  # the first step: the buffers start at 0 (Adagrad's sum at s₀)
+            for name, initial in buffers.items():
+                state.setdefault(name, namespace(theta).full_like(theta, initial))
+            arrays = [state[name] for name in buffers]
+        if kernels.run(rule, descend, group["lr"], c, theta, g, arrays):  # the same, compiled
+            return
+        u, *new = rule(namespace(theta), c, g, theta, *arrays)
+        theta[...] = descend(theta, group["lr"], u)  # the one sign flip: descend along u
+        state.update(zip(buffers, new, strict=True))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of every parameter (set them to None, or fill them with 0)."""
@@ -158,7 +203,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad.fill(0)
+                    p.grad[...] = 0
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
@@ -206,6 +251,13 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join([*lines, ")"])
+
+
+def _is_floating(p: Tensor) -> bool:
+    """A real floating dtype, of NumPy or of another array library."""
+    if isinstance(p.dtype, np.dtype):
+        return p.dtype.kind == "f"
+    return bool(namespace(p.data).isdtype(p.dtype, "real floating"))
 
 
 def _copy(value: Any) -> Any:

@@ -1,17 +1,49 @@
-"""SGD, RMSprop and Adagrad: momentum and per-coordinate step sizes, assembled from ``rules.py``."""
+"""SGD, RMSprop and Adagrad: momentum and per-coordinate step sizes, assembled from ``rules.py``.
+
+Each optimizer's rule is one function of numbers (:func:`sgd_momentum`, :func:`rmsprop`, ...) that
+runs on whole arrays and, for SGD with momentum, in a compiled loop too (``kernels.py``).
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import numpy as np
+from collections.abc import Hashable
+from typing import Any, ClassVar, NamedTuple
 
 from glassnet.errors import GlassnetError
 from glassnet.optim import kernels, rules
-from glassnet.optim.optimizer import Optimizer, ParamGroup, Params, _check_at_least
+from glassnet.optim.optimizer import Optimizer, ParamGroup, Params, Rule, _check_at_least
 from glassnet.registry import Formula
 
-__all__ = ["SGD", "Adagrad", "RMSprop"]
+__all__ = ["SGD", "Adagrad", "RMSprop", "SGDNumbers", "sgd", "sgd_momentum"]
+
+
+class SGDNumbers(NamedTuple):
+    """The numbers of one SGD step; at the buffer's first step b ← g (PyTorch): μ_b = 0, τ = 1."""
+
+    weight_decay: float  # λ
+    momentum: float  # μ, for Nesterov's g + μb
+    buffer_momentum: float  # μ_b: μ, or 0 at the first step
+    one_minus_dampening: float  # τ: 1 − dampening, or 1 at the first step
+    nesterov: float  # 1.0 for Nesterov momentum, else 0.0
+
+
+def sgd(xp: Any, c: SGDNumbers, g: Any, theta: Any) -> tuple[Any]:
+    """Plain SGD's direction u = g + λθ (no buffers)."""
+    return (rules.coupled_weight_decay(g, theta, c.weight_decay),)
+
+
+@kernels.compiled  # its loop is worth it: bench/optim_kernels.py
+def sgd_momentum(xp: Any, c: SGDNumbers, g: Any, theta: Any, b: Any) -> tuple[Any, Any]:
+    """SGD's direction with momentum, u = b or g + μb (Nesterov), and the new buffer b.
+
+    >>> import numpy as np
+    >>> c = SGDNumbers(0.0, 0.9, 0.9, 1.0, 0.0)
+    >>> sgd_momentum(np, c, np.array([1.0]), np.zeros(1), np.array([2.0]))   # 0.9·2 + 1
+    (array([2.8]), array([2.8]))
+    """
+    g = rules.coupled_weight_decay(g, theta, c.weight_decay)
+    b = rules.momentum(b, g, c.buffer_momentum, c.one_minus_dampening)
+    return (rules.nesterov(g, b, c.momentum) if c.nesterov else b), b
 
 
 class SGD(Optimizer):
@@ -61,16 +93,16 @@ class SGD(Optimizer):
                 f"{group['momentum']}, dampening={group['dampening']}; e.g. momentum=0.9, dampening=0"
             )
 
-    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
-                   group: ParamGroup) -> np.ndarray:
-        g = rules.coupled_weight_decay(g, p, group["weight_decay"])
-        if group["momentum"] == 0:
-            return g
-        return rules.momentum(state, g, group["momentum"], group["dampening"], group["nesterov"])
+    def _rule(self, group: ParamGroup) -> tuple[Rule, dict[str, float]]:
+        return (sgd, {}) if group["momentum"] == 0 else (sgd_momentum, {"momentum_buffer": 0.0})
 
-    def _fused(self, theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
-               group: ParamGroup) -> bool:
-        return kernels.sgd_momentum(theta, g, state, group)
+    def _count(self, group: ParamGroup, state: dict[str, Any]) -> Hashable:
+        return "momentum_buffer" not in state  # the buffer's first step: b ← g
+
+    def _numbers(self, group: ParamGroup, first: Any) -> SGDNumbers:
+        mu = group["momentum"]
+        return SGDNumbers(group["weight_decay"], mu, 0.0 if first else mu,
+                          1.0 if first else 1.0 - group["dampening"], 1.0 if group["nesterov"] else 0.0)
 
 
 class RMSprop(Optimizer):
@@ -115,19 +147,49 @@ class RMSprop(Optimizer):
         for name in ("lr", "alpha", "eps", "weight_decay", "momentum"):
             _check_at_least(self, group, name, 0.0)
 
-    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
-                   group: ParamGroup) -> np.ndarray:
-        rules.count_step(state)
-        g = rules.coupled_weight_decay(g, p, group["weight_decay"])
+    def _rule(self, group: ParamGroup) -> tuple[Rule, dict[str, float]]:
+        buffers = {"square_avg": 0.0, "grad_avg": 0.0, "momentum_buffer": 0.0}
+        if not group["centered"]:
+            del buffers["grad_avg"]
+        if group["momentum"] == 0:
+            del buffers["momentum_buffer"]
+        return rmsprop, buffers
+
+    def _count(self, group: ParamGroup, state: dict[str, Any]) -> Hashable:
+        rules.count_step(state)  # counted as PyTorch does; the numbers do not depend on it
+        return None
+
+    def _numbers(self, group: ParamGroup, key: Any) -> RMSpropNumbers:
         alpha = group["alpha"]
-        v = rules.second_moment(state, g, alpha, key="square_avg")
-        if group["centered"]:
-            g_avg = rules.first_moment(state, g, alpha, key="grad_avg")
-            v = v - np.square(g_avg)  # variance estimate: E[g²] − E[g]²
-        u = rules.adaptive_direction(g, v, group["eps"])
-        if group["momentum"] > 0:
-            return rules.momentum(state, u, group["momentum"], 0.0, nesterov=False)
-        return u
+        return RMSpropNumbers(group["weight_decay"], alpha, 1.0 - alpha, group["eps"],
+                              1.0 if group["centered"] else 0.0, group["momentum"])
+
+
+class RMSpropNumbers(NamedTuple):
+    """The numbers of one RMSprop step."""
+
+    weight_decay: float
+    alpha: float
+    one_minus_alpha: float
+    eps: float
+    centered: float  # 1.0 or 0.0
+    momentum: float
+
+
+def rmsprop(xp: Any, c: RMSpropNumbers, g: Any, theta: Any, v: Any, *rest: Any) -> tuple[Any, ...]:
+    """RMSprop's direction and buffers: v, then ḡ if centered, then b if momentum > 0."""
+    g = rules.coupled_weight_decay(g, theta, c.weight_decay)
+    v = rules.second_moment(v, g, c.alpha, c.one_minus_alpha)
+    buffers, left = [v], list(rest)
+    if c.centered:
+        g_avg = rules.first_moment(left.pop(0), g, c.alpha, c.one_minus_alpha)
+        buffers.append(g_avg)
+        v = v - g_avg * g_avg  # variance estimate: E[g²] − E[g]²
+    u = rules.adaptive_direction(xp, g, v, c.eps)
+    if c.momentum > 0:
+        u = rules.momentum(left.pop(0), u, c.momentum, 1.0)  # b ← μb + u, from b = 0
+        buffers.append(u)
+    return (u, *buffers)
 
 
 class Adagrad(Optimizer):
@@ -169,10 +231,26 @@ class Adagrad(Optimizer):
         for name in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
             _check_at_least(self, group, name, 0.0)
 
-    def _direction(self, g: np.ndarray, p: np.ndarray, state: dict[str, Any],
-                   group: ParamGroup) -> np.ndarray:
-        t = rules.count_step(state)
-        g = rules.coupled_weight_decay(g, p, group["weight_decay"])
-        s = rules.accumulate_squares(state, g, group["initial_accumulator_value"])
-        u = rules.adaptive_direction(g, s, group["eps"])
-        return u / (1.0 + (t - 1) * group["lr_decay"]) if group["lr_decay"] != 0 else u
+    def _rule(self, group: ParamGroup) -> tuple[Rule, dict[str, float]]:
+        return adagrad, {"sum": group["initial_accumulator_value"]}
+
+    def _count(self, group: ParamGroup, state: dict[str, Any]) -> Hashable:
+        return rules.count_step(state)
+
+    def _numbers(self, group: ParamGroup, t: Any) -> AdagradNumbers:
+        return AdagradNumbers(group["weight_decay"], group["eps"], 1.0 + (t - 1) * group["lr_decay"])
+
+
+class AdagradNumbers(NamedTuple):
+    """The numbers of one Adagrad step t."""
+
+    weight_decay: float
+    eps: float
+    lr_divisor: float  # 1 + (t − 1)·lr_decay
+
+
+def adagrad(xp: Any, c: AdagradNumbers, g: Any, theta: Any, s: Any) -> tuple[Any, Any]:
+    """Adagrad's direction u = g / ((1 + (t − 1)·lr_decay)·(√s + ε)) and the new sum s."""
+    g = rules.coupled_weight_decay(g, theta, c.weight_decay)
+    s = rules.accumulate_squares(s, g)
+    return rules.adaptive_direction(xp, g, s, c.eps) / c.lr_divisor, s

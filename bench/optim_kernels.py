@@ -1,0 +1,135 @@
+"""What the compiled optimizer helpers buy on a whole training step: ``python bench/optim_kernels.py``.
+
+For each case (network, batch size, optimizer) two identical models train side by side in one
+process, one with the compiled helpers of ``glassnet.optim.kernels`` and one with the NumPy form
+of the same rules (``kernels.ENABLED = False``), taking turns chunk by chunk so that both see the
+same load on a shared machine. A step is what ``glassnet.fit`` runs per batch::
+
+    step.forward(xb, yb, None); opt.zero_grad(); step.backward(); opt.step()
+
+with ``step = glassnet.train.steps.TrainStep(model, loss, None, {}, np.float32)``. Each side keeps
+its fastest chunk (the least disturbed); the table gives µs per step with the helper on and off,
+and the gain 1 − on/off. ``glassnet.optim.kernels`` keeps a helper only if its gain reaches 5 % in
+at least one case. Set ``OPENBLAS_NUM_THREADS=1`` for steadier numbers.
+
+Options: ``--repeats N`` (chunks per side, default 9), ``--seconds S`` (about how long one chunk
+runs, default 0.25), ``--cases a,b`` (names from the first column).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import glassnet as gn
+from glassnet import nn, optim
+from glassnet.optim import kernels
+from glassnet.train.steps import TrainStep
+
+
+@dataclass(frozen=True)
+class Case:
+    """A network (layer widths, activation), its loss, the batch size and the optimizer."""
+
+    name: str
+    sizes: tuple[int, ...]
+    activation: type[nn.Module]
+    regress: bool
+    batch: int
+    optimizer: str
+
+
+NETWORKS = [("mlp", (784, 256, 128, 10), nn.ReLU, False, (32, 128, 512)),
+            ("tanh", (2, 16, 16, 1), nn.Tanh, True, (32,))]
+CASES = [Case(f"{net}-{batch}-{opt}", sizes, act, regress, batch, opt)
+         for net, sizes, act, regress, batches in NETWORKS for batch in batches for opt in ("adam", "sgd")]
+N_BATCHES = 16  # distinct batches, cycled
+
+
+def _model(case: Case) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(case.sizes[:-1], case.sizes[1:], strict=True)):
+        layers += [nn.Linear(n_in, n_out, dtype=np.float32, generator=i), case.activation()]
+    return nn.Sequential(*layers[:-1])
+
+
+def _optimizer(case: Case, model: nn.Module) -> optim.Optimizer:
+    if case.optimizer == "adam":
+        return optim.Adam(model.parameters(), lr=1e-3)
+    return optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+
+
+def _data(case: Case) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N_BATCHES, case.batch, case.sizes[0])).astype(np.float32)
+    if case.regress:
+        y = rng.standard_normal((N_BATCHES, case.batch, 1)).astype(np.float32)
+    else:
+        y = rng.integers(0, case.sizes[-1], (N_BATCHES, case.batch))
+    return list(zip(x, y, strict=True))
+
+
+def _trainer(case: Case) -> Callable[[int], None]:
+    """``train(n)``: n steps of the case's model, as fit runs them."""
+    model = _model(case)
+    loss = nn.MSELoss() if case.regress else nn.CrossEntropyLoss()
+    step, opt, batches = TrainStep(model, loss, None, {}, np.float32), _optimizer(case, model), _data(case)
+    position = [0]
+
+    def train(n: int) -> None:
+        for _ in range(n):
+            xb, yb = batches[position[0] % N_BATCHES]
+            position[0] += 1
+            step.forward(xb, yb, None)
+            opt.zero_grad()
+            step.backward()
+            opt.step()
+
+    return train
+
+
+def _timed(train: Callable[[int], None], compiled: bool, n: int) -> float:
+    kernels.ENABLED = compiled
+    start = time.perf_counter()
+    train(n)
+    return (time.perf_counter() - start) / n
+
+
+def measure(case: Case, repeats: int, seconds: float) -> tuple[float, float]:
+    """The fastest chunk's seconds per step with the helper on, and off."""
+    on, off = _trainer(case), _trainer(case)
+    for train, compiled in ((on, True), (off, False)):
+        _timed(train, compiled, 20)  # compile, record the tape, warm the caches
+    n = max(20, int(seconds / _timed(on, True, 20)))
+    best_on = best_off = float("inf")
+    for _ in range(repeats):
+        best_on = min(best_on, _timed(on, True, n))
+        best_off = min(best_off, _timed(off, False, n))
+    kernels.ENABLED = True
+    return best_on, best_off
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--seconds", type=float, default=0.25)
+    parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    args = parser.parse_args()
+    chosen = [c for c in CASES if not args.cases or c.name in args.cases.split(",")]
+    print(f"glassnet {gn.__version__}, NumPy {np.__version__}, numba "
+          f"{'absent' if kernels.numba is None else kernels.numba.__version__}, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}")
+    print(f"{'case':<20} {'on µs/step':>11} {'off µs/step':>12} {'off/on':>7} {'gain':>7}")
+    for case in chosen:
+        on, off = measure(case, args.repeats, args.seconds)
+        print(f"{case.name:<20} {on * 1e6:>11.1f} {off * 1e6:>12.1f} {off / on:>7.3f} {1 - on / off:>7.1%}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
