@@ -7,6 +7,10 @@ form's to within a few units in the last place (usually exactly): each number is
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import glassnet as gn
 from glassnet import nn, optim
 from glassnet.optim import adam, kernels, rules, sgd
 from glassnet.optim.optimizer import descend
@@ -85,9 +90,10 @@ def test_the_adam_loop_equals_the_rule_on_arrays(n: int, dtype: type, t: int, sc
     bias1, bias2 = rules.bias_correction(0.9, t), rules.bias_correction(0.999, t)
     c = adam.AdamNumbers(0.9, 0.1, 0.999, 0.001, bias1, bias2, 1e-8, 0.0 if decoupled else decay,
                          decay if decoupled else 0.0)
-    u, m_plain, v_plain = adam.adam(np, c, g, theta, m, v)
-    theta_plain = descend(theta, 1e-3, u)
-    assert kernels.run(adam.adam, descend, 1e-3, c, theta, g, [m, v])  # in place
+    theta_plain, m_plain, v_plain = theta.copy(), m.copy(), v.copy()  # the rules update these in place
+    u, m_plain, v_plain = adam.adam(np, c, g, theta_plain, m_plain, v_plain)
+    descend(theta_plain, 1e-3, u)
+    assert kernels.run(adam.adam, descend, 1e-3, c, theta, g, [m, v])
     for fast, plain in ((theta, theta_plain), (m, m_plain), (v, v_plain)):
         assert_within_ulps(fast, plain)
 
@@ -103,8 +109,9 @@ def test_the_sgd_momentum_loop_equals_the_rule_on_arrays(n: int, dtype: type, fi
     theta, g, b, _ = _arrays(rng, n, dtype, 1.0)
     dampening = 0.0 if nesterov else dampening
     c = sgd.SGDNumbers(decay, 0.9, 0.0 if first else 0.9, 1.0 if first else 1.0 - dampening, float(nesterov))
-    u, b_plain = sgd.sgd_momentum(np, c, g, theta, b)
-    theta_plain = descend(theta, 0.1, u)
+    theta_plain, b_plain = theta.copy(), b.copy()
+    u, b_plain = sgd.sgd_momentum(np, c, g, theta_plain, b_plain)
+    descend(theta_plain, 0.1, u)
     assert kernels.run(sgd.sgd_momentum, descend, 0.1, c, theta, g, [b])
     for fast, plain in ((theta, theta_plain), (b, b_plain)):
         assert_within_ulps(fast, plain)
@@ -125,3 +132,24 @@ def test_the_loops_take_only_contiguous_numpy_arrays_of_one_dtype_and_shape() ->
     assert not ran(x.copy(), x.copy(), x.copy(), rule=sgd.sgd)  # a rule without a loop
     before = x.copy()
     assert not ran(before, x.copy(), x[::-1].copy()[::-1]) and np.array_equal(before, x)  # unchanged
+
+
+def test_without_numba_the_numpy_form_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba is optional: a process without it takes the NumPy form, and gets its very numbers."""
+    code = (
+        "import sys; sys.modules['numba'] = None  # import numba raises ImportError\n"
+        "import numpy as np, test_kernels\n"
+        "assert test_kernels.kernels.numba is None\n"
+        "for i, (name, options) in enumerate(test_kernels.CONFIGS):\n"
+        "    np.savez(f'{sys.argv[1]}/{i}.npz', *test_kernels._trajectory(name, options, np.float32))\n"
+    )
+    path = os.pathsep.join([str(Path(gn.__file__).parents[1]), str(Path(__file__).parent),
+                            os.environ.get("PYTHONPATH", "")])
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, timeout=300,
+                   env={**os.environ, "PYTHONPATH": path})
+    monkeypatch.setattr(kernels, "ENABLED", False)
+    for i, (name, options) in enumerate(CONFIGS):
+        with np.load(tmp_path / f"{i}.npz") as saved:
+            found = [saved[f"arr_{j}"] for j in range(len(saved.files))]
+        for a, b in zip(found, _trajectory(name, options, np.float32), strict=True):
+            assert np.array_equal(a, b), (name, options)

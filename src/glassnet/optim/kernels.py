@@ -50,7 +50,7 @@ except ImportError:  # the NumPy form serves
 F = TypeVar("F", bound=Callable[..., Any])
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _LOOPS: dict[Callable[..., Any], Any] = {}  # a compiled rule → its loop, once built
-_NUMBERS: dict[tuple[float, NamedTuple, np.dtype[Any]], np.ndarray] = {}
+_LAST: list[Any] = [None, None, None, None]  # the last numbers, lr and dtype, and their array
 
 
 def elementwise(function: F) -> F:
@@ -68,7 +68,8 @@ def elementwise(function: F) -> F:
 
 def compiled(rule: F) -> F:
     """:func:`elementwise`, and :func:`run` applies the rule in a compiled loop of its own."""
-    _LOOPS[elementwise(rule)] = None
+    if numba is not None:
+        _LOOPS[elementwise(rule)] = None
     return rule
 
 
@@ -100,14 +101,12 @@ def run(rule: Callable[..., Any], descend: Callable[..., Any], lr: float, number
 
 def _in_dtype(lr: float, numbers: NamedTuple, dtype: np.dtype[Any]) -> np.ndarray:
     """lr and the rule's numbers as one array in θ's dtype; the parameters of one step share it."""
-    key = (lr, numbers, dtype)
-    found = _NUMBERS.get(key)
-    if found is None:
-        if len(_NUMBERS) > 64:  # the numbers change with t and lr: keep the latest few
-            _NUMBERS.clear()
-        found = _NUMBERS[key] = np.array((lr, *numbers), dtype=dtype)
-        found.flags.writeable = False
-    return found
+    last = _LAST
+    if numbers is last[0] and lr == last[1] and dtype is last[2]:  # the same numbers object
+        return last[3]
+    array = np.array((lr, *numbers), dtype=dtype)
+    _LAST[:] = numbers, lr, dtype, array  # holding numbers keeps its identity unique
+    return array
 
 
 def _loop(rule: Callable[..., Any], descend: Callable[..., Any], numbers: type, n_buffers: int) -> Any:

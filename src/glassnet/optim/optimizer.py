@@ -34,14 +34,15 @@ Rule = Callable[..., tuple[Any, ...]]  # (xp, c, g, θ, *buffers) → (u, *new b
 
 @kernels.elementwise
 def descend(theta: Any, lr: Any, u: Any) -> Any:
-    """θ − lr·u: the step along the update direction u, the one place where the sign flips.
+    """θ ← θ − lr·u: the step along the update direction u, the one place where the sign flips.
 
-    Used on whole arrays and, inside compiled loops, on one element of each.
+    In place on an array θ; inside compiled loops, the same on one element.
 
     >>> descend(3.0, 0.5, 6.0)   # θ ← 3 − 0.5·6
     0.0
     """
-    return theta - lr * u
+    theta -= lr * u
+    return theta
 
 
 class Optimizer:
@@ -193,7 +194,7 @@ class Optimizer:
         if kernels.run(rule, descend, group["lr"], c, theta, g, arrays):  # the same, compiled
             return
         u, *new = rule(namespace(theta), c, g, theta, *arrays)
-        theta[...] = descend(theta, group["lr"], u)  # the one sign flip: descend along u
+        descend(theta, group["lr"], u)  # in place: the one sign flip
         state.update(zip(buffers, new, strict=True))
 
     def zero_grad(self, set_to_none: bool = True) -> None:

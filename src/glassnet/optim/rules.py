@@ -2,13 +2,16 @@
 
 Two kinds of rule:
 
-- Rules of numbers (momentum, the moments, weight decay, the adaptive direction, ...): pure
-  functions of the gradient g, the parameter θ, a running buffer (b, m, v, ...) and the step's
-  numbers (β, 1 − β, λ, ε). They return new values and change nothing. Given whole arrays they
-  compute by broadcasting, with the array module ``xp`` of θ where they need a function (NumPy,
-  or the array API namespace of any other array library); given one element of each they run
-  inside a compiled loop (``kernels.py``), where ``xp`` is NumPy applied to single numbers. So
-  they contain no float literals: 1 − β comes in as a number, computed once per step.
+- Rules of numbers (momentum, the moments, weight decay, the adaptive direction, ...): functions
+  of the gradient g, the parameter θ, a running buffer (b, m, v, ...) and the step's numbers
+  (β, 1 − β, λ, ε). Given whole arrays they compute by broadcasting, with the array module ``xp``
+  of θ where they need a function (NumPy, or the array API namespace of any other array
+  library); given one element of each they run inside a compiled loop (``kernels.py``), where
+  ``xp`` is NumPy applied to single numbers. So they contain no float literals: 1 − β comes in as
+  a number, computed once per step. A rule that keeps a buffer returns its new value, computed
+  with augmented assignments (``m *= β; m += (1 − β)·g``): on an array, which the optimizer owns,
+  that updates it in place without temporaries; on one number it is the same arithmetic. No rule
+  changes g or θ.
 - Rules of the step count t (bias correction, NAdam's and RAdam's schedules): plain floats.
 
 No rule touches the parameter: the optimizer's base class alone takes the step θ ← θ − lr·u, and
@@ -20,9 +23,9 @@ v second moment, β decay rates, λ weight decay, ε a small constant for divisi
 Adam's first step, assembled by hand (Kingma & Ba 2015, Algorithm 1):
 
 >>> import numpy as np
->>> g, zeros = np.array([0.5, -2.0]), np.zeros(2)
->>> m = first_moment(zeros, g, 0.9, 0.1)        # 0.1·g
->>> v = second_moment(zeros, g, 0.999, 0.001)   # 0.001·g²
+>>> g = np.array([0.5, -2.0])
+>>> m = first_moment(np.zeros(2), g, 0.9, 0.1)        # 0.1·g
+>>> v = second_moment(np.zeros(2), g, 0.999, 0.001)   # 0.001·g²
 >>> m_hat, v_hat = m / bias_correction(0.9, 1), v / bias_correction(0.999, 1)
 >>> adaptive_direction(np, m_hat, v_hat, 0.0).round(12)   # m̂/√v̂ = g/|g| at t = 1
 array([ 1., -1.])
@@ -67,11 +70,13 @@ def decoupled_weight_decay(u: Any, theta: Any, weight_decay: Any) -> Any:
 
 @elementwise
 def momentum(b: Any, g: Any, mu: Any, one_minus_dampening: Any) -> Any:
-    """Heavy-ball momentum: the new buffer μb + (1 − dampening)·g (Polyak 1964; PyTorch's SGD).
+    """Heavy-ball momentum: b ← μb + (1 − dampening)·g (Polyak 1964; PyTorch's SGD).
 
     PyTorch starts the buffer at b₁ = g: that is this rule with μ = 0 and 1 − dampening = 1.
     """
-    return mu * b + one_minus_dampening * g
+    b *= mu
+    b += one_minus_dampening * g
+    return b
 
 
 @elementwise
@@ -82,14 +87,18 @@ def nesterov(g: Any, b: Any, mu: Any) -> Any:
 
 @elementwise
 def first_moment(m: Any, g: Any, beta: Any, one_minus_beta: Any) -> Any:
-    """β·m + (1 − β)·g: exponential moving average of the gradient (Kingma & Ba 2015, Alg. 1)."""
-    return beta * m + one_minus_beta * g
+    """m ← β·m + (1 − β)·g: exponential moving average of the gradient (Kingma & Ba 2015, Alg. 1)."""
+    m *= beta
+    m += one_minus_beta * g
+    return m
 
 
 @elementwise
 def second_moment(v: Any, g: Any, beta: Any, one_minus_beta: Any) -> Any:
-    """β·v + (1 − β)·g²: exponential moving average of the squared gradient (ibid.)."""
-    return beta * v + one_minus_beta * (g * g)
+    """v ← β·v + (1 − β)·g²: exponential moving average of the squared gradient (ibid.)."""
+    v *= beta
+    v += one_minus_beta * (g * g)
+    return v
 
 
 @elementwise
@@ -106,8 +115,9 @@ def infinity_norm(xp: Any, u_inf: Any, g: Any, beta: Any, eps: Any) -> Any:
 
 @elementwise
 def accumulate_squares(s: Any, g: Any) -> Any:
-    """s + g²: Adagrad's running sum of squared gradients (Duchi et al. 2011)."""
-    return s + g * g
+    """s ← s + g²: Adagrad's running sum of squared gradients (Duchi et al. 2011)."""
+    s += g * g
+    return s
 
 
 @elementwise
