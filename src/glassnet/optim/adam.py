@@ -50,7 +50,7 @@ def _moments(c: AdamNumbers, g: Any, m: Any, v: Any) -> tuple[Any, Any]:
 @kernels.elementwise
 def _direction(xp: Any, c: AdamNumbers, theta: Any, m: Any, v: Any) -> Any:
     """u = m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), then decoupled weight decay."""
-    u = rules.adaptive_direction(xp, m / c.bias_correction1, v / c.bias_correction2, c.eps)
+    u = rules.adaptive_direction(xp, m, v, c.eps, c.bias_correction1, c.bias_correction2)
     return rules.decoupled_weight_decay(u, theta, c.decoupled_weight_decay)
 
 
@@ -267,7 +267,7 @@ def nadam(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any) -> tuple[
     g = rules.coupled_weight_decay(g, theta, c.weight_decay)
     m, v = _moments(c, g, m, v)
     nesterov_m = c.grad_weight * g + c.momentum_weight * m
-    u = rules.adaptive_direction(xp, nesterov_m, v / c.bias_correction2, c.eps)
+    u = rules.adaptive_direction(xp, nesterov_m, v, c.eps, 1.0, c.bias_correction2)
     return rules.decoupled_weight_decay(u, theta, c.decoupled_weight_decay), m, v
 
 
@@ -313,7 +313,8 @@ def radam(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any) -> tuple[
     """RAdam's direction: u = rₜ·m̂·√(1 − β₂ᵗ)/(√v + ε), or m̂ while ρₜ ≤ 5."""
     g = rules.coupled_weight_decay(g, theta, c.weight_decay)
     m, v = _moments(c, g, m, v)
-    m_hat = m / c.bias_correction1
-    # as PyTorch: ε is added to √v, before √(1 − β₂ᵗ) multiplies in
-    u = rules.adaptive_direction(xp, m_hat, v, c.eps) * c.rectification if c.rectification > 0 else m_hat
+    if c.rectification > 0:  # as PyTorch: ε is added to √v, before √(1 − β₂ᵗ) multiplies in
+        u = rules.adaptive_direction(xp, m, v, c.eps, c.bias_correction1, 1.0) * c.rectification
+    else:
+        u = m / c.bias_correction1  # m̂
     return rules.decoupled_weight_decay(u, theta, c.decoupled_weight_decay), m, v

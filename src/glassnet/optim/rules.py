@@ -10,12 +10,11 @@ Two kinds of rule:
   ``xp`` is NumPy applied to single numbers. So they contain no float literals: 1 − β comes in as
   a number, computed once per step. A rule that keeps a buffer returns its new value, computed
   with augmented assignments (``m *= β; m += (1 − β)·g``): on an array, which the optimizer owns,
-  that updates it in place without temporaries; on one number it is the same arithmetic. No rule
-  changes g or θ.
+  that updates the buffer in place; on one number it is the same arithmetic.
 - Rules of the step count t (bias correction, NAdam's and RAdam's schedules): plain floats.
 
-No rule touches the parameter: the optimizer's base class alone takes the step θ ← θ − lr·u, and
-it keeps the buffers in the parameter's ``state`` under PyTorch's names.
+No rule changes g or θ: the optimizer's base class alone takes the step θ ← θ − lr·u, and it
+keeps the buffers in the parameter's ``state`` under PyTorch's names.
 
 Symbols: g gradient, θ parameter, t step count (1 for the first step), m first moment,
 v second moment, β decay rates, λ weight decay, ε a small constant for division.
@@ -26,8 +25,8 @@ Adam's first step, assembled by hand (Kingma & Ba 2015, Algorithm 1):
 >>> g = np.array([0.5, -2.0])
 >>> m = first_moment(np.zeros(2), g, 0.9, 0.1)        # 0.1·g
 >>> v = second_moment(np.zeros(2), g, 0.999, 0.001)   # 0.001·g²
->>> m_hat, v_hat = m / bias_correction(0.9, 1), v / bias_correction(0.999, 1)
->>> adaptive_direction(np, m_hat, v_hat, 0.0).round(12)   # m̂/√v̂ = g/|g| at t = 1
+>>> u = adaptive_direction(np, m, v, 0.0, bias_correction(0.9, 1), bias_correction(0.999, 1))
+>>> u.round(12)                                      # m̂/√v̂ = g/|g| at t = 1
 array([ 1., -1.])
 """
 
@@ -121,12 +120,20 @@ def accumulate_squares(s: Any, g: Any) -> Any:
 
 
 @elementwise
-def adaptive_direction(xp: Any, m_hat: Any, v_hat: Any, eps: Any) -> Any:
-    """u = m̂ / (√v̂ + ε): each coordinate divided by its root-mean-square gradient.
+def adaptive_direction(xp: Any, m: Any, v: Any, eps: Any, m_scale: Any, v_scale: Any) -> Any:
+    """u = m̂ / (√v̂ + ε), m̂ = m / m_scale, v̂ = v / v_scale: each coordinate over its RMS gradient.
 
-    With m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ) this is Adam's step (Kingma & Ba 2015, Alg. 1).
+    With the bias corrections m_scale = 1 − β₁ᵗ and v_scale = 1 − β₂ᵗ this is Adam's direction
+    (Kingma & Ba 2015, Alg. 1); RMSprop's has scales of 1. Written so that on arrays it makes two
+    new arrays and divides by a scale of 1 not at all: fewer large temporaries alive at once keep
+    the allocator from handing memory back to the system, and faulting it in, at every step.
     """
-    return m_hat / (xp.sqrt(v_hat) + eps)
+    denom = xp.sqrt(v / v_scale if v_scale != 1 else v)  # √v̂
+    denom += eps
+    u = m / denom
+    if m_scale != 1:
+        u /= m_scale  # m̂ / (√v̂ + ε)
+    return u
 
 
 # --------------------------------------------------------------------- rules of the step count

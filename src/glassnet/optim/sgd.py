@@ -185,7 +185,7 @@ def rmsprop(xp: Any, c: RMSpropNumbers, g: Any, theta: Any, v: Any, *rest: Any) 
         g_avg = rules.first_moment(left.pop(0), g, c.alpha, c.one_minus_alpha)
         buffers.append(g_avg)
         v = v - g_avg * g_avg  # variance estimate: E[g²] − E[g]²
-    u = rules.adaptive_direction(xp, g, v, c.eps)
+    u = rules.adaptive_direction(xp, g, v, c.eps, 1.0, 1.0)
     if c.momentum > 0:
         u = rules.momentum(left.pop(0), u, c.momentum, 1.0)  # b ← μb + u, from b = 0
         buffers.append(u)
@@ -253,4 +253,4 @@ def adagrad(xp: Any, c: AdagradNumbers, g: Any, theta: Any, s: Any) -> tuple[Any
     """Adagrad's direction u = g / ((1 + (t − 1)·lr_decay)·(√s + ε)) and the new sum s."""
     g = rules.coupled_weight_decay(g, theta, c.weight_decay)
     s = rules.accumulate_squares(s, g)
-    return rules.adaptive_direction(xp, g, s, c.eps) / c.lr_divisor, s
+    return rules.adaptive_direction(xp, g, s, c.eps, c.lr_divisor, 1.0), s  # g/(√s + ε)/divisor
