@@ -47,16 +47,12 @@ def _moments(c: AdamNumbers, g: Any, m: Any, v: Any) -> tuple[Any, Any]:
         v, g, c.beta2, c.one_minus_beta2)
 
 
-@kernels.elementwise
-def _direction(xp: Any, c: AdamNumbers, theta: Any, m: Any, v: Any) -> Any:
-    """u = m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), then decoupled weight decay."""
-    u = rules.adaptive_direction(xp, m, v, c.eps, c.bias_correction1, c.bias_correction2)
-    return rules.decoupled_weight_decay(u, theta, c.decoupled_weight_decay)
-
-
 @kernels.compiled  # its loop is worth it: bench/optim_kernels.py
 def adam(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any) -> tuple[Any, Any, Any]:
     """Adam's direction u and new moments (m, v): whole arrays, or one element of each.
+
+    xp is θ's array module (NumPy inside a compiled loop) and c the step's numbers; g, θ, m and v
+    have θ's shape, and moments given as arrays are updated in place and returned.
 
     >>> import numpy as np
     >>> c = AdamNumbers(0.9, 0.1, 0.999, 0.001, 0.1, 0.001, 0.0, 0.0, 0.0)   # t = 1
@@ -66,7 +62,8 @@ def adam(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any) -> tuple[A
     """
     g = rules.coupled_weight_decay(g, theta, c.weight_decay)
     m, v = _moments(c, g, m, v)
-    return _direction(xp, c, theta, m, v), m, v
+    u = rules.adaptive_direction(xp, m, v, c.eps, c.bias_correction1, c.bias_correction2)  # m̂/(√v̂ + ε)
+    return rules.decoupled_weight_decay(u, theta, c.decoupled_weight_decay), m, v
 
 
 def amsgrad(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any,
@@ -75,7 +72,8 @@ def amsgrad(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any,
     g = rules.coupled_weight_decay(g, theta, c.weight_decay)
     m, v = _moments(c, g, m, v)
     v_max = rules.running_max(xp, v_max, v)
-    return _direction(xp, c, theta, m, v_max), m, v, v_max
+    u = rules.adaptive_direction(xp, m, v_max, c.eps, c.bias_correction1, c.bias_correction2)
+    return rules.decoupled_weight_decay(u, theta, c.decoupled_weight_decay), m, v, v_max
 
 
 class _AdamFamily(Optimizer):

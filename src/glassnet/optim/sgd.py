@@ -36,6 +36,9 @@ def sgd(xp: Any, c: SGDNumbers, g: Any, theta: Any) -> tuple[Any]:
 def sgd_momentum(xp: Any, c: SGDNumbers, g: Any, theta: Any, b: Any) -> tuple[Any, Any]:
     """SGD's direction with momentum, u = b or g + μb (Nesterov), and the new buffer b.
 
+    xp is θ's array module (NumPy inside a compiled loop) and c the step's numbers; g, θ and b
+    have θ's shape, and a buffer given as an array is updated in place and returned.
+
     >>> import numpy as np
     >>> c = SGDNumbers(0.0, 0.9, 0.9, 1.0, 0.0)
     >>> sgd_momentum(np, c, np.array([1.0]), np.zeros(1), np.array([2.0]))   # 0.9·2 + 1
