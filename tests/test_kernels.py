@@ -61,8 +61,8 @@ def test_numba_is_installed_for_the_tests() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("name", "options"), CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
-def test_a_trajectory_with_the_loops_is_the_numpy_forms(name: str, options: dict[str, Any], dtype: type,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_loops_follow_the_numpy_forms_trajectory(name: str, options: dict[str, Any], dtype: type,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Six steps from one state: the loop's rounding is the NumPy form's, so nothing drifts apart."""
     fast = _trajectory(name, options, dtype)
     monkeypatch.setattr(kernels, "ENABLED", False)
