@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet.engine.backend import namespace
+from glassnet.engine.backend import kind, namespace
 from glassnet.engine.tensor import Tensor, enable_grad, no_grad
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.optim import kernels
@@ -134,7 +134,7 @@ class Optimizer:
             raise GlassnetError("parameters must be in an ordered collection (a list), not a set")
         params = [raw] if isinstance(raw, Tensor) else list(raw)
         for p in params:
-            if not isinstance(p, Tensor) or not _is_floating(p):
+            if not isinstance(p, Tensor) or kind(p.data) != "f":
                 raise GlassnetError(
                     f"{type(self).__name__} can only optimize floating-point Tensors, got "
                     f"{type(p).__name__}; pass model.parameters()"
@@ -252,13 +252,6 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join([*lines, ")"])
-
-
-def _is_floating(p: Tensor) -> bool:
-    """A real floating dtype, of NumPy or of another array library."""
-    if isinstance(p.dtype, np.dtype):
-        return p.dtype.kind == "f"
-    return bool(namespace(p.data).isdtype(p.dtype, "real floating"))
 
 
 def _copy(value: Any) -> Any:
