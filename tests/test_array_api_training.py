@@ -69,17 +69,12 @@ def sgd_steps(model: nn.Module, loss: str, dtype: Any, move: Callable[[np.ndarra
         optimizer.step()
 
 
-@pytest.mark.xfail(
-    strict=True, raises=(TypeError, RuntimeError),
-    reason="glassnet.optim assumes NumPy: Optimizer.add_param_group checks the dtype with np.issubdtype "
-           "(a TypeError), and optim.rules.momentum copies the gradient with np.array (a conversion)",
-)  # fmt: skip
 @pytest.mark.parametrize("loss", list(LOSSES))
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sgd_update_on_device1_equals_numpy(dtype: Any, loss: str) -> None:
     reference, model = mlp(dtype, np.asarray), mlp(dtype, strict)
     sgd_steps(reference, loss, dtype, np.asarray)
-    sgd_steps(model, loss, dtype, strict)  # fails until glassnet.optim takes its arrays through the seam
+    sgd_steps(model, loss, dtype, strict)
     for p, q in zip(model.parameters(), reference.parameters(), strict=True):
         assert_same(p.grad, q.grad)
         assert_same(p.data, q.data)
