@@ -3,9 +3,11 @@
 Optional, used when numba is installed (``pip install 'glassnet[fast]'``) and the arrays are
 NumPy's; every other case takes the array expression written beside each helper, which is the
 rule's definition. A helper computes the same formula in one pass where NumPy makes two or
-three; it is tested against its expression to a few units in the last place
-(``tests/test_kernels.py``). Its gain on a whole training step is measured in ``bench/``, and a
-helper that does not buy 5 % of a step is not kept.
+three (ReLU), or reduces short rows without NumPy's cost per row (softmax's and log-softmax's
+maximum and sum over 10 classes); it is tested against its expression (exactly where the
+operation is exact, else to a few units in the last place: ``tests/test_fast_paths.py``).
+``python bench/kernels.py --helpers relu`` (or ``rows``) measures what each buys on a whole
+training step; a helper that does not buy 5 % of a step in some case is not kept.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def _moments(c: AdamNumbers, g: Any, m: Any, v: Any) -> tuple[Any, Any]:
         v, g, c.beta2, c.one_minus_beta2)
 
 
-@kernels.compiled  # its loop is worth it: bench/optim_kernels.py
+@kernels.compiled  # its loop is worth it: bench/kernels.py
 def adam(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, v: Any) -> tuple[Any, Any, Any]:
     """Adam's direction u and new moments (m, v): whole arrays, or one element of each.
 

@@ -12,7 +12,7 @@ where the NumPy form makes about fifteen, each streaming whole arrays through me
 Every function that may run per element is marked :func:`elementwise` (numba may then compile it
 where a loop calls it; it stays the same Python function). A rule gets a loop of its own, with
 :func:`compiled`, only where the loop's gain on a whole training step reaches 5 % in one of the
-cases of ``bench/optim_kernels.py``, which measures it: Adam's (and AdamW's) and SGD's with
+cases of ``bench/kernels.py``, which measures it: Adam's (and AdamW's) and SGD's with
 momentum. numba caches the compiled loops on disk; a loop is keyed on the optim package's source
 files, so editing a rule compiles it anew.
 
@@ -38,7 +38,7 @@ import numpy as np
 
 __all__ = ["ENABLED", "compiled", "elementwise", "run"]
 
-ENABLED = True  # tests and bench/optim_kernels.py turn the loops off to run the NumPy form
+ENABLED = True  # tests and bench/kernels.py turn the loops off to run the NumPy form
 
 try:  # pragma: no branch
     import numba

@@ -32,7 +32,7 @@ def sgd(xp: Any, c: SGDNumbers, g: Any, theta: Any) -> tuple[Any]:
     return (rules.coupled_weight_decay(g, theta, c.weight_decay),)
 
 
-@kernels.compiled  # its loop is worth it: bench/optim_kernels.py
+@kernels.compiled  # its loop is worth it: bench/kernels.py
 def sgd_momentum(xp: Any, c: SGDNumbers, g: Any, theta: Any, b: Any) -> tuple[Any, Any]:
     """SGD's direction with momentum, u = b or g + μb (Nesterov), and the new buffer b.
 

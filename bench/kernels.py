@@ -1,16 +1,17 @@
-"""What the compiled optimizer helpers buy on a whole training step: ``python bench/optim_kernels.py``.
+"""What the compiled helpers buy on a whole training step: ``python bench/kernels.py [--helpers H]``.
 
 For each case (network, batch size, optimizer) two identical models train side by side in one
-process, one with the compiled helpers of ``glassnet.optim.kernels`` and one with the NumPy form
-of the same rules (``kernels.ENABLED = False``), taking turns chunk by chunk so that both see the
-same load on a shared machine. A step is what ``glassnet.fit`` runs per batch::
+process, one with a family of compiled helpers and one with the array form of the same rules,
+taking turns chunk by chunk so that both see the same load on a shared machine. ``--helpers``:
+``optim`` (the optimizer loops of ``glassnet.optim.kernels``, the default), ``engine`` (every
+helper of ``glassnet.engine.kernels``), ``relu`` (its ReLU and ReLU-gradient helpers) or ``rows``
+(its row maximum and row sum). A step is what ``glassnet.fit`` runs per batch::
 
     step.forward(xb, yb, None); opt.zero_grad(); step.backward(); opt.step()
 
 with ``step = glassnet.train.steps.TrainStep(model, loss, None, {}, np.float32)``. Each side keeps
 its fastest chunk (the least disturbed); the table gives µs per step with the helper on and off,
-and the gain 1 − on/off. ``glassnet.optim.kernels`` keeps a helper only if its gain reaches 5 % in
-at least one case. Set ``OPENBLAS_NUM_THREADS=1`` for steadier numbers.
+and the gain 1 − on/off. glassnet keeps a helper only if its gain reaches 5 % in at least one case. Set ``OPENBLAS_NUM_THREADS=1`` for steadier numbers.
 
 Options: ``--repeats N`` (chunks per side, default 9), ``--seconds S`` (about how long one chunk
 runs, default 0.25), ``--cases a,b`` (names from the first column).
@@ -28,6 +29,7 @@ import numpy as np
 
 import glassnet as gn
 from glassnet import nn, optim
+from glassnet.engine import kernels as engine_kernels
 from glassnet.optim import kernels
 from glassnet.train.steps import TrainStep
 
@@ -93,8 +95,20 @@ def _trainer(case: Case) -> Callable[[int], None]:
     return train
 
 
+HELPERS = ("optim", "engine", "relu", "rows")
+_chosen = ["optim"]
+
+
+def _switch(on: bool) -> None:
+    """Turn the chosen family of helpers on or off (the others stay on)."""
+    helpers = _chosen[0]
+    kernels.ENABLED = on or helpers != "optim"
+    engine_kernels.ENABLED = on or helpers not in ("engine", "rows")
+    engine_kernels.MIN_SIZE = 4096 if on or helpers != "relu" else 2**62
+
+
 def _timed(train: Callable[[int], None], compiled: bool, n: int) -> float:
-    kernels.ENABLED = compiled
+    _switch(compiled)
     start = time.perf_counter()
     train(n)
     return (time.perf_counter() - start) / n
@@ -110,7 +124,7 @@ def measure(case: Case, repeats: int, seconds: float) -> tuple[float, float]:
     for _ in range(repeats):
         best_on = min(best_on, _timed(on, True, n))
         best_off = min(best_off, _timed(off, False, n))
-    kernels.ENABLED = True
+    _switch(True)
     return best_on, best_off
 
 
@@ -119,11 +133,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--seconds", type=float, default=0.25)
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument("--helpers", choices=HELPERS, default="optim", help="which helpers to switch off")
     args = parser.parse_args()
+    _chosen[0] = args.helpers
     chosen = [c for c in CASES if not args.cases or c.name in args.cases.split(",")]
     print(f"glassnet {gn.__version__}, NumPy {np.__version__}, numba "
           f"{'absent' if kernels.numba is None else kernels.numba.__version__}, "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}")
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}, helpers {args.helpers}")
     print(f"{'case':<20} {'on µs/step':>11} {'off µs/step':>12} {'off/on':>7} {'gain':>7}")
     for case in chosen:
         on, off = measure(case, args.repeats, args.seconds)
