@@ -139,15 +139,15 @@ def test_relu_helpers_equal_their_array_expressions(n: int, dtype: type, seed: i
        seed=st.integers(0, 2**16))
 def test_row_helpers_equal_numpy_within_a_few_ulps(n: int, c: int, dtype: type, scale: float, special: bool,
                                                    seed: int) -> None:
-    """The row maximum exactly (NaN included); the row sum within a few units in the last place."""
+    """The shift by the row maximum exactly (NaN included); the row sum within a few units in the last place."""
     rng = np.random.default_rng(seed)
     z = (rng.standard_normal((n, c)) * scale * 10 ** rng.uniform(-2, 2, (n, c))).astype(dtype)
     if special:
         z.flat[rng.integers(0, z.size, 3)] = [np.inf, -np.inf, np.nan]
     with np.errstate(all="ignore"):
-        top, plain_top = kernels.row_max(z), z.max(axis=1, keepdims=True)
-        assert top.shape == plain_top.shape == (n, 1) and top.dtype == dtype
-        np.testing.assert_array_equal(top, plain_top)
+        shifted, plain_shifted = kernels.shift_rows(z), z - z.max(axis=1, keepdims=True)
+        assert shifted.shape == plain_shifted.shape == (n, c) and shifted.dtype == dtype
+        np.testing.assert_array_equal(shifted, plain_shifted)
         positive = np.abs(z)  # sums of terms of one sign: a relative bound holds
         total, plain_total = kernels.row_sum(positive), positive.sum(axis=1, keepdims=True)
         assert total.shape == (n, 1) and total.dtype == dtype

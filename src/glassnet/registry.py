@@ -78,6 +78,7 @@ class Registry(Mapping[str, T]):
         self.allowed = facts  # the facts an entry of this family may carry
         self._entries: dict[str, Entry[T]] = {}
         self._sealed = False
+        self.version = 0  # counts changes, for a reader that keeps what it derived from the registry
 
     # ----------------------------------------------------------------- registering
     def register(self, name: str, value: T | None = None, **facts: Any) -> Any:
@@ -102,6 +103,7 @@ class Registry(Mapping[str, T]):
             raise GlassnetError(f"{name!r} is a built-in {self.family}; choose another name (taken: "
                                 f"{', '.join(sorted(self.built_ins()))})")
         self._entries[name] = Entry(name, value, dict(facts), built_in=not self._sealed)
+        self.version += 1
         return value
 
     def unregister(self, name: str) -> None:
@@ -113,6 +115,7 @@ class Registry(Mapping[str, T]):
         if entry.built_in:
             raise GlassnetError(f"{name!r} is a built-in {self.family} and cannot be unregistered")
         del self._entries[name]
+        self.version += 1
 
     def seal(self) -> None:
         """Mark every name registered so far as built in; later registrations are a user's."""

@@ -256,11 +256,11 @@ class GELUTanh(Op):
 
 
 # ----------------------------------------------------------------------------- along an axis
-def _max(x: Any, axis: int) -> Any:
-    """The maximum along ``axis``, kept (compiled for the rows of a 2-D array)."""
+def _shifted(x: Any, axis: int) -> Any:
+    """x − its maximum along ``axis``, ≤ 0 so e^z cannot overflow (compiled for the rows of a 2-D array)."""
     if axis in (-1, x.ndim - 1) and x.ndim == 2:
-        return kernels.row_max(x)
-    return namespace(x).max(x, axis=axis, keepdims=True)
+        return kernels.shift_rows(x)
+    return x - namespace(x).max(x, axis=axis, keepdims=True)
 
 
 def _sum(x: Any, axis: int) -> Any:
@@ -273,7 +273,7 @@ def _sum(x: Any, axis: int) -> Any:
 class Softmax(Op):
     @staticmethod
     def forward(x: Any, axis: int) -> tuple[Any, Any]:
-        e = namespace(x).exp(x - _max(x, axis))  # max subtracted: exp cannot overflow
+        e = namespace(x).exp(_shifted(x, axis))  # max subtracted: exp cannot overflow
         y = e / _sum(e, axis)  # softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ
         return y, (y, axis)
 
@@ -289,7 +289,7 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(x: Any, axis: int) -> tuple[Any, Any]:
         xp = namespace(x)
-        z = x - _max(x, axis)  # ≤ 0: e^z cannot overflow
+        z = _shifted(x, axis)  # ≤ 0: e^z cannot overflow
         out = z - xp.log(_sum(xp.exp(z), axis))  # log Σ eᶻ ≥ 0: no log(0)
         return out, (out, axis)
 

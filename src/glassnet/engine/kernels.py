@@ -18,7 +18,7 @@ import numpy as np
 
 from glassnet.engine.backend import namespace
 
-__all__ = ["ENABLED", "MIN_SIZE", "relu", "relu_grad", "row_max", "row_sum"]
+__all__ = ["ENABLED", "MIN_SIZE", "relu", "relu_grad", "row_sum", "shift_rows"]
 
 MIN_SIZE = 4096  # below this many elements NumPy's one call costs less than a kernel call
 ENABLED = True  # tests turn the helpers off to compare with the array expressions
@@ -55,14 +55,15 @@ if numba is not None:
 
 if numba is not None:
     @numba.njit(cache=True, error_model="numpy")
-    def _row_max(x: Any, out: Any) -> None:
+    def _shift_rows(x: Any, out: Any) -> None:
         for i in range(x.shape[0]):
             m = x[i, 0]
             for j in range(1, x.shape[1]):
                 v = x[i, j]
                 if m == m and not v <= m:  # a larger value, or the first NaN (which then stays)
                     m = v
-            out[i, 0] = m
+            for j in range(x.shape[1]):
+                out[i, j] = x[i, j] - m  # x − the row's maximum
 
     @numba.njit(cache=True, error_model="numpy")
     def _row_sum(x: Any, out: Any) -> None:
@@ -79,16 +80,17 @@ def _rows(x: Any) -> bool:
             and x.shape[1] > 0 and x.dtype in _DTYPES and x.flags.c_contiguous)
 
 
-def row_max(x: Any) -> Any:
-    """The maximum of each row of a 2-D array, kept as a column: (N, C) → (N, 1).
+def shift_rows(x: Any) -> Any:
+    """x minus the maximum of its row, for a 2-D array: softmax's shift (x − max ≤ 0).
 
-    NumPy reduces short rows one at a time with a cost per row (for C = 10 most of the time);
-    compiled, one pass. The maximum is exact, NaN included, whatever the order.
+    NumPy reduces short rows one at a time with a cost per row (for C = 10 most of the time),
+    then subtracts in a second call; compiled, one pass. The maximum is exact, NaN included,
+    whatever the order, so the result is NumPy's bit for bit.
     """
     if not _rows(x):
-        return namespace(x).max(x, axis=-1, keepdims=True)
-    out = np.empty((x.shape[0], 1), dtype=x.dtype)
-    _row_max(x, out)
+        return x - namespace(x).max(x, axis=-1, keepdims=True)
+    out = np.empty_like(x)
+    _shift_rows(x, out)
     return out
 
 

@@ -418,8 +418,8 @@ def apply(op: type[Op], *inputs: Tensor, **static: Any) -> Tensor:
         check_one_library(op.name, [t.data for t in inputs])
         raise
     result = Tensor.__new__(Tensor)
-    result.data = np.asarray(out) if isinstance(out, np.generic) else out  # ufuncs give scalars for 0-d
-    result.grad = None
+    result.data = out if type(out) is np.ndarray or not isinstance(out, np.generic) else np.asarray(out)
+    result.grad = None  # (ufuncs give NumPy scalars for 0-d results: made arrays above)
     result._retains_grad = False
     if _GradMode.enabled and op.differentiable and any(t.requires_grad for t in inputs):
         result.requires_grad, result._op, result._parents, result._saved = True, op, inputs, saved

@@ -19,10 +19,19 @@ from glassnet.nn.losses import LOSSES
 
 
 def _registered() -> dict[str, Callable[..., Any]]:
-    """Every registered activation's and loss's functional form, by its function's name."""
-    return {entry.facts["function"].__name__: entry.facts["function"]
-            for registry in (ACTIVATIONS, LOSSES) for entry in registry.entries()
-            if "function" in entry.facts}
+    """Every registered activation's and loss's functional form, by its function's name (kept until
+    either registry changes)."""
+    versions = (ACTIVATIONS.version, LOSSES.version)
+    if _found.get("versions") != versions:
+        _found.clear()
+        _found["versions"] = versions
+        _found["table"] = {entry.facts["function"].__name__: entry.facts["function"]
+                           for registry in (ACTIVATIONS, LOSSES) for entry in registry.entries()
+                           if "function" in entry.facts}
+    return _found["table"]
+
+
+_found: dict[str, Any] = {}
 
 
 def __getattr__(name: str) -> Callable[..., Any]:

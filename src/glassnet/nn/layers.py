@@ -9,7 +9,7 @@ import numpy as np
 
 from glassnet.engine import ops, random_ops
 from glassnet.engine.random_ops import dropout_mask
-from glassnet.engine.tensor import Tensor
+from glassnet.engine.tensor import Tensor, apply
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.nn import init
 from glassnet.nn.containers import ModuleDict, ModuleList, _ModuleSequence
@@ -61,6 +61,9 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=rng)
 
     def forward(self, x: Tensor) -> Tensor:
+        if type(x) is Tensor and x.data.ndim == 2 and x.data.shape[1] == self.in_features:  # a batch of rows
+            return apply(ops.Linear, x, self.weight) if self.bias is None else apply(ops.Linear, x, self.weight,
+                                                                                   self.bias)
         x = ops.as_tensor(x)  # an ndarray is welcome too
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ShapeError(
