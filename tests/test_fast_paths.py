@@ -139,7 +139,7 @@ def test_relu_helpers_equal_their_array_expressions(n: int, dtype: type, seed: i
        seed=st.integers(0, 2**16))
 def test_row_helpers_equal_numpy_within_a_few_ulps(n: int, c: int, dtype: type, scale: float, special: bool,
                                                    seed: int) -> None:
-    """The shift by the row maximum exactly (NaN included); the row sum within a few units in the last place."""
+    """The shift by the row maximum exactly (NaN included); the row sum within a few ulps."""
     rng = np.random.default_rng(seed)
     z = (rng.standard_normal((n, c)) * scale * 10 ** rng.uniform(-2, 2, (n, c))).astype(dtype)
     if special:

@@ -61,9 +61,9 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=rng)
 
     def forward(self, x: Tensor) -> Tensor:
-        if type(x) is Tensor and x.data.ndim == 2 and x.data.shape[1] == self.in_features:  # a batch of rows
-            return apply(ops.Linear, x, self.weight) if self.bias is None else apply(ops.Linear, x, self.weight,
-                                                                                   self.bias)
+        if type(x) is Tensor and x.data.ndim == 2 and x.data.shape[1] == self.in_features:  # rows
+            b = self.bias
+            return apply(ops.Linear, x, self.weight) if b is None else apply(ops.Linear, x, self.weight, b)
         x = ops.as_tensor(x)  # an ndarray is welcome too
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ShapeError(
