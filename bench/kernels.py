@@ -11,7 +11,8 @@ helper of ``glassnet.engine.kernels``), ``relu`` (its ReLU and ReLU-gradient hel
 
 with ``step = glassnet.train.steps.TrainStep(model, loss, None, {}, np.float32)``. Each side keeps
 its fastest chunk (the least disturbed); the table gives µs per step with the helper on and off,
-and the gain 1 − on/off. glassnet keeps a helper only if its gain reaches 5 % in at least one case. Set ``OPENBLAS_NUM_THREADS=1`` for steadier numbers.
+and the gain 1 − on/off. glassnet keeps a helper only if its gain reaches 5 % in at least one
+case. Set ``OPENBLAS_NUM_THREADS=1`` for steadier numbers.
 
 Options: ``--repeats N`` (chunks per side, default 9), ``--seconds S`` (about how long one chunk
 runs, default 0.25), ``--cases a,b`` (names from the first column).

@@ -37,7 +37,7 @@ from threadpoolctl import ThreadpoolController
 
 import glassnet as gn
 from glassnet.engine import autograd
-from glassnet.engine.tensor import Op
+from glassnet.engine.op import Op
 
 HERE = Path(__file__).resolve().parent
 PHASES = ("batching", "forward", "loss", "zero_grad", "backward", "step")

@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 import glassnet as gn
 from glassnet.engine import ops
-from glassnet.engine.tensor import Op, apply
+from glassnet.engine.op import Op, apply
 from glassnet.errors import GradcheckError
 from oracle import assert_close, pair, to_torch
 

@@ -2,6 +2,7 @@
 
 from glassnet.engine import memory
 from glassnet.engine.gradcheck import gradcheck
+from glassnet.engine.op import Op, apply
 from glassnet.engine.ops import (
     abs,
     add,
@@ -28,7 +29,7 @@ from glassnet.engine.ops import (
     transpose,
     where,
 )  # fmt: skip
-from glassnet.engine.tensor import Op, Tensor, apply, enable_grad, is_grad_enabled, no_grad, tensor
+from glassnet.engine.tensor import Tensor, enable_grad, is_grad_enabled, no_grad, tensor
 
 __all__ = [
     "Op",

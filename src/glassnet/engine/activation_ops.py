@@ -21,8 +21,8 @@ import numpy as np
 
 from glassnet.engine import kernels
 from glassnet.engine.backend import NUMPY, constant, namespace
-from glassnet.engine.ops import as_tensor
-from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply
+from glassnet.engine.op import Op, apply, as_tensor
+from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError, ShapeError
 
 __all__ = [

@@ -27,11 +27,19 @@ from glassnet.engine.broadcast import unbroadcast
 from glassnet.errors import GlassnetError
 
 if TYPE_CHECKING:
-    from glassnet.engine.tensor import Op, Tensor
+    from glassnet.engine.op import Op
+    from glassnet.engine.tensor import Tensor
 
 __all__ = ["FREED", "Step", "backward", "plan", "run"]
 
 FREED = object()  # a node's ``_saved`` once backward has used it (without retain_graph)
+
+
+class _Recorder:
+    """The tape recording the current step, if any (``tape.py`` sets it)."""
+
+    active: Any = None
+
 
 
 class Step(NamedTuple):
@@ -59,8 +67,6 @@ def backward(root: Tensor, seed: Any, retain_graph: bool) -> None:
         for node in nodes:
             if node._op is not None:
                 node._parents, node._saved = (), FREED
-    from glassnet.engine.tensor import _Recorder  # the tape records the plan it replays
-
     if _Recorder.active is not None:
         _Recorder.active.record_backward(steps, nodes, root)
     run(steps, saved, root.data, seed)

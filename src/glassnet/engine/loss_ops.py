@@ -19,7 +19,8 @@ import numpy as np
 from glassnet.engine import ops
 from glassnet.engine.activation_ops import LogSoftmax, stable_sigmoid
 from glassnet.engine.backend import NUMPY, device, is_numpy, kind, namespace
-from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply
+from glassnet.engine.op import Op, apply
+from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError
 
 __all__ = [

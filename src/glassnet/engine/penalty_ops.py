@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from glassnet.engine.backend import device, namespace
-from glassnet.engine.tensor import Op, Tensor, apply
+from glassnet.engine.op import Op, apply
+from glassnet.engine.tensor import Tensor
 
 __all__ = ["WeightPenalty", "weight_penalty"]
 

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.backend import device, is_numpy, namespace
-from glassnet.engine.tensor import Op, Tensor, apply
+from glassnet.engine.op import Op, apply
+from glassnet.engine.tensor import Tensor
 
 __all__ = ["Dropout", "dropout", "dropout_mask"]
 

@@ -28,7 +28,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from glassnet.engine import autograd
-from glassnet.engine.tensor import Op, Tensor, _Recorder
+from glassnet.engine.autograd import _Recorder
+from glassnet.engine.op import Op
+from glassnet.engine.tensor import Tensor
 
 __all__ = ["ReplayError", "Replayed", "Tape"]
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from glassnet.engine.backend import check_one_library, device, kind, namespace
 from glassnet.engine.loss_ops import REDUCTIONS
-from glassnet.engine.ops import raw
+from glassnet.engine.op import raw
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError, ShapeError
 

@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet.engine.ops import as_tensor
-from glassnet.engine.tensor import ArrayLike, Op, Tensor, apply, no_grad
+from glassnet.engine.op import Op, apply, as_tensor
+from glassnet.engine.tensor import ArrayLike, Tensor, no_grad
 from glassnet.errors import GlassnetError, GradcheckError
 from glassnet.nn.activations import ACTIVATIONS, register_activation
 from glassnet.nn.module import Module

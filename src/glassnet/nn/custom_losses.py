@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassnet.engine.loss_ops import reduce
-from glassnet.engine.ops import as_tensor
-from glassnet.engine.tensor import ArrayLike, Tensor, apply
+from glassnet.engine.op import apply, as_tensor
+from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.nn._loss_checks import as_input, as_target
 from glassnet.nn.custom import (
     NumpyFn,

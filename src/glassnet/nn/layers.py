@@ -8,8 +8,9 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from glassnet.engine import ops, random_ops
+from glassnet.engine.op import apply
 from glassnet.engine.random_ops import dropout_mask
-from glassnet.engine.tensor import Tensor, apply
+from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.nn import init
 from glassnet.nn.containers import ModuleDict, ModuleList, _ModuleSequence

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassnet.engine.loss_ops import REDUCTIONS
-from glassnet.engine.ops import raw
+from glassnet.engine.op import raw
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.nn._loss_checks import check_reduction
 from glassnet.nn._loss_functional import (
