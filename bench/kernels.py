@@ -5,7 +5,8 @@ process, one with a family of compiled helpers and one with the array form of th
 taking turns chunk by chunk so that both see the same load on a shared machine. ``--helpers``:
 ``optim`` (the optimizer loops of ``glassnet.optim.kernels``, the default), ``engine`` (every
 helper of ``glassnet.engine.kernels``), ``relu`` (its ReLU and ReLU-gradient helpers) or ``rows``
-(its row maximum and row sum). A step is what ``glassnet.fit`` runs per batch::
+(its row maximum, row sum and log softmax, and the picking of each row's class). A step is what
+``glassnet.fit`` runs per batch::
 
     step.forward(xb, yb, None); opt.zero_grad(); step.backward(); opt.step()
 
@@ -97,6 +98,7 @@ def _trainer(case: Case) -> Callable[[int], None]:
 
 
 HELPERS = ("optim", "engine", "relu", "rows")
+_ROWS = engine_kernels._rows
 _chosen = ["optim"]
 
 
@@ -104,8 +106,9 @@ def _switch(on: bool) -> None:
     """Turn the chosen family of helpers on or off (the others stay on)."""
     helpers = _chosen[0]
     kernels.ENABLED = on or helpers != "optim"
-    engine_kernels.ENABLED = on or helpers not in ("engine", "rows")
+    engine_kernels.ENABLED = on or helpers != "engine"
     engine_kernels.MIN_SIZE = 4096 if on or helpers != "relu" else 2**62
+    engine_kernels._rows = _ROWS if on or helpers != "rows" else (lambda x: False)  # every helper but ReLU's
 
 
 def _timed(train: Callable[[int], None], compiled: bool, n: int) -> float:

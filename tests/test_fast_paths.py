@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glassnet as gn
-from glassnet.engine import apply, kernels, loss_ops
+from glassnet.engine import activation_ops, apply, kernels, loss_ops
 
 
 def ulps(dtype: Any, n: float = 4) -> dict[str, float]:
@@ -153,6 +153,54 @@ def test_row_helpers_equal_numpy_within_a_few_ulps(n: int, c: int, dtype: type, 
         assert total.shape == (n, 1) and total.dtype == dtype
         bound = 4 * float(np.finfo(dtype).eps) * max(np.log2(c), 1)  # pairwise summation's error
         np.testing.assert_allclose(total, plain_total, rtol=bound, atol=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 300), c=st.integers(1, 140), dtype=st.sampled_from([np.float32, np.float64]),
+       scale=st.sampled_from([1e-30, 1e-3, 1.0, 30.0, 1e4]), special=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_log_softmax_helper_is_within_a_few_ulps_of_its_expression(n: int, c: int, dtype: type, scale: float,
+                                                                   special: bool, seed: int) -> None:
+    """Within a few ulps of the terms of (x − max) − log Σ e^(x − max); NaN and ±inf where its are."""
+    rng = np.random.default_rng(seed)
+    z = (rng.standard_normal((n, c)) * scale * 10 ** rng.uniform(-2, 2, (n, c))).astype(dtype)
+    if special:
+        z.flat[rng.integers(0, z.size, 3)] = [np.inf, -np.inf, np.nan]
+    with np.errstate(all="ignore"):
+        fast = kernels.log_softmax_rows(z)
+        with patch.object(kernels, "ENABLED", False):  # the op's array expression
+            plain, _ = activation_ops.LogSoftmax.forward(z, 1)
+        shifted = z - z.max(axis=1, keepdims=True)
+        size = np.abs(shifted) + np.log(np.exp(shifted).sum(axis=1, keepdims=True)) + 1  # the sum is ≥ 1
+    assert fast.shape == plain.shape == (n, c) and fast.dtype == plain.dtype == dtype
+    assert np.array_equal(np.isnan(fast), np.isnan(plain))
+    finite = np.isfinite(plain)
+    assert np.array_equal(fast[~finite & ~np.isnan(plain)], plain[~finite & ~np.isnan(plain)])
+    eps = float(np.finfo(dtype).eps)
+    bound = 4 * eps * max(np.log2(c), 1) * size  # pairwise summation's error, then a subtraction
+    assert np.all(np.abs(fast[finite] - plain[finite]) <= bound[finite])
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 60), c=st.integers(1, 12), skip=st.sampled_from([-100, 0, 3]),
+       index_dtype=st.sampled_from([np.int64, np.int32]), seed=st.integers(0, 2**16))
+def test_class_helpers_pick_and_subtract_as_fancy_indexing(n: int, c: int, skip: int, index_dtype: type,
+                                                          seed: int) -> None:
+    """a[n, yₙ] and a[n, yₙ] −= 1 exactly; None (the caller checks) for a label out of range or skipped."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, c))
+    y = rng.integers(-1, c + 1, n).astype(index_dtype)
+    valid = bool(np.all((y >= 0) & (y < c) & (y != skip)))
+    picked = kernels.pick_rows(a, y, skip)
+    if not valid:
+        assert picked is None
+        y = np.clip(y, 0, c - 1)
+    else:
+        assert picked is not None and np.array_equal(picked, a[np.arange(n), y])
+    fast, plain = a.copy(), a.copy()
+    kernels.subtract_picked(fast, y)
+    plain[np.arange(n), y] -= 1.0
+    assert np.array_equal(fast, plain)
 
 
 def _composed_squared_error(x: gn.Tensor, y: gn.Tensor, reduction: str) -> gn.Tensor:

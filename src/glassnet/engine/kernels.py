@@ -1,4 +1,5 @@
-"""Compiled helpers inside the engine's rules: ReLU and its gradient, and sums and maxima of rows.
+"""Compiled helpers inside the engine's rules: ReLU and its gradient, sums and maxima of rows, log
+softmax of rows and the picking of each row's class.
 
 Optional, used when numba is installed (``pip install 'glassnet[fast]'``) and the arrays are
 NumPy's; every other case takes the array expression written beside each helper, which is the
@@ -18,7 +19,8 @@ import numpy as np
 
 from glassnet.engine.backend import namespace
 
-__all__ = ["ENABLED", "MIN_SIZE", "relu", "relu_grad", "row_sum", "shift_rows"]
+__all__ = ["ENABLED", "MIN_SIZE", "log_softmax_rows", "pick_rows", "relu", "relu_grad", "row_sum",
+           "shift_rows", "subtract_picked"]
 
 MIN_SIZE = 4096  # below this many elements NumPy's one call costs less than a kernel call
 ENABLED = True  # tests turn the helpers off to compare with the array expressions
@@ -29,6 +31,7 @@ except ImportError:  # the array expressions serve
     numba = None  # type: ignore[assignment]
 
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))
 
 
 def _usable(x: Any, g: Any = None) -> bool:
@@ -72,6 +75,39 @@ if numba is not None:
             for j in range(x.shape[1]):
                 total += x[i, j]
             out[i, 0] = total
+
+
+    @numba.njit(cache=True, error_model="numpy")
+    def _log_softmax_rows(x: Any, out: Any) -> None:
+        for i in range(x.shape[0]):
+            m = x[i, 0]
+            for j in range(1, x.shape[1]):
+                v = x[i, j]
+                if m == m and not v <= m:  # as _shift_rows
+                    m = v
+            total = 0.0  # in float64
+            for j in range(x.shape[1]):
+                total += np.exp(x[i, j] - m)
+            log_total = np.log(total)
+            for j in range(x.shape[1]):
+                out[i, j] = (x[i, j] - m) - log_total  # (x − max) − log Σ e^(x − max)
+
+
+if numba is not None:
+    @numba.njit(cache=True)
+    def _pick_rows(a: Any, y: Any, skip: int, out: Any) -> bool:
+        n_classes = a.shape[1]
+        for i in range(a.shape[0]):
+            c = y[i]
+            if c < 0 or c >= n_classes or c == skip:
+                return False
+            out[i] = a[i, c]
+        return True
+
+    @numba.njit(cache=True)
+    def _subtract_picked(a: Any, y: Any) -> None:
+        for i in range(a.shape[0]):
+            a[i, y[i]] -= 1.0
 
 
 def _rows(x: Any) -> bool:
@@ -123,3 +159,41 @@ def relu_grad(g: Any, x: Any) -> Any:
     out = np.empty_like(g)
     _relu_grad(g.reshape(-1), x.reshape(-1), out.reshape(-1))
     return out
+
+
+def log_softmax_rows(x: Any) -> Any:
+    """log softmax of each row of a 2-D array, (x − max) − log Σ e^(x − max), a new array; None
+    where the helper cannot take x (then ``LogSoftmax``'s array expression serves).
+
+    Compiled, one pass per row instead of NumPy's five calls; the sum is accumulated in float64
+    and the result is within a few units in the last place of the array expression.
+    """
+    if not _rows(x):
+        return None
+    out = np.empty_like(x)
+    _log_softmax_rows(x, out)
+    return out
+
+
+def _classes(a: Any, y: Any) -> bool:
+    """Whether the class helpers take a (N, C) and y: a NumPy integer vector of N labels."""
+    return (_rows(a) and type(y) is np.ndarray and y.dtype in _INDEX_DTYPES and y.shape == a.shape[:1]
+            and y.flags.c_contiguous)
+
+
+def pick_rows(a: Any, y: Any, skip: int) -> Any:
+    """a[n, yₙ] for every row n, as ``a[np.arange(N), y]``; None unless every yₙ is a class of a
+    (0 ≤ yₙ < C) other than ``skip``, or where the helper cannot take the arrays (then the
+    caller's array expression serves, with its checks)."""
+    if not _classes(a, y):
+        return None
+    out = np.empty(a.shape[0], dtype=a.dtype)
+    return out if _pick_rows(a, y, skip, out) else None
+
+
+def subtract_picked(a: Any, y: Any) -> None:
+    """a[n, yₙ] −= 1 in place for every row n, for labels ``pick_rows`` accepted."""
+    if _classes(a, y):
+        _subtract_picked(a, y)
+    else:
+        a[np.arange(len(y)), y] -= 1.0

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine import ops
+from glassnet.engine import kernels, ops
 from glassnet.engine.activation_ops import LogSoftmax, stable_sigmoid
 from glassnet.engine.backend import NUMPY, device, is_numpy, kind, namespace
 from glassnet.engine.op import Op, apply
@@ -186,13 +186,20 @@ class ClassCrossEntropy(Op):
         xp = namespace(z)
         axis = _class_axis(z.ndim)
         C = z.shape[axis]
-        all_kept = check_class_indices(name, y, C, ignore_index)
         log_p, _ = LogSoftmax.forward(z, axis)  # (N, C, d1, ...)
-        if weight is None and not label_smoothing and z.ndim == 2 and all_kept:
-            picked = (log_p[np.arange(len(y)), y] if xp is NUMPY  # log softmax(z)_y
-                      else xp.take_along_axis(log_p, xp.expand_dims(y, axis=1), axis=1)[:, 0])
+        plain = weight is None and not label_smoothing and z.ndim == 2  # ℓₙ = −log softmax(zₙ)_yₙ
+        picked = kernels.pick_rows(log_p, y, ignore_index) if plain else None  # compiled, or None
+        if picked is None:
+            plain = check_class_indices(name, y, C, ignore_index) and plain
+        if plain:
+            if picked is None:  # log softmax(z)_y
+                picked = (log_p[np.arange(len(y)), y] if xp is NUMPY
+                          else xp.take_along_axis(log_p, xp.expand_dims(y, axis=1), axis=1)[:, 0])
             loss = -picked  # (N,)
-            divisor = xp.asarray(y.shape[0], dtype=z.dtype, device=device(z)) if reduction == "mean" else None
+            divisor = None
+            if reduction == "mean":
+                divisor = (z.dtype.type(y.shape[0]) if xp is NUMPY
+                           else xp.asarray(y.shape[0], dtype=z.dtype, device=device(z)))
             if reduction != "none":
                 loss = xp.sum(loss) if divisor is None else xp.sum(loss) / divisor
             return loss, (log_p, y, None, divisor, reduction)
@@ -224,7 +231,7 @@ class ClassCrossEntropy(Op):
         gz = xp.exp(log_p)  # softmax(z)
         if q is None:  # ∂ℓ/∂z = softmax(z) − onehot(y)
             if xp is NUMPY:
-                gz[np.arange(len(y)), y] -= 1.0
+                kernels.subtract_picked(gz, y)  # gz[n, yₙ] −= 1
             else:
                 gz = gz - _onehot(y, gz.shape[1], 1, gz.dtype)
         else:  # ∂ℓ/∂z = softmax(z)·Σ_c q_c − q
