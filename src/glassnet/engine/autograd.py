@@ -134,8 +134,11 @@ def run(steps: list[Step], saved: list[Any], root: Any, seed: Any = None) -> Non
                 reduced = unbroadcast(pg, shape, dtype)
             earlier = grads[pkey]
             if earlier is not None:
-                grads[pkey] = earlier + reduced
-                fresh[pkey] = leaf
+                if fresh[pkey] and type(reduced) is np.ndarray and reduced.shape == earlier.shape:
+                    earlier += reduced  # nothing else holds that sum: added to in place (a leaf's)
+                else:
+                    grads[pkey] = earlier + reduced
+                    fresh[pkey] = leaf
             else:
                 grads[pkey] = reduced
                 fresh[pkey] = leaf and (reduced is not pg or _is_new(pg, g, outputs))

@@ -3,9 +3,11 @@
 Composed from ops, each weight matrix would add four nodes (abs or square, sum, scale, add) to
 every training step's graph; fused, the whole penalty is one node whose rule gives every
 tensor's gradient l1·sign(w) + 2·l2·w at once. The operations are those of the composed form
-in the same order, so L1's and L2's numbers are the same bit for bit; with both terms (elastic
-net) the two gradients are added in another order than the composed graph adds them, which can
-differ in the last bits (``tests/test_fast_paths.py``).
+in the same order, so L1's and L2's numbers are the same bit for bit (L2's gradient doubles
+g·l2 before the product instead of adding two equal products: doubling is exact, so the bits
+are the same unless the result is subnormal, and one pass over w is saved); with both terms
+(elastic net) the two gradients are added in another order than the composed graph adds them,
+which can differ in the last bits (``tests/test_fast_paths.py``).
 """
 
 from __future__ import annotations
@@ -52,9 +54,10 @@ def _gradient(g: Any, w: Any, l1: float, l2: float) -> Any:
     grad = None
     if l1:  # ∂(l1·Σ|w|)/∂w = l1·sign(w)
         grad = (g * xp.asarray(l1, dtype=w.dtype, device=device(w))) * xp.sign(w)
-    if l2:  # ∂(l2·Σw²)/∂w = 2·l2·w, as the product rule gives it: l2·w + l2·w
-        half = (g * xp.asarray(l2, dtype=w.dtype, device=device(w))) * w
-        grad = half + half if grad is None else grad + (half + half)
+    if l2:  # ∂(l2·Σw²)/∂w = 2·l2·w, as (2·(g·l2))·w (see the module docstring)
+        scale = g * xp.asarray(l2, dtype=w.dtype, device=device(w))
+        twice = (scale + scale) * w
+        grad = twice if grad is None else grad + twice
     return grad if grad is not None else xp.zeros_like(w)
 
 
