@@ -288,6 +288,105 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, index)
 
+    # in-place arithmetic: the same object changes (see _in_place)
+    def __iadd__(self, other: ArrayLike) -> Tensor:
+        return self._in_place(_ops.add, other, "+=")
+
+    def __isub__(self, other: ArrayLike) -> Tensor:
+        return self._in_place(_ops.sub, other, "-=")
+
+    def __imul__(self, other: ArrayLike) -> Tensor:
+        return self._in_place(_ops.mul, other, "*=")
+
+    def __itruediv__(self, other: ArrayLike) -> Tensor:
+        return self._in_place(_ops.div, other, "/=")
+
+    def add_(self, other: ArrayLike, *, alpha: float = 1.0) -> Tensor:
+        """self += alpha·other, in place; returns self."""
+        return self._in_place(_ops.add, other if alpha == 1.0 else _scaled(other, alpha), "add_", method=True)
+
+    def sub_(self, other: ArrayLike, *, alpha: float = 1.0) -> Tensor:
+        """self −= alpha·other, in place; returns self."""
+        return self._in_place(_ops.sub, other if alpha == 1.0 else _scaled(other, alpha), "sub_", method=True)
+
+    def mul_(self, other: ArrayLike) -> Tensor:
+        """self *= other, in place; returns self."""
+        return self._in_place(_ops.mul, other, "mul_", method=True)
+
+    def div_(self, other: ArrayLike) -> Tensor:
+        """self /= other, in place; returns self."""
+        return self._in_place(_ops.div, other, "div_", method=True)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """self clamped into [min, max], in place; returns self."""
+        return self._in_place(lambda x, _: _ops.clip(x, min, max), None, "clamp_", method=True)
+
+    def fill_(self, value: float) -> Tensor:
+        """Every element set to ``value``, in place; returns self."""
+        return self.copy_(value)
+
+    def zero_(self) -> Tensor:
+        """Every element set to 0, in place; returns self."""
+        return self.copy_(0)
+
+    def copy_(self, src: ArrayLike) -> Tensor:
+        """The values of ``src`` (broadcast to self's shape, cast to its dtype) copied in; returns self."""
+        self._check_in_place("copy_", method=True)
+        value = _ops.raw(src)
+        xp = namespace(self.data)
+        try:
+            value = xp.broadcast_to(xp.asarray(value), self.data.shape)
+        except ValueError:
+            raise GlassnetError(f"copy_ got shape {np.shape(value)}, which does not broadcast to this "
+                                f"tensor's shape {self.shape}") from None
+        return self._write(value, "copy_")
+
+    def _in_place(self, op: Any, other: ArrayLike, name: str, method: bool = False) -> Tensor:
+        """Apply ``op(self, other)`` and write its values into self's own array, as PyTorch's in-place ops.
+
+        The values are the out-of-place op's (its one rule), computed without a graph and cast to
+        self's dtype and shape. A leaf that requires grad may change in place only under
+        ``no_grad()`` (a parameter update), as in PyTorch. A result of an operation inside a
+        recorded graph is not changed in place: ``x += y`` then rebinds ``x`` to the result of
+        ``x + y`` (the same numbers and gradient), and the method forms raise.
+        """
+        if self._check_in_place(name, method):
+            return op(self, other)  # x op= y rebinds x to the graph's x op y
+        with no_grad():
+            result = op(self, other)
+        if result.data.shape != self.data.shape:
+            raise GlassnetError(f"{name} on a tensor of shape {self.shape} gives shape {result.shape}; "
+                                "the other operand must broadcast to this tensor's shape")
+        return self._write(result.data, name)
+
+    def _check_in_place(self, name: str, method: bool) -> bool:
+        """PyTorch's rules for changing a tensor in place; True where ``x op= y`` must rebind x."""
+        if not (_GradMode.enabled and self.requires_grad):
+            return False
+        if self._op is None:
+            raise GlassnetError(
+                f"{name} would change a leaf tensor that requires grad while the graph is recorded; "
+                "update parameters under `with gn.no_grad():`, as in PyTorch"
+            )
+        if method:
+            raise GlassnetError(
+                f"{name} cannot change the result of an operation in place while the graph is recorded; "
+                "write it out of place (for example x = x + y)"
+            )
+        return True
+
+    def _write(self, value: Any, name: str) -> Tensor:
+        """Put ``value`` (of self's shape) into self's own array, cast to its dtype."""
+        if kind(value) == "f" and kind(self.data) != "f":
+            raise GlassnetError(f"{name} gives floats, which a tensor of dtype {self.dtype} cannot hold; "
+                                "convert it first (for example t = t.astype(np.float32))")
+        if is_numpy(self.data) and self.data.flags.writeable:
+            np.copyto(self.data, value, casting="unsafe")  # the same array: all who hold it see the change
+        else:
+            xp = namespace(self.data)
+            self.data = xp.astype(xp.asarray(value), self.data.dtype, copy=True)
+        return self
+
     # comparisons give plain boolean arrays: they have no gradient
     def __lt__(self, other: ArrayLike) -> np.ndarray:
         return self.data < _ops.raw(other)
@@ -338,6 +437,11 @@ class Tensor:
     def transpose(self, *axes: int | tuple[int, ...]) -> Tensor:
         order = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple) else axes  # like ndarray
         return _ops.transpose(self, order or None)  # type: ignore[arg-type]
+
+
+def _scaled(other: ArrayLike, alpha: float) -> Any:
+    """alpha·other for add_/sub_'s alpha, as a value (the in-place ops take no graph)."""
+    return alpha * _ops.raw(other)
 
 
 def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> Tensor:
