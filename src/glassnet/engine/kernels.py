@@ -8,7 +8,8 @@ three (ReLU), or reduces short rows without NumPy's cost per row (softmax's and 
 maximum and sum over 10 classes); it is tested against its expression (exactly where the
 operation is exact, else to a few units in the last place: ``tests/test_fast_paths.py``).
 ``python bench/kernels.py --helpers relu`` (or ``rows``) measures what each buys on a whole
-training step; a helper that does not buy 5 % of a step in some case is not kept.
+training step (``bench/KERNELS.md``); a helper that does not buy 5 % of a step in some case is
+not kept.
 """
 
 from __future__ import annotations
