@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from glassnet.engine.backend import device, namespace
+from glassnet.engine.backend import constant, device, namespace
 from glassnet.engine.op import Op, apply
 from glassnet.engine.tensor import Tensor
 
@@ -32,9 +32,9 @@ class WeightPenalty(Op):
             xp = namespace(w)
             term: Any = None
             if l1:
-                term = xp.asarray(l1, dtype=w.dtype, device=device(w)) * xp.sum(xp.abs(w))  # l1·Σ|w|
+                term = constant(l1, w) * xp.sum(xp.abs(w))  # l1·Σ|w|
             if l2:
-                square = xp.asarray(l2, dtype=w.dtype, device=device(w)) * xp.sum(w * w)  # l2·Σw²
+                square = constant(l2, w) * xp.sum(w * w)  # l2·Σw²
                 term = square if term is None else term + square
             if term is not None:
                 total = term if total is None else total + term
@@ -53,9 +53,9 @@ def _gradient(g: Any, w: Any, l1: float, l2: float) -> Any:
     xp = namespace(w)
     grad = None
     if l1:  # ∂(l1·Σ|w|)/∂w = l1·sign(w)
-        grad = (g * xp.asarray(l1, dtype=w.dtype, device=device(w))) * xp.sign(w)
+        grad = (g * constant(l1, w)) * xp.sign(w)
     if l2:  # ∂(l2·Σw²)/∂w = 2·l2·w, as (2·(g·l2))·w (see the module docstring)
-        scale = g * xp.asarray(l2, dtype=w.dtype, device=device(w))
+        scale = g * constant(l2, w)
         twice = (scale + scale) * w
         grad = twice if grad is None else grad + twice
     return grad if grad is not None else xp.zeros_like(w)
