@@ -60,6 +60,8 @@ Arrays = Callable[[Any], Any]
 METHODS: list[tuple[str, Callable[[Any, Arrays], Any]]] = [
     ("add_", lambda t, a: t.add_(2.0)),
     ("add_ alpha", lambda t, a: t.add_(a([1.0, -1.0, 0.5, 2.0]), alpha=0.25)),
+    ("add_ list alpha", lambda t, a: t.add_(a([1.0, -1.0, 0.5, 2.0]) if a is torch.tensor
+                                            else [1.0, -1.0, 0.5, 2.0], alpha=-2.0)),
     ("sub_ alpha", lambda t, a: t.sub_(a([1.0, -1.0, 0.5, 2.0]), alpha=3.0)),
     ("mul_", lambda t, a: t.mul_(-1.5)),
     ("div_", lambda t, a: t.div_(a([2.0, 4.0, -8.0, 0.5]))),

@@ -54,18 +54,23 @@ def test_a_registered_activation_reaches_the_module_table_and_functional(
     assert bent_identity.__doc__ is not None and FORMULA.text in bent_identity.__doc__
 
 
-def test_a_registered_activation_reaches_the_command_line(bent_identity: type[nn.Module],
-                                                         tmp_path: Path) -> None:
+def _train_in(folder: Path, args: list[str]) -> None:
+    """``glassnet train ARGS --no-report`` run in ``folder``; it must succeed."""
     out, err = io.StringIO(), io.StringIO()
     before = os.getcwd()
-    os.chdir(tmp_path)
+    os.chdir(folder)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["train", "--data", "moons", "--layers", "8", "--activation", "bent_identity",
-                         "--epochs", "2", "--no-report"])
+            code = main(["train", *args, "--no-report"])
     finally:
         os.chdir(before)
     assert code == 0, err.getvalue()
+
+
+def test_a_registered_activation_reaches_the_command_line(bent_identity: type[nn.Module],
+                                                         tmp_path: Path) -> None:
+    _train_in(tmp_path, ["--data", "moons", "--layers", "8", "--activation", "bent_identity",
+                         "--epochs", "2"])
     (folder,) = (tmp_path / "runs").glob("moons-*")
     saved = gn.load(folder / "model.safetensors")
     assert any(isinstance(m, bent_identity) for m in saved.model.modules())
@@ -104,16 +109,7 @@ def test_a_registered_loss_reaches_the_command_line_for_regression(tmp_path: Pat
     custom_losses.loss("log_cosh", lambda x, y: np.log(np.cosh(x - y)), lambda x, y: np.tanh(x - y))
     try:
         assert "log_cosh" in nn.LOSSES.select(task="regression")
-        out, err = io.StringIO(), io.StringIO()
-        before = os.getcwd()
-        os.chdir(tmp_path)
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = main(["train", "--data", "sine", "--layers", "8", "--loss", "log_cosh",
-                             "--epochs", "2", "--no-report"])
-        finally:
-            os.chdir(before)
-        assert code == 0, err.getvalue()
+        _train_in(tmp_path, ["--data", "sine", "--layers", "8", "--loss", "log_cosh", "--epochs", "2"])
     finally:
         custom_losses.unregister("log_cosh")
 

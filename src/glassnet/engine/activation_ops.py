@@ -291,8 +291,8 @@ class LogSoftmax(Op):
         out = kernels.log_softmax_rows(x) if axis in (-1, x.ndim - 1) else None  # compiled, for rows
         if out is None:
             xp = namespace(x)
-            z = x - xp.max(x, axis=axis, keepdims=True)  # ≤ 0: e^z cannot overflow
-            out = z - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))  # log Σ eᶻ ≥ 0: no log(0)
+            z = _shifted(x, axis)  # ≤ 0: e^z cannot overflow
+            out = z - xp.log(_sum(xp.exp(z), axis))  # log Σ eᶻ ≥ 0: no log(0)
         return out, (out, axis)
 
     @staticmethod

@@ -41,7 +41,6 @@ class _Recorder:
     active: Any = None
 
 
-
 class Step(NamedTuple):
     """One node of a plan.
 

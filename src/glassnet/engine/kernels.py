@@ -59,13 +59,18 @@ if numba is not None:
 
 if numba is not None:
     @numba.njit(cache=True, error_model="numpy")
+    def _row_max(x: Any, i: int) -> Any:
+        m = x[i, 0]
+        for j in range(1, x.shape[1]):
+            v = x[i, j]
+            if m == m and not v <= m:  # a larger value, or the first NaN (which then stays)
+                m = v
+        return m
+
+    @numba.njit(cache=True, error_model="numpy")
     def _shift_rows(x: Any, out: Any) -> None:
         for i in range(x.shape[0]):
-            m = x[i, 0]
-            for j in range(1, x.shape[1]):
-                v = x[i, j]
-                if m == m and not v <= m:  # a larger value, or the first NaN (which then stays)
-                    m = v
+            m = _row_max(x, i)
             for j in range(x.shape[1]):
                 out[i, j] = x[i, j] - m  # x − the row's maximum
 
@@ -77,15 +82,10 @@ if numba is not None:
                 total += x[i, j]
             out[i, 0] = total
 
-
     @numba.njit(cache=True, error_model="numpy")
     def _log_softmax_rows(x: Any, out: Any) -> None:
         for i in range(x.shape[0]):
-            m = x[i, 0]
-            for j in range(1, x.shape[1]):
-                v = x[i, j]
-                if m == m and not v <= m:  # as _shift_rows
-                    m = v
+            m = _row_max(x, i)
             total = 0.0  # in float64
             for j in range(x.shape[1]):
                 total += np.exp(x[i, j] - m)

@@ -303,11 +303,11 @@ class Tensor:
 
     def add_(self, other: ArrayLike, *, alpha: float = 1.0) -> Tensor:
         """self += alpha·other, in place; returns self."""
-        return self._in_place(_ops.add, other if alpha == 1.0 else _scaled(other, alpha), "add_", method=True)
+        return self._in_place(lambda x, o: _ops.add(x, _scaled(o, alpha)), other, "add_", method=True)
 
     def sub_(self, other: ArrayLike, *, alpha: float = 1.0) -> Tensor:
         """self −= alpha·other, in place; returns self."""
-        return self._in_place(_ops.sub, other if alpha == 1.0 else _scaled(other, alpha), "sub_", method=True)
+        return self._in_place(lambda x, o: _ops.sub(x, _scaled(o, alpha)), other, "sub_", method=True)
 
     def mul_(self, other: ArrayLike) -> Tensor:
         """self *= other, in place; returns self."""
@@ -439,9 +439,9 @@ class Tensor:
         return _ops.transpose(self, order or None)  # type: ignore[arg-type]
 
 
-def _scaled(other: ArrayLike, alpha: float) -> Any:
-    """alpha·other for add_/sub_'s alpha, as a value (the in-place ops take no graph)."""
-    return alpha * _ops.raw(other)
+def _scaled(other: ArrayLike, alpha: float) -> ArrayLike:
+    """alpha·other for add_/sub_'s alpha (other itself for 1), by the engine's multiplication."""
+    return other if alpha == 1.0 else _ops.mul(other, alpha)
 
 
 def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> Tensor:
@@ -452,9 +452,6 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> T
     (1, 2)
     """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-# ----------------------------------------------------------------------------- operations
 
 
 from glassnet.engine import ops as _ops  # noqa: E402  (ops builds on Tensor; methods call it late)
