@@ -17,7 +17,7 @@ ATOL = 1e-12
 
 def to_torch(x: Any, requires_grad: bool = False) -> torch.Tensor:
     """A float64 (or integer) torch tensor with the same values as a glassnet Tensor or array."""
-    data = np.asarray(x.data if isinstance(x, gn.Tensor) else x)
+    data = np.asarray(x.array if isinstance(x, gn.Tensor) else x)
     t = torch.from_numpy(data.copy())
     return t.requires_grad_(requires_grad) if requires_grad else t
 
@@ -30,7 +30,7 @@ def pair(data: Any, requires_grad: bool = True) -> tuple[gn.Tensor, torch.Tensor
 
 def assert_close(ours: Any, theirs: Any, rtol: float = RTOL, atol: float = ATOL) -> None:
     """Assert glassnet's values equal torch's to ~1e-12 (relative), shapes included."""
-    a = np.asarray(ours.data if isinstance(ours, gn.Tensor) else ours)
+    a = np.asarray(ours.array if isinstance(ours, gn.Tensor) else ours)
     b = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
     assert a.shape == b.shape, f"shape {a.shape} != torch's {b.shape}"
     np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)

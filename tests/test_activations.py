@@ -146,11 +146,11 @@ def test_extreme_inputs_stay_finite_and_keep_dtype(case: Case, dtype: type, big:
         y = ours(x, **kwargs)
         y.backward(np.ones(x.shape, dtype=dtype))
     assert y.dtype == dtype and x.grad is not None and x.grad.dtype == dtype
-    assert np.isfinite(y.data).all() and np.isfinite(x.grad).all()
+    assert np.isfinite(y.array).all() and np.isfinite(x.grad).all()
     if big <= 1e4:  # and right, not just finite: float32 agrees with float64 torch
-        t = to_torch(x.data.astype(np.float64), requires_grad=True)
+        t = to_torch(x.array.astype(np.float64), requires_grad=True)
         theirs(t, **kwargs).backward(torch.ones(x.shape))
-        np.testing.assert_allclose(y.data, theirs(t.detach(), **kwargs).numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(y.array, theirs(t.detach(), **kwargs).numpy(), rtol=1e-5, atol=1e-6)
         assert t.grad is not None
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-5, atol=1e-6)
 
@@ -169,8 +169,8 @@ def test_module_equals_functional(name: str) -> None:
     cls, functional = nn.ACTIVATIONS[name], getattr(activations, name)
     kwargs = MODULE_ARGS.get(name, {})
     x = gn.tensor(np.random.default_rng(0).uniform(-3.0, 3.0, (4, 3)))
-    np.testing.assert_array_equal(cls()(x).data, functional(x).data)
-    np.testing.assert_array_equal(cls(**kwargs)(x).data, functional(x, **kwargs).data)
+    np.testing.assert_array_equal(cls()(x).array, functional(x).array)
+    np.testing.assert_array_equal(cls(**kwargs)(x).array, functional(x, **kwargs).array)
     for key, value in kwargs.items():
         assert f"{key}={value!r}" in repr(cls(**kwargs))
 

@@ -38,16 +38,18 @@ def strict(a: np.ndarray) -> Any:
 
 def host(a: Any) -> np.ndarray:
     """A device1 array back as a NumPy array: an explicit move."""
+    a = a.array if isinstance(a, gn.Tensor) else a
     return np.asarray(a.to_device(HOST))
 
 
 def like(t: gn.Tensor, values: Any) -> Any:
     """A constant in ``t``'s array library, on its device (integers stay integers)."""
-    return namespace(t.data).asarray(values, device=device(t.data))
+    return namespace(t.array).asarray(values, device=device(t.array))
 
 
 def assert_same(ours: Any, numpy_result: np.ndarray) -> None:
-    """A device1 array holding the NumPy run's values, to a few units in the last place."""
+    """A device1 array (or a Tensor over one) holding the NumPy run's values, to a few ulps."""
+    ours = ours.array if isinstance(ours, gn.Tensor) else ours
     assert isinstance(ours, ARRAY), f"got {type(ours).__name__}, expected an array-api-strict Array"
     assert ours.device == DEVICE
     values = host(ours)
@@ -71,7 +73,7 @@ def run(case: Case, move: Callable[[np.ndarray], Any]) -> tuple[Any, list[Any]]:
     out = case.fn(*tensors)
     if out.requires_grad:
         out.backward(move(np.random.default_rng(1).standard_normal(out.shape).astype(case.arrays[0].dtype)))
-    return out.data, [t.grad for t in tensors if t.requires_grad]
+    return out.array, [t.grad for t in tensors if t.requires_grad]
 
 
 def check(case: Case) -> None:
@@ -100,7 +102,7 @@ STRICT_FORMS: dict[str, Callable[..., gn.Tensor]] = {  # test_ops' cases that ma
     "where": lambda a, b: gn.where(like(a, [True, False, True]), a, b),
     "getitem gather": lambda a: a[like(a, [0, 0, 1]), like(a, [2, 2, 0])],
 }
-OPS = {name: Case(STRICT_FORMS.get(name, fn), [t.data for t in inputs])
+OPS = {name: Case(STRICT_FORMS.get(name, fn), [t.array for t in inputs])
        for name, (fn, inputs) in GRADCHECK_CASES.items()}
 OPS |= {
     "compare": Case(lambda a, b: gn.where(ops.compare(a, b, "less"), a, b),
@@ -184,10 +186,10 @@ def test_the_tables_cover_every_operation() -> None:
 # ----------------------------------------------------------------------------- tensors and errors
 def test_a_tensor_keeps_its_array_and_device() -> None:
     x = gn.tensor(strict(np.array([[1.0, -2.0]])), requires_grad=True)
-    assert isinstance(x.data, ARRAY) and x.data.device == DEVICE
+    assert isinstance(x.array, ARRAY) and x.array.device == DEVICE
     assert x.dtype == xps.float64 and x.shape == (1, 2)
-    assert gn.tensor(x.data, dtype=xps.float32).dtype == xps.float32
-    assert x.astype(xps.float32).data.device == DEVICE
+    assert gn.tensor(x.array, dtype=xps.float32).dtype == xps.float32
+    assert x.astype(xps.float32).array.device == DEVICE
     assert x[0, 1].item() == -2.0 and x[:, 1:].item() == -2.0
     assert "device1" in repr(x)
     with pytest.raises(gn.GlassnetError, match="only floating-point"):
@@ -206,16 +208,16 @@ def test_gradcheck_runs_on_device1() -> None:
 
 
 MIXED = {
-    "tensor + ndarray": lambda s, n: s + n.data,
-    "ndarray + tensor": lambda s, n: n.data + s,
+    "tensor + ndarray": lambda s, n: s + n.array,
+    "ndarray + tensor": lambda s, n: n.array + s,
     "add": lambda s, n: gn.engine.add(n, s),
     "matmul": lambda s, n: n @ s.T,
     "linear": lambda s, n: gn.engine.linear(s, n),
-    "where": lambda s, n: gn.where(n.data > 0, s, s),
+    "where": lambda s, n: gn.where(n.array > 0, s, s),
     "getitem": lambda s, n: s[np.array([0, 1])],
-    "mse_loss": lambda s, n: F.mse_loss(s, n.data),
+    "mse_loss": lambda s, n: F.mse_loss(s, n.array),
     "cross_entropy": lambda s, n: F.cross_entropy(s, np.array([0, 1])),
-    "backward": lambda s, n: (s * s).backward(n.data),
+    "backward": lambda s, n: (s * s).backward(n.array),
 }
 
 

@@ -34,7 +34,7 @@ def mlp(dtype: Any, move: Callable[[np.ndarray], Any]) -> nn.Sequential:
         nn.Linear(8, 8, dtype=dtype, generator=2), nn.Tanh(), nn.Linear(8, 3, dtype=dtype, generator=3),
     )
     for p in model.parameters():
-        p.data = move(p.data)
+        p.array = move(p.array)
     return model
 
 
@@ -44,7 +44,7 @@ def forward_backward(model: nn.Module, loss: str, dtype: Any, move: Callable[[np
     target = target if target.dtype.kind != "f" else target.astype(dtype)
     value = fn(model(gn.tensor(move(X.astype(dtype)))), move(target))
     value.backward()
-    return value.data
+    return value.array
 
 
 DTYPES = [np.float32, np.float64]
@@ -77,7 +77,7 @@ def test_sgd_update_on_device1_equals_numpy(dtype: Any, loss: str) -> None:
     sgd_steps(model, loss, dtype, strict)
     for p, q in zip(model.parameters(), reference.parameters(), strict=True):
         assert_same(p.grad, q.grad)
-        assert_same(p.data, q.data)
+        assert_same(p.array, q.array)
 
 
 def test_the_step_is_not_a_trivial_one() -> None:

@@ -77,8 +77,8 @@ def test_fit_and_the_five_line_loop_train_the_same_weights(case_name: str) -> No
         loop.run(N)
         fit.run(N)
     for p, q in zip(loop.model.parameters(), fit.model.parameters(), strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
-    trained = next(loop.model.parameters()).data
+        np.testing.assert_array_equal(p.array, q.array)
+    trained = next(loop.model.parameters()).array
     assert not np.array_equal(trained, cases.init_weights(case.sizes)[0][0])
 
 
@@ -151,7 +151,7 @@ def test_glassnet_and_torch_compute_the_same_loss_gradients_and_steps(case_name:
         gn_opt.step()
         t_opt.step()
     for p, q in zip(gn_model.parameters(), t_model.parameters(), strict=True):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_flop_count_of_an_epoch() -> None:

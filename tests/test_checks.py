@@ -154,8 +154,8 @@ def test_a_composed_activation_is_derived_by_backward() -> None:
 
 
 def test_a_composed_activation_that_leaves_the_graph_is_refused() -> None:
-    with pytest.raises(GradcheckError) as error:  # np.sin on .data: backward sees no dependence
-        custom.activation("raw_sine", lambda t: gn.tensor(np.sin(t.data)))
+    with pytest.raises(GradcheckError) as error:  # np.sin on .array: backward sees no dependence
+        custom.activation("raw_sine", lambda t: gn.tensor(np.sin(t.array)))
     x, _, given, numeric, _ = _parse(error)
     assert given == 0.0 and numeric == pytest.approx(np.cos(x))
 
@@ -188,7 +188,7 @@ def test_a_correct_loss_registers_reduces_and_trains_in_fit() -> None:
     assert LOSSES["log_cosh"] is LogCosh
     x, y = np.array([[0.5, -1.0], [2.0, 0.0]]), np.array([[0.0, 0.0], [1.0, 1.0]])
     per_element = _log_cosh(x, y)
-    assert np.allclose(LogCosh(reduction="none")(gn.tensor(x), y).data, per_element)
+    assert np.allclose(LogCosh(reduction="none")(gn.tensor(x), y).array, per_element)
     assert LogCosh(reduction="sum")(gn.tensor(x), y).item() == pytest.approx(per_element.sum())
     t = gn.tensor(x, requires_grad=True)
     LogCosh()(t, y).backward()  # mean: ∂/∂x = tanh(x − y) / n

@@ -54,7 +54,8 @@ def test_clip_grad_norm_by_hand_and_only_shrinks() -> None:
     assert np.array_equal(w.grad, [3.0, 0.0]) and np.array_equal(b.grad, [4.0])
     assert clip_grad_norm_([w, b], max_norm=1.0) == 5.0
     # scale = 1 / (5 + 1e-6): the joint vector (3, 0, 4) keeps its direction, length ≈ 1
-    assert w.grad == pytest.approx([0.6, 0.0], rel=1e-6) and b.grad == pytest.approx([0.8], rel=1e-6)
+    assert w.grad_array == pytest.approx([0.6, 0.0], rel=1e-6)
+    assert b.grad_array == pytest.approx([0.8], rel=1e-6)
     assert clip_grad_norm_([w, b], 1.0, norm_type="inf") == pytest.approx(0.8, rel=1e-6)  # type: ignore[arg-type]
 
 

@@ -51,7 +51,7 @@ def test_a_healthy_network_gets_no_warning(activation: type[nn.Module]) -> None:
 
 def test_dead_relu_fires_on_a_huge_negative_bias() -> None:
     model = _mlp(nn.ReLU)
-    model[0].bias.data[:] = -100.0  # z = Wx + b < 0 for every moons sample: every unit dead
+    model[0].bias.array[:] = -100.0  # z = Wx + b < 0 for every moons sample: every unit dead
     history = _fit(model)
     assert history["diag/dead_relu/1"] == [1.0, 1.0, 1.0]
     (warning,) = _named(history, "dead_relu")  # once, when it crossed; not again every epoch
@@ -64,7 +64,7 @@ def test_dead_relu_fires_on_a_huge_negative_bias() -> None:
 @pytest.mark.parametrize("activation", [nn.Sigmoid, nn.Tanh])
 def test_saturation_fires_on_large_weights(activation: type[nn.Module]) -> None:
     model = _mlp(activation, hidden=16)
-    model[0].weight.data *= 100.0  # |z| ≫ 5 for almost every sample: σ near 0 or 1, tanh near ±1
+    model[0].weight.array *= 100.0  # |z| ≫ 5 for almost every sample: σ near 0 or 1, tanh near ±1
     history = _fit(model, epochs=1)
     (warning,) = _named(history, "saturated")
     assert warning.layer == "1" and warning.value > 0.5 == warning.threshold
@@ -88,7 +88,7 @@ def test_a_deep_sigmoid_stack_has_vanishing_gradients() -> None:
 
 def test_exploding_gradient_ratio_on_unscaled_inputs() -> None:
     model = nn.Sequential(nn.Linear(2, 16, generator=0), nn.Linear(16, 2, generator=1))
-    model[0].weight.data *= 1e-4  # ∂L/∂W¹ = δ¹xᵀ grows with x ~ 1e4, ∂L/∂W² = δ²a¹ᵀ does not
+    model[0].weight.array *= 1e-4  # ∂L/∂W¹ = δ¹xᵀ grows with x ~ 1e4, ∂L/∂W² = δ²a¹ᵀ does not
     history = _fit(model, optim.SGD(model.parameters(), lr=1e-9), X=X * 1e4, epochs=1)
     (warning,) = _named(history, "exploding_gradient")
     assert warning.value > 1e3 == warning.threshold
@@ -109,7 +109,7 @@ def test_a_loss_that_jumps_gives_a_loss_spike() -> None:
 
     def blow_up(run: train.Run, logs: dict[str, float]) -> None:
         if run.epoch == 0:
-            model[2].weight.data *= 50.0
+            model[2].weight.array *= 50.0
 
     history = _fit(model, optim.SGD(model.parameters(), lr=1e-3), epochs=2,
                    callbacks=[train.LambdaCallback(on_epoch_end=blow_up)])
@@ -121,7 +121,7 @@ def test_a_loss_that_jumps_gives_a_loss_spike() -> None:
 
 def test_warnings_are_printed_by_the_progress_bar_and_kept_by_history() -> None:
     model = _mlp(nn.ReLU)
-    model[0].bias.data[:] = -100.0
+    model[0].bias.array[:] = -100.0
     out = io.StringIO()
     history = _fit(model, epochs=2, callbacks=[train.ProgressBar(2, file=out)])
     lines = out.getvalue().splitlines()
@@ -139,7 +139,7 @@ def test_warnings_are_printed_by_the_progress_bar_and_kept_by_history() -> None:
 
 def test_diagnostics_false_removes_them() -> None:
     model = _mlp(nn.ReLU)
-    model[0].bias.data[:] = -100.0
+    model[0].bias.array[:] = -100.0
     out = io.StringIO()
     history = _fit(model, diagnostics=False, callbacks=[train.ProgressBar(2, file=out)])
     assert history.warnings == [] and not any(k.startswith("diag/") for k in history.history)
@@ -186,7 +186,7 @@ def test_probe_is_at_most_probe_size_training_samples_chosen_by_seed() -> None:
 
 def test_a_user_given_diagnostics_replaces_the_default() -> None:
     model = _mlp(nn.ReLU)
-    model[0].bias.data[:] = -100.0
+    model[0].bias.array[:] = -100.0
     strict = train.Diagnostics(dead_relu=1.0)  # 100% dead is not *more* than 100%
     history = _fit(model, callbacks=[strict])
     assert _named(history, "dead_relu") == [] and history["diag/dead_relu/1"][0] == 1.0

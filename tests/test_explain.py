@@ -131,14 +131,14 @@ def test_gradients_are_the_engines(activation: str, loss_name: str) -> None:
     assert all(p.grad is None for p in net.parameters())  # the user's model is untouched
     if activation in SMOOTH and loss_name not in ("l1", "smooth_l1"):
         for name, p in copy.deepcopy(net).named_parameters():  # central differences, float64
-            numeric = np.zeros_like(p.data)
+            numeric = np.zeros_like(p.array)
             for i in np.ndindex(p.shape):
-                old = p.data[i]
-                p.data[i] = old + 1e-6
-                up = cls()(net_with(net, name, p.data)(gn.tensor(X)), gn.tensor(y), *var.values()).item()
-                p.data[i] = old - 1e-6
-                down = cls()(net_with(net, name, p.data)(gn.tensor(X)), gn.tensor(y), *var.values()).item()
-                p.data[i] = old
+                old = p.array[i]
+                p.array[i] = old + 1e-6
+                up = cls()(net_with(net, name, p.array)(gn.tensor(X)), gn.tensor(y), *var.values()).item()
+                p.array[i] = old - 1e-6
+                down = cls()(net_with(net, name, p.array)(gn.tensor(X)), gn.tensor(y), *var.values()).item()
+                p.array[i] = old
                 numeric[i] = (up - down) / 2e-6
             np.testing.assert_allclose(shown[name], numeric, rtol=1e-4, atol=1e-7)
 
@@ -173,7 +173,7 @@ def test_update_is_a_real_step_and_leaves_the_optimizer_alone(opt_name: str) -> 
     twin_opt.step()
     updates = {s.title.split("(")[1].split(")")[0]: s for s in w.find("update")}
     for name, p in twin.named_parameters():
-        assert np.array_equal(updates[name].value, p.data), name
+        assert np.array_equal(updates[name].value, p.array), name
         for key, value in twin_opt.state[p].items():
             assert np.array_equal(updates[name].grads[key], np.asarray(value)), (name, key)
     assert all(np.array_equal(v, net.state_dict()[k]) for k, v in before.items())
@@ -292,7 +292,7 @@ def test_gaussian_nll_shows_var_clamped_and_delta_from_the_engine(var_shape: tup
     net, X, y, var, loss = _gaussian_case(var_shape, reduction)
     given = float(var) if var.ndim == 0 else var
     w = explain(net, X, y, loss, optim.SGD(net.parameters(), lr=0.1), var=given)
-    out = net(gn.tensor(X)).data  # (2, 2)
+    out = net(gn.tensor(X)).array  # (2, 2)
     expected = _engine_grads(copy.deepcopy(net), X, y, loss, [], given)
     assert w.loss == loss(gn.tensor(out), y, given).item()
     for name, g in expected.items():
@@ -366,7 +366,7 @@ def test_mse_divides_by_the_elements_of_the_output() -> None:
     note = "(reduction='mean': includes 1/N, N = 6, the elements of ŷ (3 samples × 2 outputs))"
     assert note in delta.substituted
     assert "N = 3" not in delta.substituted
-    out = net(gn.tensor(X)).data  # (3, 2)
+    out = net(gn.tensor(X)).array  # (3, 2)
     np.testing.assert_allclose(delta.value * 6, 2 * (out - y), rtol=1e-14)
     assert "N =" not in explain(net, X, y, nn.MSELoss(reduction="sum")).find("delta", 1)[0].substituted
 
@@ -378,7 +378,7 @@ def test_cross_entropy_divides_by_the_batch_size() -> None:
     X, y = rng.normal(size=(3, 3)), np.array([0, 3, 1])
     delta = explain(net, X, y, nn.CrossEntropyLoss()).find("delta", 1)[0]
     assert delta.substituted.endswith("(reduction='mean': includes 1/N, N = 3 samples)")
-    z = net(gn.tensor(X)).data  # (3, 4)
+    z = net(gn.tensor(X)).array  # (3, 4)
     p = np.exp(z - z.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(delta.value * 3, p - np.eye(4)[y], rtol=1e-13)  # softmax(z) − onehot(y)

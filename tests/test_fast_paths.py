@@ -34,7 +34,7 @@ def test_cross_entropy_with_class_indices_equals_the_general_path(
     fast = loss_ops.cross_entropy(fast_z, y, reduction=reduction)
     general = loss_ops.cross_entropy(general_z, y, weight=np.ones(c), reduction=reduction)  # weighted form
     assert fast.dtype == general.dtype == dtype
-    np.testing.assert_allclose(fast.data, general.data, **ulps(dtype, 8))
+    np.testing.assert_allclose(fast.array, general.array, **ulps(dtype, 8))
     upstream = rng.standard_normal(fast.shape).astype(dtype)
     fast.backward(upstream)
     general.backward(upstream)
@@ -47,7 +47,7 @@ def test_leaf_gradients_never_share_memory() -> None:
     out = a + b  # the add rule hands the same upstream array to both inputs
     upstream = np.array([1.0, 1.0], dtype=np.float32)
     out.backward(upstream)
-    assert a.grad is not b.grad and a.grad is not upstream and b.grad is not upstream
+    assert a.grad_array is not b.grad_array and a.grad_array is not upstream and b.grad_array is not upstream
     a.grad[0] = 99.0
     assert b.grad[0] == 1.0 and upstream[0] == 1.0
 
@@ -67,9 +67,9 @@ def test_kept_gradients_accumulate_like_copies(name: str) -> None:
     w = gn.tensor(rng.standard_normal((2, 3)), requires_grad=True)
     x1, x2 = gn.tensor(rng.standard_normal((2, 3))), gn.tensor(rng.standard_normal((2, 3)))
     fn(w, x1).backward()
-    g1, w.grad = w.grad.copy(), None
+    g1, w.grad = w.grad_array.copy(), None
     fn(w, x2).backward()
-    g2, w.grad = w.grad.copy(), None
+    g2, w.grad = w.grad_array.copy(), None
     fn(w, x1).backward()
     fn(w, x2).backward()  # accumulates in place into the array kept from the first backward
     assert np.array_equal(w.grad, g1 + g2)
@@ -94,7 +94,7 @@ def test_fused_weight_penalty_equals_the_penalty_composed_from_ops(
     for term in terms[1:]:
         composed = composed + term
     assert fused.dtype == composed.dtype
-    np.testing.assert_allclose(fused.data, composed.data, **ulps(dtype))
+    np.testing.assert_allclose(fused.array, composed.array, **ulps(dtype))
     fused.backward()
     composed.backward()
     for a, b in zip(fused_ws, composed_ws, strict=True):
@@ -244,7 +244,7 @@ def test_one_node_losses_equal_their_composed_forms(shape: tuple[int, ...], scal
             x, y = gn.tensor(x0.copy(), requires_grad=True), gn.tensor(y0.copy(), requires_grad=target_grad)
             loss = make(x, y)
             loss.backward(upstream)
-            results.append((loss.data, x.grad, y.grad))
+            results.append((loss.array, x.grad, y.grad))
         (value, gx, gy), (value_c, gx_c, gy_c) = results
         assert value.dtype == value_c.dtype == dtype
         np.testing.assert_allclose(value, value_c, **ulps(dtype))

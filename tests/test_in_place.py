@@ -40,20 +40,20 @@ def test_a_hand_written_update_trains_as_in_pytorch() -> None:
     ours = _manual_loop(gn, gn.nn, gn.nn.functional, np.float64, weights, X, y, 20)
     theirs = _manual_loop(torch, torch.nn, torch.nn.functional, torch.float64, weights, X, y, 20)
     for a, b, w in zip(ours, theirs, weights, strict=True):
-        assert not np.allclose(a.data, w)  # it trained
+        assert not np.allclose(a.array, w)  # it trained
         assert_close(a, b)
 
 
 def test_in_place_changes_the_same_object_and_array() -> None:
     p = gn.nn.Parameter(np.array([1.0, 2.0, 3.0]))
-    array, before = p.data, p
+    array, before = p.array, p
     with gn.no_grad():
         p -= 0.5 * np.array([2.0, 2.0, 2.0])
         p *= 2
         p /= 4
         p += gn.tensor([1.0, 1.0, 1.0], dtype=np.float64)
-    assert p is before and p.data is array and p.requires_grad
-    np.testing.assert_array_equal(p.data, [1.0, 1.5, 2.0])
+    assert p is before and p.array is array and p.requires_grad
+    np.testing.assert_array_equal(p.array, [1.0, 1.5, 2.0])
 
 
 Arrays = Callable[[Any], Any]
@@ -79,7 +79,7 @@ def test_underscore_methods_match_pytorch(call: Callable[[Any, Arrays], Any]) ->
     ours, theirs = pair([0.3, -1.2, 2.5, np.inf], requires_grad=False)
     assert call(ours, np.array) is ours
     call(theirs, torch.tensor)
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
 
 
 def test_a_leaf_that_requires_grad_changes_only_under_no_grad() -> None:
@@ -88,7 +88,7 @@ def test_a_leaf_that_requires_grad_changes_only_under_no_grad() -> None:
         w -= 1.0
     with pytest.raises(GlassnetError, match="no_grad"):
         w.zero_()
-    np.testing.assert_array_equal(w.data, [1.0, 2.0])  # unchanged: the last good state kept
+    np.testing.assert_array_equal(w.array, [1.0, 2.0])  # unchanged: the last good state kept
     tw = torch.tensor([1.0, 2.0], requires_grad=True)  # the same rule in PyTorch
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         tw -= 1.0
@@ -115,10 +115,10 @@ def test_in_place_refuses_what_the_tensor_cannot_hold() -> None:
     with pytest.raises(GlassnetError, match="cannot hold"):
         counts /= 2  # true division gives floats, as PyTorch refuses
     counts += 1
-    np.testing.assert_array_equal(counts.data, [2, 3, 4])
+    np.testing.assert_array_equal(counts.array, [2, 3, 4])
     t = gn.tensor([1.0, 2.0])
     with pytest.raises(GlassnetError, match="broadcast"):
         t += np.ones((2, 2))
     with pytest.raises(GlassnetError, match="broadcast"):
         t.copy_(np.ones(3))
-    np.testing.assert_array_equal(t.data, [1.0, 2.0])
+    np.testing.assert_array_equal(t.array, [1.0, 2.0])

@@ -63,10 +63,10 @@ def test_no_grad_forward_equals_the_graph_bit_for_bit(chain: str, training: bool
         got = plain(gn.tensor(x))
     assert not got.requires_grad and got.grad is None and got.is_leaf
     assert got.dtype == expected.dtype and got.shape == expected.shape
-    assert np.array_equal(got.data.view(np.uint8), expected.data.view(np.uint8))  # the same ops, bits
+    assert np.array_equal(got.array.view(np.uint8), expected.array.view(np.uint8))  # the same ops, bits
     assert np.array_equal(x.view(np.uint8), before.view(np.uint8))  # the input is never written
     with gn.no_grad():  # the dropout layers drew the same masks: the generators still agree
-        assert np.array_equal(graph(gn.tensor(x)).data, plain(gn.tensor(x)).data)
+        assert np.array_equal(graph(gn.tensor(x)).array, plain(gn.tensor(x)).array)
 
 
 def test_no_grad_forward_makes_no_node(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,7 +88,7 @@ def test_no_grad_forward_keeps_the_modules_errors_inputs_and_shapes() -> None:
         with pytest.raises(ShapeError, match=r"Linear\(5 -> 7\) got input of shape \(6, 4\)"):
             model(np.zeros((6, 4), np.float32))
         x3 = _input(np.float32, (2, 3, 5))  # not a batch of rows
-        assert np.array_equal(model(x3).data, CHAINS["relu"](np.float32)(x3).data)
+        assert np.array_equal(model(x3).array, CHAINS["relu"](np.float32)(x3).array)
         assert model([[1.0, 2.0, 3.0, 4.0, 5.0]]).dtype == np.float32  # Python floats: float32
         x = gn.tensor(_input(np.float32))
         assert nn.Sequential(nn.Identity(), nn.Dropout(0.5).eval())(x) is x  # nothing to compute

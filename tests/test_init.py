@@ -90,35 +90,35 @@ def test_kaiming_matches_torch(monkeypatch: pytest.MonkeyPatch, shape: tuple[int
                                nonlinearity: str, a: float) -> None:
     kw = dict(a=a, mode=mode, nonlinearity=nonlinearity)
     _, low, high = torch_sampling(monkeypatch, torch.nn.init.kaiming_uniform_, shape, **kw)
-    check_uniform(init.kaiming_uniform_(empty(shape), **kw, generator=0).data, low, high)
+    check_uniform(init.kaiming_uniform_(empty(shape), **kw, generator=0).array, low, high)
     _, mean, std = torch_sampling(monkeypatch, torch.nn.init.kaiming_normal_, shape, **kw)
-    check_normal(init.kaiming_normal_(empty(shape), **kw, generator=0).data, mean, std)
+    check_normal(init.kaiming_normal_(empty(shape), **kw, generator=0).array, mean, std)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("gain", [1.0, 5 / 3, 0.25])
 def test_xavier_matches_torch(monkeypatch: pytest.MonkeyPatch, shape: tuple[int, ...], gain: float) -> None:
     _, low, high = torch_sampling(monkeypatch, torch.nn.init.xavier_uniform_, shape, gain=gain)
-    check_uniform(init.xavier_uniform_(empty(shape), gain, generator=1).data, low, high)
+    check_uniform(init.xavier_uniform_(empty(shape), gain, generator=1).array, low, high)
     _, mean, std = torch_sampling(monkeypatch, torch.nn.init.xavier_normal_, shape, gain=gain)
-    check_normal(init.xavier_normal_(empty(shape), gain, generator=1).data, mean, std)
+    check_normal(init.xavier_normal_(empty(shape), gain, generator=1).array, mean, std)
 
 
 def test_uniform_and_normal_match_torch(monkeypatch: pytest.MonkeyPatch) -> None:
     shape = (300, 400)
     _, low, high = torch_sampling(monkeypatch, torch.nn.init.uniform_, shape, a=-0.3, b=2.0)
-    check_uniform(init.uniform_(empty(shape), -0.3, 2.0, generator=2).data, low, high)
+    check_uniform(init.uniform_(empty(shape), -0.3, 2.0, generator=2).array, low, high)
     _, mean, std = torch_sampling(monkeypatch, torch.nn.init.normal_, shape, mean=1.5, std=0.2)
-    check_normal(init.normal_(empty(shape), 1.5, 0.2, generator=2).data, mean, std)
+    check_normal(init.normal_(empty(shape), 1.5, 0.2, generator=2).array, mean, std)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_lecun_has_variance_one_over_fan_in(monkeypatch: pytest.MonkeyPatch, shape: tuple[int, ...]) -> None:
     # LeCun uniform is torch's kaiming_uniform_ with gain 1 ("linear")
     _, low, high = torch_sampling(monkeypatch, torch.nn.init.kaiming_uniform_, shape, nonlinearity="linear")
-    check_uniform(init.lecun_uniform_(empty(shape), generator=3).data, low, high)
+    check_uniform(init.lecun_uniform_(empty(shape), generator=3).array, low, high)
     fan_in = math.prod(shape[1:])
-    w = init.lecun_normal_(empty(shape), generator=3).data
+    w = init.lecun_normal_(empty(shape), generator=3).array
     s = math.sqrt(1 / fan_in) / 0.87962566103423978  # Keras's constant for the cut at ±2
     assert np.abs(w).max() <= 2 * s
     check_normal(w, 0.0, math.sqrt(1 / fan_in))
@@ -132,7 +132,7 @@ def test_truncation_constant_is_the_std_of_a_normal_cut_at_two() -> None:
                                                     (0.0, 1.0, 1.0, 3.0), (1.0, 2.0, 4.0, 7.0)])
 def test_trunc_normal_has_the_truncated_moments(mean: float, std: float, a: float, b: float) -> None:
     # both sampling regimes: redraw from N when [a, b] holds > 30% of the mass, else U(a, b) + accept
-    w = init.trunc_normal_(empty((200, 500)), mean, std, a, b, generator=4).data
+    w = init.trunc_normal_(empty((200, 500)), mean, std, a, b, generator=4).array
     ref = scipy.stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
     theirs = torch.nn.init.trunc_normal_(torch.empty(200, 500), mean, std, a, b).numpy()
     assert a <= w.min() and w.max() <= b
@@ -144,7 +144,7 @@ def test_trunc_normal_has_the_truncated_moments(mean: float, std: float, a: floa
 @pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4), (6, 2, 3), (2, 3, 4), (100, 300)])
 @pytest.mark.parametrize("gain", [1.0, 2.5])
 def test_orthogonal_rows_or_columns_are_orthonormal_times_gain(shape: tuple[int, ...], gain: float) -> None:
-    W = init.orthogonal_(empty(shape), gain, generator=5).data.reshape(shape[0], -1)
+    W = init.orthogonal_(empty(shape), gain, generator=5).array.reshape(shape[0], -1)
     ours = W @ W.T if W.shape[0] <= W.shape[1] else W.T @ W
     Wt = torch.nn.init.orthogonal_(torch.empty(shape), gain).reshape(shape[0], -1)
     theirs = Wt @ Wt.T if W.shape[0] <= W.shape[1] else Wt.T @ Wt
@@ -154,21 +154,21 @@ def test_orthogonal_rows_or_columns_are_orthonormal_times_gain(shape: tuple[int,
 
 def test_orthogonal_is_haar_so_entries_have_variance_one_over_n() -> None:
     # a Haar orthogonal n×n matrix has E[w_ij] = 0, E[w_ij²] = 1/n; the sign fix of diag R matters
-    W = np.stack([init.orthogonal_(empty((4, 4)), generator=s).data for s in range(2000)])
+    W = np.stack([init.orthogonal_(empty((4, 4)), generator=s).array for s in range(2000)])
     np.testing.assert_allclose(W.mean(axis=0), 0.0, atol=0.08)
     np.testing.assert_allclose((W**2).mean(axis=0), 0.25, atol=0.03)
 
 
 def test_constant_fills() -> None:
     w = empty((2, 3), np.float32)
-    assert init.constant_(w, 0.5) is w and w.dtype == np.float32 and (w.data == 0.5).all()
-    assert (init.ones_(w).data == 1).all() and (init.zeros_(w).data == 0).all()
+    assert init.constant_(w, 0.5) is w and w.dtype == np.float32 and (w.array == 0.5).all()
+    assert (init.ones_(w).array == 1).all() and (init.zeros_(w).array == 0).all()
 
 
 def test_linear_layer_keeps_pytorch_default_bound() -> None:
     layer = gn.nn.Linear(50, 2000, dtype=np.float64, generator=0)  # U(-1/√in, 1/√in) for W and b
-    check_uniform(layer.weight.data, -1 / math.sqrt(50), 1 / math.sqrt(50))
-    assert np.abs(layer.bias.data).max() <= 1 / math.sqrt(50)
+    check_uniform(layer.weight.array, -1 / math.sqrt(50), 1 / math.sqrt(50))
+    assert np.abs(layer.bias.array).max() <= 1 / math.sqrt(50)
 
 
 # ----------------------------------------------------------------------------- seeds, dtype
@@ -178,23 +178,23 @@ def call(fn: Callable[..., gn.Tensor], w: gn.Tensor, generator: Any) -> gn.Tenso
 
 @pytest.mark.parametrize("fn", RANDOM_INITS)
 def test_same_seed_same_weights_different_seed_different(fn: Callable[..., gn.Tensor]) -> None:
-    a = call(fn, empty((20, 30)), 7).data
-    assert np.array_equal(a, call(fn, empty((20, 30)), 7).data)
-    assert np.array_equal(a, call(fn, empty((20, 30)), np.random.default_rng(7)).data)
-    assert not np.array_equal(a, call(fn, empty((20, 30)), 8).data)
-    assert not np.array_equal(call(fn, empty((20, 30)), None).data, call(fn, empty((20, 30)), None).data)
+    a = call(fn, empty((20, 30)), 7).array
+    assert np.array_equal(a, call(fn, empty((20, 30)), 7).array)
+    assert np.array_equal(a, call(fn, empty((20, 30)), np.random.default_rng(7)).array)
+    assert not np.array_equal(a, call(fn, empty((20, 30)), 8).array)
+    assert not np.array_equal(call(fn, empty((20, 30)), None).array, call(fn, empty((20, 30)), None).array)
     rng = np.random.default_rng(0)  # a Generator is used as is: it advances between calls
-    assert not np.array_equal(call(fn, empty((20, 30)), rng).data, call(fn, empty((20, 30)), rng).data)
+    assert not np.array_equal(call(fn, empty((20, 30)), rng).array, call(fn, empty((20, 30)), rng).array)
 
 
 @pytest.mark.parametrize("fn", RANDOM_INITS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fills_in_place_and_keeps_dtype(fn: Callable[..., gn.Tensor], dtype: Any) -> None:
     w = gn.nn.Parameter(np.zeros((20, 30), dtype=dtype))
-    buffer = w.data
-    assert call(fn, w, 0) is w and w.data is buffer and w.dtype == dtype
+    buffer = w.array
+    assert call(fn, w, 0) is w and w.array is buffer and w.dtype == dtype
     # samples are drawn in float64 and rounded once
-    np.testing.assert_array_equal(w.data, call(fn, empty((20, 30)), 0).data.astype(dtype))
+    np.testing.assert_array_equal(w.array, call(fn, empty((20, 30)), 0).array.astype(dtype))
 
 
 # ----------------------------------------------------------------------------- errors

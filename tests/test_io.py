@@ -36,7 +36,7 @@ def assert_same_model(a: nn.Module, b: nn.Module, x: np.ndarray) -> None:
     for name in sa:
         assert sa[name].dtype == sb[name].dtype and sa[name].tobytes() == sb[name].tobytes(), name
     a.eval(), b.eval()
-    out_a, out_b = a(gn.tensor(x)).data, b(gn.tensor(x)).data
+    out_a, out_b = a(gn.tensor(x)).array, b(gn.tensor(x)).array
     assert out_a.dtype == out_b.dtype and out_a.tobytes() == out_b.tobytes()
 
 
@@ -302,7 +302,7 @@ def test_a_file_written_before_containers_still_loads(tmp_path: Path) -> None:
         "architecture": architecture, "preprocessing": "null", "classes": '{"tuple":[0,1]}',
         "hyperparameters": "null", "history": "null", "extra": "null"})
     loaded = io.load(tmp_path / "old")
-    assert np.array_equal(loaded.model[0].weight.data, weight) and isinstance(loaded.model[1], nn.ReLU)
+    assert np.array_equal(loaded.model[0].weight.array, weight) and isinstance(loaded.model[1], nn.ReLU)
     assert loaded.classes == (0, 1) and loaded.glassnet_version == "0.1.0"
 
 
@@ -387,7 +387,7 @@ def test_a_custom_module_saves_and_loads_its_weights(tmp_path: Path) -> None:
     fresh.load_state_dict(weights)
     assert_same_weights(model, fresh)
     x = gn.tensor(np.ones((2, 3)))
-    assert np.array_equal(fresh(x).data, model(x).data)
+    assert np.array_equal(fresh(x).array, model(x).array)
     tensors, metadata = load_tensors(tmp_path / "weights.safetensors")
     assert metadata["format"] == "glassnet-weights" and metadata["format_version"] == "1"
     assert tensors.keys() == weights.keys()  # nothing but the weights

@@ -51,7 +51,7 @@ def _trajectory(name: str, options: dict[str, Any], dtype: type, steps: int = 6)
         for w in ws:
             w.grad = rng.standard_normal(w.shape).astype(dtype)
         opt.step()
-    return [a for w in ws for a in (w.data.copy(), *(v for v in opt.state[w].values()
+    return [a for w in ws for a in (w.array.copy(), *(v for v in opt.state[w].values()
                                                       if isinstance(v, np.ndarray)))]
 
 

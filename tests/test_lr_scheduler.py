@@ -225,5 +225,5 @@ def test_scheduled_training_follows_torch(name: str) -> None:
         theirs.step()
         mine.step()
         ref.step()
-    np.testing.assert_allclose(w.data, v.detach().numpy(), rtol=1e-12)
-    assert not np.allclose(w.data, w0)
+    np.testing.assert_allclose(w.array, v.detach().numpy(), rtol=1e-12)
+    assert not np.allclose(w.array, w0)

@@ -46,11 +46,11 @@ def test_linear_default_init_has_pytorchs_bounds_and_is_seeded() -> None:
     layer = nn.Linear(400, 300, generator=7)
     bound = 1 / np.sqrt(400)  # kaiming_uniform_(a=√5): gain·√(3/fan_in) = √(1/3)·√(3/400) = 1/20
     assert layer.weight.dtype == np.float32 and layer.weight.shape == (300, 400)
-    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.bias.data).max() <= bound
-    assert np.std(layer.weight.data) == pytest.approx(bound / np.sqrt(3), rel=0.02)  # std of U(-b, b)
+    assert np.abs(layer.weight.array).max() <= bound and np.abs(layer.bias.array).max() <= bound
+    assert np.std(layer.weight.array) == pytest.approx(bound / np.sqrt(3), rel=0.02)  # std of U(-b, b)
     again = nn.Linear(400, 300, generator=7)
-    assert np.array_equal(layer.weight.data, again.weight.data)
-    assert not np.array_equal(layer.weight.data, nn.Linear(400, 300, generator=8).weight.data)
+    assert np.array_equal(layer.weight.array, again.weight.array)
+    assert not np.array_equal(layer.weight.array, nn.Linear(400, 300, generator=8).weight.array)
 
 
 def test_linear_rejects_a_wrong_input_width_with_a_helpful_message() -> None:
@@ -85,10 +85,10 @@ def test_state_dict_round_trip_and_copies() -> None:
     a, b = _mlp(0), _mlp(10)
     state = a.state_dict()
     state["0.weight"][0, 0] = 99.0  # a copy: editing it leaves the model alone
-    assert a[0].weight.data[0, 0] != 99.0
+    assert a[0].weight.array[0, 0] != 99.0
     b.load_state_dict(a.state_dict())
     x = gn.tensor(np.ones((2, 3)))
-    assert np.array_equal(a(x).data, b(x).data)
+    assert np.array_equal(a(x).array, b(x).array)
 
 
 def test_load_state_dict_reports_missing_unexpected_and_shape_errors() -> None:
@@ -128,12 +128,12 @@ def test_dropout_is_inverted_seeded_and_off_in_eval() -> None:
     x = gn.tensor(np.ones((2000, 50), dtype=np.float32), requires_grad=True)
     layer = nn.Dropout(0.3, generator=1)
     y = layer(x)
-    kept = y.data != 0
+    kept = y.array != 0
     assert kept.mean() == pytest.approx(0.7, abs=0.01)
-    assert np.allclose(y.data[kept], 1 / 0.7)  # survivors scaled by 1/(1 - p): E[y] = x
+    assert np.allclose(y.array[kept], 1 / 0.7)  # survivors scaled by 1/(1 - p): E[y] = x
     y.sum().backward()
-    assert np.array_equal(x.grad, y.data)  # d(mask·x/(1-p))/dx = mask/(1-p)
-    assert np.array_equal(nn.Dropout(0.3, generator=1)(x).data, y.data)
+    assert np.array_equal(x.grad, y.array)  # d(mask·x/(1-p))/dx = mask/(1-p)
+    assert np.array_equal(nn.Dropout(0.3, generator=1)(x).array, y.array)
     layer.eval()
     assert layer(x) is x
 
@@ -141,7 +141,7 @@ def test_dropout_is_inverted_seeded_and_off_in_eval() -> None:
 def test_dropout_edge_probabilities() -> None:
     x = gn.tensor(np.ones((3, 3)))
     assert nn.Dropout(0.0)(x) is x
-    assert not nn.Dropout(1.0)(x).data.any()
+    assert not nn.Dropout(1.0)(x).array.any()
     with pytest.raises(gn.GlassnetError, match="0 <= p <= 1"):
         nn.Dropout(1.5)
 
@@ -157,7 +157,7 @@ def test_flatten() -> None:
 def test_linear_takes_plain_arrays() -> None:
     layer = nn.Linear(3, 2, dtype=np.float64, generator=0)
     x = np.ones((4, 3))
-    assert np.array_equal(layer(x).data, layer(gn.tensor(x)).data)
+    assert np.array_equal(layer(x).array, layer(gn.tensor(x)).array)
 
 
 def test_sequential_is_a_list_of_its_layers() -> None:
@@ -165,7 +165,7 @@ def test_sequential_is_a_list_of_its_layers() -> None:
     head = net[1:]
     assert isinstance(head, nn.Sequential) and list(head) == [net[1], net[2]]
     x = gn.tensor(np.ones((2, 3)))
-    assert np.array_equal(head(net[0](x)).data, net(x).data)  # a slice runs the same layers
+    assert np.array_equal(head(net[0](x)).array, net(x).array)  # a slice runs the same layers
     net.insert(2, nn.Tanh())
     net.append(nn.Sigmoid()).extend([nn.Identity()])
     assert [type(m).__name__ for m in net] == ["Linear", "Identity", "Tanh", "Linear", "Sigmoid", "Identity"]

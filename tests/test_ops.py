@@ -260,7 +260,7 @@ def test_reductions(name: str, shape_axis: Any, keepdims: bool, seed: int) -> No
 def test_reduction_methods_equal_functions(name: str) -> None:
     x = gn.tensor(grid((3, 4), 0))
     function = REDUCTIONS[name][0]
-    assert_close(getattr(x, name)(axis=-1, keepdims=True), function(x, axis=-1, keepdims=True).data)
+    assert_close(getattr(x, name)(axis=-1, keepdims=True), function(x, axis=-1, keepdims=True).array)
 
 
 def test_max_ties_split_the_gradient_evenly() -> None:
@@ -276,6 +276,8 @@ UNARY = {
     "log": (gn.log, torch.log, np.log, positive),
     "sqrt": (gn.sqrt, torch.sqrt, np.sqrt, positive),
     "abs": (gn.abs, torch.abs, np.abs, nonzero),
+    "sin": (gn.sin, torch.sin, np.sin, normal),
+    "cos": (gn.cos, torch.cos, np.cos, normal),
 }
 
 
@@ -290,7 +292,7 @@ def test_unary(name: str, shape: tuple[int, ...], seed: int) -> None:
 
 def test_abs_at_zero_has_zero_gradient_as_torch() -> None:
     out = check(gn.abs, torch.abs, np.abs, np.array([-2.0, 0.0, 3.0, -0.0]))
-    assert out.data[1] == 0.0
+    assert out.array[1] == 0.0
 
 
 @pytest.mark.parametrize(("low", "high"), [(-0.5, 0.5), (None, 0.5), (-0.5, None), (0.0, 0.0)])
@@ -362,8 +364,12 @@ def test_transpose_explicit_axes(shape_perm: Any, seed: int) -> None:
     shape, axes = shape_perm
     x = normal(shape, seed)
     check(lambda t: gn.transpose(t, axes), lambda t: t.permute(axes), lambda a: a.transpose(axes), x)
-    check(lambda t: t.transpose(*axes), lambda t: t.permute(axes), lambda a: a.transpose(axes), x)
     check(lambda t: t.transpose(axes), lambda t: t.permute(axes), lambda a: a.transpose(axes), x)
+    check(lambda t: t.permute(*axes), lambda t: t.permute(axes), lambda a: a.transpose(axes), x)
+    if len(axes) != 2:  # two axes are PyTorch's transpose(dim0, dim1): a swap
+        check(lambda t: t.transpose(*axes), lambda t: t.permute(axes), lambda a: a.transpose(axes), x)
+    else:
+        check(lambda t: t.transpose(*axes), lambda t: t.transpose(*axes), lambda a: a.swapaxes(*axes), x)
 
 
 def gather_oracle(shape: tuple[int, ...], index: Any) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -528,6 +534,9 @@ GRADCHECK_CASES: dict[str, tuple[Callable[..., gn.Tensor], list[Any]]] = {
     "log": (gn.log, [P23]),
     "sqrt": (gn.sqrt, [P23]),
     "abs": (gn.abs, [_t(nonzero((2, 3), 20))]),
+    "sin": (gn.sin, [X23]),
+    "cos": (gn.cos, [X23]),
+    "copy (clone)": (lambda a: a.clone() * a, [X23]),
     "clip": (lambda a: a.clip(-0.45, 0.45), [_t(grid((3, 4), 21) + 0.1)]),  # 0.1 off every bound
     "where": (lambda a, b: gn.where(np.array([True, False, True]), a, b), [X23, _t(normal((2, 1), 22))]),
     "maximum": (gn.maximum, [D23, E23]),
@@ -536,7 +545,7 @@ GRADCHECK_CASES: dict[str, tuple[Callable[..., gn.Tensor], list[Any]]] = {
     "transpose": (lambda a: a.transpose(2, 0, 1), [_t(normal((2, 3, 2), 23))]),
     "getitem slice": (lambda a: a[::-1, 1:], [X23]),
     "getitem gather": (lambda a: a[[0, 0, 1], [2, 2, 0]], [X23]),
-    "getitem mask": (lambda a: a[a.data > 0], [X23]),
+    "getitem mask": (lambda a: a[a.array > 0], [X23]),
     "concatenate": (lambda a, b: gn.concatenate([a, b], axis=-1), [X23, Y23]),
     "stack": (lambda a, b: gn.stack([a, b], axis=1), [X23, Y23]),
 }

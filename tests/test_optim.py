@@ -107,12 +107,12 @@ def test_trajectory_matches_torch(name: str, kwargs: dict[str, Any], compiled: b
     ours, theirs = _pair()
     opt = getattr(optim, name)(ours.parameters(), **kwargs)
     ref = getattr(torch.optim, name)(theirs.parameters(), **kwargs)
-    start = [p.data.copy() for p in ours.parameters()]
+    start = [p.array.copy() for p in ours.parameters()]
     for _ in range(STEPS // 20):
         _train(ours, opt, 20)
         _train_torch(theirs, ref, 20)
         _assert_same_params(ours, theirs)
-    assert not np.allclose(start[0], ours.hidden.weight.data)  # it moved: the test can fail
+    assert not np.allclose(start[0], ours.hidden.weight.array)  # it moved: the test can fail
 
 
 def test_internal_state_matches_torchs_buffers() -> None:
@@ -178,7 +178,7 @@ def test_state_dict_round_trip_continues_bit_identically(name: str) -> None:
     _train(resumed, opt2, 50)
     _train_torch(theirs, ref, 50)
     for p, q in zip(ours.parameters(), resumed.parameters(), strict=True):
-        assert np.array_equal(p.data, q.data)
+        assert np.array_equal(p.array, q.array)
     _assert_same_params(resumed, theirs)
 
 
@@ -200,7 +200,7 @@ def test_steps_on_array_api_strict_arrays_give_numpys_numbers(name: str, kwargs:
         ours.grad, theirs.grad = g, strict(g)
         opt.step()
         opt_strict.step()
-    assert_same(theirs.data, ours.data)
+    assert_same(theirs.array, ours.array)
     assert opt_strict.state[theirs].keys() == opt.state[ours].keys()
     for key, value in opt.state[ours].items():
         if isinstance(value, np.ndarray):
@@ -212,8 +212,8 @@ def test_step_skips_parameters_without_gradient_and_zero_grad_modes() -> None:
     opt = optim.Adam([w, frozen], lr=0.1)
     w.grad = np.array([1.0, -1.0])
     opt.step()
-    assert np.array_equal(frozen.data, np.ones(2)) and frozen not in opt.state
-    assert not np.array_equal(w.data, np.ones(2))
+    assert np.array_equal(frozen.array, np.ones(2)) and frozen not in opt.state
+    assert not np.array_equal(w.array, np.ones(2))
     opt.zero_grad(set_to_none=False)
     assert np.array_equal(w.grad, np.zeros(2)) and frozen.grad is None
     opt.zero_grad()
@@ -227,15 +227,15 @@ def test_adam_worked_example_by_hand() -> None:
     opt.step()
     # m = 0.1·0.5 = 0.05, v = 0.001·0.25 = 0.00025; m̂ = 0.05/0.1 = 0.5, v̂ = 0.00025/0.001 = 0.25
     # u = 0.5/√0.25 = 1  →  w = 1 − 0.1·1 = 0.9
-    assert w.data[0] == pytest.approx(0.9, rel=1e-14)
+    assert w.array[0] == pytest.approx(0.9, rel=1e-14)
     w.grad = np.array([0.25])
     opt.step()
     # m = 0.9·0.05 + 0.1·0.25 = 0.07,  v = 0.999·0.00025 + 0.001·0.0625 = 0.00031225
     # m̂ = 0.07/0.19 ≈ 0.368421,  v̂ = 0.00031225/0.001999 ≈ 0.156203,  √v̂ ≈ 0.395225
     # w = 0.9 − 0.1·m̂/√v̂ ≈ 0.9 − 0.1·0.932180 = 0.806782
     expected = 0.9 - 0.1 * (0.07 / 0.19) / math.sqrt(0.00031225 / 0.001999)
-    assert w.data[0] == pytest.approx(expected, rel=1e-12)
-    assert w.data[0] == pytest.approx(0.806782, abs=1e-6)
+    assert w.array[0] == pytest.approx(expected, rel=1e-12)
+    assert w.array[0] == pytest.approx(0.806782, abs=1e-6)
 
 
 @pytest.mark.parametrize(("make", "match"), [

@@ -49,7 +49,7 @@ def test_a_registered_activation_reaches_the_module_table_and_functional(
         bent_identity: type[nn.Module]) -> None:
     assert nn.ACTIVATIONS["bent_identity"] is bent_identity and nn.ACTIVATIONS.lookup("Bent_Identity")
     x = gn.tensor(np.array([-2.0, 0.0, 3.0]))
-    assert np.allclose(nn.functional.bent_identity(x).data, bent(x.data))  # type: ignore[attr-defined]
+    assert np.allclose(nn.functional.bent_identity(x).array, bent(x.array))  # type: ignore[attr-defined]
     assert "bent_identity" in nn.functional.__dir__()
     assert bent_identity.__doc__ is not None and FORMULA.text in bent_identity.__doc__
 
@@ -82,7 +82,7 @@ def test_a_registered_activation_is_saved_and_loaded(bent_identity: type[nn.Modu
     loaded = gn.load(tmp_path / "bent.safetensors").model
     assert [type(m) for m in loaded.children()] == [type(m) for m in model.children()]
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
-    assert np.array_equal(loaded(x).data, model(x).data)
+    assert np.array_equal(loaded(x).array, model(x).array)
 
 
 def test_a_registered_activation_is_explained_with_its_formula(bent_identity: type[nn.Module]) -> None:

@@ -88,7 +88,7 @@ def test_bare_parameters_treat_1d_tensors_as_biases() -> None:
 
 def test_module_names_decide_what_is_a_bias() -> None:
     model = TwoLayer(seed=3)
-    expected = sum(float((p.data**2).sum()) for p in (model.hidden.weight, model.out.weight))
+    expected = sum(float((p.array**2).sum()) for p in (model.hidden.weight, model.out.weight))
     assert L2(1.0)(model).item() == pytest.approx(expected, rel=1e-15)
     assert L2(1.0)(model.parameters()).item() == pytest.approx(expected, rel=1e-15)
 
@@ -191,28 +191,28 @@ def rows_with_norms(norms: list[float], n_in: int = 6, seed: int = 0) -> np.ndar
 def test_max_norm_rescales_rows_over_the_limit_exactly(dtype: Any) -> None:
     W0 = rows_with_norms([0.5, 2.0, 1.0, 7.0, 0.0]).astype(dtype)  # (out_features, in_features)
     W, b = gn.nn.Parameter(W0.copy()), gn.nn.Parameter(np.full(5, 9.0, dtype=dtype))
-    buffer = W.data
+    buffer = W.array
     max_norm_([W, b], 1.0)
-    norms = np.linalg.norm(W.data.astype(np.float64), axis=1)
+    norms = np.linalg.norm(W.array.astype(np.float64), axis=1)
     over = np.array([False, True, False, True, False])
     np.testing.assert_allclose(norms[over], 1.0, rtol=1e-15 if dtype == np.float64 else 1e-6)
-    np.testing.assert_allclose(W.data[over], W0[over] / np.linalg.norm(W0[over], axis=1, keepdims=True),
+    np.testing.assert_allclose(W.array[over], W0[over] / np.linalg.norm(W0[over], axis=1, keepdims=True),
                                rtol=1e-15 if dtype == np.float64 else 1e-6)  # direction kept
-    assert np.array_equal(W.data[~over], W0[~over])  # at or under the limit: bit for bit
-    assert (b.data == 9.0).all() and W.data is buffer and W.dtype == dtype
+    assert np.array_equal(W.array[~over], W0[~over])  # at or under the limit: bit for bit
+    assert (b.array == 9.0).all() and W.array is buffer and W.dtype == dtype
 
 
 def test_max_norm_on_a_module_leaves_biases_and_gradients_alone() -> None:
     model = TwoLayer(seed=0)
-    model.hidden.weight.data *= 10
-    model.hidden.bias.data *= 100
+    model.hidden.weight.array *= 10
+    model.hidden.bias.array *= 100
     model.hidden.weight.grad = grad = np.ones((5, 4))
-    before = {name: p.data.copy() for name, p in model.named_parameters()}
+    before = {name: p.array.copy() for name, p in model.named_parameters()}
     max_norm_(model, 0.5)
-    assert np.array_equal(model.hidden.bias.data, before["hidden.bias"])
-    assert np.array_equal(model.out.bias.data, before["out.bias"])
-    assert np.linalg.norm(model.hidden.weight.data, axis=1).max() == pytest.approx(0.5, rel=1e-15)
-    assert model.hidden.weight.grad is grad and (grad == 1).all() and model.hidden.weight.is_leaf
+    assert np.array_equal(model.hidden.bias.array, before["hidden.bias"])
+    assert np.array_equal(model.out.bias.array, before["out.bias"])
+    assert np.linalg.norm(model.hidden.weight.array, axis=1).max() == pytest.approx(0.5, rel=1e-15)
+    assert model.hidden.weight.grad_array is grad and (grad == 1).all() and model.hidden.weight.is_leaf
 
 
 def test_max_norm_with_eps_is_torch_renorm() -> None:

@@ -80,7 +80,7 @@ def train(replay: bool, make_loss: Callable[[], nn.Module], y: np.ndarray, penal
                          regularizer=penalty, **fit_args)
     finally:
         steps.REPLAY = True
-    return [p.data.copy() for p in model.parameters()], history
+    return [p.array.copy() for p in model.parameters()], history
 
 
 def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
@@ -124,7 +124,7 @@ def test_gradients_accumulate_as_the_graphs_do() -> None:
         for rows in [slice(0, 16)] * 5:
             step.forward(X[rows].astype(np.float32), y[rows], np.arange(N)[rows])
             step.backward()
-        grads.append([p.grad.copy() for p in model.parameters()])
+        grads.append([p.grad_array.copy() for p in model.parameters()])
         assert step.counts["replayed"] == (3 if replay else 0)
     steps.REPLAY = True
     assert _same(*grads)
@@ -159,7 +159,7 @@ class Branchy(nn.Module):
 
     def forward(self, x: gn.Tensor) -> gn.Tensor:
         z = self.layer(x)
-        return z * 2.0 if x.data.sum() > self.pivot else z.exp()
+        return z * 2.0 if x.array.sum() > self.pivot else z.exp()
 
 
 @pytest.mark.parametrize(("make", "reason"), [(Noisy, "a constant of operation"),

@@ -21,21 +21,21 @@ from oracle import assert_close, pair
 # ----------------------------------------------------------------------------- attributes
 def test_attributes_of_a_leaf() -> None:
     x = gn.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-    assert isinstance(x.data, np.ndarray)
-    np.testing.assert_array_equal(x.data, [[1.0, 2.0], [3.0, 4.0]])
+    assert isinstance(x.array, np.ndarray)
+    np.testing.assert_array_equal(x.array, [[1.0, 2.0], [3.0, 4.0]])
     assert x.grad is None
     assert x.requires_grad is True
     assert x.shape == (2, 2)
     assert x.dtype == np.float32
-    assert x.ndim == 2 and x.size == 4 and len(x) == 2
+    assert x.ndim == 2 and x.size() == (2, 2) and x.numel() == 4 and len(x) == 2
     assert x.is_leaf
 
 
 def test_numpy_shares_the_data() -> None:
     x = gn.tensor(np.zeros(3))
-    assert x.numpy() is x.data
+    assert x.numpy() is x.array
     x.numpy()[0] = 5.0
-    assert x.data[0] == 5.0
+    assert x.array[0] == 5.0
 
 
 def test_item_gives_a_python_number() -> None:
@@ -53,7 +53,7 @@ def test_detach_shares_data_and_cuts_the_graph() -> None:
     x, t = pair([1.0, -2.0, 3.0])
     y = x * 2.0
     d = y.detach()
-    assert d.data is y.data
+    assert d.array is y.array
     assert not d.requires_grad and d.is_leaf and d.grad is None
     (d * x).sum().backward()  # d is a constant: d(d·x)/dx = d = 2x, not 4x
     (t.detach() * 2.0 * t).sum().backward()
@@ -297,7 +297,7 @@ def test_retain_graph_lets_backward_run_twice_and_accumulate_like_torch() -> Non
     ty.backward(retain_graph=True)
     ty.backward()
     assert_close(x.grad, t.grad)
-    assert_close(x.grad, 2 * np.exp(x.data) * (1 + x.data))  # twice d(x eˣ)/dx = 2eˣ(1 + x)
+    assert_close(x.grad, 2 * np.exp(x.array) * (1 + x.array))  # twice d(x eˣ)/dx = 2eˣ(1 + x)
     with pytest.raises(GlassnetError):  # the second call freed it
         y.backward()
 

@@ -97,7 +97,7 @@ def test_early_stopping_stops_and_restores_the_best_weights() -> None:
     assert stop.best_epoch == best_epoch and len(history) == best_epoch + 1 + 3
     assert stop.best_weights is not None  # the weights now in the model are the best epoch's
     for name, p in net.named_parameters():
-        assert np.array_equal(p.data, stop.best_weights[name])
+        assert np.array_equal(p.array, stop.best_weights[name])
 
 
 def test_early_stopping_restores_the_best_weights_even_when_it_never_triggers() -> None:
@@ -108,7 +108,7 @@ def test_early_stopping_restores_the_best_weights_even_when_it_never_triggers() 
                    optimizer=optim.SGD(net.parameters(), lr=2.0))
     assert len(history) == 15 and history.stop_reason == ""
     assert stop.best_weights is not None
-    assert all(np.array_equal(p.data, stop.best_weights[n]) for n, p in net.named_parameters())
+    assert all(np.array_equal(p.array, stop.best_weights[n]) for n, p in net.named_parameters())
 
 
 def test_early_stopping_without_validation_says_how_to_fix_it() -> None:
@@ -124,7 +124,7 @@ def test_terminate_on_nan_names_the_batch_and_keeps_the_last_good_weights() -> N
     history = _fit(net, X, y, epochs=3, shuffle=False)
     assert "the loss became nan at epoch 1, batch 3" in history.stop_reason
     assert "First non-finite value: the input batch holds nan" in history.stop_reason
-    assert all(np.isfinite(p.data).all() for p in net.parameters())
+    assert all(np.isfinite(p.array).all() for p in net.parameters())
     assert len(history) == 1  # the two good batches of epoch 1 are recorded
 
 
@@ -154,7 +154,7 @@ def test_resuming_a_checkpoint_gives_bit_identical_weights(tmp_path: Path) -> No
     _resumable_run(3, tmp_path / "part.safetensors", resume=False)  # interrupted after epoch 3
     resumed, resumed_history = _resumable_run(6, tmp_path / "part.safetensors", resume=True)
     for (name, a), (_, b) in zip(whole.named_parameters(), resumed.named_parameters(), strict=True):
-        assert np.array_equal(a.data, b.data), name
+        assert np.array_equal(a.array, b.array), name
     assert whole_history.to_dict()["history"]["val_loss"] == resumed_history["val_loss"]
     assert resumed_history["lr"] == [0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025]  # the lr each epoch used
 
@@ -196,7 +196,7 @@ def test_sample_and_class_weights_weight_the_loss() -> None:
     opt = optim.SGD(net.parameters(), lr=0.0)  # no update: the logged loss is the initial one
     history = _fit(net, X, y, epochs=1, batch_size=40, sample_weight=w, class_weight={1: 3.0},
                    optimizer=opt, shuffle=False)
-    per_sample = nn.CrossEntropyLoss(reduction="none")(net(gn.tensor(X)), y).data
+    per_sample = nn.CrossEntropyLoss(reduction="none")(net(gn.tensor(X)), y).array
     weights = w * np.where(y == 1, 3.0, 1.0)
     assert history["loss"][0] == pytest.approx(float((weights * per_sample).sum() / weights.sum()), rel=1e-5)
     balanced = _fit(_net(), X, y, epochs=1, class_weight="balanced")
@@ -243,11 +243,11 @@ def test_user_mistakes_give_clear_errors(kwargs: dict[str, object], error: type,
 def test_the_nan_sentinel_names_the_first_layer_and_operation() -> None:
     X, y = make_xor(64)
     net = _net()
-    net[2].weight.data[0, 0] = np.inf  # an update that diverged earlier
+    net[2].weight.array[0, 0] = np.inf  # an update that diverged earlier
     history = _fit(net, X, y, epochs=1)
     assert "layer '2' (Linear): its weight is already non-finite (inf at index (0, 0))" in history.stop_reason
     overflow = nn.Sequential(nn.Linear(2, 4, generator=0), nn.ReLU(), nn.Linear(4, 2, generator=1))
-    overflow[0].weight.data[...] = 3e38  # finite, but W·a overflows float32 (tanh would hide it)
+    overflow[0].weight.array[...] = 3e38  # finite, but W·a overflows float32 (tanh would hide it)
     history = _fit(overflow, X + 2.0, y, epochs=1)
     assert "layer '0' (Linear): z = W·a + b overflowed inf" in history.stop_reason
 

@@ -34,7 +34,7 @@ def test_one_sgd_step_by_hand() -> None:
     hidden = net[1](net[0](x))
     out = net[3](net[2](hidden))
     loss = nn.MSELoss()(out, y)
-    assert_allclose(hidden.data, [[0.6224593312018546, 0.6456563062257954]], rtol=0, atol=1e-15)
+    assert_allclose(hidden.array, [[0.6224593312018546, 0.6456563062257954]], rtol=0, atol=1e-15)
     assert out.item() == pytest.approx(0.7575931652488075, abs=1e-15)
     assert loss.item() == pytest.approx(0.058761073534091955, abs=1e-15)
 
@@ -51,9 +51,9 @@ def test_one_sgd_step_by_hand() -> None:
     opt.zero_grad()
     loss.backward()
     W1, b1, W2, b2 = net[0].weight, net[0].bias, net[2].weight, net[2].bias
-    assert b2.grad == pytest.approx([-0.08903397538422131], abs=1e-15)
+    assert b2.grad_array == pytest.approx([-0.08903397538422131], abs=1e-15)
     assert_allclose(W2.grad, [[-0.05542002877190478, -0.05748534767517472]], rtol=0, atol=1e-15)
-    assert b1.grad == pytest.approx([-0.008369325890942959, -0.009166306694902109], abs=1e-15)
+    assert b1.grad_array == pytest.approx([-0.008369325890942959, -0.009166306694902109], abs=1e-15)
     assert_allclose(W1.grad, [[-0.008369325890942959, 0.0], [-0.009166306694902109, 0.0]], rtol=0, atol=1e-15)
 
     # SGD update, w ← w - lr·dL/dw with lr = 0.5:
@@ -63,10 +63,10 @@ def test_one_sgd_step_by_hand() -> None:
     #    = [[0.1541846629, 0.20], [0.2545831533, 0.30]]
     # b1 = (0.3541846629, 0.3545831533)
     opt.step()
-    assert_allclose(W2.data, [[0.4277100143859524, 0.4787426738375874]], rtol=0, atol=1e-15)
-    assert b2.data == pytest.approx([0.6445169876921106], abs=1e-15)
-    assert_allclose(W1.data, [[0.15418466294547148, 0.20], [0.2545831533474511, 0.30]], rtol=0, atol=1e-15)
-    assert b1.data == pytest.approx([0.35418466294547146, 0.35458315334745105], abs=1e-15)
+    assert_allclose(W2.array, [[0.4277100143859524, 0.4787426738375874]], rtol=0, atol=1e-15)
+    assert b2.array == pytest.approx([0.6445169876921106], abs=1e-15)
+    assert_allclose(W1.array, [[0.15418466294547148, 0.20], [0.2545831533474511, 0.30]], rtol=0, atol=1e-15)
+    assert b1.array == pytest.approx([0.35418466294547146, 0.35458315334745105], abs=1e-15)
 
     # The step lowered the loss: 0.0587610735 before.
     assert nn.MSELoss()(net(x), y).item() < 0.058761073534091955

@@ -68,7 +68,7 @@ def backward(root: Tensor, seed: Any, retain_graph: bool) -> None:
                 node._parents, node._saved = (), FREED
     if _Recorder.active is not None:
         _Recorder.active.record_backward(steps, nodes, root)
-    run(steps, saved, root.data, seed)
+    run(steps, saved, root.array, seed)
 
 
 def plan(root: Tensor) -> tuple[list[Step], list[Tensor]]:
@@ -86,7 +86,7 @@ def plan(root: Tensor) -> tuple[list[Step], list[Tensor]]:
                 "backward() went through a graph that was already freed by an earlier backward(); "
                 "pass retain_graph=True to the first call, or recompute the forward pass"
             )
-        parents = tuple((position[id(p)], p.data.shape, p.data.dtype, p._op is None) if p.requires_grad
+        parents = tuple((position[id(p)], p.array.shape, p.array.dtype, p._op is None) if p.requires_grad
                         else None for p in node._parents)
         needs = tuple(p.requires_grad for p in node._parents)
         steps.append(Step(node._op, node if node._retains_grad else None, parents, needs))
@@ -114,8 +114,8 @@ def run(steps: list[Step], saved: list[Any], root: Any, seed: Any = None) -> Non
             continue
         grads[key] = None
         if op is None:  # a leaf: its gradient is the sum of what flowed in
-            if tensor.grad is None and fresh[key] and type(g) is np.ndarray and g.flags.writeable:  # type: ignore[union-attr]
-                tensor.grad = g  # type: ignore[union-attr]  # nothing else holds g: kept, not copied
+            if tensor.grad_array is None and fresh[key] and type(g) is np.ndarray and g.flags.writeable:  # type: ignore[union-attr]
+                tensor.grad_array = g  # type: ignore[union-attr]  # nothing else holds g: kept, not copied
             else:
                 _accumulate(tensor, g)  # type: ignore[arg-type]
             continue
@@ -176,14 +176,14 @@ def _is_new(pg: Any, g: Any, outputs: Sequence[Any]) -> bool:
 
 def _accumulate(node: Tensor, g: Any, owned: bool = False) -> None:
     """Add g into ``node.grad`` (in place, as PyTorch accumulates)."""
-    if node.grad is None:  # keep g itself when nothing else holds it, else an own copy
+    if node.grad_array is None:  # keep g itself when nothing else holds it, else an own copy
         flags = getattr(g, "flags", None)
         if owned and (flags is None or flags.writeable):
-            node.grad = g
+            node.grad_array = g
         else:
             xp = namespace(g)
-            node.grad = xp.astype(g, node.data.dtype, copy=True)
-    elif hasattr(node.grad, "flags"):
-        node.grad += g
+            node.grad_array = xp.astype(g, node.array.dtype, copy=True)
+    elif hasattr(node.grad_array, "flags"):
+        node.grad_array += g
     else:
-        node.grad = node.grad + g
+        node.grad_array = node.grad_array + g

@@ -54,20 +54,20 @@ def gradcheck(
     if not checked:
         raise GlassnetError("gradcheck needs at least one input tensor with requires_grad=True")
     out = fn(*args)
-    xp = namespace(out.data)
-    r = np.random.default_rng(seed).standard_normal(out.shape) if out.size > 1 else np.ones(out.shape)
+    xp = namespace(out.array)
+    r = np.random.default_rng(seed).standard_normal(out.shape) if out.numel() > 1 else np.ones(out.shape)
     if xp is not NUMPY:
-        r = xp.asarray(r, device=device(out.data))  # moved beside the output
+        r = xp.asarray(r, device=device(out.array))  # moved beside the output
 
     def scalar() -> float:
-        return float(xp.sum(fn(*args).data * r))
+        return float(xp.sum(fn(*args).array * r))
 
     (out * Tensor(r)).sum().backward()
     for i in checked:
         x = args[i]
-        analytic = x.grad if x.grad is not None else xp.zeros_like(x.data)
+        analytic = x.grad_array if x.grad_array is not None else xp.zeros_like(x.array)
         for index in np.ndindex(*x.shape):
-            numeric = _central_difference(scalar, x.data, index, eps)
+            numeric = _central_difference(scalar, x.array, index, eps)
             if not abs(float(analytic[index]) - numeric) <= atol + rtol * abs(numeric):
                 raise GradcheckError(
                     f"gradcheck failed for input {i} at index {index}: backward gave "
@@ -78,9 +78,9 @@ def gradcheck(
 
 
 def _float64_copy(x: Any) -> Any:
-    if isinstance(x, Tensor) and kind(x.data) == "f":
-        xp = namespace(x.data)
-        return Tensor(xp.astype(x.data, xp.float64, copy=True), requires_grad=x.requires_grad)
+    if isinstance(x, Tensor) and kind(x.array) == "f":
+        xp = namespace(x.array)
+        return Tensor(xp.astype(x.array, xp.float64, copy=True), requires_grad=x.requires_grad)
     return x
 
 

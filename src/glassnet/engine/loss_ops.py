@@ -49,7 +49,7 @@ def reduce(loss: Tensor, reduction: str = "mean", divisor: int | None = None) ->
     if reduction == "mean":
         if divisor is None:
             return loss.mean()
-        return ops.div(loss.sum(), _constant(divisor, loss.data))
+        return ops.div(loss.sum(), _constant(divisor, loss.array))
     raise GlassnetError(f"unknown reduction {reduction!r}; expected one of {', '.join(REDUCTIONS)}")
 
 
@@ -75,7 +75,7 @@ def _like(x: ArrayLike, z: Tensor) -> Tensor:
     """A Tensor as is (it may need grad); anything else as a constant with z's dtype."""
     if isinstance(x, Tensor):
         return x
-    return Tensor(namespace(z.data).asarray(x, dtype=z.dtype, device=device(z.data)))
+    return Tensor(namespace(z.array).asarray(x, dtype=z.dtype, device=device(z.array)))
 
 
 # ----------------------------------------------------------------------------- squared error
@@ -331,7 +331,7 @@ def cross_entropy(z: Tensor, target: Tensor, weight: ArrayLike | None = None, ig
     1.1269
     """
     w = None if weight is None else _class_weights(weight)
-    if kind(target.data) != "f":
+    if kind(target.array) != "f":
         return apply(ClassCrossEntropy, z, target, weight=w, ignore_index=ignore_index,
                      label_smoothing=label_smoothing, reduction=reduction, name=name)
     axis = _class_axis(z.ndim)
@@ -340,7 +340,7 @@ def cross_entropy(z: Tensor, target: Tensor, weight: ArrayLike | None = None, ig
     q = t * (1.0 - label_smoothing) + label_smoothing / C if label_smoothing else t
     if w is not None:
         q = q * _like(namespace(w).reshape(w, (C,) + (1,) * (z.ndim - axis - 1)), z)
-    return reduce(softmax_cross_entropy(z, q, axis), reduction, divisor=z.size // C)
+    return reduce(softmax_cross_entropy(z, q, axis), reduction, divisor=z.numel() // C)
 
 
 def nll_loss(log_p: Tensor, target: Tensor, weight: ArrayLike | None = None, ignore_index: int = -100,
@@ -400,7 +400,7 @@ def binary_cross_entropy_with_logits(z: Tensor, target: ArrayLike, weight: Array
     0.6931
     """
     y = _like(target, z)
-    pw = None if pos_weight is None else _like(ops.raw(pos_weight), z).data
+    pw = None if pos_weight is None else _like(ops.raw(pos_weight), z).array
     if weight is None and reduction in REDUCTIONS:  # the reduction inside the node: faster, same numbers
         return apply(BCEWithLogits, z, y, pos_weight=pw, reduction=reduction)
     return reduce(apply(BCEWithLogits, z, y, pos_weight=pw, reduction="none") * _like(weight, z), reduction)

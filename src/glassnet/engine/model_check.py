@@ -126,7 +126,7 @@ def check_gradients(model: Any, X: Any, y: Any, loss: Any, *, eps: float = 1e-6,
 
     def objective() -> Tensor:
         value = loss(twin(Tensor(x)), target)
-        if not isinstance(value, Tensor) or value.size != 1:
+        if not isinstance(value, Tensor) or value.numel() != 1:
             raise GlassnetError(f"check_gradients needs a loss that returns one number, got shape "
                                 f"{getattr(value, 'shape', None)}; use reduction='mean' or 'sum'")
         return value
@@ -136,12 +136,12 @@ def check_gradients(model: Any, X: Any, y: Any, loss: Any, *, eps: float = 1e-6,
     rng = np.random.default_rng(seed)
     checks = []
     for name, p in params:
-        analytic = p.grad if p.grad is not None else np.zeros_like(p.data)
-        chosen = np.arange(p.size) if p.size <= sample else rng.choice(p.size, sample, replace=False)
+        analytic = p.grad_array if p.grad_array is not None else np.zeros_like(p.array)
+        chosen = np.arange(p.numel()) if p.numel() <= sample else rng.choice(p.numel(), sample, replace=False)
         indices = [np.unravel_index(i, p.shape) for i in np.sort(chosen)]
         a = np.array([analytic[i] for i in indices])
         with no_grad():
-            n = np.array([_central_difference(objective, p.data, i, eps) for i in indices])
+            n = np.array([_central_difference(objective, p.array, i, eps) for i in indices])
         abs_error = float(np.max(np.abs(a - n)))
         scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))), _TINY)
         checks.append(ParameterCheck(name, p.shape, len(indices), abs_error, abs_error / scale))
@@ -149,7 +149,7 @@ def check_gradients(model: Any, X: Any, y: Any, loss: Any, *, eps: float = 1e-6,
 
 
 def _float64(values: Any) -> np.ndarray:
-    array = np.asarray(values.data if isinstance(values, Tensor) else values)
+    array = np.asarray(values.array if isinstance(values, Tensor) else values)
     return array.astype(np.float64) if array.dtype.kind == "f" else array
 
 

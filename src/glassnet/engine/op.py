@@ -25,17 +25,17 @@ Grads = Sequence[Any]  # one gradient (an array, or None) per input of an op
 
 def raw(x: ArrayLike) -> Any:
     """The array inside a Tensor, or the value itself."""
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def as_tensor(x: ArrayLike, like: Tensor | None = None) -> Tensor:
     """A Tensor for ``x``; a Python number takes the floating dtype (and device) of ``like``."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, int | float) and like is not None and kind(like.data) == "f":
-        if is_numpy(like.data):
+    if isinstance(x, int | float) and like is not None and kind(like.array) == "f":
+        if is_numpy(like.array):
             return Tensor(np.asarray(x, dtype=like.dtype))
-        return Tensor(namespace(like.data).asarray(x, dtype=like.dtype, device=device(like.data)))
+        return Tensor(namespace(like.array).asarray(x, dtype=like.dtype, device=device(like.array)))
     return Tensor(x)
 
 
@@ -95,13 +95,13 @@ def apply(op: type[Op], *inputs: Tensor, **static: Any) -> Tensor:
     ``forward`` has failed on them, so the NumPy path pays nothing for it.
     """
     try:
-        out, saved = op.forward(*[t.data for t in inputs], **static)
+        out, saved = op.forward(*[t.array for t in inputs], **static)
     except Exception:  # arrays of two libraries or devices get an error that says so, not the library's
-        check_one_library(op.name, [t.data for t in inputs])
+        check_one_library(op.name, [t.array for t in inputs])
         raise
     result = Tensor.__new__(Tensor)
-    result.data = out if type(out) is np.ndarray or not isinstance(out, np.generic) else np.asarray(out)
-    result.grad = None  # (ufuncs give NumPy scalars for 0-d results: made arrays above)
+    result.array = out if type(out) is np.ndarray or not isinstance(out, np.generic) else np.asarray(out)
+    result.grad_array = None  # (ufuncs give NumPy scalars for 0-d results: made arrays above)
     result._retains_grad = False
     if _GradMode.enabled and op.differentiable and any(t.requires_grad for t in inputs):
         result.requires_grad, result._op, result._parents, result._saved = True, op, inputs, saved

@@ -18,9 +18,9 @@ from glassnet.engine.op import Op, apply, as_tensor, raw
 from glassnet.engine.tensor import ArrayLike, Tensor
 
 __all__ = [
-    "abs", "add", "as_tensor", "check", "clip", "compare", "concatenate", "detach", "div", "exp",
-    "getitem", "linear", "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
-    "pow", "raw", "reshape", "sqrt", "stack", "sub", "sum", "transpose", "where",
+    "abs", "add", "as_tensor", "check", "clip", "compare", "concatenate", "copy", "cos", "detach", "div",
+    "exp", "getitem", "linear", "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
+    "pow", "raw", "reshape", "sin", "sqrt", "stack", "sub", "sum", "transpose", "where",
 ]  # fmt: skip
 
 Axis = int | tuple[int, ...] | None
@@ -252,6 +252,40 @@ class Abs(Op):
         return (g * namespace(x).sign(x),)  # d|x|/dx = sign(x), taken as 0 at x = 0 (as PyTorch)
 
 
+class Sin(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        return namespace(x).sin(x), x
+
+    @staticmethod
+    def backward(g: Any, x: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (g * namespace(x).cos(x),)  # d sin x/dx = cos x
+
+
+class Cos(Op):
+    @staticmethod
+    def forward(x: Any) -> tuple[Any, Any]:
+        return namespace(x).cos(x), x
+
+    @staticmethod
+    def backward(g: Any, x: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (-g * namespace(x).sin(x),)  # d cos x/dx = −sin x
+
+
+class Copy(Op):
+    """The same values in a new array, cast to ``dtype`` (None: the input's); the gradient passes
+    back cast to the input's dtype. PyTorch's ``clone()`` and ``to(dtype)``."""
+
+    @staticmethod
+    def forward(x: Any, dtype: Any) -> tuple[Any, Any]:
+        xp = namespace(x)
+        return xp.astype(x, x.dtype if dtype is None else dtype, copy=True), x.dtype
+
+    @staticmethod
+    def backward(g: Any, dtype: Any, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (namespace(g).astype(g, dtype, copy=False),)  # d x/dx = 1
+
+
 class Clip(Op):
     @staticmethod
     def forward(x: Any, min: float | None, max: float | None) -> tuple[Any, Any]:
@@ -332,6 +366,19 @@ def abs(x: ArrayLike) -> Tensor:
     return apply(Abs, as_tensor(x))
 
 
+def sin(x: ArrayLike) -> Tensor:
+    return apply(Sin, as_tensor(x))
+
+
+def cos(x: ArrayLike) -> Tensor:
+    return apply(Cos, as_tensor(x))
+
+
+def copy(x: ArrayLike, dtype: Any = None) -> Tensor:
+    """A copy of x (cast to ``dtype`` if given) that gradients flow back through."""
+    return apply(Copy, as_tensor(x), dtype=dtype)
+
+
 def clip(x: ArrayLike, min: float | None = None, max: float | None = None) -> Tensor:
     """Clamp into [min, max]; the gradient passes where min ≤ x ≤ max (bounds included)."""
     return apply(Clip, as_tensor(x), min=min, max=max)
@@ -341,9 +388,9 @@ def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
     """Elementwise ``a`` where condition holds, else ``b``; each gets the gradient of its picks."""
     a, b = _pair(a, b)
     cond = condition if isinstance(condition, Tensor) else Tensor(condition)
-    if kind(cond.data) != "b":
-        xp = namespace(cond.data)
-        cond = Tensor(xp.astype(cond.data, xp.bool))
+    if kind(cond.array) != "b":
+        xp = namespace(cond.array)
+        cond = Tensor(xp.astype(cond.array, xp.bool))
     return apply(Where, cond, a, b)
 
 

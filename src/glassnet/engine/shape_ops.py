@@ -202,8 +202,8 @@ def getitem(x: ArrayLike, index: Any) -> Tensor:
     """x[index]: slicing, masks and integer-array gathering (repeated indices add up)."""
     x = as_tensor(x)
     index = tuple(raw(i) for i in index) if isinstance(index, tuple) else raw(index)
-    if not is_numpy(x.data):  # index arrays of another library are not converted either
-        check_one_library("getitem", [x.data, index])
+    if not is_numpy(x.array):  # index arrays of another library are not converted either
+        check_one_library("getitem", [x.array, index])
     return apply(Getitem, x, index=index)
 
 

@@ -100,7 +100,7 @@ class Tape:
         self.sources.append(("op", len(self.entries)))
         self._slot[id(result)] = out
         self._alive.append(result)
-        self.entries.append(_Entry(op, slots, static, out, tuple(result.data.shape)))
+        self.entries.append(_Entry(op, slots, static, out, tuple(result.array.shape)))
 
     def _source(self, t: Tensor) -> int:
         found = self._slot.get(id(t))
@@ -113,7 +113,7 @@ class Tape:
             self.failure = self.failure or (f"the step uses a tensor of shape {t.shape} that requires grad "
                                             "and is not one of the model's parameters")
         else:
-            self.sources.append(("constant", t.data))
+            self.sources.append(("constant", t.array))
         self._slot[id(t)] = found = len(self.sources) - 1
         self._alive.append(t)
         return found
@@ -165,7 +165,7 @@ class Tape:
         for slot, i in self._inputs:
             values[slot] = inputs[i]
         for slot, parameter in self._parameters:
-            values[slot] = parameter.data
+            values[slot] = parameter.array
         saved: list[Any] = [None] * len(values)
         for forward, args, static, out, shape in self._calls:
             value, saved[out] = forward(*args(values), **static)

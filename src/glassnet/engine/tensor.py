@@ -17,14 +17,19 @@ import numpy as np
 
 from glassnet.engine import autograd
 from glassnet.engine.backend import check_one_library, device, is_numpy, kind, namespace
+from glassnet.engine.devices import as_device
+from glassnet.engine.tensor_methods import TensorMethods, bind
 from glassnet.errors import GlassnetError
 
 if TYPE_CHECKING:
     from glassnet.engine.op import Op
 
-__all__ = ["Tensor", "enable_grad", "is_grad_enabled", "no_grad", "tensor"]
+__all__ = [
+    "Tensor", "enable_grad", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled", "tensor",
+]
 
 ArrayLike = Any
+_QUIET_DTYPES = (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_))  # a repr names the others
 
 
 class _GradMode:
@@ -78,10 +83,28 @@ def enable_grad() -> Any:
     return _GradModeContext(True)
 
 
+def inference_mode(mode: bool = True) -> Any:
+    """PyTorch's ``inference_mode()``: here the same as ``no_grad()`` (``mode=False``: grad on)."""
+    return _GradModeContext(not mode)
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801  (PyTorch's name)
+    """Turn graph recording on or off: at once when called, and back as it was at the end of a
+    ``with set_grad_enabled(...):`` block."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(mode)
+        self.previous.append(_GradMode.enabled)
+        _GradMode.enabled = mode
+
+    def __enter__(self) -> None:
+        pass  # already set by the call
+
+
 def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     """Convert to an ndarray: float32 for Python numbers, ndarrays keep their dtype."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if hasattr(data, "__array_namespace__") and not isinstance(data, np.ndarray):
         return data if dtype is None else data.__array_namespace__().astype(data, dtype)  # kept as is
     if dtype is not None:
@@ -96,14 +119,14 @@ def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
 
 def _seed(grad: ArrayLike, data: Any) -> Any:
     """backward()'s gradient as an array of ``data``'s library, dtype and device."""
-    grad = grad.data if isinstance(grad, Tensor) else grad
+    grad = grad.array if isinstance(grad, Tensor) else grad
     check_one_library("backward()", [data, grad])  # a gradient of another library is not converted
     if is_numpy(data) or hasattr(grad, "__array_namespace__"):
         return _as_array(grad, data.dtype)
     return namespace(data).asarray(grad, dtype=data.dtype, device=device(data))  # a list, a number
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Args:
@@ -113,32 +136,34 @@ class Tensor:
         dtype: force a dtype, e.g. ``np.float64``.
 
     Attributes:
-        data: the values, an ``np.ndarray`` (or an array of another array library, see
+        array: the values, an ``np.ndarray`` (or an array of another array library, see
             ``glassnet.engine.backend``).
-        grad: after ``backward()``, dL/d(this tensor) with the same shape, or None.
+        grad_array: after ``backward()``, dL/d(this tensor) as an array of the same shape, or None.
+        data, grad: the same two as Tensors sharing that memory, as in PyTorch (``p.data.add_(...)``,
+            ``p.grad.zero_()``).
 
     >>> import glassnet as gn
     >>> x = gn.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> y = (x * x).sum()        # y = Σ x²
     >>> y.backward()             # dy/dx = 2x
     >>> x.grad
-    array([2., 4., 6.], dtype=float32)
+    tensor([2., 4., 6.])
     """
 
     __slots__ = (
-        "__weakref__", "_op", "_parents", "_retains_grad", "_saved", "data", "grad", "requires_grad",
+        "__weakref__", "_op", "_parents", "_retains_grad", "_saved", "array", "grad_array", "requires_grad",
     )  # fmt: skip
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data: np.ndarray = _as_array(data, dtype)
-        if requires_grad and kind(self.data) != "f":
+        self.array: np.ndarray = _as_array(data, dtype)
+        if requires_grad and kind(self.array) != "f":
             raise GlassnetError(
-                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                f"only floating-point tensors can require gradients, got dtype {self.array.dtype}; "
                 "pass floats or dtype=np.float32"
             )
         self.requires_grad = requires_grad
-        self.grad: np.ndarray | None = None
+        self.grad_array: np.ndarray | None = None
         self._parents: tuple[Tensor, ...] = ()
         self._op: type[Op] | None = None  # None for a leaf: a tensor the user made, not an operation
         self._saved: Any = None  # what the op's backward needs
@@ -147,19 +172,48 @@ class Tensor:
     # ----------------------------------------------------------------- properties
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self) -> Any:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def data(self) -> Tensor:
+        """The values as a Tensor outside the graph, sharing memory: changing it changes this tensor."""
+        return _view(self.array)
+
+    @data.setter
+    def data(self, value: ArrayLike) -> None:
+        array = value.array if isinstance(value, Tensor) else _as_array(value)
+        if self.requires_grad and kind(array) != "f":
+            raise GlassnetError(f"a tensor that requires grad cannot hold dtype {array.dtype}; "
+                                "give it floats")
+        self.array = array
+
+    @property
+    def grad(self) -> Tensor | None:
+        """dL/d(this tensor) after ``backward()``, as a Tensor sharing memory with ``grad_array``; or None."""
+        return None if self.grad_array is None else _view(self.grad_array)
+
+    @grad.setter
+    def grad(self, value: ArrayLike | None) -> None:
+        if value is None:
+            self.grad_array = None
+            return
+        if not isinstance(value, Tensor) and not hasattr(value, "__array_namespace__"):
+            raise GlassnetError(f"a tensor's .grad must be a Tensor (or an array) or None, got "
+                                f"{type(value).__name__}; to clear it, set t.grad = None or call "
+                                "t.grad.zero_()")
+        array = value.array if isinstance(value, Tensor) else value
+        if tuple(array.shape) != self.shape or kind(array) != "f":
+            raise GlassnetError(f"a gradient must have the tensor's shape {self.shape} and a floating dtype, "
+                                f"got shape {tuple(array.shape)} and dtype {array.dtype}")
+        self.grad_array = array
 
     @property
     def is_leaf(self) -> bool:
@@ -172,14 +226,14 @@ class Tensor:
         return _ops.transpose(self)
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self.array)
 
     def __repr__(self) -> str:
-        if not is_numpy(self.data):  # the library's own repr, which names its dtype and device
-            body, extra = repr(self.data), ""
+        if not is_numpy(self.array):  # the library's own repr, which names its dtype and device
+            body, extra = repr(self.array), ""
         else:
-            body = np.array2string(self.data, separator=", ", prefix="tensor(")
-            extra = f", dtype={self.dtype}" if self.dtype != np.float32 else ""
+            body = np.array2string(self.array, separator=", ", prefix="tensor(")
+            extra = f", dtype={self.dtype}" if self.dtype not in _QUIET_DTYPES else ""  # as PyTorch prints
         grad = (f", op={self._op.name}" if self._op is not None
                 else (", requires_grad=True" if self.requires_grad else ""))
         return f"tensor({body}{extra}{grad})"
@@ -187,15 +241,15 @@ class Tensor:
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
         """The values as an ndarray (shared, not copied)."""
-        return self.data
+        return self.array
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise GlassnetError(f"item() needs a tensor with one element, got shape {self.shape}")
-        if is_numpy(self.data):
-            return self.data.item()
-        value = namespace(self.data).reshape(self.data, ())  # Python's float() takes 0-d arrays
+        if is_numpy(self.array):
+            return self.array.item()
+        value = namespace(self.array).reshape(self.array, ())  # Python's float() takes 0-d arrays
         return {"b": bool, "i": int, "u": int}.get(kind(value), float)(value)
 
     def detach(self) -> Tensor:
@@ -208,7 +262,7 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         """A copy with another dtype, cut off from the graph."""
-        return Tensor(namespace(self.data).astype(self.data, dtype), requires_grad=self.requires_grad)
+        return Tensor(namespace(self.array).astype(self.array, dtype), requires_grad=self.requires_grad)
 
     # ----------------------------------------------------------------- backward
     def backward(self, grad: ArrayLike | None = None, retain_graph: bool = False) -> None:
@@ -230,14 +284,14 @@ class Tensor:
                 "requires_grad=True (parameters do) and do not compute it under no_grad()"
             )
         if grad is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise GlassnetError(
                     f"backward() on a tensor of shape {self.shape} needs an explicit gradient "
                     "of the same shape; for a loss, reduce it to a scalar first (e.g. .mean())"
                 )
             seed = None  # ∂L/∂L = 1
         else:
-            seed = _seed(grad, self.data)
+            seed = _seed(grad, self.array)
             if seed.shape != self.shape:
                 raise GlassnetError(
                     f"backward() got a gradient of shape {seed.shape} for a tensor of shape "
@@ -333,13 +387,23 @@ class Tensor:
         """The values of ``src`` (broadcast to self's shape, cast to its dtype) copied in; returns self."""
         self._check_in_place("copy_", method=True)
         value = _ops.raw(src)
-        xp = namespace(self.data)
+        xp = namespace(self.array)
         try:
-            value = xp.broadcast_to(xp.asarray(value), self.data.shape)
+            value = xp.broadcast_to(xp.asarray(value), self.array.shape)
         except ValueError:
             raise GlassnetError(f"copy_ got shape {np.shape(value)}, which does not broadcast to this "
                                 f"tensor's shape {self.shape}") from None
         return self._write(value, "copy_")
+
+    def __setitem__(self, index: Any, value: ArrayLike) -> None:
+        """``t[index] = value``: those elements changed in place, under the rules of ``_in_place``."""
+        self._check_in_place("item assignment", method=True)
+        index = tuple(_ops.raw(i) for i in index) if isinstance(index, tuple) else _ops.raw(index)
+        value = _ops.raw(value)
+        if kind(value if hasattr(value, "dtype") else np.asarray(value)) == "f" and kind(self.array) != "f":
+            raise GlassnetError(f"item assignment gives floats, which a tensor of dtype {self.dtype} cannot "
+                                "hold; convert it first")
+        self.array[index] = value
 
     def _in_place(self, op: Any, other: ArrayLike, name: str, method: bool = False) -> Tensor:
         """Apply ``op(self, other)`` and write its values into self's own array, as PyTorch's in-place ops.
@@ -354,10 +418,10 @@ class Tensor:
             return op(self, other)  # x op= y rebinds x to the graph's x op y
         with no_grad():
             result = op(self, other)
-        if result.data.shape != self.data.shape:
+        if result.array.shape != self.array.shape:
             raise GlassnetError(f"{name} on a tensor of shape {self.shape} gives shape {result.shape}; "
                                 "the other operand must broadcast to this tensor's shape")
-        return self._write(result.data, name)
+        return self._write(result.array, name)
 
     def _check_in_place(self, name: str, method: bool) -> bool:
         """PyTorch's rules for changing a tensor in place; True where ``x op= y`` must rebind x."""
@@ -377,66 +441,44 @@ class Tensor:
 
     def _write(self, value: Any, name: str) -> Tensor:
         """Put ``value`` (of self's shape) into self's own array, cast to its dtype."""
-        if kind(value) == "f" and kind(self.data) != "f":
+        if kind(value) == "f" and kind(self.array) != "f":
             raise GlassnetError(f"{name} gives floats, which a tensor of dtype {self.dtype} cannot hold; "
                                 "convert it first (for example t = t.astype(np.float32))")
-        if is_numpy(self.data) and self.data.flags.writeable:
-            np.copyto(self.data, value, casting="unsafe")  # the same array: all who hold it see the change
+        if is_numpy(self.array) and self.array.flags.writeable:
+            np.copyto(self.array, value, casting="unsafe")  # the same array: all who hold it see the change
         else:
-            xp = namespace(self.data)
-            self.data = xp.astype(xp.asarray(value), self.data.dtype, copy=True)
+            xp = namespace(self.array)
+            self.array = xp.astype(xp.asarray(value), self.array.dtype, copy=True)
         return self
 
-    # comparisons give plain boolean arrays: they have no gradient
-    def __lt__(self, other: ArrayLike) -> np.ndarray:
-        return self.data < _ops.raw(other)
+    # comparisons are elementwise and give boolean Tensors (no gradient), as in PyTorch
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _ops.compare(self, other, "equal")
 
-    def __le__(self, other: ArrayLike) -> np.ndarray:
-        return self.data <= _ops.raw(other)
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _ops.compare(self, other, "not_equal")
 
-    def __gt__(self, other: ArrayLike) -> np.ndarray:
-        return self.data > _ops.raw(other)
+    def __lt__(self, other: ArrayLike) -> Tensor:
+        return _ops.compare(self, other, "less")
 
-    def __ge__(self, other: ArrayLike) -> np.ndarray:
-        return self.data >= _ops.raw(other)
+    def __le__(self, other: ArrayLike) -> Tensor:
+        return _ops.compare(self, other, "less_equal")
 
-    __hash__ = object.__hash__  # tensors are graph nodes, compared by identity
+    def __gt__(self, other: ArrayLike) -> Tensor:
+        return _ops.compare(self, other, "greater")
 
-    # ----------------------------------------------------------------- methods
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return _ops.sum(self, axis, keepdims)
+    def __ge__(self, other: ArrayLike) -> Tensor:
+        return _ops.compare(self, other, "greater_equal")
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return _ops.mean(self, axis, keepdims)
+    __hash__ = object.__hash__  # still hashable: sets and dicts of tensors go by identity
 
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return _ops.max(self, axis, keepdims)
 
-    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        return _ops.min(self, axis, keepdims)
-
-    def exp(self) -> Tensor:
-        return _ops.exp(self)
-
-    def log(self) -> Tensor:
-        return _ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return _ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return _ops.abs(self)
-
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        return _ops.clip(self, min, max)
-
-    def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
-        target = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
-        return _ops.reshape(self, target)  # type: ignore[arg-type]
-
-    def transpose(self, *axes: int | tuple[int, ...]) -> Tensor:
-        order = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple) else axes  # like ndarray
-        return _ops.transpose(self, order or None)  # type: ignore[arg-type]
+def _view(array: Any) -> Tensor:
+    """A leaf Tensor over ``array`` itself (no copy), outside the graph: ``.data`` and ``.grad``."""
+    view = Tensor.__new__(Tensor)
+    view.array, view.grad_array, view.requires_grad, view._retains_grad = array, None, False, False
+    view._parents, view._op, view._saved = (), None, None
+    return view
 
 
 def _scaled(other: ArrayLike, alpha: float) -> ArrayLike:
@@ -444,14 +486,26 @@ def _scaled(other: ArrayLike, alpha: float) -> ArrayLike:
     return other if alpha == 1.0 else _ops.mul(other, alpha)
 
 
-def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Make a Tensor (see :class:`Tensor`): float32 from Python numbers, ndarrays keep their dtype.
+def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, device: Any = None) -> Tensor:
+    """A new Tensor holding a copy of ``data``, as PyTorch's ``torch.tensor``: float32 from Python
+    numbers, int64 from Python integers; NumPy arrays keep their dtype. (``from_numpy`` shares.)
 
     >>> import glassnet as gn
     >>> gn.tensor([[1.0, 2.0]]).shape
     (1, 2)
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    as_device(device)
+    made = Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    if is_numpy(made.array) and np.may_share_memory(made.array, raw_array(data)):
+        made.array = made.array.copy()
+    return made
+
+
+def raw_array(data: ArrayLike) -> Any:
+    """The array inside a Tensor, or ``data`` itself."""
+    return data.array if isinstance(data, Tensor) else data
 
 
 from glassnet.engine import ops as _ops  # noqa: E402  (ops builds on Tensor; methods call it late)
+
+bind()

@@ -26,14 +26,14 @@ def derivative(activation: Module, z: np.ndarray) -> np.ndarray:
     array([0.25])
     """
     zt = Tensor(np.array(z, copy=True), requires_grad=True)
-    activation(zt).backward(np.ones_like(zt.data))
-    assert zt.grad is not None
-    return zt.grad
+    activation(zt).backward(np.ones_like(zt.array))
+    assert zt.grad_array is not None
+    return zt.grad_array
 
 
 def _grad(t: Tensor | None) -> np.ndarray:
-    assert t is not None and t.grad is not None, "backward() has not reached this tensor"
-    return t.grad
+    assert t is not None and t.grad_array is not None, "backward() has not reached this tensor"
+    return t.grad_array
 
 
 def _delta_last(layer: Layer, loss: Module, note: str, rec: Recorder,
@@ -58,14 +58,14 @@ def _local(layer: Layer, rec: Recorder, delta: np.ndarray) -> list[str]:
     l = layer.index
     if isinstance(layer.activation, Softmax | LogSoftmax):
         return [f"δ{sup(l)} = J_f(z{sup(l)})ᵀ·∂L/∂a{sup(l)} = {rec.fmt(delta)}  (a Jacobian)"]
-    return [f"f′(z{sup(l)}) = {rec.fmt(derivative(layer.activation, layer.z.data))}",
+    return [f"f′(z{sup(l)}) = {rec.fmt(derivative(layer.activation, layer.z.array))}",
             f"δ{sup(l)} = ∂L/∂a{sup(l)} ⊙ f′(z{sup(l)}) = {rec.fmt(delta)}"]
 
 
 def _delta_hidden(layer: Layer, above: Layer, rec: Recorder) -> None:
     l, k = layer.index, layer.index + 1
     delta = _grad(layer.z)
-    lines = [f"(W{sup(k)})ᵀ·δ{sup(k)} = {rec.mat(above.linear.weight.data)}ᵀ·{rec.fmt(_grad(above.z))}",
+    lines = [f"(W{sup(k)})ᵀ·δ{sup(k)} = {rec.mat(above.linear.weight.array)}ᵀ·{rec.fmt(_grad(above.z))}",
              f"   = {rec.fmt(_grad(above.a_in))}"]
     text, latex = f"δ{sup(l)} = (W{sup(k)})ᵀ·δ{sup(k)}", rf"\delta^{l} = (W^{k})^\top \delta^{k}"
     if layer.activation is not None:
@@ -78,7 +78,7 @@ def _delta_hidden(layer: Layer, above: Layer, rec: Recorder) -> None:
 
 
 def _parameter_grads(layer: Layer, grads: dict[str, np.ndarray], rec: Recorder) -> None:
-    l, delta, a = layer.index, _grad(layer.z), layer.a_in.data
+    l, delta, a = layer.index, _grad(layer.z), layer.a_in.array
     dW = grads[layer.weight_name]
     batch = "Σ over the samples of " if a.shape[0] > 1 else ""
     product = f"{rec.fmt(delta)}ᵀ·{rec.fmt(a)}" if batch else f"{rec.fmt(delta)} ⊗ {rec.fmt(a)}"

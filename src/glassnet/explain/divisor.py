@@ -32,7 +32,7 @@ def _elements(out: Tensor) -> tuple[float, str]:
         shape = f"{_count(n_samples, 'sample')} × {_count(n_outputs, 'output')}"
     else:
         shape = f"shape {out.shape}"
-    return float(out.size), f"N = {out.size}, the elements of ŷ ({shape})"
+    return float(out.numel()), f"N = {out.numel()}, the elements of ŷ ({shape})"
 
 
 def _samples(n: int) -> tuple[float, str]:
@@ -41,14 +41,14 @@ def _samples(n: int) -> tuple[float, str]:
 
 def _class_targets(loss: Module, y: Tensor, rec: Recorder) -> tuple[float, str]:
     """Σ w_y over the targets not equal to ignore_index: the samples, without weights."""
-    keep = y.data != vars(loss)["ignore_index"]  # (n_samples,)
+    keep = y.array != vars(loss)["ignore_index"]  # (n_samples,)
     n_out = int(keep.size - keep.sum())
     left_out = f" ({n_out} of {keep.size} left out by ignore_index)" if n_out else ""
     weight = vars(loss)["weight"]
     if weight is None:
         n = int(keep.sum())
         return float(n), f"N = {_count(n, 'sample')}{left_out}"
-    w_y = weight[np.where(keep, y.data, 0)] * keep  # the class weight of each sample's target
+    w_y = weight[np.where(keep, y.array, 0)] * keep  # the class weight of each sample's target
     N = float(w_y.sum())
     return N, f"N = Σ w_y = {rec.num(N)}, the class weights of the targets{left_out}"
 
@@ -67,8 +67,8 @@ def divisor(loss: Module, out: Tensor, y: Tensor, rec: Recorder) -> tuple[float,
         return None
     name = LOSSES.name_of(loss)
     if name is not None and LOSSES.fact(name, "mean_over") == "targets":
-        if np.issubdtype(y.data.dtype, np.floating):  # class probabilities: one position per sample
-            return _samples(out.size // out.shape[1])
+        if np.issubdtype(y.array.dtype, np.floating):  # class probabilities: one position per sample
+            return _samples(out.numel() // out.shape[1])
         return _class_targets(loss, y, rec)
     return _elements(out)
 

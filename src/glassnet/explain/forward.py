@@ -96,7 +96,7 @@ def forward(model: Module, x: Tensor, rec: Recorder) -> tuple[list[Layer], Tenso
         raise GlassnetError(f"explain takes an nn.Sequential of Linear layers and activations, "
                             f"got {type(model).__name__}")
     names = {id(p): name for name, p in model.named_parameters()}
-    rec.add("input", None, "input a⁰ = x", "", "", f"a⁰ = {rec.fmt(x.data)}", x.data)
+    rec.add("input", None, "input a⁰ = x", "", "", f"a⁰ = {rec.fmt(x.array)}", x.array)
     layers: list[Layer] = []
     a = x
     for module in model.children():
@@ -119,10 +119,10 @@ def _linear(linear: Linear, a: Tensor, l: int, names: dict[int, str], rec: Recor
     z.retain_grad()
     bias = linear.bias
     layers.append(Layer(l, linear, names[id(linear.weight)], None if bias is None else names[id(bias)], a, z))
-    W, b_text = rec.mat(linear.weight.data), "" if bias is None else f" + {rec.mat(bias.data)}"
-    product = f"{W}·{rec.fmt(a.data)}" if a.shape[0] == 1 else f"{rec.fmt(a.data)}·({W})ᵀ"
+    W, b_text = rec.mat(linear.weight.array), "" if bias is None else f" + {rec.mat(bias.array)}"
+    product = f"{W}·{rec.fmt(a.array)}" if a.shape[0] == 1 else f"{rec.fmt(a.array)}·({W})ᵀ"
     rec.add("linear", l, f"layer {l}: z{sup(l)} = W{sup(l)}·a{sup(l - 1)} + b{sup(l)}", LINEAR_FORMULA.text,
-            LINEAR_FORMULA.latex, f"z{sup(l)} = {product}{b_text}\n   = {rec.fmt(z.data)}", z.data)
+            LINEAR_FORMULA.latex, f"z{sup(l)} = {product}{b_text}\n   = {rec.fmt(z.array)}", z.array)
     return z
 
 
@@ -132,7 +132,7 @@ def _activation(module: Module, layer: Layer, rec: Recorder) -> Tensor:
     layer.activation, layer.a = module, a
     f, l = formula_of(module), layer.index
     rec.add("activation", l, f"layer {l}: a{sup(l)} = {f.name}(z{sup(l)})", f.text, f.latex,
-            f"a{sup(l)} = {f.name}({rec.fmt(layer.z.data)})\n   = {rec.fmt(a.data)}", a.data)
+            f"a{sup(l)} = {f.name}({rec.fmt(layer.z.array)})\n   = {rec.fmt(a.array)}", a.array)
     return a
 
 
@@ -148,11 +148,11 @@ def loss_step(loss: Module, out: Tensor, y: Tensor, value: Tensor, rec: Recorder
     """
     f = formula_of(loss)
     reduction = cast(str, vars(loss).get("reduction", "mean"))
-    args = f"ŷ = {rec.fmt(out.data)}, y = {rec.fmt(y.data)}"
+    args = f"ŷ = {rec.fmt(out.array)}, y = {rec.fmt(y.array)}"
     if var is not None:
-        args += f", var = {rec.fmt(var.data if isinstance(var, Tensor) else np.asarray(var))}"
+        args += f", var = {rec.fmt(var.array if isinstance(var, Tensor) else np.asarray(var))}"
     total = f"L = {reduction}({f.name}({args}))"
     if lines:  # the per-element ℓ is shown above: L is its reduction
         total = f"L = {reduction}(ℓ) = {total[4:]}"
     rec.add("loss", None, f"loss: {f.name} (reduction={reduction!r})", f.text, f.latex,
-            "\n".join([*lines, total, f"  = {rec.num(value.item())}"]), value.data, dict(shown or {}))
+            "\n".join([*lines, total, f"  = {rec.num(value.item())}"]), value.array, dict(shown or {}))

@@ -35,7 +35,7 @@ def symbols(layers: Sequence[Layer]) -> dict[str, str]:
 
 
 def _grads_of(model: Module) -> dict[str, np.ndarray]:
-    return {name: p.grad for name, p in model.named_parameters() if p.grad is not None}
+    return {name: p.grad_array for name, p in model.named_parameters() if p.grad_array is not None}
 
 
 def regularizer_steps(model: Module, regularizers: Sequence[Regularizer], terms: Sequence[Tensor],
@@ -52,7 +52,7 @@ def regularizer_steps(model: Module, regularizers: Sequence[Regularizer], terms:
         lines = [f"R{i} = {r!r} = {rec.num(term.item())}",
                  *(f"∂R{i}/∂{names[k]} = {rec.mat(g)}" for k, g in grads.items())]
         rec.add("regularizer", None, f"penalty R{i}: {f.name}", f"{f.text};  {f.derivative_text}",
-                rf"{f.latex},\quad {f.derivative_latex}", "\n".join(lines), term.data, grads)
+                rf"{f.latex},\quad {f.derivative_latex}", "\n".join(lines), term.array, grads)
         found.append(grads)
     return found
 
@@ -107,9 +107,9 @@ def optimizer_steps(model: Module, optimizer: Optimizer, total: dict[str, np.nda
     """Record θ ← θ − lr·u for every parameter, with the optimizer's state after the real step."""
     twin, twin_opt = _twin(model, optimizer)
     params = dict(twin.named_parameters())
-    before = {name: p.data.copy() for name, p in params.items()}
+    before = {name: p.array.copy() for name, p in params.items()}
     for name, p in params.items():
-        p.grad = None if name not in total else total[name].copy()
+        p.grad_array = None if name not in total else total[name].copy()
     twin_opt.step()
     f = formula_of(optimizer)
     options = {id(p): g for g in twin_opt.param_groups for p in g["params"]}
@@ -118,10 +118,10 @@ def optimizer_steps(model: Module, optimizer: Optimizer, total: dict[str, np.nda
             continue
         group = options[id(p)]
         lines, shown = _state_lines(twin_opt.state[p], group, rec)
-        step = before[name] - p.data  # lr·u, as the real step took it
+        step = before[name] - p.array  # lr·u, as the real step took it
         lines = [f"g = {rec.mat(total[name])}", *lines,
                  f"lr·u = θ − θ_new = {rec.mat(step)}  (lr = {group['lr']})",
-                 f"θ_new = {rec.mat(before[name])} − {rec.mat(step)}", f"   = {rec.mat(p.data)}"]
+                 f"θ_new = {rec.mat(before[name])} − {rec.mat(step)}", f"   = {rec.mat(p.array)}"]
         rec.add("update", None, f"update {names[name]} ({name}) with {f.name}",
                 f"{f.text};  {f.derivative_text}", rf"{f.latex},\quad {f.derivative_latex}",
-                "\n".join(lines), p.data.copy(), shown | {"g": total[name], "lr_u": step})
+                "\n".join(lines), p.array.copy(), shown | {"g": total[name], "lr_u": step})

@@ -56,7 +56,7 @@ def loss_arguments(var: ArrayLike | float | None, one_sample: bool, dtype: np.dt
     """
     if var is None:
         return ()
-    V = var.data if isinstance(var, Tensor) else var
+    V = var.array if isinstance(var, Tensor) else var
     if np.ndim(V) == 0:
         return (float(np.asarray(V)),)
     V = np.asarray(V, dtype=dtype)
@@ -65,7 +65,7 @@ def loss_arguments(var: ArrayLike | float | None, one_sample: bool, dtype: np.dt
 
 def _clamped(loss: GaussianNLLLoss, out: Tensor, var: Var) -> tuple[np.ndarray, np.ndarray]:
     """var as given and v = max(var, eps), the loss's clamp, shaped to broadcast against ŷ."""
-    V = var.data if isinstance(var, Tensor) else np.asarray(var)
+    V = var.array if isinstance(var, Tensor) else np.asarray(var)
     if 0 < V.ndim == out.ndim - 1:  # one variance per row: (n,) → (n, 1), as the loss reads it
         V = V[..., None]
     return V, np.maximum(V, loss.eps)
@@ -79,9 +79,9 @@ def loss_lines(loss: GaussianNLLLoss, out: Tensor, y: Tensor, var: Var,
     full = " + ½·log 2π" if loss.full else ""
     lines = [f"v = max(var, eps) = max({rec.fmt(V)}, {rec.num(loss.eps)}) = {rec.fmt(v)}",
              f"ℓ = ½(log v + (ŷ − y)²/v){full}",
-             f"  = ½(log {rec.fmt(v)} + ({rec.fmt(out.data)} − {rec.fmt(y.data)})²/{rec.fmt(v)}){full}",
-             f"  = {rec.fmt(per.data)}"]
-    return lines, {"var": V, "v": v, "loss_elements": per.data}
+             f"  = ½(log {rec.fmt(v)} + ({rec.fmt(out.array)} − {rec.fmt(y.array)})²/{rec.fmt(v)}){full}",
+             f"  = {rec.fmt(per.array)}"]
+    return lines, {"var": V, "v": v, "loss_elements": per.array}
 
 
 def delta_text(loss: GaussianNLLLoss, out: Tensor, y: Tensor, var: Var, rec: Recorder) -> tuple[str, str]:
@@ -90,7 +90,7 @@ def delta_text(loss: GaussianNLLLoss, out: Tensor, y: Tensor, var: Var, rec: Rec
     Its value is not computed here: the walkthrough shows the engine's ``.grad`` after it.
     """
     _, v = _clamped(loss, out, var)
-    plugged = f"({rec.fmt(out.data)} − {rec.fmt(y.data)})/{rec.fmt(v)}"
+    plugged = f"({rec.fmt(out.array)} − {rec.fmt(y.array)})/{rec.fmt(v)}"
     found = divisor(loss, out, y, rec)  # N = the elements of ŷ for 'mean', None for 'sum'
     if found is None:
         return f"(ŷ − y)/v = {plugged}", ""

@@ -76,8 +76,8 @@ class Walkthrough:
 
 def _batch(x: ArrayLike, y: ArrayLike, dtype: np.dtype) -> tuple[Tensor, Tensor]:
     """x as (n_samples, n_features) in the model's dtype; a single sample gets the batch axis, so does y."""
-    X = np.asarray(x.data if isinstance(x, Tensor) else x)
-    Y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    X = np.asarray(x.array if isinstance(x, Tensor) else x)
+    Y = np.asarray(y.array if isinstance(y, Tensor) else y)
     if X.ndim == 1:
         X, Y = X[None, :], Y[None, ...]  # one sample: (1, n_features)
     if X.ndim != 2 or len(X) == 0:
@@ -98,7 +98,7 @@ def _data_grads(model: Module, x: Tensor, y: Tensor, loss: Module,
     twin = copy.deepcopy(model)
     twin.zero_grad()
     loss(twin(x), y, *args).backward()
-    return {name: p.grad for name, p in twin.named_parameters() if p.grad is not None}
+    return {name: p.grad_array for name, p in twin.named_parameters() if p.grad_array is not None}
 
 
 def _loss_step(loss: Module, out: Tensor, y: Tensor, args: tuple[Var, ...], value: Tensor,
@@ -153,7 +153,7 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
         raise GlassnetError("explain needs a model with parameters, e.g. nn.Sequential(nn.Linear(2, 1), ...)")
     check_arguments(loss, var)
     xt, yt = _batch(x, y, params[0].dtype)
-    args = loss_arguments(var, np.ndim(x.data if isinstance(x, Tensor) else x) == 1, params[0].dtype)
+    args = loss_arguments(var, np.ndim(x.array if isinstance(x, Tensor) else x) == 1, params[0].dtype)
     rec, twin = Recorder(digits, max_items), copy.deepcopy(model)
     twin.zero_grad()
     layers, out = forward(twin, xt, rec)
@@ -167,9 +167,9 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
     if terms:
         rec.add("regularizer", None, "total loss L + ΣR", "L_total = L + ΣR", r"L_{total} = L + \sum R",
                 f"L_total = {rec.num(data_loss.item())} + {' + '.join(rec.num(t.item()) for t in terms)}"
-                f" = {rec.num(total.item())}", total.data)
+                f" = {rec.num(total.item())}", total.array)
     total.backward()
-    grads = {name: p.grad for name, p in twin.named_parameters() if p.grad is not None}
+    grads = {name: p.grad_array for name, p in twin.named_parameters() if p.grad_array is not None}
     data = _data_grads(model, xt, yt, loss, args) if terms else grads
     backward_steps(layers, loss, divisor_note(loss, out, yt, rec), data, rec, plugged)
     if terms:

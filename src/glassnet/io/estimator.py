@@ -84,7 +84,7 @@ def load(path: PathLike) -> BaseMLP:
         setattr(estimator, key, np.asarray(value, dtype=object) if key == "feature_names_in_" else value)
     if loaded.classes is not None:
         estimator.classes_ = np.asarray(loaded.classes)
-    estimator.model_ = loaded.model  # type: ignore[assignment]
+    estimator.model_ = loaded.model
     estimator.history_ = History.from_dict(loaded.history)
     _restore_loss(estimator)
     return estimator

@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine.devices import as_device
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError
 from glassnet.io.architecture import module_from_config, module_to_config
 from glassnet.io.safetensors import PathLike, load_tensors, save_tensors
-from glassnet.io.state import check_format, pack_tree, unpack_tree
+from glassnet.io.state import check_format, is_state, pack_tree, save_state, tree_of, unpack_tree
 from glassnet.nn.module import Module
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "LoadedModel", "load", "load_state_dict", "save",
@@ -57,13 +58,18 @@ class LoadedModel:
     glassnet_version: str = ""
 
 
-def save(model: Module, path: PathLike, *, preprocessing: Any = None, classes: Any = None,
+def save(model: Module | Any, path: PathLike, *, preprocessing: Any = None, classes: Any = None,
          hyperparameters: Any = None, history: Any = None, extra: Any = None) -> None:
     """Save a model and what belongs with it to one safetensors file (atomically; no pickle).
 
+    As PyTorch's ``torch.save``, anything else that is a state (``model.state_dict()``, a
+    checkpoint dict of state_dicts, numbers and lists) is saved too, and ``load`` gives it back.
+
     Args:
         model: built from ``glassnet.io.MODULES`` only (Sequential, ModuleList, ModuleDict,
-            Linear, activations, ...) nested in any way; for any other module, ``save_state_dict``.
+            Linear, activations, ...) nested in any way; for any other module, save its
+            ``state_dict()`` (or use ``save_state_dict``). Or a state: dicts, lists, tuples,
+            Tensors, ndarrays, numbers, bools, None and strings.
         path: the file to write, e.g. ``"model.safetensors"``.
         preprocessing: state of the input transform, e.g. ``{"mean": ndarray, "scale": ndarray}``.
         classes: the class labels, e.g. ``[0, 1]`` or ``["cat", "dog"]``.
@@ -78,11 +84,16 @@ def save(model: Module, path: PathLike, *, preprocessing: Any = None, classes: A
     >>> loaded.classes, loaded.history
     (['no', 'yes'], {'loss': [0.7, 0.3]})
     >>> x = gn.tensor(np.ones((1, 2), dtype=np.float32))
-    >>> bool((loaded.model(x).data == net(x).data).all())
+    >>> bool((loaded.model(x).array == net(x).array).all())
     True
     """
     if not isinstance(model, Module):
-        raise GlassnetError(f"save() needs a glassnet Module, got {type(model).__name__}")
+        if any(field is not None for field in (preprocessing, classes, hyperparameters, history, extra)):
+            raise GlassnetError("save(): preprocessing, classes, hyperparameters, history and extra go "
+                                f"with a model; got a {type(model).__name__}: put them inside the state "
+                                "you save")
+        save_state(path, model)  # a state_dict or checkpoint, as torch.save(obj, path)
+        return
     config = module_to_config(model)
     tensors = model.state_dict()
     problem = _mismatch(module_from_config(config), tensors)
@@ -100,18 +111,31 @@ def save(model: Module, path: PathLike, *, preprocessing: Any = None, classes: A
     save_tensors(path, tensors, metadata)
 
 
-def load(path: PathLike) -> LoadedModel:
+def load(path: PathLike, *, weights_only: bool = True, map_location: Any = None) -> Any:
     """Load a file written by ``save``: checks format, version, architecture and every weight.
 
+    Args:
+        path: the file.
+        weights_only, map_location: PyTorch's ``torch.load`` arguments, accepted so its code runs:
+            a glassnet file never runs code on loading, whatever ``weights_only`` says, and only
+            the CPU exists.
+
     Returns:
-        a ``LoadedModel``: ``.model`` in eval mode (call ``.train()`` to go on training; dropout
-        masks then come from fresh randomness) and the saved fields.
+        for a model: a ``LoadedModel``, ``.model`` in eval mode (call ``.train()`` to go on
+        training; dropout masks then come from fresh randomness) and the saved fields. For a
+        state (``save(model.state_dict(), path)``): that state, Tensors as Tensors; for a weights
+        file of ``save_state_dict``: its name → ndarray dict.
 
     Raises:
         GlassnetError: for a file that is missing, corrupt, from a newer glassnet, or whose weights
             do not match its architecture in names, shapes or dtypes.
     """
+    as_device(map_location)
     tensors, metadata = load_tensors(path)
+    if is_state(metadata):
+        return tree_of(tensors, metadata, path)
+    if metadata.get("format") == _WEIGHTS_NAME:
+        return _weights(tensors, metadata, path)
     fields, weights = _split(tensors, metadata, path)
     try:
         config = json.loads(_entry(metadata, "architecture", path))
@@ -149,14 +173,14 @@ def save_state_dict(model: Module | Mapping[str, ArrayLike], path: PathLike) -> 
     >>> trained, fresh = Net(), Net()
     >>> save_state_dict(trained, path)
     >>> fresh.load_state_dict(load_state_dict(path))
-    >>> bool((fresh.blocks[0].weight.data == trained.blocks[0].weight.data).all())
+    >>> bool((fresh.blocks[0].weight.array == trained.blocks[0].weight.array).all())
     True
     """
     if not isinstance(model, Module | Mapping):
         raise GlassnetError(f"save_state_dict() needs a glassnet Module or a state_dict, got "
                             f"{type(model).__name__}")
     state = model.state_dict() if isinstance(model, Module) else model
-    tensors = {name: value.data if isinstance(value, Tensor) else value for name, value in state.items()}
+    tensors = {name: value.array if isinstance(value, Tensor) else value for name, value in state.items()}
     metadata = {"format": _WEIGHTS_NAME, "format_version": str(_WEIGHTS_VERSION),
                 "glassnet_version": _glassnet_version()}
     save_tensors(path, tensors, metadata)  # which checks that each value is an ndarray it can store
@@ -174,6 +198,17 @@ def load_state_dict(path: PathLike) -> dict[str, np.ndarray]:
     tensors, metadata = load_tensors(path)
     if metadata.get("format") == FORMAT_NAME:
         return _split(tensors, metadata, path)[1]
+    if is_state(metadata):
+        state = tree_of(tensors, metadata, path)
+        if isinstance(state, dict) and all(isinstance(k, str) for k in state):
+            return state
+        raise GlassnetError(f"cannot load {path} as a state_dict: it holds a {type(state).__name__} saved by "
+                            "save(); load it with glassnet.load(path)")
+    return _weights(tensors, metadata, path)
+
+
+def _weights(tensors: dict[str, np.ndarray], metadata: dict[str, str],
+             path: PathLike) -> dict[str, np.ndarray]:
     check_format(metadata, _WEIGHTS_NAME, _WEIGHTS_VERSION, str(path))
     return tensors
 

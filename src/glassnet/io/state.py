@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.io.safetensors import (  # the format's own rules
     _NAME_OF,
@@ -34,8 +35,8 @@ _TREE_FORMAT, _TREE_VERSION = "glassnet-state", 1
 def save_state(path: PathLike, tree: Any, metadata: Mapping[str, str] | None = None) -> None:
     """Save a nested state tree (e.g. a checkpoint): arrays as tensors, the rest as JSON metadata.
 
-    A tree is made of dicts (str or int keys), lists, tuples, ndarrays, Python or NumPy numbers,
-    bools, None and strings; ``load_state`` gives it back exactly (NumPy scalars as Python numbers).
+    A tree is made of dicts (str or int keys), lists, tuples, ndarrays, Tensors, Python or NumPy
+    numbers, bools, None and strings; ``load_state`` gives it back exactly (NumPy scalars as Python numbers).
 
     >>> import os, tempfile, numpy as np
     >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.safetensors")
@@ -53,7 +54,16 @@ def save_state(path: PathLike, tree: Any, metadata: Mapping[str, str] | None = N
 
 def load_state(path: PathLike) -> Any:
     """Load a tree written by ``save_state`` (checks format, version and every tensor reference)."""
-    tensors, metadata = load_tensors(path)
+    return tree_of(*load_tensors(path), path)
+
+
+def is_state(metadata: Mapping[str, str]) -> bool:
+    """Whether a file's metadata says it holds a state tree (of ``save_state``)."""
+    return metadata.get("format") == _TREE_FORMAT
+
+
+def tree_of(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str], path: PathLike) -> Any:
+    """The tree in a state file already read: ``load_state``'s checks and result."""
     check_format(metadata, _TREE_FORMAT, _TREE_VERSION, str(path))
     tree, used = unpack_tree(metadata.get("tree", ""), tensors, str(path))
     if set(tensors) - used:
@@ -78,7 +88,8 @@ def pack_tree(tree: Any, prefix: str = "") -> tuple[str, dict[str, np.ndarray]]:
     """Split a state tree into JSON text and the arrays it refers to (named ``prefix`` + path).
 
     In the JSON, dicts become ``{"dict": [[key, value], ...]}``, tuples ``{"tuple": [...]}``,
-    arrays ``{"array": name}``, and non-finite floats ``{"float": "<16 hex digits of the bits>"}``;
+    arrays ``{"array": name}``, Tensors ``{"tensor": name}`` (their values; they load as Tensors
+    that do not require grad), and non-finite floats ``{"float": "<16 hex digits of the bits>"}``;
     lists, strings, finite floats, ints, bools and None are themselves.
 
     >>> import numpy as np
@@ -95,6 +106,8 @@ def pack_tree(tree: Any, prefix: str = "") -> tuple[str, dict[str, np.ndarray]]:
 
 def _pack(node: Any, path: list[str], prefix: str, tensors: dict[str, np.ndarray]) -> Any:
     where = prefix + (".".join(path) or "root")  # also the tensor name of an array here
+    if isinstance(node, Tensor):
+        return {"tensor": _pack(np.asarray(node.array), path, prefix, tensors)["array"]}
     if isinstance(node, np.ndarray):
         if f"{node.dtype.kind}{node.dtype.itemsize}" not in _NAME_OF:
             raise GlassnetError(f"cannot store the array at '{where}' of dtype {node.dtype}; "
@@ -116,7 +129,7 @@ def _pack(node: Any, path: list[str], prefix: str, tensors: dict[str, np.ndarray
         return {"dict": [[_key(k, where), _pack(v, [*path, str(k)], prefix, tensors)]
                          for k, v in node.items()]}
     raise GlassnetError(f"cannot store a {type(node).__name__} at '{where}': state trees hold "
-                        "dicts, lists, tuples, ndarrays, numbers, bools, None and strings only")
+                        "dicts, lists, tuples, ndarrays, Tensors, numbers, bools, None and strings only")
 
 
 def _key(key: Any, where: str) -> str | int:
@@ -154,9 +167,9 @@ def _unpack(node: Any, tensors: Mapping[str, np.ndarray], used: set[str], source
         return {k: _unpack(v, tensors, used, source) for k, v in value}
     if tag == "float" and isinstance(value, str) and re.fullmatch("[0-9a-f]{16}", value):
         return struct.unpack(">d", bytes.fromhex(value))[0]
-    if tag == "array" and isinstance(value, str) and value in tensors:
+    if tag in ("array", "tensor") and isinstance(value, str) and value in tensors:
         used.add(value)
-        return tensors[value]
+        return tensors[value] if tag == "array" else Tensor(tensors[value])
     raise ValueError(f"unknown or dangling entry {json.dumps(node)[:80]}")
 
 

@@ -40,7 +40,7 @@ def as_input(name: str, input: ArrayLike) -> Tensor:
         x = input
     else:  # an array of any library is kept; lists become NumPy
         x = Tensor(input) if hasattr(input, "__array_namespace__") else Tensor(np.asarray(input))
-    if (x.dtype.kind if type(x.data) is np.ndarray else kind(x.data)) != "f":  # NumPy's without a call
+    if (x.dtype.kind if type(x.array) is np.ndarray else kind(x.array)) != "f":  # NumPy's without a call
         raise GlassnetError(
             f"{name} got input of dtype {x.dtype}; expected floating-point predictions: pass "
             "the model's output, or convert with .astype(np.float32)"
@@ -52,10 +52,10 @@ def as_target(name: str, target: ArrayLike, x: Tensor, what: str = "target") -> 
     """A float target with the input's shape: a Tensor as is (it may need grad), else x's dtype."""
     if isinstance(target, Tensor):
         t = target
-    elif type(x.data) is np.ndarray:  # NumPy's path, without a call
+    elif type(x.array) is np.ndarray:  # NumPy's path, without a call
         t = Tensor(np.asarray(target, dtype=x.dtype))
     else:
-        t = beside(name, target, x.data, x.dtype)
+        t = beside(name, target, x.array, x.dtype)
     if t.shape != x.shape:
         raise ShapeError(
             f"{name} got input of shape {x.shape} and {what} of shape {t.shape}; they must be "
@@ -133,12 +133,12 @@ def check_class_target(name: str, x: Tensor, target: ArrayLike) -> Tensor:
     """
     if isinstance(target, Tensor):
         y = target
-    elif type(x.data) is np.ndarray:  # NumPy's path, without a call
+    elif type(x.array) is np.ndarray:  # NumPy's path, without a call
         y = Tensor(np.asarray(target))
     else:
-        y = beside(name, target, x.data)
+        y = beside(name, target, x.array)
     expected = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
-    y_kind = y.dtype.kind if type(y.data) is np.ndarray else kind(y.data)
+    y_kind = y.dtype.kind if type(y.array) is np.ndarray else kind(y.array)
     if y_kind == "f":
         raise ShapeError(
             f"{name} got a floating-point target of shape {y.shape} for input of shape {x.shape}; "
@@ -162,11 +162,11 @@ def check_class_or_probability_target(name: str, z: Tensor, target: ArrayLike, i
     """Probabilities if the target is floating with z's shape (PyTorch's rule), else class indices."""
     if isinstance(target, Tensor):
         t = target
-    elif type(z.data) is np.ndarray:  # NumPy's path, without a call
+    elif type(z.array) is np.ndarray:  # NumPy's path, without a call
         t = Tensor(np.asarray(target))
     else:
-        t = beside(name, target, z.data)
-    if (t.dtype.kind if type(t.data) is np.ndarray else kind(t.data)) != "f" or t.shape != z.shape:
+        t = beside(name, target, z.array)
+    if (t.dtype.kind if type(t.array) is np.ndarray else kind(t.array)) != "f" or t.shape != z.shape:
         return check_class_target(name, z, t)
     if ignore_index != -100:
         raise GlassnetError(

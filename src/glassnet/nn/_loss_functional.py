@@ -262,8 +262,8 @@ def gaussian_nll_loss(input: Value, target: Value, var: Value | float, full: boo
 def _variance(x: Tensor, var: Value | float) -> Tensor:
     """var as a Tensor that broadcasts to x: PyTorch's homoscedastic and heteroscedastic shapes."""
     if isinstance(var, int | float):
-        return Tensor(namespace(x.data).full(x.shape, var, dtype=x.dtype, device=device(x.data)))
-    v = var if isinstance(var, Tensor) else beside("gaussian_nll_loss", var, x.data, x.dtype)
+        return Tensor(namespace(x.array).full(x.shape, var, dtype=x.dtype, device=device(x.array)))
+    v = var if isinstance(var, Tensor) else beside("gaussian_nll_loss", var, x.array, x.dtype)
     if v.shape == x.shape:
         return v
     if v.shape == x.shape[:-1]:  # one variance per row: (N, ...) → (N, ..., 1)

@@ -60,15 +60,15 @@ def check_elementwise(what: str, fn: Callable[[Tensor], Tensor], z: np.ndarray,
     z = np.asarray(z, dtype=np.float64)
     x = Tensor(z.copy(), requires_grad=True)
     out = fn(x)
-    if out.shape != z.shape or not np.all(np.isfinite(out.data)):
+    if out.shape != z.shape or not np.all(np.isfinite(out.array)):
         raise GlassnetError(f"{what}: forward must return finite values of the input's shape {z.shape}, "
                             f"got shape {out.shape}; check forward on values in [-3, 3] or pass points=")
     if out.requires_grad:
         out.sum().backward()  # elementwise: d(Σ f(z))/dzᵢ = f'(zᵢ)
-    a = x.grad if x.grad is not None else np.zeros_like(z)
+    a = x.grad_array if x.grad_array is not None else np.zeros_like(z)
     with no_grad():
         def f(v: np.ndarray) -> np.ndarray:
-            return fn(Tensor(v)).data
+            return fn(Tensor(v)).array
         minus, centre, plus = f(z - EPS), f(z), f(z + EPS)
     c, l, r = (plus - minus) / (2 * EPS), (centre - minus) / EPS, (plus - centre) / EPS
     tol = ATOL + RTOL * np.abs(c)

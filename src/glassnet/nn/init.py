@@ -93,7 +93,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     >>> constant_(gn.tensor([0.0, 0.0]), 0.5)
     tensor([0.5, 0.5])
     """
-    _target(tensor, "constant_").data[...] = val
+    _target(tensor, "constant_").array[...] = val
     return tensor
 
 
@@ -122,12 +122,12 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generato
 
     >>> import glassnet as gn
     >>> w = uniform_(gn.tensor([0.0] * 100), -1.0, 1.0, generator=0)
-    >>> bool(abs(w.data).max() <= 1.0)
+    >>> bool(abs(w.array).max() <= 1.0)
     True
     """
     if not a <= b:
         raise GlassnetError(f"uniform_ needs a <= b, got a={a}, b={b}")
-    _target(tensor, "uniform_").data[...] = as_generator(generator).uniform(a, b, size=tensor.shape)
+    _target(tensor, "uniform_").array[...] = as_generator(generator).uniform(a, b, size=tensor.shape)
     return tensor
 
 
@@ -135,12 +135,12 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Gene
     """Fill with samples from the normal distribution N(mean, std²).
 
     >>> import glassnet as gn
-    >>> normal_(gn.tensor([0.0, 0.0]), 3.0, 0.0).data.tolist()
+    >>> normal_(gn.tensor([0.0, 0.0]), 3.0, 0.0).array.tolist()
     [3.0, 3.0]
     """
     if not std >= 0:
         raise GlassnetError(f"normal_ needs std >= 0, got std={std}")
-    _target(tensor, "normal_").data[...] = as_generator(generator).normal(mean, std, size=tensor.shape)
+    _target(tensor, "normal_").array[...] = as_generator(generator).normal(mean, std, size=tensor.shape)
     return tensor
 
 
@@ -154,7 +154,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
     >>> import glassnet as gn
     >>> w = trunc_normal_(gn.tensor([0.0] * 1000), std=1.0, a=-0.5, b=0.5, generator=0)
-    >>> bool(abs(w.data).max() <= 0.5)
+    >>> bool(abs(w.array).max() <= 0.5)
     True
     """
     if not (std > 0 and a < b):
@@ -175,7 +175,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
             idx = np.flatnonzero(pending)[accepted]
             x.flat[idx] = x_new[accepted]
             pending.flat[idx] = False
-    tensor.data[...] = x
+    tensor.array[...] = x
     return tensor
 
 
@@ -184,10 +184,10 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator = No
 
     >>> import glassnet as gn, numpy as np
     >>> w = xavier_uniform_(gn.tensor(np.zeros((4, 6))), generator=0)
-    >>> bool(abs(w.data).max() <= (6 / 10) ** 0.5)
+    >>> bool(abs(w.array).max() <= (6 / 10) ** 0.5)
     True
     """
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     fan_in, fan_out = _fan(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -198,10 +198,10 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator = Non
     """Glorot & Bengio (2010): N(0, std²), std = gain·√(2 / (fan_in + fan_out)).
 
     >>> import glassnet as gn, numpy as np
-    >>> xavier_normal_(gn.tensor(np.zeros((300, 500))), generator=0).data.std().round(3)
+    >>> xavier_normal_(gn.tensor(np.zeros((300, 500))), generator=0).array.std().round(3)
     np.float64(0.05)
     """
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     fan_in, fan_out = _fan(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
@@ -222,10 +222,10 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 
     >>> import glassnet as gn, numpy as np
     >>> w = kaiming_uniform_(gn.tensor(np.zeros((2, 6))), nonlinearity="relu", generator=0)
-    >>> bool(abs(w.data).max() <= 2 ** 0.5 * (3 / 6) ** 0.5)
+    >>> bool(abs(w.array).max() <= 2 ** 0.5 * (3 / 6) ** 0.5)
     True
     """
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
@@ -237,10 +237,10 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 
     >>> import glassnet as gn, numpy as np
     >>> w = kaiming_normal_(gn.tensor(np.zeros((500, 200))), nonlinearity="relu", generator=0)
-    >>> w.data.std().round(2)  # √2 / √200 = 0.1
+    >>> w.array.std().round(2)  # √2 / √200 = 0.1
     np.float64(0.1)
     """
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
@@ -252,7 +252,7 @@ def lecun_uniform_(tensor: Tensor, generator: Generator = None) -> Tensor:
 
     >>> import glassnet as gn, numpy as np
     >>> w = lecun_uniform_(gn.tensor(np.zeros((2, 12))), generator=0)
-    >>> bool(abs(w.data).max() <= 0.5)
+    >>> bool(abs(w.array).max() <= 0.5)
     True
     """
     return kaiming_uniform_(tensor, nonlinearity="linear", generator=generator)
@@ -267,10 +267,10 @@ def lecun_normal_(tensor: Tensor, generator: Generator = None) -> Tensor:
 
     >>> import glassnet as gn, numpy as np
     >>> w = lecun_normal_(gn.tensor(np.zeros((400, 100))), generator=0)
-    >>> w.data.std().round(2)  # √(1 / 100)
+    >>> w.array.std().round(2)  # √(1 / 100)
     np.float64(0.1)
     """
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     fan_in, _ = _fan(tensor)
     s = math.sqrt(1.0 / fan_in) / _TRUNC2_STD
@@ -286,21 +286,21 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator = None) 
 
     >>> import glassnet as gn, numpy as np
     >>> w = orthogonal_(gn.tensor(np.zeros((3, 5))), generator=0)
-    >>> np.allclose(w.data @ w.data.T, np.eye(3))
+    >>> np.allclose(w.array @ w.array.T, np.eye(3))
     True
     """
     if _target(tensor, "orthogonal_").ndim < 2:
         raise ShapeError(f"orthogonal_ needs a tensor with at least 2 dimensions, got shape {tensor.shape}")
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
-    cols = tensor.size // rows
+    cols = tensor.numel() // rows
     A = as_generator(generator).standard_normal((rows, cols))  # (rows, cols)
     A = A.T if rows < cols else A  # (max, min): QR of a tall matrix gives orthonormal columns
     Q, R = np.linalg.qr(A)
     Q = Q * np.sign(np.diag(R))  # makes the decomposition unique, so Q is Haar-distributed
     Q = Q.T if rows < cols else Q  # (rows, cols)
-    tensor.data[...] = gain * Q.reshape(tensor.shape)
+    tensor.array[...] = gain * Q.reshape(tensor.shape)
     return tensor
 
 

@@ -62,7 +62,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=rng)
 
     def forward(self, x: Tensor) -> Tensor:
-        if type(x) is Tensor and x.data.ndim == 2 and x.data.shape[1] == self.in_features:  # rows
+        if type(x) is Tensor and x.array.ndim == 2 and x.array.shape[1] == self.in_features:  # rows
             b = self.bias
             return apply(ops.Linear, x, self.weight) if b is None else apply(ops.Linear, x, self.weight, b)
         x = ops.as_tensor(x)  # an ndarray is welcome too

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine.generator import as_generator
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError, ShapeError
 
@@ -28,13 +29,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
-
-
-def as_generator(generator: int | np.random.Generator | None) -> np.random.Generator:
-    """A NumPy Generator from a seed, a Generator (used as is), or None (fresh OS entropy)."""
-    if isinstance(generator, np.random.Generator):
-        return generator
-    return np.random.default_rng(generator)
 
 
 _PLAIN_CONTAINERS = (list, tuple, set, frozenset, dict)
@@ -141,16 +135,16 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget accumulated gradients before the next backward."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
+            if set_to_none or p.grad_array is None:
+                p.grad_array = None
             else:
-                p.grad.fill(0)
+                p.grad_array.fill(0)
 
     def to(self, dtype: Any) -> Module:
         """Convert every parameter to ``dtype`` (e.g. ``np.float64``) in place; returns self."""
         for p in self.parameters():
-            p.data = p.data.astype(dtype)
-            p.grad = None
+            p.array = p.array.astype(dtype)
+            p.grad_array = None
         return self
 
     def double(self) -> Module:
@@ -162,7 +156,7 @@ class Module:
     # ----------------------------------------------------------------- state
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of every parameter's values, by dotted name (later training cannot change them)."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        return {name: p.array.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, ArrayLike], strict: bool = True) -> None:
         """Copy values into the parameters (each keeps its dtype); checks names and shapes first."""
@@ -175,7 +169,7 @@ class Module:
                 f"must come from a model of the same architecture (or pass strict=False)"
             )
         for name in own.keys() & state.keys():
-            value = np.asarray(state[name].data if isinstance(state[name], Tensor) else state[name])
+            value = np.asarray(state[name].array if isinstance(state[name], Tensor) else state[name])
             if value.shape != own[name].shape:
                 raise ShapeError(
                     f"load_state_dict: '{name}' has shape {value.shape} in the state but "
@@ -183,7 +177,7 @@ class Module:
                 )
         for name in own.keys() & state.keys():
             value = state[name]
-            own[name].data[...] = value.data if isinstance(value, Tensor) else value
+            own[name].array[...] = value.array if isinstance(value, Tensor) else value
 
     # ----------------------------------------------------------------- display
     def extra_repr(self) -> str:
@@ -192,7 +186,7 @@ class Module:
 
     def num_parameters(self) -> int:
         """Number of learnable scalars."""
-        return int(np.sum([p.size for p in self.parameters()], dtype=np.int64))
+        return int(np.sum([p.numel() for p in self.parameters()], dtype=np.int64))
 
     def __repr__(self) -> str:
         own = [f"{n}{tuple(v.shape)}" for n, v in vars(self).items() if isinstance(v, Parameter)]

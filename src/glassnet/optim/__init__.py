@@ -10,7 +10,7 @@ optimizers by name; ``glassnet.optim.lr_scheduler`` holds the schedules (``SCHED
 >>> loss = (w * w).sum()          # f(w) = w², ∇f = 2w = 6
 >>> loss.backward()
 >>> opt.step()                    # w ← 3 − 0.5·6
->>> w.data
+>>> w.array
 array([0.])
 """
 

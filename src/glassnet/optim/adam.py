@@ -120,7 +120,7 @@ class Adam(_AdamFamily):
     >>> w = gn.nn.Parameter(np.array([1.0, 1.0]))
     >>> w.grad = np.array([0.3, -5.0])
     >>> gn.optim.Adam([w], lr=0.1).step()   # first step: u = g/|g| (up to ε)
-    >>> w.data.round(6)
+    >>> w.array.round(6)
     array([0.9, 1.1])
     """
 
@@ -151,7 +151,7 @@ class AdamW(_AdamFamily):
     >>> w = gn.nn.Parameter(np.array([2.0]))
     >>> w.grad = np.array([0.0])
     >>> gn.optim.AdamW([w], lr=0.1, weight_decay=0.5).step()   # θ·(1 − 0.1·0.5)
-    >>> w.data
+    >>> w.array
     array([1.9])
     """
 
@@ -179,7 +179,7 @@ class Adamax(_AdamFamily):
     >>> w = gn.nn.Parameter(np.array([1.0]))
     >>> w.grad = np.array([4.0])
     >>> gn.optim.Adamax([w], lr=0.5, eps=0.0).step()   # u = (0.1·4 / 0.1) / 4 = 1
-    >>> w.data
+    >>> w.array
     array([0.5])
     """
 
@@ -220,7 +220,7 @@ class NAdam(_AdamFamily):
     >>> w.grad = np.array([1.0])
     >>> opt = gn.optim.NAdam([w])
     >>> opt.step()
-    >>> opt.state[w]["step"], bool(w.data[0] < 1.0)
+    >>> opt.state[w]["step"], bool(w.array[0] < 1.0)
     (1, True)
     """
 
@@ -279,7 +279,7 @@ class RAdam(_AdamFamily):
     >>> w = gn.nn.Parameter(np.array([1.0]))
     >>> w.grad = np.array([2.0])
     >>> gn.optim.RAdam([w], lr=0.1).step()   # t = 1: ρ₁ ≤ 5, so u = m̂ = g
-    >>> w.data
+    >>> w.array
     array([0.8])
     """
 

@@ -134,7 +134,7 @@ class Optimizer:
             raise GlassnetError("parameters must be in an ordered collection (a list), not a set")
         params = [raw] if isinstance(raw, Tensor) else list(raw)
         for p in params:
-            if not isinstance(p, Tensor) or kind(p.data) != "f":
+            if not isinstance(p, Tensor) or kind(p.array) != "f":
                 raise GlassnetError(
                     f"{type(self).__name__} can only optimize floating-point Tensors, got "
                     f"{type(p).__name__}; pass model.parameters()"
@@ -170,14 +170,14 @@ class Optimizer:
                 rule, buffers = self._rule(group)
                 numbers: dict[Hashable, Any] = {}  # by key (see _count): usually one for the group
                 for p in group["params"]:
-                    if p.grad is None:
+                    if p.grad_array is None:
                         continue
                     state = self.state.setdefault(p, {})
                     key = self._count(group, state)
                     c = numbers.get(key)
                     if c is None:
                         c = numbers[key] = self._numbers(group, key)
-                    self._update(rule, buffers, c, p.data, p.grad, state, group)
+                    self._update(rule, buffers, c, p.array, p.grad_array, state, group)
         return loss
 
     def _update(self, rule: Rule, buffers: dict[str, float], c: Any, theta: Any, g: Any,
@@ -201,10 +201,10 @@ class Optimizer:
         """Forget the gradients of every parameter (set them to None, or fill them with 0)."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
+                if set_to_none or p.grad_array is None:
+                    p.grad_array = None
                 else:
-                    p.grad[...] = 0
+                    p.grad_array[...] = 0
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:

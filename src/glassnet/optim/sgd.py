@@ -68,7 +68,7 @@ class SGD(Optimizer):
     >>> w = gn.nn.Parameter(np.array([1.0, -2.0]))
     >>> w.grad = np.array([0.5, 0.5])
     >>> gn.optim.SGD([w], lr=0.1).step()   # w - 0.1·g
-    >>> w.data
+    >>> w.array
     array([ 0.95, -2.05])
     """
 
@@ -126,7 +126,7 @@ class RMSprop(Optimizer):
     >>> w = gn.nn.Parameter(np.array([1.0]))
     >>> w.grad = np.array([2.0])
     >>> gn.optim.RMSprop([w], lr=0.01, alpha=0.0, eps=0.0).step()   # u = g/|g| = 1
-    >>> w.data
+    >>> w.array
     array([0.99])
     """
 
@@ -210,7 +210,7 @@ class Adagrad(Optimizer):
     >>> w = gn.nn.Parameter(np.array([1.0]))
     >>> w.grad = np.array([3.0])
     >>> gn.optim.Adagrad([w], lr=0.1, eps=0.0).step()   # u = 3/√9 = 1
-    >>> w.data
+    >>> w.array
     array([0.9])
     """
 

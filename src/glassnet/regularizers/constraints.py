@@ -42,7 +42,7 @@ def max_norm_(module_or_params: Params, max_value: float, axis: int | tuple[int,
     >>> import glassnet as gn, numpy as np
     >>> W = gn.nn.Parameter(np.array([[6.0, 8.0], [0.3, 0.4]]))   # row norms 10 and 0.5
     >>> max_norm_([W], 5.0)                                        # row 0 scaled by 5/10
-    >>> W.data.tolist()
+    >>> W.array.tolist()
     [[3.0, 4.0], [0.3, 0.4]]
     """
     if not (isinstance(max_value, int | float) and math.isfinite(max_value) and max_value > 0):
@@ -50,7 +50,7 @@ def max_norm_(module_or_params: Params, max_value: float, axis: int | tuple[int,
     if not eps >= 0:
         raise GlassnetError(f"max_norm_ needs eps >= 0, got {eps!r}")
     for w in weights_of(module_or_params):
-        W = w.data
+        W = w.array
         norms = np.sqrt(np.sum(np.square(W, dtype=np.float64), axis=axis, keepdims=True))  # (out, 1)
         over = norms > max_value
         scale = np.divide(max_value, norms + eps, out=np.ones_like(norms), where=over).astype(W.dtype)

@@ -227,12 +227,12 @@ class BaseMLP(TransformerMixin, BaseEstimator):
     @property
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices as scikit-learn lays them out: W_i of shape (n_in, n_out)."""
-        return [m.weight.data.T.copy() for m in self.model_ if isinstance(m, Linear)]
+        return [m.weight.array.T.copy() for m in self.model_ if isinstance(m, Linear)]
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors b_i of shape (n_out,)."""
-        return [m.bias.data.copy() for m in self.model_ if isinstance(m, Linear) and m.bias is not None]
+        return [m.bias.array.copy() for m in self.model_ if isinstance(m, Linear) and m.bias is not None]
 
     @property
     def n_layers_(self) -> int:

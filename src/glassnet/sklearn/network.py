@@ -73,9 +73,9 @@ def _glorot_(layer: Linear, initializer: str, logistic: bool, rs: np.random.Rand
     bound = math.sqrt(f / (layer.in_features + layer.out_features))
     fill = lookup(INITIALIZERS, initializer, "initializer")
     if fill is init.xavier_uniform_:  # xavier_uniform with gain √(f/6) has this very bound
-        layer.weight.data[...] = rs.uniform(-bound, bound, (layer.in_features, layer.out_features)).T
+        layer.weight.array[...] = rs.uniform(-bound, bound, (layer.in_features, layer.out_features)).T
         if layer.bias is not None:
-            layer.bias.data[...] = rs.uniform(-bound, bound, layer.out_features)
+            layer.bias.array[...] = rs.uniform(-bound, bound, layer.out_features)
         return
     fill(layer.weight, generator=generator())
     if layer.bias is not None:

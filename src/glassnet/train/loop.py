@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.data.splits import epoch_batches, train_test_split
+from glassnet.engine.generator import as_generator
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.io.state import load_state
@@ -56,7 +57,8 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
         class_weight: ``{class: weight}`` or ``"balanced"`` (n_samples / (n_classes · count)).
         sample_weight: (n_samples,) weights; with class weights they multiply. Weighted losses are
             Σ wᵢℓᵢ / Σ wᵢ over each batch.
-        seed: seed or Generator for the shuffling and the validation split.
+        seed: seed or Generator for the shuffling and the validation split; None draws from the
+            default generator that ``gn.manual_seed`` seeds.
         verbose: 0 silent, 1 progress bar (one line per epoch off a terminal), 2 one line per epoch.
         resume_from: a ModelCheckpoint file: continue that run exactly where it stopped.
         diagnostics: add a ``Diagnostics`` callback (dead and saturated units, gradient flow,
@@ -71,7 +73,7 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
     kind = output_kind(loss)
     X, y = _arrays(X, y, model, kind)
     w = _sample_weights(y, kind, class_weight, sample_weight)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_generator(seed)  # None: the default generator that gn.manual_seed seeds
     (X, y, w), val = _validation(X, y, w, kind, model, validation_split, validation_data, rng)
     regularizers = _regularizers(regularizer)
     run = Run(model, optimizer, rng, epochs, -(-len(X) // batch_size), val is not None,
@@ -168,7 +170,7 @@ def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
     model.eval()
     try:
         with no_grad():
-            parts = [model(Tensor(X[i:i + batch_size])).data for i in range(0, len(X), batch_size)]
+            parts = [model(Tensor(X[i:i + batch_size])).array for i in range(0, len(X), batch_size)]
     finally:
         model.train(was_training)
     return np.concatenate(parts) if parts else np.empty((0,), dtype=X.dtype)
@@ -179,9 +181,9 @@ def _norms(model: Module) -> dict[str, float]:
     """‖W‖ of every parameter after the epoch and ‖∂L/∂W‖ of its last batch, for the report."""
     logs = {}
     for name, p in model.named_parameters():
-        logs[f"weight_norm/{name}"] = _norm(p.data)
-        if p.grad is not None:
-            logs[f"grad_norm/{name}"] = _norm(p.grad)
+        logs[f"weight_norm/{name}"] = _norm(p.array)
+        if p.grad_array is not None:
+            logs[f"grad_norm/{name}"] = _norm(p.grad_array)
     return logs
 
 
@@ -240,8 +242,8 @@ def _dtype(model: Module) -> np.dtype[Any]:
 
 
 def _arrays(X: Any, y: Any, model: Module, kind: OutputKind) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=_dtype(model))
-    y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    X = np.asarray(X.array if isinstance(X, Tensor) else X, dtype=_dtype(model))
+    y = np.asarray(y.array if isinstance(y, Tensor) else y)
     if len(X) != len(y):
         raise ShapeError(f"X has {len(X)} samples but y has {len(y)}; they must match")
     if len(X) == 0:

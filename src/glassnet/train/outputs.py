@@ -20,11 +20,11 @@ Transform = Callable[[np.ndarray], np.ndarray]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
-    return activation_ops.softmax(Tensor(z), axis=1).data  # the engine's own, stable softmax
+    return activation_ops.softmax(Tensor(z), axis=1).array  # the engine's own, stable softmax
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return activation_ops.sigmoid(Tensor(z)).data
+    return activation_ops.sigmoid(Tensor(z)).array
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def first_nonfinite(model: Module, x: np.ndarray) -> str:
 
     >>> import numpy as np, glassnet as gn
     >>> net = gn.nn.Sequential(gn.nn.Linear(2, 2, generator=0), gn.nn.ReLU())
-    >>> net[0].weight.data[0, 0] = np.nan
+    >>> net[0].weight.array[0, 0] = np.nan
     >>> first_nonfinite(net, np.ones((1, 2), dtype=np.float32))
     "layer '0' (Linear): its weight is already non-finite (nan at index (0, 0)); an earlier update diverged"
     """
@@ -49,13 +49,13 @@ def first_nonfinite(model: Module, x: np.ndarray) -> str:
             a = Tensor(x)
             for name, layer in _layers(model):
                 for pname, p in layer.named_parameters():
-                    if not np.isfinite(p.data).all():
+                    if not np.isfinite(p.array).all():
                         return (f"layer '{name}' ({type(layer).__name__}): its {pname} is already "
-                                f"non-finite ({_where(p.data)}); an earlier update diverged")
+                                f"non-finite ({_where(p.array)}); an earlier update diverged")
                 a = layer(a)
-                if not np.isfinite(a.data).all():
+                if not np.isfinite(a.array).all():
                     what = "z = W·a + b overflowed" if isinstance(layer, Linear) else "its function gave"
-                    return (f"layer '{name}' ({type(layer).__name__}): {what} {_where(a.data)} from "
+                    return (f"layer '{name}' ({type(layer).__name__}): {what} {_where(a.array)} from "
                             "finite inputs; lower the learning rate or scale the inputs")
     finally:
         model.train(was_training)

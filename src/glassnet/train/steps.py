@@ -137,7 +137,7 @@ class TrainStep:
         self._pending = (tape, shape, total)
         value = total.item()
         data = data_loss.item() if penalties else value
-        return StepLosses(value, data, {name: p.item() for name, p in penalties.items()}), out.data
+        return StepLosses(value, data, {name: p.item() for name, p in penalties.items()}), out.array
 
     def _compare(self, shape: _Shape, tape: Tape) -> None:
         """Keep a recording until a second one agrees with it; then replay it from the next step."""

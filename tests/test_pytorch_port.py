@@ -1,0 +1,217 @@
+"""Tutorial-style PyTorch programs, run twice: as written, and with their imports pointed at glassnet.
+
+Each program below is ordinary PyTorch code written for these tests. ``run`` executes it once
+with ``torch`` and once after changing only its import lines (``import torch`` →
+``import glassnet as torch``, ``from torch import nn`` → ``from glassnet import nn``, ...); both
+start from the same weights (given to the program as NumPy arrays) and must end with the same
+numbers. The glassnet run may not import torch: its imports are checked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+IMPORTS = {  # PyTorch's import line → glassnet's: the only edit a port makes
+    "import torch": "import glassnet as torch",
+    "from torch import nn": "from glassnet import nn",
+    "import torch.nn.functional as F": "import glassnet.nn.functional as F",
+    "from torch.utils.data import DataLoader, TensorDataset":
+        "from glassnet.utils.data import DataLoader, TensorDataset",
+}
+
+
+def ported(source: str) -> str:
+    """The program with its imports changed to glassnet's, and nothing else."""
+    lines = []
+    for line in source.strip("\n").splitlines():
+        if re.match(r"\s*(import|from)\s+torch\b", line):
+            assert line.strip() in IMPORTS, f"unexpected import in a program: {line.strip()}"
+            line = line.replace(line.strip(), IMPORTS[line.strip()])
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def run(source: str, **given: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(torch's result, glassnet's result): the ``result`` dict each run of ``source`` leaves."""
+    outcomes = []
+    for text in (source, ported(source)):
+        scope: dict[str, Any] = {"np": np, **{k: (v.copy() if isinstance(v, np.ndarray) else v)
+                                             for k, v in given.items()}}
+        exec(compile(text, "<program>", "exec"), scope)
+        outcomes.append(scope["result"])
+    return outcomes[0], outcomes[1]
+
+
+def assert_same(theirs: dict[str, Any], ours: dict[str, Any], rtol: float, atol: float = 0.0) -> None:
+    assert theirs.keys() == ours.keys()
+    for key in theirs:
+        got, want = np.asarray(ours[key], dtype=np.float64), np.asarray(theirs[key], dtype=np.float64)
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=key)
+
+
+# ----------------------------------------------------------------------------- autograd by hand
+POLYNOMIAL = """
+import math
+import torch
+
+dtype = torch.float64
+x = torch.linspace(-math.pi, math.pi, 200, dtype=dtype)
+y = torch.sin(x)
+a = torch.tensor(START[0], dtype=dtype, requires_grad=True)
+b = torch.tensor(START[1], dtype=dtype, requires_grad=True)
+c = torch.tensor(START[2], dtype=dtype, requires_grad=True)
+d = torch.tensor(START[3], dtype=dtype, requires_grad=True)
+
+learning_rate = 1e-6
+losses = []
+for t in range(300):
+    y_pred = a + b * x + c * x ** 2 + d * x ** 3
+    loss = (y_pred - y).pow(2).sum()
+    if t % 100 == 0:
+        losses.append(f"{loss.item():.6f}")
+    loss.backward()
+    with torch.no_grad():
+        a -= learning_rate * a.grad
+        b -= learning_rate * b.grad
+        c -= learning_rate * c.grad
+        d -= learning_rate * d.grad
+        a.grad = None
+        b.grad = None
+        c.grad = None
+        d.grad = None
+
+result = {"loss": loss.item(), "coefficients": [a.item(), b.item(), c.item(), d.item()],
+          "printed": [float(s) for s in losses]}
+"""
+
+
+def test_a_manual_update_loop_under_no_grad_trains_as_in_torch() -> None:
+    theirs, ours = run(POLYNOMIAL, START=[0.1, -0.2, 0.3, 0.05])
+    assert ours["loss"] < 0.5 * ours["printed"][0]  # it learned: the update is not a no-op
+    assert_same(theirs, ours, rtol=1e-10)
+
+
+PARAMETERS_LOOP = """
+import torch
+
+x = torch.from_numpy(X)
+y = torch.from_numpy(Y)
+model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Tanh())
+model.double()
+model.load_state_dict({k: torch.tensor(v) for k, v in START.items()})
+loss_fn = torch.nn.MSELoss(reduction="sum")
+for t in range(50):
+    loss = loss_fn(model(x).squeeze(-1), y)
+    model.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for param in model.parameters():
+            param -= 1e-3 * param.grad
+weight = model[0].weight
+result = {"loss": loss.item(), "weight": weight.detach().numpy().copy(), "bias": model[0].bias.tolist(),
+          "grad_shape": list(weight.grad.size()), "numel": weight.numel(), "dim": weight.dim()}
+"""
+
+
+def test_param_minus_equals_inside_the_parameters_loop_changes_the_model() -> None:
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((40, 3)), rng.standard_normal(40)
+    start = {"0.weight": rng.standard_normal((1, 3)) * 0.3, "0.bias": np.array([0.1])}
+    theirs, ours = run(PARAMETERS_LOOP, X=X, Y=Y, START=start)
+    assert not np.allclose(ours["weight"], start["0.weight"])
+    assert_same(theirs, ours, rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------- a classifier
+CLASSIFIER = """
+import torch
+from torch import nn
+
+device = "cuda" if torch.cuda.is_available() else "cpu"
+torch.manual_seed(0)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 16), nn.Linear(16, 3)])
+
+    def forward(self, x):
+        x = torch.relu(self.layers[0](x))
+        return self.layers[1](x)
+
+
+model = Net().double()
+model.load_state_dict({k: torch.tensor(v) for k, v in START.items()})
+X = torch.tensor(FEATURES).to(device)
+y = torch.tensor(LABELS).to(device)
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+lines = []
+for epoch in range(20):
+    for i in range(0, len(X), 25):
+        pred = model(X[i:i + 25])
+        loss = loss_fn(pred, y[i:i + 25])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    lines.append(f"epoch {epoch}: loss {loss:.6f}")
+
+model.eval()
+with torch.no_grad():
+    pred = model(X)
+    correct = (pred.argmax(1) == y).type(torch.float).sum().item()
+    probabilities = torch.softmax(pred, dim=1)
+    top, where = probabilities.max(dim=1)
+result = {"loss": loss.item(), "accuracy": correct / len(X), "last_line": float(lines[-1].split()[-1]),
+          "top": top.numpy().copy(), "where": where.tolist(), "wrong": int((pred.argmax(1) != y).sum())}
+"""
+
+
+def test_a_classifier_with_module_list_accuracy_and_the_device_idiom() -> None:
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, 150)
+    features = rng.standard_normal((150, 4)) + labels[:, None] * np.array([2.0, -1.5, 1.6, 0.0])
+    start = {"layers.0.weight": rng.standard_normal((16, 4)) * 0.4, "layers.0.bias": np.zeros(16),
+             "layers.1.weight": rng.standard_normal((3, 16)) * 0.3, "layers.1.bias": np.zeros(3)}
+    theirs, ours = run(CLASSIFIER, FEATURES=features, LABELS=labels, START=start)
+    assert ours["accuracy"] > 0.7
+    assert_same(theirs, ours, rtol=1e-8, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- saving
+SAVE_LOAD = """
+import torch
+from torch import nn
+
+model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1))
+torch.save(model.state_dict(), PATH)
+again = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1))
+again.load_state_dict(torch.load(PATH, weights_only=True))
+x = torch.ones(3, 2)
+same = bool(torch.all(again(x) == model(x)))
+checkpoint = {"epoch": 7, "model_state_dict": model.state_dict(), "loss": 0.25}
+torch.save(checkpoint, PATH)
+loaded = torch.load(PATH, weights_only=True)
+again.load_state_dict(loaded["model_state_dict"])
+result = {"same": same, "epoch": loaded["epoch"], "loss": loaded["loss"],
+          "again": bool((again(x) == model(x)).all())}
+"""
+
+
+def test_save_and_load_a_state_dict_and_a_checkpoint(tmp_path: Any) -> None:
+    theirs, ours = run(SAVE_LOAD, PATH=str(tmp_path / "model.pt"))
+    assert theirs == ours == {"same": True, "epoch": 7, "loss": 0.25, "again": True}
+    assert b"pickle" not in (tmp_path / "model.pt").read_bytes()[:8]
+
+
+def test_the_ported_programs_import_no_torch() -> None:
+    for program in (POLYNOMIAL, PARAMETERS_LOOP, CLASSIFIER, SAVE_LOAD):
+        assert re.search(r"^\s*(import|from)\s+torch\b", program, re.MULTILINE)
+        assert not re.search(r"^\s*(import|from)\s+torch\b", ported(program), re.MULTILINE)
