@@ -4,7 +4,7 @@ Reverse-mode automatic differentiation, layers, activations, losses, optimizers 
 regularizers on NumPy; every number checked against PyTorch.
 """
 
-from glassnet import data, io, metrics, nn, optim, regularizers, train
+from glassnet import data, io, metrics, nn, optim, regularizers, train, utils
 from glassnet.engine import (
     Tensor,
     abs,
@@ -83,5 +83,6 @@ __all__ = [
     "tensor",
     "train",
     "transpose",
+    "utils",
     "where",
 ]  # fmt: skip

@@ -1,0 +1,111 @@
+"""Where fit's batches come from: arrays cut into (shuffled) batches, or a DataLoader's batches in its order.
+
+Both give, for each step, ``(indices, x, y)``: the batch's inputs and targets as arrays in the
+model's dtype (class indices as int64), and the positions of its samples in X for per-sample
+weights (None from a loader, whose samples have no fixed positions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from glassnet.data.splits import epoch_batches
+from glassnet.engine.tensor import Tensor
+from glassnet.errors import GlassnetError, ShapeError
+from glassnet.train.outputs import OutputKind
+from glassnet.utils.data.dataloader import DataLoader, fetch_batch
+from glassnet.utils.data.sampler import RandomSampler, SubsetRandomSampler, WeightedRandomSampler
+
+__all__ = ["ArrayBatches", "Batch", "LoaderBatches", "as_array", "targets_as"]
+
+Batch = tuple[np.ndarray | None, np.ndarray, np.ndarray]  # (positions in X or None, x, y)
+
+
+def as_array(value: Any) -> np.ndarray:
+    """A Tensor's array, or anything np.asarray takes."""
+    return np.asarray(value.numpy() if isinstance(value, Tensor) else value)
+
+
+def targets_as(y: np.ndarray, kind: OutputKind, dtype: Any) -> np.ndarray:
+    """Targets as the loss takes them: int64 class indices, or values in the model's dtype."""
+    if kind.classes_as_indices:
+        if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+            raise GlassnetError(f"{kind.name} needs integer class labels, got non-integer values in y")
+        return y.astype(np.int64, copy=False)
+    return y.astype(dtype, copy=False)
+
+
+class ArrayBatches:
+    """Batches of ``(X, y)`` arrays: batch_size rows at a time, in a new order every epoch when shuffled."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool) -> None:
+        self.X, self.y, self.batch_size, self.shuffle = X, y, batch_size, shuffle
+
+    def __len__(self) -> int:
+        """Steps per epoch."""
+        return -(-len(self.X) // self.batch_size)
+
+    def epoch(self, rng: np.random.Generator) -> Iterator[Batch]:
+        """One pass over the data; the order is drawn from ``rng`` now."""
+        order = rng.permutation(len(self.X)) if self.shuffle else None
+        return epoch_batches(self.X, self.y, self.batch_size, len(self.X), order)
+
+    def n_samples(self) -> int:
+        return len(self.X)
+
+    def inputs_at(self, indices: np.ndarray) -> np.ndarray:
+        """The inputs of these samples (for the diagnostics' probe)."""
+        return self.X[indices]
+
+
+class LoaderBatches:
+    """A DataLoader's batches, each an (inputs, targets) pair, turned into the arrays fit's step takes."""
+
+    def __init__(self, loader: DataLoader[Any], dtype: Any, kind: OutputKind) -> None:
+        self.loader, self.dtype, self.kind = loader, dtype, kind
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def epoch(self, rng: np.random.Generator) -> Iterator[Batch]:
+        """One pass in the loader's order (its own generator shuffles; ``rng`` is not used)."""
+        for batch in self.loader:
+            x, y = self.pair(batch)
+            yield None, x, y
+
+    def pair(self, batch: Any) -> tuple[np.ndarray, np.ndarray]:
+        """A batch's (inputs, targets) as arrays, checked."""
+        if not isinstance(batch, list | tuple) or len(batch) != 2:
+            size = f" of {len(batch)}" if isinstance(batch, list | tuple) else ""
+            raise GlassnetError(f"fit takes a DataLoader whose batches are (inputs, targets) pairs, got a "
+                                f"{type(batch).__name__}{size}; use a TensorDataset(X, y) or a collate_fn "
+                                "that returns (x, y)")
+        x, y = as_array(batch[0]).astype(self.dtype, copy=False), as_array(batch[1])
+        if len(x) != len(y):
+            raise ShapeError(f"a batch has {len(x)} inputs but {len(y)} targets; they must match")
+        return x, targets_as(y, self.kind, self.dtype)
+
+    def inputs_at(self, indices: np.ndarray) -> np.ndarray:
+        """The inputs of these samples of the loader's data set (for the diagnostics' probe)."""
+        return self.pair(fetch_batch(self.loader.dataset, indices, self.loader.collate_fn))[0]
+
+    def n_samples(self) -> int:
+        return len(self.loader.dataset)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every batch of one pass, concatenated (validation data)."""
+        pairs = [self.pair(batch) for batch in self.loader]
+        if not pairs:
+            raise GlassnetError("the validation DataLoader gave no batches; check its data set and drop_last")
+        return np.concatenate([x for x, _ in pairs]), np.concatenate([y for _, y in pairs])
+
+
+def shuffle_generator(loader: DataLoader[Any]) -> np.random.Generator | None:
+    """The Generator that orders a loader's epochs, if it has one of its own (a seed or a Generator)."""
+    sampler = loader.sampler
+    if isinstance(sampler, RandomSampler | SubsetRandomSampler | WeightedRandomSampler):
+        return sampler.generator
+    return None
