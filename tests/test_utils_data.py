@@ -354,6 +354,8 @@ def test_fit_over_a_sequential_loader_is_fit_over_its_arrays() -> None:
     assert gn.evaluate(b_model, nn.CrossEntropyLoss(), DataLoader(TensorDataset(*val), batch_size=3),
                        metrics=["accuracy"]) == gn.evaluate(b_model, nn.CrossEntropyLoss(), *val,
                                                              metrics=["accuracy"])
+    inputs_only = DataLoader(TensorDataset(val[0]), batch_size=6)
+    assert np.array_equal(gn.predict(b_model, inputs_only), gn.predict(b_model, val[0]))
 
 
 def test_fit_follows_a_shuffled_loaders_seed() -> None:

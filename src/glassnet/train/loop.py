@@ -27,7 +27,15 @@ from glassnet.train.history import History
 from glassnet.train.outputs import OutputKind, output_kind, score
 from glassnet.train.progress import ProgressBar
 from glassnet.train.run import Run
-from glassnet.train.sources import ArrayBatches, LoaderBatches, as_array, shuffle_generator, targets_as
+from glassnet.train.sources import (
+    ArrayBatches,
+    LoaderBatches,
+    as_array,
+    loader_inputs,
+    loader_options,
+    shuffle_generator,
+    targets_as,
+)  # fmt: skip
 from glassnet.train.steps import TrainStep
 from glassnet.utils.data.dataloader import DataLoader
 
@@ -83,14 +91,15 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
     val = _validation_data(validation_data, model, kind)
     source: ArrayBatches | LoaderBatches
     if isinstance(X, DataLoader):
-        _loader_options(y=y, batch_size=batch_size, shuffle=shuffle, class_weight=class_weight,
-                        validation_split=validation_split or None, sample_weight=sample_weight)
+        loader_options(y=y, batch_size=batch_size, shuffle=shuffle, class_weight=class_weight,
+                       validation_split=validation_split or None, sample_weight=sample_weight)
         source, w = LoaderBatches(X, _dtype(model), kind), None
     else:
         X, y = _arrays(X, y, model, kind)
         w = _sample_weights(y, kind, class_weight, sample_weight)
         (X, y, w), val = _validation(X, y, w, kind, validation_split, val, rng)
-        source = ArrayBatches(X, y, 32 if batch_size is None else batch_size, shuffle is not False)
+        source = ArrayBatches(X, y, 32 if batch_size is None else batch_size,
+                              True if shuffle is None else bool(shuffle))
     run = Run(model, optimizer, rng, epochs, len(source), val is not None,
               _with_defaults(callbacks, verbose, diagnostics),
               data_rng=shuffle_generator(X) if isinstance(X, DataLoader) else None)
@@ -174,7 +183,7 @@ def evaluate(model: Module, loss: Module, X: Any, y: Any = None, *, metrics: Seq
     (inputs, targets) batches, in eval mode, without a graph."""
     kind = output_kind(loss)
     if isinstance(X, DataLoader):
-        _loader_options(y=y)
+        loader_options(y=y)
         X, y = LoaderBatches(X, _dtype(model), kind).arrays()
     X, y = _arrays(X, y, model, kind)
     out = predict(model, X, batch_size=batch_size)
@@ -184,8 +193,9 @@ def evaluate(model: Module, loss: Module, X: Any, y: Any = None, *, metrics: Seq
 
 
 def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
-    """The model's raw outputs for ``X``, batched, in eval mode, without a graph."""
-    X = np.asarray(X, dtype=_dtype(model))
+    """The model's raw outputs for ``X`` (or for the inputs of one pass of a DataLoader: each batch,
+    or its first element when it is a list or tuple), batched, in eval mode, without a graph."""
+    X = np.asarray(loader_inputs(X) if isinstance(X, DataLoader) else as_array(X), dtype=_dtype(model))
     was_training = model.training
     model.eval()
     try:
@@ -272,24 +282,6 @@ def _arrays(X: Any, y: Any, model: Module, kind: OutputKind) -> tuple[np.ndarray
     if len(X) == 0:
         raise GlassnetError("fit got no samples: X and y are empty")
     return X, targets_as(y, kind, X.dtype)
-
-
-_FROM_THE_LOADER = {  # fit's options a DataLoader decides itself, and what to do instead
-    "y": "its batches hold the targets",
-    "batch_size": "set batch_size on the DataLoader",
-    "shuffle": "set shuffle on the DataLoader",
-    "validation_split": "split the data set with random_split and pass validation_data=DataLoader(val_set)",
-    "class_weight": "weight the loss (CrossEntropyLoss(weight=...)) or sample with WeightedRandomSampler",
-    "sample_weight": "weight the loss or sample with WeightedRandomSampler",
-}
-
-
-def _loader_options(**given: Any) -> None:
-    """With a DataLoader as X, the options that belong to arrays must be left out."""
-    for name, value in given.items():
-        if value is not None:
-            raise GlassnetError(f"{name}={value!r} cannot be given with a DataLoader: "
-                                f"{_FROM_THE_LOADER[name]}")
 
 
 def _sample_weights(y: np.ndarray, kind: OutputKind, class_weight: Weights,

@@ -19,7 +19,8 @@ from glassnet.train.outputs import OutputKind
 from glassnet.utils.data.dataloader import DataLoader, fetch_batch
 from glassnet.utils.data.sampler import RandomSampler, SubsetRandomSampler, WeightedRandomSampler
 
-__all__ = ["ArrayBatches", "Batch", "LoaderBatches", "as_array", "targets_as"]
+__all__ = ["FROM_THE_LOADER", "ArrayBatches", "Batch", "LoaderBatches", "as_array", "loader_inputs",
+           "loader_options", "shuffle_generator", "targets_as"]
 
 Batch = tuple[np.ndarray | None, np.ndarray, np.ndarray]  # (positions in X or None, x, y)
 
@@ -101,6 +102,33 @@ class LoaderBatches:
         if not pairs:
             raise GlassnetError("the validation DataLoader gave no batches; check its data set and drop_last")
         return np.concatenate([x for x, _ in pairs]), np.concatenate([y for _, y in pairs])
+
+
+FROM_THE_LOADER = {  # fit's options a DataLoader decides itself, and what to do instead
+    "y": "its batches hold the targets",
+    "batch_size": "set batch_size on the DataLoader",
+    "shuffle": "set shuffle on the DataLoader",
+    "validation_split": "split the data set with random_split and pass validation_data=DataLoader(val_set)",
+    "class_weight": "weight the loss (CrossEntropyLoss(weight=...)) or sample with WeightedRandomSampler",
+    "sample_weight": "weight the loss or sample with WeightedRandomSampler",
+}
+
+
+def loader_options(**given: Any) -> None:
+    """With a DataLoader as X, the options that belong to arrays must be left out."""
+    for name, value in given.items():
+        if value is not None:
+            raise GlassnetError(f"{name}={value!r} cannot be given with a DataLoader: "
+                                f"{FROM_THE_LOADER[name]}")
+
+
+def loader_inputs(loader: DataLoader[Any]) -> np.ndarray:
+    """The inputs of one pass of a loader, concatenated: each batch, or its first element when it is
+    a list or tuple (inputs, targets, ...)."""
+    parts = [as_array(batch[0] if isinstance(batch, list | tuple) else batch) for batch in loader]
+    if not parts:
+        raise GlassnetError("the DataLoader gave no batches; check its data set and drop_last")
+    return np.concatenate(parts)
 
 
 def shuffle_generator(loader: DataLoader[Any]) -> np.random.Generator | None:

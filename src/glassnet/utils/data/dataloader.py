@@ -36,7 +36,7 @@ def _gather(dataset: Any, indices: np.ndarray) -> tuple[np.ndarray, ...] | None:
     """The rows of a TensorDataset (through any Subsets) at ``indices``, one gather per array; None
     for any other data set, or a subclass with its own ``__getitem__``."""
     while isinstance(dataset, Subset) and type(dataset).__getitem__ is Subset.__getitem__:
-        indices, dataset = dataset.positions[indices], dataset.dataset
+        indices, dataset = dataset._positions[indices], dataset.dataset
     if isinstance(dataset, TensorDataset) and type(dataset).__getitem__ is TensorDataset.__getitem__:
         return tuple(np.take(a, indices, axis=0) for a in dataset.arrays)  # (batch, ...) each, copies
     return None

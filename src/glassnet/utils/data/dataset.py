@@ -63,6 +63,9 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
         *tensors: Tensors or arrays with the same first dimension (n_samples, ...); arrays keep
             their dtype, and neither is copied.
 
+    Attributes:
+        tensors: the data as Tensors (PyTorch's attribute); arrays: the same as NumPy arrays.
+
     >>> ds = TensorDataset(np.arange(6.0).reshape(3, 2), np.array([0, 1, 0]))
     >>> len(ds), [t.numpy().tolist() for t in ds[1]]
     (3, [[2.0, 3.0], 1])
@@ -106,7 +109,7 @@ class Subset(Dataset[T_co]):
     @indices.setter
     def indices(self, indices: Sequence[int]) -> None:
         self._indices = indices
-        self.positions = np.asarray(indices, dtype=np.int64).reshape(-1)  # (n_samples,), for batch gathers
+        self._positions = np.asarray(indices, dtype=np.int64).reshape(-1)  # (n_samples,), for batch gathers
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, list):
