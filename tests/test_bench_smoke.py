@@ -25,6 +25,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.append(str(BENCH))  # appended: bench/profile.py must not shadow the standard library's
 
 import cases  # noqa: E402
+import dataloader  # noqa: E402
 import digits  # noqa: E402
 import lib_glassnet  # noqa: E402
 import lib_glassnet_fit  # noqa: E402
@@ -318,3 +319,8 @@ def test_bench_profile_py_does_not_shadow_the_standard_library() -> None:
             "assert callable(profile.run) and cProfile.Profile; print(profile.__file__)")
     out = subprocess.run([sys.executable, "-c", code, str(BENCH)], capture_output=True, text=True, check=True)
     assert "bench" not in out.stdout
+
+
+def test_the_dataloader_bench_times_both_loaders(capsys: pytest.CaptureFixture[str]) -> None:
+    text = dataloader.main(["--n", "50", "--features", "3", "--batch-size", "8", "--repeats", "1"])
+    assert "| sequential |" in text and "| shuffled |" in text and text in capsys.readouterr().out

@@ -1,5 +1,5 @@
-"""The package's layers import only downward, as docs/architecture.md draws them: engine → nn → losses/optim
-→ train → io → sklearn/explain → report/cli; and no private name crosses a package."""
+"""The package's layers import only downward, as docs/architecture.md draws them: engine → nn →
+losses/optim/utils.data → train → io → sklearn/explain → report/cli; and no private name crosses a package."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "glassnet.nn._loss_checks": 3,
     "glassnet.regularizers": 3,
     "glassnet.optim": 3,
+    "glassnet.utils": 3,
     "glassnet.train": 4,
     "glassnet.io.model": 5,
     "glassnet.io.architecture": 5,
@@ -41,7 +42,7 @@ LAYERS: dict[str, int] = {
 }
 # Facades only re-export public names for users; they sit above everything they re-export.
 FACADES = {"glassnet", "glassnet.nn", "glassnet.nn.functional", "glassnet.io", "glassnet.metrics",
-           "glassnet.regularizers"}
+           "glassnet.regularizers", "glassnet.utils", "glassnet.utils.data"}
 
 
 def layer_of(module: str) -> int:

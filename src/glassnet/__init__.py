@@ -4,7 +4,7 @@ Reverse-mode automatic differentiation, layers, activations, losses, optimizers 
 regularizers on NumPy; every number checked against PyTorch.
 """
 
-from glassnet import data, io, metrics, nn, optim, regularizers, train
+from glassnet import data, io, metrics, nn, optim, regularizers, train, utils
 from glassnet.engine import Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from glassnet.engine.devices import accelerator, backends, cuda, device
 from glassnet.engine.dtypes import (
@@ -231,6 +231,7 @@ __all__ = [
     "transpose",
     "uint8",
     "unsqueeze",
+    "utils",
     "var",
     "where",
     "zeros",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -86,9 +87,14 @@ class Diagnostics(Callback):
 
     def use_data(self, X: np.ndarray) -> None:
         """Choose the probe batch from the training inputs X (n_samples, ...), once, seeded."""
+        self.use_samples(len(X), X.__getitem__)
+
+    def use_samples(self, n_samples: int, inputs_at: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Choose the probe batch among n_samples training samples, once, seeded; ``inputs_at(indices)``
+        gives the inputs of those samples (a DataLoader's data set, rows of X)."""
         rng = np.random.default_rng(self.seed)
-        n = min(self.probe_size, len(X))
-        self.probe = X[np.sort(rng.choice(len(X), size=n, replace=False))]  # (n, ...)
+        n = min(self.probe_size, n_samples)
+        self.probe = inputs_at(np.sort(rng.choice(n_samples, size=n, replace=False)))  # (n, ...)
 
     def on_epoch_begin(self, run: Run) -> None:
         self._before = {}

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.data.splits import epoch_batches, train_test_split
+from glassnet.data.splits import train_test_split
 from glassnet.engine.generator import as_generator
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError, ShapeError
@@ -28,29 +28,44 @@ from glassnet.train.history import History
 from glassnet.train.outputs import OutputKind, output_kind, score
 from glassnet.train.progress import ProgressBar
 from glassnet.train.run import Run
+from glassnet.train.sources import (
+    ArrayBatches,
+    LoaderBatches,
+    as_array,
+    loader_inputs,
+    loader_options,
+    shuffle_generator,
+    targets_as,
+)  # fmt: skip
 from glassnet.train.steps import TrainStep
+from glassnet.utils.data.dataloader import DataLoader
 
 __all__ = ["evaluate", "fit", "predict"]
 
 Weights = Mapping[Any, float] | str | None
 
 
-def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, epochs: int = 1,
-        batch_size: int = 32, validation_split: float = 0.0, validation_data: tuple[Any, Any] | None = None,
-        metrics: Sequence[str] = (), callbacks: Iterable[Callback] = (),
-        regularizer: Regularizer | Sequence[Regularizer] | None = None, class_weight: Weights = None,
-        sample_weight: Any = None, seed: int | np.random.Generator | None = None, shuffle: bool = True,
-        verbose: int = 1, resume_from: str | None = None, diagnostics: bool = True) -> History:
+def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None, *, epochs: int = 1,
+        batch_size: int | None = None, validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | DataLoader[Any] | None = None, metrics: Sequence[str] = (),
+        callbacks: Iterable[Callback] = (), regularizer: Regularizer | Sequence[Regularizer] | None = None,
+        class_weight: Weights = None, sample_weight: Any = None,
+        seed: int | np.random.Generator | None = None, shuffle: bool | None = None, verbose: int = 1,
+        resume_from: str | None = None, diagnostics: bool = True) -> History:
     """Train ``model`` by minibatch gradient descent and return its History.
 
     Args:
         model: the network; its parameters' dtype sets the dtype of the data.
         loss: a loss module, e.g. ``nn.CrossEntropyLoss()``, called ``loss(output, target)``.
         optimizer: built over ``model.parameters()``.
-        X, y: training inputs (n_samples, ...) and targets (n_samples, ...).
-        epochs, batch_size: passes over the data and samples per step (the last batch may be short).
+        X, y: training inputs (n_samples, ...) and targets (n_samples, ...); or X a
+            ``glassnet.utils.data.DataLoader`` of (inputs, targets) batches and no y: fit trains on
+            its batches in its order, its batch size and shuffling (a loader shuffled with a seed or
+            Generator of its own resumes exactly; see ``resume_from``).
+        epochs, batch_size: passes over the data and samples per step (default 32; the last batch
+            may be short).
         validation_split: fraction held out for validation (stratified for classification, seeded).
-        validation_data: ``(X_val, y_val)`` instead of a split.
+        validation_data: ``(X_val, y_val)`` or a DataLoader, instead of a split.
         metrics: names from ``glassnet.metrics.METRICS``, e.g. ``["accuracy"]``.
         callbacks: e.g. EarlyStopping, ModelCheckpoint; a ProgressBar and TerminateOnNaN are added.
         regularizer: one or more penalties added to the loss; each is logged on its own.
@@ -59,8 +74,11 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
             Σ wᵢℓᵢ / Σ wᵢ over each batch.
         seed: seed or Generator for the shuffling and the validation split; None draws from the
             default generator that ``gn.manual_seed`` seeds.
+        shuffle: a new order of X every epoch (default True). A DataLoader takes batch_size and
+            shuffle from its own options, and no validation_split, class or sample weights.
         verbose: 0 silent, 1 progress bar (one line per epoch off a terminal), 2 one line per epoch.
-        resume_from: a ModelCheckpoint file: continue that run exactly where it stopped.
+        resume_from: a ModelCheckpoint file: continue that run exactly where it stopped (with a
+            shuffling DataLoader, exactly when its generator is its own: a seed or a Generator).
         diagnostics: add a ``Diagnostics`` callback (dead and saturated units, gradient flow,
             update sizes, loss spikes) unless one is given; False adds none. It only reads.
 
@@ -71,30 +89,40 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
         ``glassnet.train.steps``).
     """
     kind = output_kind(loss)
-    X, y = _arrays(X, y, model, kind)
-    w = _sample_weights(y, kind, class_weight, sample_weight)
     rng = as_generator(seed)  # None: the default generator that gn.manual_seed seeds
-    (X, y, w), val = _validation(X, y, w, kind, model, validation_split, validation_data, rng)
-    regularizers = _regularizers(regularizer)
-    run = Run(model, optimizer, rng, epochs, -(-len(X) // batch_size), val is not None,
-              _with_defaults(callbacks, verbose, diagnostics))
+    val = _validation_data(validation_data, model, kind)
+    source: ArrayBatches | LoaderBatches
+    if isinstance(X, DataLoader):
+        loader_options(y=y, batch_size=batch_size, shuffle=shuffle, class_weight=class_weight,
+                       validation_split=validation_split or None, sample_weight=sample_weight)
+        source, w = LoaderBatches(X, _dtype(model), kind), None
+    else:
+        X, y = _arrays(X, y, model, kind)
+        w = _sample_weights(y, kind, class_weight, sample_weight)
+        (X, y, w), val = _validation(X, y, w, kind, validation_split, val, rng)
+        source = ArrayBatches(X, y, 32 if batch_size is None else batch_size,
+                              True if shuffle is None else bool(shuffle))
+    run = Run(model, optimizer, rng, epochs, len(source), val is not None,
+              _with_defaults(callbacks, verbose, diagnostics),
+              data_rng=shuffle_generator(X) if isinstance(X, DataLoader) else None)
     for callback in run.callbacks:
         if isinstance(callback, Diagnostics):
-            callback.use_data(X)  # the probe batch: training samples only
+            callback.use_samples(source.n_samples(), source.inputs_at)  # the probe: training samples only
     if resume_from is not None:
         run.restore(load_state(resume_from))
     weighting = None if w is None else (_per_sample(loss), w)
-    step = TrainStep(model, loss, weighting, regularizers, X.dtype)  # the engine's step, recorded, replayed
+    step = TrainStep(model, loss, weighting, _regularizers(regularizer), _dtype(model))  # recorded, replayed
     _call(run, "on_train_begin", step=step)
     for epoch in range(run.start_epoch, epochs):
         run.epoch = epoch
         _call(run, "on_epoch_begin", step=step)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # TerminateOnNaN reports
-            logs = _train_epoch(run, step, X, y, batch_size, shuffle, kind, metrics)
+            logs = _train_epoch(run, step, source, kind, metrics)
         if run.stop_training and run.batch == 0 and not logs:
             break
         if val is not None:
-            logs |= {f"val_{k}": v for k, v in evaluate(model, loss, *val, metrics=metrics).items()}
+            val_X, val_y = val.arrays() if isinstance(val, LoaderBatches) else val  # a loader: one pass
+            logs |= {f"val_{k}": v for k, v in evaluate(model, loss, val_X, val_y, metrics=metrics).items()}
         logs |= _diagnose(run, logs)
         run.history.append(run.epoch, logs)
         _call(run, "on_epoch_end", logs, step=step)
@@ -108,19 +136,18 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
     return run.history
 
 
-def _train_epoch(run: Run, step: TrainStep, X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool,
-                 kind: OutputKind, metrics: Sequence[str]) -> dict[str, float]:
+def _train_epoch(run: Run, step: TrainStep, source: ArrayBatches | LoaderBatches, kind: OutputKind,
+                 metrics: Sequence[str]) -> dict[str, float]:
     """One pass over the training data; returns the epoch's logs (empty if stopped at once)."""
     model, optimizer = run.model, run.optimizer
     model.train()
-    start, n = time.perf_counter(), len(X)
-    order = run.rng.permutation(n) if shuffle else None
+    start = time.perf_counter()
     on_loss, on_batch_end = _hooks(run, "on_loss"), _hooks(run, "on_batch_end")
     changing = any(cb.changes_model for cb in _with_hook(run, "on_loss") + _with_hook(run, "on_batch_end"))
     counts = dict(step.counts)
     sums: dict[str, float] = {}
-    outputs, seen = [], 0
-    for batch, (idx, xb, yb) in enumerate(epoch_batches(X, y, batch_size, n, order)):
+    outputs, targets, seen = [], [], 0
+    for batch, (idx, xb, yb) in enumerate(source.epoch(run.rng)):
         run.batch, run.inputs = batch, xb
         losses, out = step.forward(xb, yb, idx)  # forward, loss (+ penalties)
         for hook in on_loss:
@@ -134,10 +161,11 @@ def _train_epoch(run: Run, step: TrainStep, X: np.ndarray, y: np.ndarray, batch_
         for name, value in losses.penalties.items():
             batch_logs[f"penalty_{name}"] = value
         for key, number in batch_logs.items():
-            sums[key] = sums.get(key, 0.0) + number * len(idx)
-        seen += len(idx)
+            sums[key] = sums.get(key, 0.0) + number * len(xb)
+        seen += len(xb)
         if metrics:
             outputs.append(out)
+            targets.append(yb)
         for hook in on_batch_end:
             hook(run, batch_logs)
         if changing:
@@ -146,16 +174,19 @@ def _train_epoch(run: Run, step: TrainStep, X: np.ndarray, y: np.ndarray, batch_
         return {}
     logs = {k: v / seen for k, v in sums.items()} | _norms(model)
     if metrics:
-        targets = y[:seen] if order is None else y[order[:seen]]
-        logs |= score(metrics, kind, np.concatenate(outputs), targets, step.loss)
+        logs |= score(metrics, kind, np.concatenate(outputs), np.concatenate(targets), step.loss)
     logs |= {f"steps/{how}": float(step.counts[how] - counts[how]) for how in counts}
     return logs | {"lr": float(optimizer.param_groups[0]["lr"]), "time": time.perf_counter() - start}
 
 
-def evaluate(model: Module, loss: Module, X: Any, y: Any, *, metrics: Sequence[str] = (),
+def evaluate(model: Module, loss: Module, X: Any, y: Any = None, *, metrics: Sequence[str] = (),
              batch_size: int = 256) -> dict[str, float]:
-    """The mean loss (and metrics) of ``model`` on ``(X, y)``, in eval mode, without a graph."""
+    """The mean loss (and metrics) of ``model`` on ``(X, y)``, or on one pass of a DataLoader X of
+    (inputs, targets) batches, in eval mode, without a graph."""
     kind = output_kind(loss)
+    if isinstance(X, DataLoader):
+        loader_options(y=y)
+        X, y = LoaderBatches(X, _dtype(model), kind).arrays()
     X, y = _arrays(X, y, model, kind)
     out = predict(model, X, batch_size=batch_size)
     with no_grad():
@@ -164,8 +195,9 @@ def evaluate(model: Module, loss: Module, X: Any, y: Any, *, metrics: Sequence[s
 
 
 def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
-    """The model's raw outputs for ``X``, batched, in eval mode, without a graph."""
-    X = np.asarray(X, dtype=_dtype(model))
+    """The model's raw outputs for ``X`` (or for the inputs of one pass of a DataLoader: each batch,
+    or its first element when it is a list or tuple), batched, in eval mode, without a graph."""
+    X = np.asarray(loader_inputs(X) if isinstance(X, DataLoader) else as_array(X), dtype=_dtype(model))
     was_training = model.training
     model.eval()
     try:
@@ -242,17 +274,16 @@ def _dtype(model: Module) -> np.dtype[Any]:
 
 
 def _arrays(X: Any, y: Any, model: Module, kind: OutputKind) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X.array if isinstance(X, Tensor) else X, dtype=_dtype(model))
-    y = np.asarray(y.array if isinstance(y, Tensor) else y)
+    if y is None:
+        raise GlassnetError("got inputs X but no targets y: pass both, or a DataLoader of (inputs, targets) "
+                            "batches as X alone")
+    X = as_array(X).astype(_dtype(model), copy=False)
+    y = as_array(y)
     if len(X) != len(y):
         raise ShapeError(f"X has {len(X)} samples but y has {len(y)}; they must match")
     if len(X) == 0:
         raise GlassnetError("fit got no samples: X and y are empty")
-    if kind.classes_as_indices:
-        if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-            raise GlassnetError(f"{kind.name} needs integer class labels, got non-integer values in y")
-        return X, y.astype(np.int64)
-    return X, y.astype(X.dtype)
+    return X, targets_as(y, kind, X.dtype)
 
 
 def _sample_weights(y: np.ndarray, kind: OutputKind, class_weight: Weights,
@@ -279,11 +310,20 @@ def _sample_weights(y: np.ndarray, kind: OutputKind, class_weight: Weights,
 Pair = tuple[np.ndarray, np.ndarray]
 
 
-def _validation(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, kind: OutputKind, model: Module,
-                split: float, data: tuple[Any, Any] | None,
-                rng: np.random.Generator) -> tuple[tuple[Any, Any, Any], Pair | None]:
+def _validation_data(data: Any, model: Module, kind: OutputKind) -> Pair | LoaderBatches | None:
+    """validation_data as fit uses it: arrays, or a loader read again each epoch."""
+    if data is None:
+        return None
+    if isinstance(data, DataLoader):
+        return LoaderBatches(data, _dtype(model), kind)
+    return _arrays(data[0], data[1], model, kind)
+
+
+def _validation(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, kind: OutputKind, split: float,
+                data: Pair | LoaderBatches | None,
+                rng: np.random.Generator) -> tuple[tuple[Any, Any, Any], Pair | LoaderBatches | None]:
     if data is not None:
-        return (X, y, w), _arrays(data[0], data[1], model, kind)
+        return (X, y, w), data
     if not split:
         return (X, y, w), None
     if not 0.0 < split < 1.0:

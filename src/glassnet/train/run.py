@@ -44,6 +44,7 @@ class Run:
     stop_reason: str = ""
     restore_weights: dict[str, np.ndarray] | None = None
     inputs: np.ndarray | None = None  # the current batch's inputs, for the NaN sentinel
+    data_rng: np.random.Generator | None = None  # a DataLoader's own shuffling generator
 
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current batch."""
@@ -58,6 +59,7 @@ class Run:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "rng": self.rng.bit_generator.state,
+            "data_rng": None if self.data_rng is None else self.data_rng.bit_generator.state,
             "generators": {name: g.bit_generator.state for name, g in _generators(self.model)},
             "callbacks": [cb.state_dict() for cb in self.callbacks],
             "history": self.history.to_dict(),
@@ -73,6 +75,7 @@ class Run:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.rng.bit_generator.state = state["rng"]
+        self._restore_data_rng(state.get("data_rng"))
         own = dict(_generators(self.model))
         if own.keys() != state["generators"].keys():
             raise GlassnetError("the checkpoint's model has other random layers (dropout) than this one")
@@ -88,6 +91,16 @@ class Run:
             callback.load_state_dict(callback_state)
         self.history = History.from_dict(state["history"])
         self.start_epoch = int(state["epochs_done"])
+
+
+    def _restore_data_rng(self, saved: dict[str, Any] | None) -> None:
+        """The DataLoader's shuffle continues where the checkpoint left it (a seeded loader on both sides)."""
+        if (saved is None) != (self.data_rng is None):
+            had = "a DataLoader shuffled by a generator of its own" if saved is not None else "no such loader"
+            raise GlassnetError(f"the checkpoint was written with {had}, this run differs; resume with the "
+                                "same data: a DataLoader with generator=<seed> resumes exactly")
+        if saved is not None and self.data_rng is not None:
+            self.data_rng.bit_generator.state = saved
 
 
 def _generators(model: Module) -> list[tuple[str, np.random.Generator]]:

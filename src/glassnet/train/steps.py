@@ -75,9 +75,9 @@ class TrainStep:
         self._pending: Any = None  # what backward needs: (Tape or None, shape, total or Replayed)
 
     # ----------------------------------------------------------------- the step
-    def forward(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[StepLosses, np.ndarray]:
+    def forward(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray | None) -> tuple[StepLosses, np.ndarray]:
         """The batch's losses and the model's outputs; ``idx`` picks the batch's sample weights."""
-        arrays = (x, y) if self.weights is None else (x, y, self.weights[idx])
+        arrays = (x, y) if self.weights is None or idx is None else (x, y, self.weights[idx])
         shape = self._shape_of(arrays)
         if shape.tape is not None and shape.tape.unchanged():
             try:
