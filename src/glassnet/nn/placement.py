@@ -1,0 +1,74 @@
+"""Where a module computes and in which dtype: PyTorch's ``.to(...)`` arguments, read in one place.
+
+glassnet computes on the CPU with NumPy, so the one device is ``"cpu"``; PyTorch code that picks
+its device with ``device = "cuda" if torch.cuda.is_available() else "cpu"`` gets ``"cpu"`` from
+``gn.cuda.is_available()`` (False) and runs unchanged. Any other device is refused with a message
+that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from glassnet.engine.tensor import Tensor
+from glassnet.errors import GlassnetError
+
+__all__ = ["placement"]
+
+_NOT_CPU = ("glassnet computes on the CPU with NumPy, so it has no device {device!r}; choose the device "
+            "with `device = \"cuda\" if torch.cuda.is_available() else \"cpu\"` (glassnet's "
+            "cuda.is_available() is False) or pass \"cpu\"")
+
+
+def _device_type(value: Any) -> str | None:
+    """The device type of a device string (``"cuda:0"`` → ``"cuda"``) or device object (its
+    ``.type``), or None when ``value`` is not a device."""
+    if isinstance(value, str):
+        return value.split(":")[0].strip().lower()
+    found = getattr(value, "type", None)  # gn.device and torch.device alike
+    return found if isinstance(found, str) else None
+
+
+def _dtype(value: Any) -> np.dtype[Any] | None:
+    try:
+        return np.dtype(value)
+    except TypeError:
+        return None
+
+
+def placement(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> np.dtype[Any] | None:
+    """The dtype asked for by ``.to(*args, **kwargs)`` (None: keep it), after checking the device.
+
+    >>> placement(("cpu", np.float64), {}, "to"), placement((), {"device": "cpu"}, "to")
+    (dtype('float64'), None)
+    >>> placement(("cuda",), {}, "to")
+    Traceback (most recent call last):
+    glassnet.errors.GlassnetError: to: glassnet computes on the CPU with NumPy, so it has no device \
+'cuda'; choose the device with `device = "cuda" if torch.cuda.is_available() else "cpu"` (glassnet's \
+cuda.is_available() is False) or pass "cpu"
+    """
+    unknown = sorted(set(kwargs) - {"device", "dtype", "non_blocking", "copy"})
+    if unknown or len(args) > 2:
+        raise GlassnetError(f"{where}() takes a device, a dtype, both, or a tensor (and the keywords "
+                            f"device=, dtype=), got {len(args)} arguments and the keywords {sorted(kwargs)}")
+    devices, dtypes = [kwargs.get("device")], [kwargs.get("dtype")]
+    for value in args:
+        if isinstance(value, Tensor):
+            dtypes.append(value.dtype)
+        elif isinstance(value, str) and _dtype(value) is not None and value != "cpu":
+            dtypes.append(value)
+        elif _device_type(value) is not None:
+            devices.append(value)
+        elif _dtype(value) is not None:
+            dtypes.append(value)
+        else:
+            raise GlassnetError(f"{where}() got {value!r:.60}, which is neither a device (\"cpu\") nor a "
+                                "dtype (np.float32, np.float64)")
+    for device in devices:
+        if device is not None and _device_type(device) != "cpu":
+            raise GlassnetError(f"{where}: " + _NOT_CPU.format(device=str(device)))
+    chosen = [np.dtype(d) for d in dtypes if d is not None]
+    return chosen[-1] if chosen else None
