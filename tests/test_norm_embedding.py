@@ -57,7 +57,8 @@ def test_layer_norm_matches_torch(shape: tuple[int, ...], normalized: Any, affin
 
 @pytest.mark.parametrize("shape", [(8, 3), (5, 3, 4)])
 @pytest.mark.parametrize("momentum", [0.1, 0.5, None])
-def test_batch_norm_matches_torch_in_training_then_eval(shape: tuple[int, ...], momentum: float | None) -> None:
+def test_batch_norm_matches_torch_in_training_then_eval(shape: tuple[int, ...],
+                                                       momentum: float | None) -> None:
     ours = nn.BatchNorm1d(3, momentum=momentum, dtype=np.float64)
     theirs = torch.nn.BatchNorm1d(3, momentum=momentum)
     _randomize(theirs)
@@ -104,7 +105,7 @@ def test_batch_norm_errors_say_what_to_do() -> None:
     bn = nn.BatchNorm1d(4)
     with pytest.raises(ShapeError, match=r"BatchNorm1d\(4\) got input of shape \(2, 5\); expected \(N, 4\)"):
         bn(np.zeros((2, 5), dtype=np.float32))
-    with pytest.raises(GlassnetError, match="more than one value per feature.*call .eval()"):
+    with pytest.raises(GlassnetError, match=r"more than one value per feature.*call .eval()"):
         bn(np.zeros((1, 4), dtype=np.float32))
     bn.eval()
     assert bn(np.zeros((1, 4), dtype=np.float32)).shape == (1, 4)  # eval takes a single sample
@@ -161,7 +162,7 @@ def test_lazy_linear_becomes_the_linear_it_would_have_been() -> None:
     assert [type(p) for p in lazy.parameters()] == [nn.UninitializedParameter] * 2
     assert repr(lazy) == "LazyLinear(in_features=0, out_features=4, bias=True)"
     opt = optim.SGD(lazy.parameters(), lr=0.1)  # as in PyTorch, the same objects become Parameters
-    with pytest.raises(GlassnetError, match="not initialized yet.*call the model once on a batch first"):
+    with pytest.raises(GlassnetError, match=r"not initialized yet.*call the model once on a batch first"):
         lazy.state_dict()
     x = RNG.standard_normal((3, 5)).astype(np.float32)
     assert np.array_equal(lazy(x).numpy(), plain(x).numpy())  # the same draws as a Linear(5, 4)
@@ -211,7 +212,8 @@ def test_fit_with_batch_norm_replays_the_graphs_numbers_and_eval_uses_running_st
     for (name, a), b in zip(replayed.state_dict().items(), graph.state_dict().values(), strict=True):
         assert np.array_equal(a, b), name  # weights and running statistics, bit for bit
     bn = replayed.body[2]
-    assert int(bn.num_batches_tracked.item()) == 18 and history.history["loss"][-1] < history.history["loss"][0]
+    assert int(bn.num_batches_tracked.item()) == 18
+    assert history.history["loss"][-1] < history.history["loss"][0]
     replayed.eval()
     h = replayed.body[1](replayed.body[0](replayed.emb(X[:5]))).numpy()
     expected = (h - bn.running_mean.numpy()) / np.sqrt(bn.running_var.numpy() + bn.eps) * bn.weight.numpy()
@@ -223,7 +225,8 @@ def test_fit_with_batch_norm_replays_the_graphs_numbers_and_eval_uses_running_st
 def test_new_layers_and_buffers_round_trip_through_model_files(tmp_path: Path) -> None:
     model = nn.Sequential(nn.Embedding(6, 3, padding_idx=0, dtype=np.float64), nn.Flatten(),
                           nn.ModuleList([nn.Linear(12, 8), nn.BatchNorm1d(8, momentum=None)]),
-                          nn.ModuleDict({"norm": nn.LayerNorm((2, 4), bias=False), "up": nn.Unflatten(1, (2, 4))}))
+                          nn.ModuleDict({"norm": nn.LayerNorm((2, 4), bias=False),
+                                         "up": nn.Unflatten(1, (2, 4))}))
     model[2][1](gn.tensor(RNG.standard_normal((5, 8)).astype(np.float32)))  # running stats move
     gn.save(model, tmp_path / "m.safetensors")
     loaded = gn.load(tmp_path / "m.safetensors").model
@@ -239,5 +242,5 @@ def test_new_layers_and_buffers_round_trip_through_model_files(tmp_path: Path) -
 def test_explain_says_plainly_what_it_cannot_walk() -> None:
     model = nn.Sequential(nn.Linear(2, 3, dtype=np.float64), nn.BatchNorm1d(3, dtype=np.float64),
                           nn.Linear(3, 1, dtype=np.float64)).eval()
-    with pytest.raises(GlassnetError, match="explain handles Linear layers.*got BatchNorm1d"):
+    with pytest.raises(GlassnetError, match=r"explain handles Linear layers.*got BatchNorm1d"):
         gn.explain(model, [1.0, 2.0], [0.5], nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))

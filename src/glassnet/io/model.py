@@ -116,7 +116,8 @@ def load(path: PathLike) -> LoadedModel:
     tensors, metadata = load_tensors(path)
     fields, weights = _split(tensors, metadata, path)
     try:
-        config = _upgraded(json.loads(_entry(metadata, "architecture", path)), int(metadata["format_version"]))
+        config = json.loads(_entry(metadata, "architecture", path))
+        config = _upgraded(config, int(metadata["format_version"]))
         budget = sum(a.size for a in weights.values()) + _SLACK  # never allocate far beyond the file
         model = module_from_config(config, max_parameters=budget)
     except (ValueError, RecursionError, GlassnetError) as e:

@@ -12,7 +12,8 @@ from glassnet.nn.module import Module, Parameter, UninitializedParameter
 from glassnet.nn.normalization import BatchNorm1d, LayerNorm
 
 __all__ = [
-    "LAYERS", "BatchNorm1d", "Dropout", "Embedding", "Flatten", "Identity", "LayerNorm", "LazyLinear", "Linear",
-    "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential", "Unflatten", "UninitializedParameter",
+    "LAYERS", "BatchNorm1d", "Dropout", "Embedding", "Flatten", "Identity", "LayerNorm", "LazyLinear",
+    "Linear", "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential", "Unflatten",
+    "UninitializedParameter",
     "custom", "custom_losses", "functional", "init", "utils", *_activations, *_losses,
 ]  # fmt: skip

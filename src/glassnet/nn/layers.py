@@ -284,7 +284,8 @@ class Dropout(Module):
     formula: ClassVar[Formula] = Formula(
         "Dropout", "y = x ⊙ m/(1 − p),  mᵢ ~ Bernoulli(1 − p)  (training; y = x in eval)",
         r"y = \frac{x \odot m}{1 - p},\quad m_i \sim \mathrm{Bernoulli}(1 - p)",
-        "∂L/∂x = ∂L/∂y ⊙ m/(1 − p)", r"\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y} \odot \frac{m}{1 - p}",
+        "∂L/∂x = ∂L/∂y ⊙ m/(1 − p)",
+        r"\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y} \odot \frac{m}{1 - p}",
     )
 
     def __init__(self, p: float = 0.5, *, generator: int | np.random.Generator | None = None) -> None:
@@ -327,7 +328,8 @@ LAYERS.register("layer_norm", LayerNorm,
                            "dtype": str},
                 config=lambda m: {"normalized_shape": m.normalized_shape, "eps": m.eps,
                                   "elementwise_affine": m.elementwise_affine,
-                                  "bias": m.bias is not None or not m.elementwise_affine, "dtype": _dtype_name(m)},
+                                  "bias": m.bias is not None or not m.elementwise_affine,
+                                  "dtype": _dtype_name(m)},
                 n_parameters=lambda a: 2 * int(np.prod(a["normalized_shape"], dtype=np.int64)))
 LAYERS.register("batch_norm1d", BatchNorm1d,
                 arguments={"num_features": int, "eps": float, "momentum": float | None, "affine": bool,
@@ -337,7 +339,8 @@ LAYERS.register("batch_norm1d", BatchNorm1d,
                                   "dtype": _dtype_name(m)},
                 n_parameters=lambda a: 4 * a["num_features"])
 LAYERS.register("embedding", Embedding,
-                arguments={"num_embeddings": int, "embedding_dim": int, "padding_idx": int | None, "dtype": str},
+                arguments={"num_embeddings": int, "embedding_dim": int, "padding_idx": int | None,
+                           "dtype": str},
                 config=lambda m: {"num_embeddings": m.num_embeddings, "embedding_dim": m.embedding_dim,
                                   "padding_idx": m.padding_idx, "dtype": _dtype_name(m)},
                 n_parameters=lambda a: a["num_embeddings"] * a["embedding_dim"])

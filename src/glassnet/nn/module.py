@@ -70,7 +70,8 @@ def _holds_module(value: Any, depth: int = 0) -> bool:
                                             and _holds_module(item, depth + 1)) for item in items)
 
 
-def _collect_modules(module: Module, prefix: str, found: list[tuple[str, Module]], seen: set[int] | None) -> None:
+def _collect_modules(module: Module, prefix: str, found: list[tuple[str, Module]],
+                     seen: set[int] | None) -> None:
     """Append (dotted name, module) for ``module`` and, depth first, every module inside it; with
     ``seen``, a module reached twice (shared) only the first time, as PyTorch does."""
     if seen is not None:
@@ -214,7 +215,8 @@ class Module:
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """Every parameter once, with a dotted name such as ``'0.weight'``."""
-        return iter(cast(list[tuple[str, Parameter]], self._named("parameter", prefix, recurse, remove_duplicate)))
+        found = self._named("parameter", prefix, recurse, remove_duplicate)
+        return iter(cast(list[tuple[str, Parameter]], found))
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         return iter([parameter for _, parameter in self.named_parameters(recurse=recurse)])

@@ -169,6 +169,10 @@ class BatchNorm1d(Module):
     (tensor([0.2, 2. ]), 1)
     """
 
+    running_mean: Tensor | None
+    running_var: Tensor | None
+    num_batches_tracked: Tensor | None
+
     formula: ClassVar[Formula] = Formula(
         "BatchNorm1d", "y = γ ⊙ (x − μ_B)/√(σ²_B + ε) + β,  μ_B, σ²_B over the batch (training)",
         r"y = \gamma \odot \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}} + \beta",
@@ -195,9 +199,8 @@ class BatchNorm1d(Module):
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches counted."""
-        if self.track_running_stats:
-            for buffer, value in ((self.running_mean, 0), (self.running_var, 1), (self.num_batches_tracked, 0)):
-                buffer.numpy()[...] = value
+        for buffer, value in zip(self.buffers(recurse=False), (0, 1, 0), strict=False):
+            buffer.numpy()[...] = value  # running_mean, running_var, num_batches_tracked
 
     def forward(self, input: Tensor) -> Tensor:
         x = ops.as_tensor(input)
