@@ -128,6 +128,8 @@ def test_to_takes_torchs_forms_and_refuses_other_devices() -> None:
     assert layer.weight.dtype == np.float32
     layer.to(gn.tensor(np.zeros(1)))  # a tensor's dtype
     assert layer.bias.dtype == np.float64
+    layer.to(torch.float32).to(None)  # a torch dtype by its name; None keeps the dtype
+    assert layer.bias.dtype == np.float32
     for device in ("cuda", "cuda:0", torch.device("meta"), "mps"):
         with pytest.raises(GlassnetError, match=r"glassnet computes on the CPU.*torch.cuda.is_available"):
             layer.to(device)

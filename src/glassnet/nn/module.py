@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple, Self, cast
 
 import numpy as np
@@ -115,11 +116,12 @@ class Module:
     """
 
     training: bool
-    _buffers: dict[str, bool]  # buffer name → persistent (kept in state_dict)
+    _buffers: Mapping[str, bool] = MappingProxyType({})  # buffer name → persistent (in state_dict);
+    # a dict of the instance's own from its first register_buffer (a Module whose __init__ skipped
+    # Module.__init__ still has none)
 
     def __init__(self) -> None:
-        object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_buffers", {})
+        self.training = True
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -166,7 +168,9 @@ class Module:
                 raise GlassnetError(f"register_buffer('{name}') takes a Tensor, an ndarray or None, got "
                                     f"{type(tensor).__name__}")
             tensor = Tensor(tensor)
-        self._buffers[name] = persistent
+        if "_buffers" not in self.__dict__:
+            object.__setattr__(self, "_buffers", {})
+        cast(dict[str, bool], self._buffers)[name] = persistent
         object.__setattr__(self, name, tensor)
 
     # ----------------------------------------------------------------- discovery

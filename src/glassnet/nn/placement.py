@@ -33,6 +33,11 @@ def _device_type(value: Any) -> str | None:
 
 
 def _dtype(value: Any) -> np.dtype[Any] | None:
+    """``value`` as a NumPy dtype (``np.float64``, ``"float64"``, ``torch.float64``), or None."""
+    if value is None:
+        return None
+    if type(value).__module__ == "torch" and str(value).startswith("torch."):  # torch.float64
+        value = str(value).removeprefix("torch.")
     try:
         return np.dtype(value)
     except TypeError:
@@ -56,6 +61,8 @@ cuda.is_available() is False) or pass "cpu"
                             f"device=, dtype=), got {len(args)} arguments and the keywords {sorted(kwargs)}")
     devices, dtypes = [kwargs.get("device")], [kwargs.get("dtype")]
     for value in args:
+        if value is None:
+            continue
         if isinstance(value, Tensor):
             dtypes.append(value.dtype)
         elif isinstance(value, str) and _dtype(value) is not None and value != "cpu":
@@ -70,5 +77,8 @@ cuda.is_available() is False) or pass "cpu"
     for device in devices:
         if device is not None and _device_type(device) != "cpu":
             raise GlassnetError(f"{where}: " + _NOT_CPU.format(device=str(device)))
-    chosen = [np.dtype(d) for d in dtypes if d is not None]
+    chosen = [_dtype(d) for d in dtypes if d is not None]
+    if any(d is None for d in chosen):  # (not `None in`: a dtype equals None when it is float64)
+        raise GlassnetError(f"{where}() got dtype={kwargs.get('dtype')!r:.60}, which is not a dtype; use "
+                            "np.float32 or np.float64")
     return chosen[-1] if chosen else None
