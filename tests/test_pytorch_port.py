@@ -215,3 +215,23 @@ def test_the_ported_programs_import_no_torch() -> None:
     for program in (POLYNOMIAL, PARAMETERS_LOOP, CLASSIFIER, SAVE_LOAD):
         assert re.search(r"^\s*(import|from)\s+torch\b", program, re.MULTILINE)
         assert not re.search(r"^\s*(import|from)\s+torch\b", ported(program), re.MULTILINE)
+
+
+# ----------------------------------------------------------------------------- the documented port
+def test_the_worked_port_in_the_porting_guide_runs_and_learns_under_both(tmp_path: Any, monkeypatch: Any,
+                                                                         capsys: Any) -> None:
+    """docs/porting-from-pytorch.md's worked port runs as printed, and its PyTorch original too."""
+    from pathlib import Path
+
+    guide = (Path(__file__).parent.parent / "docs" / "porting-from-pytorch.md").read_text()
+    code = re.search(r"## A worked port.*?```python\n(.*?)```", guide, re.S).group(1)  # type: ignore[union-attr]
+    code = re.sub(r"^((?:import|from) glassnet.*?)\s+#.*$", r"\1", code, flags=re.M)  # the "was:" notes
+    original = (code.replace("import glassnet as torch", "import torch").replace("from glassnet import nn",
+                "from torch import nn").replace("from glassnet.utils.data", "from torch.utils.data"))
+    assert ported(original) == code.strip("\n")  # the guide's port changes the imports only
+    original = original.replace('"model.safetensors"', '"model.pt"')  # torch's own format for torch
+    monkeypatch.chdir(tmp_path)
+    for program in (code, original):
+        exec(compile(program, "<guide>", "exec"), {})
+        accuracy = float(capsys.readouterr().out.strip().splitlines()[-1].split()[-1])
+        assert accuracy > 0.9

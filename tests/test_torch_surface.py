@@ -221,7 +221,16 @@ def test_requires_grad_() -> None:
 
 
 # ----------------------------------------------------------------------------- factories
-def test_factories_give_torch_dtypes_and_shapes() -> None:
+@pytest.fixture
+def torch_float32() -> Any:
+    """PyTorch's own default dtype, float32 (tests/oracle.py sets float64 for the other tests)."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    yield
+    torch.set_default_dtype(before)
+
+
+def test_factories_give_torch_dtypes_and_shapes(torch_float32: None) -> None:
     cases = [
         (gn.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0])),
         (gn.tensor([1, 2]), torch.tensor([1, 2])),

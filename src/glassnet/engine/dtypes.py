@@ -58,11 +58,13 @@ def get_default_dtype() -> Any:
 
 def as_dtype(value: Any) -> Any:
     """A NumPy dtype from a dtype, a type, or a name ('float32', 'glassnet.FloatTensor', 'torch.float64')."""
+    if type(value).__module__ == "torch" and str(value).startswith("torch."):  # torch.float64
+        value = str(value)
     if isinstance(value, str):
         name = value.rpartition(".")[2]
         value = _BY_TYPE_NAME.get(name, {"float": "float32", "double": "float64", "half": "float16",
                                          "long": "int64", "int": "int32", "short": "int16"}.get(name, name))
-    if not isinstance(value, type | np.dtype | str) and not hasattr(value, "kind"):
+    if not isinstance(value, type | np.dtype | str | int | float) and not hasattr(value, "kind"):
         return value  # a dtype of another array library (see backend.py), kept as it is
     try:
         return np.dtype(value)

@@ -119,6 +119,7 @@ def check_gradients(model: Any, X: Any, y: Any, loss: Any, *, eps: float = 1e-6,
     if sample < 1 or eps <= 0:
         raise GlassnetError(f"check_gradients needs sample >= 1 and eps > 0, got sample={sample}, eps={eps}")
     twin = copy.deepcopy(model).to(np.float64).eval()
+    twin.zero_grad()  # the gradient of this loss alone, not one the model kept from training
     params = list(twin.named_parameters())
     if not params:
         raise GlassnetError(f"{type(model).__name__} has no parameters to check")

@@ -451,25 +451,7 @@ class Tensor(TensorMethods):
             self.array = xp.astype(xp.asarray(value), self.array.dtype, copy=True)
         return self
 
-    # comparisons are elementwise and give boolean Tensors (no gradient), as in PyTorch
-    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
-        return _ops.compare(self, other, "equal")
-
-    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
-        return _ops.compare(self, other, "not_equal")
-
-    def __lt__(self, other: ArrayLike) -> Tensor:
-        return _ops.compare(self, other, "less")
-
-    def __le__(self, other: ArrayLike) -> Tensor:
-        return _ops.compare(self, other, "less_equal")
-
-    def __gt__(self, other: ArrayLike) -> Tensor:
-        return _ops.compare(self, other, "greater")
-
-    def __ge__(self, other: ArrayLike) -> Tensor:
-        return _ops.compare(self, other, "greater_equal")
-
+    # comparisons (==, <, ...) are TensorMethods' eq, lt, ...: elementwise, boolean Tensors
     __hash__ = object.__hash__  # still hashable: sets and dicts of tensors go by identity
 
 

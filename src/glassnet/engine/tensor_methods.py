@@ -26,6 +26,7 @@ from glassnet.errors import GlassnetError
 if TYPE_CHECKING:
     from glassnet.engine import activation_ops as _activation_ops
     from glassnet.engine import ops as _ops
+    from glassnet.engine import placement as _placement
     from glassnet.engine.op import Op
     from glassnet.engine.tensor import ArrayLike, Tensor
 
@@ -179,21 +180,14 @@ class TensorMethods:
         return np.asarray(self).tolist()
 
     # ----------------------------------------------------------------- dtype and device
-    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
-           non_blocking: bool = False) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``: a cast (which
-        gradients flow back through) or self. Only the CPU exists (see ``gn.device``)."""
-        for arg in args:
-            if isinstance(arg, TensorMethods):
-                dtype, device = arg.dtype, arg.device
-            elif isinstance(arg, str) or (hasattr(arg, "type") and not isinstance(arg, type | np.dtype)):
-                device = arg
-            else:
-                dtype = arg
-        as_device(device)
-        if dtype is None or as_dtype(dtype) == self.dtype:
-            return _ops.copy(self) if copy else self  # type: ignore[return-value]
-        return self._cast(as_dtype(dtype))
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` and the keywords
+        ``device=``, ``dtype=``, ``copy=``: a cast (which gradients flow back through) or self. Only
+        the CPU exists (see ``gn.device``)."""
+        dtype = _placement.placement(args, kwargs, "to")
+        if dtype is None or dtype == self.dtype:
+            return _ops.copy(self) if kwargs.get("copy") else self  # type: ignore[return-value]
+        return self._cast(dtype)
 
     def _cast(self, dtype: Any) -> Tensor:
         if dtype == self.dtype:
@@ -480,6 +474,15 @@ class TensorMethods:
     def ge(self, other: ArrayLike) -> Tensor:
         return _ops.compare(self, other, "greater_equal")
 
+    # the operators are the same methods: elementwise, giving boolean Tensors, as in PyTorch
+    __eq__ = eq  # type: ignore[assignment]
+    __ne__ = ne  # type: ignore[assignment]
+    __lt__ = lt
+    __le__ = le
+    __gt__ = gt
+    __ge__ = ge
+    __hash__ = object.__hash__  # still hashable: sets and dicts of tensors go by identity
+
     def equal(self, other: ArrayLike) -> builtins.bool:
         """True when both have the same shape and the same values."""
         b = np.asarray(other)
@@ -509,7 +512,8 @@ def _reduced_shape(shape: tuple[int, ...], axes: Any) -> tuple[int, ...]:
 def bind() -> None:
     """Import what the methods call. tensor.py calls this once Tensor exists: the ops build on
     Tensor, and Tensor on this class, so they cannot be imported when this module is."""
-    global Tensor, _activation_ops, _ops
+    global Tensor, _activation_ops, _ops, _placement
     from glassnet.engine import activation_ops as _activation_ops
     from glassnet.engine import ops as _ops
+    from glassnet.engine import placement as _placement
     from glassnet.engine.tensor import Tensor

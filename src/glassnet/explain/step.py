@@ -6,17 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from glassnet.nn.layers import Linear
 from glassnet.registry import Formula
 
 __all__ = ["LINEAR_FORMULA", "Step"]
 
-LINEAR_FORMULA = Formula(
-    "Linear", "z = W·a + b", r"z = W a + b",
-    "∂L/∂W = δ·aᵀ,  ∂L/∂b = δ,  ∂L/∂a = Wᵀ·δ",
-    r"\frac{\partial L}{\partial W} = \delta a^\top,\ \frac{\partial L}{\partial b} = \delta,\ "
-    r"\frac{\partial L}{\partial a} = W^\top \delta",
-)  # fmt: skip
-"""The per-layer formula (``nn.Linear`` carries none): one neuron per row of W."""
+LINEAR_FORMULA: Formula = Linear.formula
+"""The per-layer formula, ``nn.Linear``'s own: one neuron per row of W."""
 
 
 @dataclass

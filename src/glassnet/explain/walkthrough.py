@@ -142,6 +142,7 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
     >>> from glassnet import nn, optim
     >>> net = nn.Sequential(nn.Linear(2, 1, dtype=np.float64), nn.Sigmoid())
     >>> net.load_state_dict({"0.weight": np.array([[0.5, -0.5]]), "0.bias": np.array([0.0])})
+    <All keys matched successfully>
     >>> w = explain(net, [1.0, 1.0], [1.0], nn.MSELoss(), optim.SGD(net.parameters(), lr=0.1))
     >>> float(w.find("activation")[0].value[0, 0]), w.loss   # σ(0) = 0.5, (0.5 − 1)²
     (0.5, 0.25)

@@ -8,6 +8,7 @@ these layers, never import or run anything else.
 from __future__ import annotations
 
 import inspect
+import types
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 from glassnet.errors import GlassnetError
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.containers import ModuleDict, ModuleList
-from glassnet.nn.layers import LAYERS, Linear, Sequential
+from glassnet.nn.layers import LAYERS, Sequential
 from glassnet.nn.module import Module
 
 __all__ = ["MAX_DEPTH", "MAX_MODULES", "MODULES", "module_from_config", "module_to_config"]
@@ -42,7 +43,7 @@ MODULES: Mapping[str, type[Module]] = _Modules()
 MAX_DEPTH = 64  # containers inside containers: far beyond real models, far below Python's recursion limit
 MAX_MODULES = 100_000  # modules in one architecture, so a hostile file cannot make loading crawl
 _CONTAINERS = (Sequential, ModuleList, ModuleDict)
-_LINEAR_DTYPES = ("float16", "float32", "float64")
+_FLOAT_DTYPES = ("float16", "float32", "float64")
 _WEIGHTS_ONLY = ("to keep a model with other modules, save its weights with "
                  "glassnet.io.save_state_dict(model, path) and load them into a model your code builds "
                  "with model.load_state_dict(glassnet.io.load_state_dict(path))")
@@ -53,8 +54,9 @@ def module_to_config(module: Module) -> dict[str, Any]:
 
     A Sequential or ModuleList is ``{"type": ..., "modules": [...]}``, a ModuleDict
     ``{"type": "ModuleDict", "modules": [[key, ...], ...]}``, nested in any way up to
-    ``MAX_DEPTH`` levels. Linear keeps in_features, out_features, bias and dtype; Dropout its p;
-    activations their constructor arguments.
+    ``MAX_DEPTH`` levels. Each layer keeps the constructor arguments its ``LAYERS`` registration
+    names (Linear its in_features, out_features, bias and dtype; Dropout its p); activations
+    their constructor arguments.
 
     >>> import glassnet as gn
     >>> module_to_config(gn.nn.Sequential(gn.nn.Linear(2, 3), gn.nn.LeakyReLU(0.2)))
@@ -93,12 +95,14 @@ def _to_config(module: Module, path: str, depth: int, room: list[int]) -> dict[s
     if inside is not None:
         raise GlassnetError(f"cannot save {where}: a {kind} holding the module '{inside[0]}' is not a "
                             f"layer model files can hold; {_WEIGHTS_ONLY}")
-    if isinstance(module, Linear):
-        args = {"in_features": module.in_features, "out_features": module.out_features,
-                "bias": module.bias is not None, "dtype": module.weight.dtype.name}
+    name = LAYERS.name_of(type(module))
+    config = None if name is None else LAYERS.fact(name, "config")
+    if config is not None:
+        args = dict(config(module))
     else:
         args = {name: getattr(module, name) for name in _argument_types(kind)}
-    args = {k: v.item() if isinstance(v, np.generic) else v for k, v in args.items()}
+    args = {k: v.item() if isinstance(v, np.generic) else list(v) if isinstance(v, tuple) else v
+            for k, v in args.items()}
     return {"type": kind, "args": _checked(type(module), args, f"cannot save {where}")}
 
 
@@ -128,29 +132,45 @@ def _argument_types(kind: str) -> dict[str, type]:
 def _signature_types(cls: type[Module]) -> dict[str, type]:
     """Every constructor argument of ``cls``, typed by its default (read once per class: signatures
     are slow to read, and a file may hold thousands of layers)."""
+    return {name: type(default) for name, default in _signature(cls).items()}
+
+
+def _signature(cls: type[Module]) -> dict[str, Any]:
+    """Every constructor argument of ``cls`` and its default (``inspect.Parameter.empty`` if none)."""
     found = _SIGNATURES.get(cls)
     if found is None:
-        parameters = inspect.signature(cls).parameters
-        found = _SIGNATURES[cls] = {name: type(p.default) for name, p in parameters.items()}
+        found = _SIGNATURES[cls] = {n: p.default for n, p in inspect.signature(cls).parameters.items()}
     return found
 
 
-_SIGNATURES: dict[type[Module], dict[str, type]] = {}
+_SIGNATURES: dict[type[Module], dict[str, Any]] = {}
+
+
+def _fits(value: Any, kind: Any) -> bool:
+    """Whether a JSON value is of an argument's declared type (``tuple``: a list of ints; ``float``:
+    any number; ``X | None``: None or an X)."""
+    if isinstance(kind, types.UnionType):
+        return any(_fits(value, k) for k in kind.__args__)
+    if kind is type(None):
+        return value is None
+    if kind is tuple:
+        return isinstance(value, list | tuple) and all(isinstance(v, int) and not isinstance(v, bool)
+                                                        for v in value)
+    expected = (int, float) if kind is float else (kind,)
+    return isinstance(value, bool) == (kind is bool) and isinstance(value, expected)
 
 
 def _checked(cls: type[Module], args: Any, where: str) -> dict[str, Any]:
     """``args`` if it holds exactly the arguments of ``cls``, each of the right type."""
-    types = _argument_types(cls.__name__)
-    if not isinstance(args, dict) or set(args) != set(types):
-        raise GlassnetError(f"{where}: {cls.__name__} takes the arguments {sorted(types)}, got {args!r:.100}")
+    kinds = _argument_types(cls.__name__)
+    if not isinstance(args, dict) or set(args) != set(kinds):
+        raise GlassnetError(f"{where}: {cls.__name__} takes the arguments {sorted(kinds)}, got {args!r:.100}")
     for name, value in args.items():
-        expected = (int, float) if types[name] is float else (types[name],)
-        if isinstance(value, bool) != (types[name] is bool) or not isinstance(value, expected):
+        if not _fits(value, kinds[name]):
             raise GlassnetError(f"{where}: {cls.__name__} argument {name}={value!r:.40} should be a "
-                                f"{types[name].__name__}")
-    if cls is Linear and (min(args["in_features"], args["out_features"]) < 0
-                          or args["dtype"] not in _LINEAR_DTYPES):
-        raise GlassnetError(f"{where}: Linear needs sizes >= 0 and a dtype in {_LINEAR_DTYPES}, got {args}")
+                                f"{getattr(kinds[name], '__name__', kinds[name])}")
+    if args.get("dtype", "float32") not in _FLOAT_DTYPES:
+        raise GlassnetError(f"{where}: {cls.__name__} needs a dtype in {_FLOAT_DTYPES}, got {args}")
     return args
 
 
@@ -189,12 +209,21 @@ def _from_config(config: Any, path: str, depth: int, budget: list[float], room: 
     if set(config) != {"type", "args"}:
         raise GlassnetError(f"{where}: a {kind} needs exactly the keys 'type' and 'args'")
     args = dict(_checked(cls, config["args"], where))
-    if cls is Linear:
-        budget[0] -= args["out_features"] * (args["in_features"] + args["bias"])
+    name = LAYERS.name_of(cls)
+    count = None if name is None else LAYERS.fact(name, "n_parameters")
+    if count is not None:  # a layer with parameters: its sizes are counts, checked before allocating
+        sizes = [v for v in args.values() if isinstance(v, int) and not isinstance(v, bool)]
+        sizes += [n for v in args.values() if isinstance(v, list) for n in v]
+        if min(sizes, default=0) < 0:
+            raise GlassnetError(f"{where}: {kind} needs sizes >= 0, got {config['args']}")
+        budget[0] -= count(args)
         if budget[0] < 0:
-            raise GlassnetError(f"{where}: Linear({args['in_features']} -> {args['out_features']}) "
-                                "has more parameters than the file holds weights")
-        args.update(dtype=np.dtype(args["dtype"]), generator=0)
+            raise GlassnetError(f"{where}: {kind}({config['args']}) has more parameters than the file "
+                                "holds weights")
+    kinds = _argument_types(kind)
+    args = {k: tuple(v) if kinds[k] is tuple else np.dtype(v) if k == "dtype" else v for k, v in args.items()}
+    if "generator" in _signature(cls):
+        args["generator"] = 0  # fresh weights are overwritten by the file's: no entropy needed
     try:
         return cls(**args)
     except (GlassnetError, TypeError, ValueError) as e:

@@ -1,6 +1,7 @@
 """Model files: one safetensors file with the weights, the architecture and what came with them.
 
-Tensors: the weights under their ``state_dict`` names (``"0.weight"``), and the arrays of the
+Tensors: the weights and buffers under their ``state_dict`` names (``"0.weight"``,
+``"1.running_mean"``), and the arrays of the
 other fields under ``"<field>/<path>"``. Metadata (all strings): ``format`` = ``"glassnet-model"``,
 ``format_version``, ``glassnet_version``, ``architecture`` (JSON of ``module_to_config``), and
 ``preprocessing``, ``classes``, ``hyperparameters``, ``history``, ``extra`` (state-tree JSON of
@@ -31,8 +32,9 @@ from glassnet.nn.module import Module
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "LoadedModel", "load", "load_state_dict", "save",
            "save_state_dict"]
 
-FORMAT_NAME, FORMAT_VERSION = "glassnet-model", 2
-_NEW_IN = {"ModuleList": 2, "ModuleDict": 2}  # layers readers of older versions do not know
+FORMAT_NAME, FORMAT_VERSION = "glassnet-model", 3
+_NEW_IN = {"ModuleList": 2, "ModuleDict": 2,  # layers readers of older versions do not know
+           "LayerNorm": 3, "BatchNorm1d": 3, "Embedding": 3, "Unflatten": 3, "Flatten": 3}
 _WEIGHTS_NAME, _WEIGHTS_VERSION = "glassnet-weights", 1
 _FIELDS = ("preprocessing", "classes", "hyperparameters", "history", "extra")
 _SLACK = 2**16  # parameters the architecture may claim beyond the file, so a missing weight is named
@@ -94,8 +96,8 @@ def save(model: Module | Any, path: PathLike, *, preprocessing: Any = None, clas
                                 "you save")
         save_state(path, model)  # a state_dict or checkpoint, as torch.save(obj, path)
         return
+    tensors = model.state_dict()  # first: it names a lazy layer that has not seen an input
     config = module_to_config(model)
-    tensors = model.state_dict()
     problem = _mismatch(module_from_config(config), tensors)
     if problem:
         raise GlassnetError(f"cannot save the model: its layers hold parameters their arguments do not "
@@ -139,6 +141,7 @@ def load(path: PathLike, *, weights_only: bool = True, map_location: Any = None)
     fields, weights = _split(tensors, metadata, path)
     try:
         config = json.loads(_entry(metadata, "architecture", path))
+        config = _upgraded(config, int(metadata["format_version"]))
         budget = sum(a.size for a in weights.values()) + _SLACK  # never allocate far beyond the file
         model = module_from_config(config, max_parameters=budget)
     except (ValueError, RecursionError, GlassnetError) as e:
@@ -173,6 +176,7 @@ def save_state_dict(model: Module | Mapping[str, ArrayLike], path: PathLike) -> 
     >>> trained, fresh = Net(), Net()
     >>> save_state_dict(trained, path)
     >>> fresh.load_state_dict(load_state_dict(path))
+    <All keys matched successfully>
     >>> bool((fresh.blocks[0].weight.array == trained.blocks[0].weight.array).all())
     True
     """
@@ -224,6 +228,20 @@ def _split(tensors: dict[str, np.ndarray], metadata: dict[str, str],
     return fields, {name: array for name, array in tensors.items() if name not in used}
 
 
+def _upgraded(config: Any, version: int) -> Any:
+    """A config of a file of an older ``version`` in today's terms: before version 3, Flatten took
+    no arguments (it flattened all axes but the first, today's defaults)."""
+    if version >= 3 or not isinstance(config, dict):
+        return config
+    if config.get("type") == "Flatten" and config.get("args") == {}:
+        return {**config, "args": {"start_dim": 1, "end_dim": -1}}
+    modules = config.get("modules")
+    if isinstance(modules, list):
+        return {**config, "modules": [[m[0], _upgraded(m[1], version)] if isinstance(m, list) and len(m) == 2
+                                      else _upgraded(m, version) for m in modules]}
+    return config
+
+
 def _version_for(model: Module) -> int:
     """The oldest format version whose readers know every layer of ``model``."""
     return max([1, *(_NEW_IN.get(type(m).__name__, 1) for m in model.modules())])
@@ -236,8 +254,9 @@ def _entry(metadata: dict[str, str], key: str, path: PathLike) -> str:
 
 
 def _mismatch(model: Module, weights: dict[str, np.ndarray]) -> str:
-    """What differs between the model's parameters and ``weights`` (names, shapes, dtypes), or ''."""
-    own = dict(model.named_parameters())
+    """What differs between the model's state (parameters and buffers) and ``weights`` (names,
+    shapes, dtypes), or ''."""
+    own = model.state_dict()
     missing, unexpected = sorted(set(own) - set(weights)), sorted(set(weights) - set(own))
     if missing or unexpected:
         return f"missing {missing[:5]}, unexpected {unexpected[:5]}"

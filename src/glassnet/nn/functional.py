@@ -14,8 +14,10 @@ from typing import Any
 
 from glassnet.engine.ops import linear
 from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.embedding import embedding
 from glassnet.nn.layers import dropout
 from glassnet.nn.losses import LOSSES
+from glassnet.nn.normalization import batch_norm, layer_norm
 
 
 def _registered() -> dict[str, Callable[..., Any]]:
@@ -45,4 +47,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_registered()])
 
 
-__all__ = ["dropout", "linear", *_registered()]
+__all__ = ["batch_norm", "dropout", "embedding", "layer_norm", "linear", *_registered()]

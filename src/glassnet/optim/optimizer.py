@@ -53,8 +53,11 @@ class Optimizer:
     options); the base class applies ``θ ← θ − lr·u`` to every parameter that has a gradient.
 
     Args:
-        params: an iterable of Parameters, or of dicts (parameter groups) each with a
-            ``"params"`` entry and any options that differ from ``defaults`` for that group.
+        params: an iterable of Parameters, or of (name, Parameter) pairs such as
+            ``model.named_parameters()``, or of dicts (parameter groups) each with a ``"params"``
+            entry (Parameters or pairs) and any options that differ from ``defaults`` for that
+            group. Named parameters keep their names in the group's ``"param_names"``, as in
+            PyTorch; all groups are named or none is.
         defaults: the options of every group that does not set its own.
 
     Attributes:
@@ -133,6 +136,17 @@ class Optimizer:
         if isinstance(raw, set):
             raise GlassnetError("parameters must be in an ordered collection (a list), not a set")
         params = [raw] if isinstance(raw, Tensor) else list(raw)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        if names:
+            if len(names) != len(params) or not all(len(p) == 2 and isinstance(p[0], str) for p in params):
+                raise GlassnetError("a parameter group mixes named and unnamed parameters; pass "
+                                    "model.named_parameters() (pairs) or model.parameters(), not both")
+            params = [p[1] for p in params]
+            group["param_names"] = names
+        if any(("param_names" in g) != bool(names) for g in self.param_groups):
+            raise GlassnetError(f"cannot add a parameter group {'with' if names else 'without'} names to an "
+                                f"optimizer whose groups are {'without' if names else 'with'} names; name "
+                                "all groups (named_parameters()) or none")
         for p in params:
             if not isinstance(p, Tensor) or kind(p.array) != "f":
                 raise GlassnetError(
@@ -242,7 +256,7 @@ class Optimizer:
             p = params[int(key)]
             self.state[p] = {name: _restore(name, v, p) for name, v in buffers.items()}
         for group, s in zip(self.param_groups, saved, strict=True):
-            for k, v in s.items():
+            for k, v in s.items():  # saved "param_names" replace the group's, as in PyTorch
                 if k != "params":
                     group[k] = tuple(v) if isinstance(self.defaults.get(k), tuple) else copy.deepcopy(v)
 
