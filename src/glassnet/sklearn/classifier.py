@@ -18,9 +18,13 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from glassnet.nn.losses import LOSSES
 from glassnet.sklearn.base import BaseMLP, Targets
+from glassnet.sklearn.network import ScaledLoss
 from glassnet.train.outputs import output_kind
 
 __all__ = ["MLPClassifier"]
+
+# the registered loss whose output rule turns logits into probabilities, by output activation
+_PROBA_RULE = {"softmax": "cross_entropy", "logistic": "bce_with_logits"}
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
@@ -99,9 +103,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 raise ValueError(f"y contains labels {unseen.tolist()} not in classes_ "
                                  f"{self.classes_.tolist()}; warm_start and partial_fit need the "
                                  "same classes")
-        if self._multilabel:
+        if self._multilabel:  # scikit-learn's loss: the sum over labels of each one's mean BCE
             self.out_activation_, self.n_outputs_ = "logistic", len(self.classes_)
-            return y.astype(np.float64), LOSSES["bce_with_logits"](), len(self.classes_)
+            return y.astype(np.float64), ScaledLoss("bce_with_logits", len(self.classes_)), len(self.classes_)
         if len(self.classes_) == 2:  # one logit: P(classes_[1]) = σ(z)
             self.out_activation_, self.n_outputs_ = "logistic", 1
             return (y == self.classes_[1]).astype(np.float64)[:, None], LOSSES["bce_with_logits"](), 1
@@ -132,7 +136,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n_samples, n_classes): softmax(z), or σ(z) per label."""
         z = self._outputs(X)
-        P = output_kind(self._loss).proba(z)  # type: ignore[misc]
+        P = output_kind(LOSSES[_PROBA_RULE[self.out_activation_]]()).proba(z)  # type: ignore[misc]
         if z.shape[1] == 1 and not self._multilabel:
             return np.hstack([1.0 - P, P])  # binary: P(classes_[0]), P(classes_[1])
         return P

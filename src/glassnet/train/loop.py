@@ -39,7 +39,8 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
         metrics: Sequence[str] = (), callbacks: Iterable[Callback] = (),
         regularizer: Regularizer | Sequence[Regularizer] | None = None, class_weight: Weights = None,
         sample_weight: Any = None, seed: int | np.random.Generator | None = None, shuffle: bool = True,
-        verbose: int = 1, resume_from: str | None = None, diagnostics: bool = True) -> History:
+        verbose: int = 1, resume_from: str | None = None, diagnostics: bool = True,
+        penalty_per_sample: bool = False) -> History:
     """Train ``model`` by minibatch gradient descent and return its History.
 
     Args:
@@ -61,6 +62,9 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
         resume_from: a ModelCheckpoint file: continue that run exactly where it stopped.
         diagnostics: add a ``Diagnostics`` callback (dead and saturated units, gradient flow,
             update sizes, loss spikes) unless one is given; False adds none. It only reads.
+        penalty_per_sample: divide each penalty by the batch's sample count (by the sum of its
+            sample weights when weighted): each batch's objective is then (Σ wᵢℓᵢ + R(W)) / Σ wᵢ,
+            scikit-learn's for its MLP's alpha.
 
     Returns:
         History with per-epoch loss, data loss, penalties, metrics, validation values, lr, time,
@@ -82,7 +86,8 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any, *, ep
     if resume_from is not None:
         run.restore(load_state(resume_from))
     weighting = None if w is None else (_per_sample(loss), w)
-    step = TrainStep(model, loss, weighting, regularizers, X.dtype)  # the engine's step, recorded, replayed
+    step = TrainStep(model, loss, weighting, regularizers, X.dtype,  # the engine's step, recorded, replayed
+                     penalty_per_sample)
     _call(run, "on_train_begin", step=step)
     for epoch in range(run.start_epoch, epochs):
         run.epoch = epoch
