@@ -1,7 +1,8 @@
 """What MLPClassifier and MLPRegressor share: the parameters, fit/partial_fit and the fitted attributes.
 
 Training is ``glassnet.fit`` (the one visible loop) with a ``SklearnStopping`` callback that
-keeps scikit-learn's curves, tolerance rule and learning-rate schedules.
+keeps scikit-learn's curves, tolerance rule and learning-rate schedules, or, for 'lbfgs', SciPy's
+L-BFGS-B on the same objective (``lbfgs.py``). A fit that raises leaves the estimator as it was.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ class BaseMLP(TransformerMixin, BaseEstimator):
             w = None  # equal weights: the unweighted mean, bit for bit
         if first:
             self._start(X, n_out)
+        elif not hasattr(self, "_train_rng"):  # a loaded estimator: its file keeps no generator
+            self._train_rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
         penalties = build_penalties(float(self.alpha), float(self.l1))
         if self._lbfgs():
             fit_lbfgs(self, X, targets, w, loss, penalties)
@@ -130,6 +133,13 @@ class BaseMLP(TransformerMixin, BaseEstimator):
 
     def _lbfgs(self) -> bool:
         return str(self.solver).strip().lower() == "lbfgs"
+
+    def _check_solver(self) -> bool:
+        """partial_fit exists for the stochastic solvers only, as in scikit-learn."""
+        if self._lbfgs():
+            raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is "
+                                 "not stochastic.")
+        return True
 
     def _start(self, X: np.ndarray, n_out: int) -> None:
         """Draw a new network and reset the curves (a fresh fit).
@@ -160,7 +170,7 @@ class BaseMLP(TransformerMixin, BaseEstimator):
             raise ValueError(f"batch_size must be >= 1 or 'auto', got {self.batch_size!r}")
         if batch_size > n and self.batch_size != "auto":
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to "
-                          "be clipped", stacklevel=4)
+                          "be clipped", stacklevel=5)
             batch_size = n
         schedule = "constant" if str(self.solver).lower() == "adam" else self.learning_rate
         stopper = SklearnStopping(self, n, validation, schedule)
@@ -174,7 +184,7 @@ class BaseMLP(TransformerMixin, BaseEstimator):
             raise GlassnetError(self.history_.stop_reason)
         if not incremental and not stopper.converged and self.n_iter_ == self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
+                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=5)
 
     def _split(self, X: np.ndarray, y: np.ndarray, targets: np.ndarray,
                w: np.ndarray | None) -> tuple[Any, ...]:
@@ -278,16 +288,17 @@ class _Snapshot:
     def __init__(self, est: BaseMLP, continues: bool) -> None:
         self.attributes = {k: list(v) if isinstance(v, list) and k.endswith("_") else v
                            for k, v in vars(est).items()}
-        self.trained = copy.deepcopy((est.model_, getattr(est, "_optimizer", None), est._train_rng)) \
-            if continues else None
+        self.trained = copy.deepcopy([getattr(est, k, None) for k in _TRAINED]) if continues else None
 
     def restore(self, est: BaseMLP) -> None:
         est.__dict__.clear()
         est.__dict__.update(self.attributes)
-        if self.trained is not None:
-            est.model_, optimizer, est._train_rng = self.trained
-            if optimizer is not None:
-                est._optimizer = optimizer
+        for name, value in zip(_TRAINED, self.trained or [], strict=False):
+            if value is not None:
+                setattr(est, name, value)
+
+
+_TRAINED = ("model_", "_optimizer", "_train_rng")  # what training changes in place
 
 
 def _hidden(sizes: Any) -> list[int]:

@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin  # type: ignore[import-untyped]
 from sklearn.metrics import accuracy_score  # type: ignore[import-untyped]
 from sklearn.utils import compute_sample_weight  # type: ignore[import-untyped]
+from sklearn.utils.metaestimators import available_if  # type: ignore[import-untyped]
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels  # type: ignore[import-untyped]
 
 from glassnet.nn.losses import LOSSES
@@ -31,14 +32,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier: scikit-learn's parameters, glassnet's engine.
 
     Parameters as ``sklearn.neural_network.MLPClassifier`` (same names, meanings and defaults;
-    ``solver='lbfgs'`` is not supported, ``max_fun`` is accepted and ignored), plus:
+    'lbfgs' is SciPy's L-BFGS-B, as scikit-learn's), plus:
 
     Args:
         activation: one name for every hidden layer, or a list with one per hidden layer; any
             name of ``glassnet.nn.activations.ACTIVATIONS`` or scikit-learn's 'logistic'.
-        solver: 'adam', 'sgd', or any name of ``glassnet.optim.OPTIMIZERS``.
+        solver: 'adam', 'sgd', 'lbfgs', or any name of ``glassnet.optim.OPTIMIZERS``.
         dropout: dropout probability after every hidden activation.
-        l1: L1 penalty, scaled as alpha: l1·Σ|W| / batch_size.
+        l1: L1 penalty, scaled as alpha: l1·Σ|W| / n, n the batch's sample count.
         class_weight: None, 'balanced' or ``{label: weight}``; multiplies ``sample_weight``.
         initializer: the weights' initializer, a name of ``glassnet.nn.init`` without the
             underscore; the default 'xavier_uniform' is scikit-learn's Glorot initialisation.
@@ -78,6 +79,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                           callbacks, dtype, diagnostics)
         self.class_weight = class_weight
 
+    @available_if(BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
         """One epoch over (X, y); ``classes`` (all labels) is required on the first call."""
         if not hasattr(self, "model_") and classes is None:

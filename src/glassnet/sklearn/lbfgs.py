@@ -125,4 +125,4 @@ def _warn(result: Any, n_iter: int, max_iter: int) -> None:
         message += f"\nIncrease the number of iterations to improve the convergence (max_iter={max_iter})."
     message += ("\nYou might also want to scale the data as shown in:\n"
                 "    https://scikit-learn.org/stable/modules/preprocessing.html")
-    warnings.warn(message, ConvergenceWarning, stacklevel=4)
+    warnings.warn(message, ConvergenceWarning, stacklevel=6)
