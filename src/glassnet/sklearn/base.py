@@ -111,8 +111,8 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         targets, loss, n_out = self._targets(y, first, classes)
         w = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
         w = self._sample_weight(y, w)
-        if w is not None and np.all(w == w[0]) and w[0] > 0:
-            w = None  # equal weights: the unweighted mean, bit for bit
+        if w is not None and np.all(w == 1):
+            w = None  # the unweighted mean, bit for bit (other equal weights change alpha's Σ wᵢ)
         if first:
             self._start(X, n_out)
         elif not hasattr(self, "_train_rng"):  # a loaded estimator: its file keeps no generator
@@ -153,9 +153,6 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         self._train_rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
         if self._lbfgs():  # as scikit-learn: no curves, no stopping state for lbfgs
             self.t_ = 0
-            if self.dropout:
-                raise GlassnetError(f"solver='lbfgs' needs a deterministic loss, but dropout={self.dropout} "
-                                    "draws new masks at every evaluation; use dropout=0 or solver='adam'")
         else:
             initial_state(self, bool(self.early_stopping))
 
@@ -212,6 +209,9 @@ class BaseMLP(TransformerMixin, BaseEstimator):
                              f"{self.learning_rate!r}")
         if int(self.max_fun) < 1:
             raise ValueError(f"max_fun must be >= 1, got {self.max_fun}")
+        if self._lbfgs() and self.dropout:
+            raise GlassnetError(f"solver='lbfgs' needs a deterministic loss, but dropout={self.dropout} "
+                                "draws new masks at every evaluation; use dropout=0 or solver='adam'")
 
     # ------------------------------------------------------------------ inputs and outputs
     def _validate_xy(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
