@@ -167,7 +167,8 @@ TAMPERING: dict[str, tuple[Any, str]] = {
     "extra weight": (lambda t, m, a: t.update({"2.weight": np.ones(1)}), "unexpected \\['2.weight'\\]"),
     "huge layer": (lambda t, m, a: set_linear(a, in_features=10**9, out_features=10**9), "more parameters"),
     "not json": (lambda t, m, a: m.update(architecture="{"), "architecture is not valid"),
-    "format": (lambda t, m, a: m.update(format="glassnet-state"), "not a glassnet-model file"),
+    "format": (lambda t, m, a: m.update(format="glassnet-other"), "not a glassnet-model file"),
+    "format as a state": (lambda t, m, a: m.update(format="glassnet-state"), "stored state is not valid"),
     "newer version": (lambda t, m, a: m.update(format_version="7"), "newer glassnet.*version 7"),
     "no history": (lambda t, m, a: m.pop("history"), "no 'history' entry"),
     "dangling array": (lambda t, m, a: t.pop("preprocessing/mean"), "dangling"),
@@ -418,9 +419,11 @@ def test_weights_files_refuse_what_is_not_theirs(tmp_path: Path) -> None:
         io.save_state_dict([np.ones(2)], tmp_path / "w")  # type: ignore[arg-type]
     with pytest.raises(GlassnetError, match="tensor 'a' is a list; expected an ndarray"):
         io.save_state_dict({"a": [1.0]}, tmp_path / "w")
-    save_state(tmp_path / "state", {"a": np.ones(1)})
-    with pytest.raises(GlassnetError, match="not a glassnet-weights file \\(format 'glassnet-state'\\)"):
+    save_state(tmp_path / "state", [np.ones(1)])
+    with pytest.raises(GlassnetError, match="as a state_dict: it holds a list"):
         io.load_state_dict(tmp_path / "state")
+    save_state(tmp_path / "state", {"a": np.ones(1)})  # a state_dict saved with gn.save: it is one
+    assert io.load_state_dict(tmp_path / "state")["a"].tolist() == [1.0]
     io.save_state_dict(nn.Linear(2, 2), tmp_path / "w")
     tamper_metadata(tmp_path / "w", format_version="2")
     with pytest.raises(GlassnetError, match="newer glassnet"):

@@ -275,4 +275,45 @@ def test_registry_names_classes_with_torch_defaults_and_formulas() -> None:
         assert cls.formula.text and cls.formula.latex and "θ" in cls.formula.derivative_text
         ours = cls([w]).defaults
         theirs = getattr(torch.optim, cls.__name__)([torch.zeros(1, requires_grad=True)]).defaults
-        assert {k: ours[k] for k in ours} == {k: theirs[k] for k in ours}, name
+        shared = [k for k in ours if k not in GLASSNET_ONLY]
+        assert {k: ours[k] for k in shared} == {k: theirs[k] for k in shared}, name
+        assert all(ours[k] is False for k in ours if k in GLASSNET_ONLY)  # off: PyTorch's behaviour
+
+
+GLASSNET_ONLY = {"lr_in_momentum"}  # options PyTorch lacks (SGD's, for scikit-learn's MLP)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_lr_in_momentum_follows_scikit_learns_velocity_under_a_changing_lr(nesterov: bool) -> None:
+    """SGD(lr_in_momentum=True) against scikit-learn's own SGDOptimizer (v ← μv − lr·g, θ ← θ + v)
+    while the learning rate changes every few steps; the default (PyTorch's) rule differs there."""
+    sklearn_optimizers = pytest.importorskip("sklearn.neural_network._stochastic_optimizers")
+    rng = np.random.default_rng(0)
+    theta = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+    theirs = [t.copy() for t in theta]
+    ours = [nn.Parameter(t.copy()) for t in theta]
+    torch_like = [nn.Parameter(t.copy()) for t in theta]
+    ref = sklearn_optimizers.SGDOptimizer(theirs, 0.1, "constant", momentum=0.9, nesterov=nesterov)
+    opt = optim.SGD(ours, lr=0.1, momentum=0.9, nesterov=nesterov, lr_in_momentum=True)
+    plain = optim.SGD(torch_like, lr=0.1, momentum=0.9, nesterov=nesterov)
+    for step in range(30):
+        lr = 0.1 / (1 + step // 5) ** 0.5  # a new lr every 5 steps, as invscaling after each epoch
+        ref.learning_rate = opt.param_groups[0]["lr"] = plain.param_groups[0]["lr"] = lr
+        grads = [rng.standard_normal(t.shape) for t in theta]
+        ref.update_params(theirs, grads)
+        for p, q, g in zip(ours, torch_like, grads, strict=True):
+            p.grad, q.grad = g.copy(), g.copy()
+        opt.step()
+        plain.step()
+    for p, t in zip(ours, theirs, strict=True):
+        assert_close(p.data, t, rtol=1e-10, atol=1e-12)
+    assert not np.allclose(torch_like[0].data, theirs[0], rtol=1e-3)  # the default rule does differ
+
+
+def test_lr_in_momentum_needs_a_positive_lr() -> None:
+    w = nn.Parameter(np.ones(2))
+    opt = optim.SGD([w], lr=0.1, momentum=0.9, lr_in_momentum=True)
+    opt.param_groups[0]["lr"] = 0.0
+    w.grad = np.ones(2)
+    with pytest.raises(gn.GlassnetError, match="lr_in_momentum=True\\) needs lr > 0"):
+        opt.step()

@@ -19,6 +19,7 @@ from sklearn.datasets import load_digits, make_classification, make_multilabel_c
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -27,17 +28,26 @@ import glassnet as gn
 from glassnet.sklearn import MLPClassifier, MLPRegressor, load, save
 from glassnet.sklearn.network import build_penalties
 
-_SAMPLE_WEIGHT = ("minibatch training with shuffling: a sample of weight 2 is not the same as the "
-                  "sample twice, since repeating it changes every batch (scikit-learn's MLP passes "
-                  "only with lbfgs or tuned settings)")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-EXPECTED_FAILURES = {"check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT,
-                     "check_sample_weight_equivalence_on_sparse_data": _SAMPLE_WEIGHT}
+
+# scikit-learn runs these checks on its own MLPs with these parameters
+# (PER_ESTIMATOR_CHECK_PARAMS in sklearn/utils/_test_common/instance_generator.py); glassnet's
+# also compute in float64, since the checks compare the two fits at rtol 1e-7.
+CHECK_PARAMS = {
+    "check_sample_weight_equivalence_on_dense_data": {
+        MLPClassifier: dict(solver="lbfgs", dtype="float64"),
+        MLPRegressor: dict(solver="sgd", tol=1e-2, random_state=42, dtype="float64")},
+    "check_sample_weight_equivalence_on_sparse_data": {
+        MLPClassifier: dict(solver="lbfgs", dtype="float64"),
+        MLPRegressor: dict(solver="sgd", tol=1e-2, random_state=42, dtype="float64")},
+}
 
 
-@parametrize_with_checks([MLPClassifier(), MLPRegressor()],
-                         expected_failed_checks=lambda est: EXPECTED_FAILURES)
+@parametrize_with_checks([MLPClassifier(), MLPRegressor()])
 def test_sklearn_estimator_checks(estimator, check):
+    params = CHECK_PARAMS.get(getattr(check, "func", check).__name__, {}).get(type(estimator))
+    if params is not None:
+        estimator = clone(estimator).set_params(**params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
@@ -155,20 +165,19 @@ def test_dropout_l1_per_layer_activations_initializer_optimizer():
     assert [c.shape for c in clf.coefs_] == [(6, 12), (12, 6), (6, 3)] and clf.n_layers_ == 4
     assert clf.transform(X).shape == (120, 6) and clf.score(X, y) > 0.6
     assert "penalty_l1" in clf.history_ and "penalty_l2" in clf.history_
-    with pytest.raises(gn.GlassnetError, match="lbfgs"):
-        MLPClassifier(solver="lbfgs").fit(X, y)
+    with pytest.raises(gn.GlassnetError, match="solver='lbfgs' needs a deterministic loss"):
+        MLPClassifier(solver="lbfgs", dropout=0.1).fit(X, y)
     with pytest.raises(gn.GlassnetError, match="2 hidden layers"):
         MLPClassifier((4, 4), activation=["relu"]).fit(X, y)
 
 
 def test_alpha_is_scaled_as_sklearn_scales_it():
-    """½·alpha·Σ‖W‖² / batch_size (weights only), twice that for squared_error's full MSE."""
+    """½·alpha·Σ‖W‖² (weights only), divided by each batch's n by fit (penalty_per_sample)."""
     X, y = _small_classification()
     clf = MLPClassifier((8,), alpha=0.3, max_iter=3, random_state=0, dtype="float64").fit(X, y)
     sum_w2 = sum(float((W**2).sum()) for W in clf.coefs_)
-    penalty = build_penalties(0.3, 0.0, 120, False)[0](clf.model_).item()
-    assert penalty == pytest.approx(0.5 * 0.3 * sum_w2 / 120, rel=1e-12)
-    assert build_penalties(0.3, 0.0, 120, True)[0](clf.model_).item() == pytest.approx(2 * penalty)
+    penalty = build_penalties(0.3, 0.0)[0](clf.model_).item()
+    assert penalty == pytest.approx(0.5 * 0.3 * sum_w2, rel=1e-12)
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "absolute_error", "huber"])
@@ -280,3 +289,168 @@ def test_diagnostics_are_recorded_on_request_and_change_nothing_else():
     assert not any(key.startswith("diag/") for key in off.history_.history)
     assert "diag/dead_relu/1" in on.history_.history and len(on.history_.history["diag/dead_relu/1"]) == 4
     assert np.array_equal(off.predict_proba(X), on.predict_proba(X))  # diagnostics only read
+
+
+# ---------------------------------------------------------------------------- against scikit-learn
+# Each test fits scikit-learn's MLP and glassnet's on the same data from the same random_state, so
+# from the same initial weights (test_initial_weights_are_scikit_learns_own_draws), in float64;
+# with at most 200 samples a batch is the whole data set, so the two see the same batches.
+
+def _pair(sk_cls, ours_cls, **params):
+    return sk_cls(**params), ours_cls(dtype="float64", **params)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lbfgs_follows_scikit_learns_solver(weighted):
+    """The same L-BFGS-B run: n_iter_, loss_ (with alpha's term over Σw) and predictions."""
+    X, y = _small_classification()
+    w = np.random.default_rng(0).integers(1, 4, len(y)).astype(float) if weighted else None
+    theirs, ours = _pair(SkMLPClassifier, MLPClassifier, hidden_layer_sizes=(8,), solver="lbfgs", alpha=1e-2,
+                         max_iter=40, random_state=1)
+    theirs.fit(X, y, sample_weight=w)
+    ours.fit(X, y, sample_weight=w)
+    assert abs(ours.n_iter_ - theirs.n_iter_) <= 1 and ours.n_iter_ > 5
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-3)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-3)
+    assert not hasattr(ours, "partial_fit") and not hasattr(ours, "loss_curve_")
+    assert len(ours.history_["loss"]) == ours.n_iter_
+    assert ours.history_["loss"][-1] == pytest.approx(ours.loss_)
+
+
+def test_lbfgs_regressor_warns_as_scikit_learn_and_needs_scipy(monkeypatch):
+    X, y = _small_classification()
+    theirs, ours = _pair(SkMLPRegressor, MLPRegressor, hidden_layer_sizes=(8,), solver="lbfgs", max_iter=5,
+                         random_state=0)
+    with pytest.warns(ConvergenceWarning) as sk_record:
+        theirs.fit(X, y.astype(float))
+    with pytest.warns(ConvergenceWarning) as gn_record:
+        ours.fit(X, y.astype(float))
+    assert str(gn_record[0].message) == str(sk_record[0].message)  # lbfgs failed to converge after 5 ...
+    assert ours.n_iter_ == theirs.n_iter_ == 5 and ours.loss_ == pytest.approx(theirs.loss_, rel=1e-6)
+    monkeypatch.setitem(sys.modules, "scipy.optimize", None)
+    with pytest.raises(gn.GlassnetError, match=r"solver='lbfgs' needs SciPy.*glassnet\[data\]"):
+        clone(ours).fit(X, y.astype(float))
+
+
+@pytest.mark.parametrize(("schedule", "nesterov"), [("invscaling", True), ("adaptive", False)])
+def test_sgd_schedules_with_momentum_follow_scikit_learns_curves(schedule, nesterov):
+    """lr inside the velocity: the loss curves (and where 'adaptive' slows down) are scikit-learn's."""
+    X, y = _small_classification()
+    theirs, ours = _pair(SkMLPClassifier, MLPClassifier, hidden_layer_sizes=(16,), solver="sgd",
+                         learning_rate=schedule, learning_rate_init=0.05, nesterovs_momentum=nesterov,
+                         n_iter_no_change=2, tol=1e-3, max_iter=120, random_state=0)
+    theirs.fit(X, y)
+    ours.fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-6)
+    assert ours._optimizer.param_groups[0]["lr"] == pytest.approx(theirs._optimizer.learning_rate)
+
+
+def test_regressor_loss_is_scikit_learns_and_stops_at_the_same_epoch():
+    """scikit-learn's MLPRegressor docstring example: ½·MSE + ½·alpha·Σ‖W‖²/n, tol on that loss."""
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=200, n_features=20, random_state=1)
+    X_train, _, y_train, _ = train_test_split(X, y, random_state=1)
+    theirs, ours = _pair(SkMLPRegressor, MLPRegressor, random_state=1, max_iter=2000, tol=0.1)
+    theirs.fit(X_train, y_train)
+    ours.fit(X_train, y_train)
+    assert abs(ours.n_iter_ - theirs.n_iter_) <= 0.01 * theirs.n_iter_  # 1574 epochs
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-2)
+    np.testing.assert_allclose(ours.loss_curve_[:100], theirs.loss_curve_[:100], rtol=1e-6)
+
+
+def test_multilabel_and_binary_losses_are_scikit_learns():
+    X, Y = make_multilabel_classification(120, 8, n_classes=4, random_state=0)
+    for y in (Y, Y[:, 0]):  # multi-label: the sum over labels of each one's mean log loss; binary
+        theirs, ours = _pair(SkMLPClassifier, MLPClassifier, hidden_layer_sizes=(8,), alpha=0.1, max_iter=5,
+                             random_state=0)
+        theirs.fit(X, y)
+        ours.fit(X, y)
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-6)
+
+
+def _numbers_and_words(text):
+    """The printed lines split into their words and their numbers."""
+    import re
+
+    lines = text.strip().splitlines()
+    return ([re.sub(r"-?\d+\.\d+", "#", line) for line in lines],
+            [float(n) for line in lines for n in re.findall(r"-?\d+\.\d+", line)])
+
+
+@pytest.mark.parametrize("params", [dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.2), {}])
+def test_verbose_prints_scikit_learns_lines(params, capsys):
+    X, y = _small_classification()
+    theirs, ours = _pair(SkMLPClassifier, MLPClassifier, hidden_layer_sizes=(8,), verbose=True, tol=1e-2,
+                         n_iter_no_change=2, max_iter=40, random_state=0, **params)
+    theirs.fit(X, y)
+    sk_words, sk_numbers = _numbers_and_words(capsys.readouterr().out)
+    ours.fit(X, y)
+    gn_words, gn_numbers = _numbers_and_words(capsys.readouterr().out)
+    assert gn_words == sk_words and sk_words[0] == "Iteration 1, loss = #"
+    np.testing.assert_allclose(gn_numbers, sk_numbers, rtol=1e-5)
+    assert any("Stopping." in line or "Setting learning rate" in line for line in gn_words)
+
+
+def test_verbose_early_stopping_prints_validation_scores(capsys):
+    X, y = _small_classification()
+    MLPClassifier((8,), verbose=True, early_stopping=True, n_iter_no_change=2, tol=0.5, max_iter=20,
+                  random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("Iteration 1, loss = ") and lines[1].startswith("Validation score: ")
+    assert lines[-1] == ("Validation score did not improve more than tol=0.500000 for 2 consecutive "
+                         "epochs. Stopping.")
+
+
+class _Interrupt(gn.train.Callback):
+    """Raise ``error`` at the end of epoch ``at`` (an interrupted or failing fit)."""
+
+    def __init__(self, error, at=2):
+        self.error, self.at, self.epochs = error, at, 0
+
+    def on_epoch_end(self, run, logs):
+        self.epochs += 1
+        if self.epochs == self.at:
+            raise self.error
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("boom")])
+def test_a_fit_that_raises_leaves_the_estimator_as_it_was(error):
+    from sklearn.exceptions import NotFittedError
+
+    X, y = _small_classification()
+    fresh = MLPClassifier((8,), max_iter=10, random_state=0, callbacks=[_Interrupt(error)])
+    with pytest.raises(type(error)):
+        fresh.fit(X, y)
+    with pytest.raises(NotFittedError):
+        fresh.predict_proba(X)
+    assert not hasattr(fresh, "n_features_in_") and not hasattr(fresh, "loss_curve_")
+
+    fitted = MLPClassifier((8,), max_iter=5, random_state=0, warm_start=True).fit(X, y)
+    before = (fitted.predict_proba(X), list(fitted.loss_curve_), fitted.t_, fitted.n_iter_)
+    optimizer = fitted._optimizer.state_dict()
+    for attempt in (lambda: fitted.set_params(callbacks=[_Interrupt(error)]).fit(X, y),  # warm start
+                    lambda: fitted.partial_fit(X, y),
+                    lambda: fitted.fit(X[:, :3], y)):  # a bad input: another number of features
+        with pytest.raises((type(error), ValueError)):
+            fitted.set_params(callbacks=[_Interrupt(error, at=1)])
+            attempt()
+        fitted.set_params(callbacks=None)
+        assert np.array_equal(fitted.predict_proba(X), before[0])
+        assert (fitted.loss_curve_, fitted.t_, fitted.n_iter_) == tuple(before[1:])
+        for p, saved in zip(fitted._optimizer.state.values(), optimizer["state"].values(), strict=True):
+            assert np.array_equal(p["exp_avg"], saved["exp_avg"])
+    fitted.partial_fit(X, y)  # it goes on as before
+    assert fitted.t_ == before[2] + len(X)
+
+
+def test_a_diverging_fit_raises_and_leaves_the_estimator_unfitted():
+    from sklearn.exceptions import NotFittedError
+
+    X, y = _small_classification()
+    reg = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=10.0, random_state=0)
+    with pytest.raises(gn.GlassnetError, match="the loss became inf"):
+        reg.fit(X * 1e3, y * 1e6)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)

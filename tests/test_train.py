@@ -260,3 +260,20 @@ def test_history_norms_are_numpys_norms(shape: tuple[int, ...], dtype: type) -> 
     a = np.random.default_rng(sum(shape)).standard_normal(shape).astype(dtype)
     for x in (a, np.asfortranarray(a), a[::-1]):
         assert _norm(x) == float(np.linalg.norm(x))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_penalty_per_sample_divides_each_penalty_by_the_batchs_n_or_weight_sum(weighted: bool) -> None:
+    """Batches of 4, 4 and 2 samples: R(W)/4, R(W)/4, R(W)/2 (or R(W)/Σw of each batch), and the
+    epoch's value is their mean weighted by the batch sizes, as every logged value."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(10, 3)), rng.normal(size=(10, 1))
+    w = rng.integers(1, 4, 10).astype(float) if weighted else None
+    model = nn.Linear(3, 1, dtype=np.float64, generator=0)
+    R = 0.3 * float((model.weight.data**2).sum())  # L2(0.3): weights only; lr = 0 keeps W
+    history = gn.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.0), X, y, batch_size=4,
+                     regularizer=L2(0.3), penalty_per_sample=True, sample_weight=w, shuffle=False,
+                     verbose=0, diagnostics=False)
+    counts = [4, 4, 2] if w is None else [w[:4].sum(), w[4:8].sum(), w[8:].sum()]
+    expected = (4 * R / counts[0] + 4 * R / counts[1] + 2 * R / counts[2]) / 10
+    assert history["penalty_l2"][0] == pytest.approx(expected, rel=1e-12)

@@ -64,7 +64,7 @@ def as_dtype(value: Any) -> Any:
         name = value.rpartition(".")[2]
         value = _BY_TYPE_NAME.get(name, {"float": "float32", "double": "float64", "half": "float16",
                                          "long": "int64", "int": "int32", "short": "int16"}.get(name, name))
-    if not isinstance(value, type | np.dtype | str | int | float) and not hasattr(value, "kind"):
+    if type(value).__module__.partition(".")[0] not in ("builtins", "numpy", "glassnet"):
         return value  # a dtype of another array library (see backend.py), kept as it is
     try:
         return np.dtype(value)

@@ -86,16 +86,5 @@ def load(path: PathLike) -> BaseMLP:
         estimator.classes_ = np.asarray(loaded.classes)
     estimator.model_ = loaded.model
     estimator.history_ = History.from_dict(loaded.history)
-    _restore_loss(estimator)
     return estimator
 
-
-def _restore_loss(estimator: BaseMLP) -> None:
-    """The loss the network was trained with, which predict_proba reads its output rule from."""
-    targets = np.zeros((1, estimator.n_outputs_), dtype=np.int64)
-    if isinstance(estimator, MLPClassifier) and not estimator._multilabel:
-        targets = np.asarray(estimator.classes_[:1])
-    saved = {k: getattr(estimator, k) for k in ("n_outputs_", "out_activation_")}
-    estimator._loss = estimator._targets(targets, False, None)[1]
-    for k, v in saved.items():
-        setattr(estimator, k, v)

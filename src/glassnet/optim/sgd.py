@@ -55,6 +55,13 @@ class SGD(Optimizer):
     g ← ∇f(θ) + λθ;  b ← μb + (1 − dampening)·g  (b ← g at the first step);
     u = g + μb if nesterov else b (u = g without momentum);  θ ← θ − lr·u.
 
+    With ``lr_in_momentum`` the learning rate sits inside the momentum, as in Sutskever et al.
+    (2013, eq. 1-2) and scikit-learn's MLP: v ← μv − lr·g, θ ← θ + v (Nesterov: θ ← θ + μv − lr·g).
+    That is the buffer above, b = −v/lr, carried over to the new learning rate when it changes:
+    b ← μ·(lr_prev / lr)·b + (1 − dampening)·g. For a constant lr the two are the same; under a
+    schedule the default (PyTorch's) rescales the whole step at once, while here the velocity
+    keeps the steps taken at the earlier learning rates.
+
     Args:
         params: parameters, or parameter groups (dicts).
         lr: learning rate (step size).
@@ -63,6 +70,7 @@ class SGD(Optimizer):
         weight_decay: λ, folded into the gradient.
         nesterov: Nesterov momentum (needs momentum > 0 and dampening = 0).
         maximize: ascend instead of descend.
+        lr_in_momentum: the learning rate inside the velocity (see above; needs lr > 0).
 
     >>> import numpy as np, glassnet as gn
     >>> w = gn.nn.Parameter(np.array([1.0, -2.0]))
@@ -74,7 +82,8 @@ class SGD(Optimizer):
 
     formula: ClassVar[Formula] = Formula(
         "SGD",
-        "g = ∇f(θ) + λθ;  b ← μ·b + (1 − dampening)·g  (b₁ = g);  u = g + μ·b (nesterov) or b",
+        "g = ∇f(θ) + λθ;  b ← μ·b + (1 − dampening)·g  (b₁ = g);  u = g + μ·b (nesterov) or b;  "
+        "lr_in_momentum: μ·(lr_prev / lr) in place of μ for b",
         r"g = \nabla f(\theta) + \lambda\theta,\quad b \leftarrow \mu b + (1-\tau) g\ (b_1 = g),"
         r"\quad u = g + \mu b \text{ (Nesterov) or } b",
         "θ ← θ − lr·u",
@@ -83,9 +92,10 @@ class SGD(Optimizer):
 
     def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, lr_in_momentum: bool = False) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                                      lr_in_momentum=lr_in_momentum))
 
     def _validate(self, group: ParamGroup) -> None:
         for name in ("lr", "momentum", "weight_decay"):
@@ -100,11 +110,21 @@ class SGD(Optimizer):
         return (sgd, {}) if group["momentum"] == 0 else (sgd_momentum, {"momentum_buffer": 0.0})
 
     def _count(self, group: ParamGroup, state: dict[str, Any]) -> Hashable:
-        return "momentum_buffer" not in state  # the buffer's first step: b ← g
+        first = "momentum_buffer" not in state  # the buffer's first step: b ← g
+        if not group["lr_in_momentum"] or group["momentum"] == 0:
+            return first, 1.0
+        lr = group["lr"]
+        if lr <= 0:
+            raise GlassnetError(f"SGD(lr_in_momentum=True) needs lr > 0 at every step, got lr={lr}: "
+                                "the velocity v = −lr·b cannot be carried over to lr = 0")
+        previous = state.get("momentum_lr", lr)  # the lr the buffer was last scaled for
+        state["momentum_lr"] = lr
+        return first, previous / lr
 
-    def _numbers(self, group: ParamGroup, first: Any) -> SGDNumbers:
+    def _numbers(self, group: ParamGroup, key: Any) -> SGDNumbers:
+        first, ratio = key  # ratio: lr_prev / lr with lr_in_momentum, else 1
         mu = group["momentum"]
-        return SGDNumbers(group["weight_decay"], mu, 0.0 if first else mu,
+        return SGDNumbers(group["weight_decay"], mu, 0.0 if first else mu * ratio,
                           1.0 if first else 1.0 - group["dampening"], 1.0 if group["nesterov"] else 0.0)
 
 

@@ -1,9 +1,10 @@
 """scikit-learn estimators built on glassnet: change one import.
 
 ``from glassnet.sklearn import MLPClassifier`` instead of ``from sklearn.neural_network import
-MLPClassifier``: the same parameters, plus per-layer activations, dropout, l1, class_weight, any
-glassnet optimizer or initializer, regression losses and callbacks. ``save``/``load`` keep a
-fitted estimator in a glassnet model file (safetensors, no pickle); pickling works too.
+MLPClassifier``: the same parameters, solvers and loss, plus per-layer activations, dropout, l1,
+class_weight, any glassnet optimizer or initializer, regression losses and callbacks.
+``save``/``load`` keep a fitted estimator in a glassnet model file (safetensors, no pickle);
+pickling works too.
 scikit-learn is an optional dependency: ``pip install 'glassnet[data]'``.
 
 >>> from glassnet.sklearn import MLPClassifier

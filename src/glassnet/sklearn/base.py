@@ -1,7 +1,8 @@
 """What MLPClassifier and MLPRegressor share: the parameters, fit/partial_fit and the fitted attributes.
 
 Training is ``glassnet.fit`` (the one visible loop) with a ``SklearnStopping`` callback that
-keeps scikit-learn's curves, tolerance rule and learning-rate schedules.
+keeps scikit-learn's curves, tolerance rule and learning-rate schedules, or, for 'lbfgs', SciPy's
+L-BFGS-B on the same objective (``lbfgs.py``). A fit that raises leaves the estimator as it was.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 
 from glassnet.errors import GlassnetError
 from glassnet.nn.layers import Linear, Sequential
-from glassnet.nn.losses import MSELoss
 from glassnet.nn.module import Module
+from glassnet.sklearn.lbfgs import fit_lbfgs
 from glassnet.sklearn.network import build_network, build_optimizer, build_penalties
 from glassnet.sklearn.stopping import SklearnStopping, initial_state
 from glassnet.train.loop import fit, predict
@@ -94,22 +95,51 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False, classes=None)
 
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any) -> Any:
+        """Fit, or leave the estimator as it was: a fit that raises (bad input, a diverging loss,
+        KeyboardInterrupt, ...) restores the attributes, weights and optimizer of before."""
+        before = _Snapshot(self, continues=hasattr(self, "model_") and bool(self.warm_start or incremental))
+        try:
+            return self._fit_once(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            before.restore(self)
+            raise
+
+    def _fit_once(self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any) -> Any:
         self._check_params()
         first = not hasattr(self, "model_") or not (self.warm_start or incremental)
         X, y = self._validate_xy(X, y, reset=first)
         targets, loss, n_out = self._targets(y, first, classes)
         w = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
         w = self._sample_weight(y, w)
-        if w is not None and np.all(w == w[0]) and w[0] > 0:
-            w = None  # equal weights: the unweighted mean, bit for bit
+        if w is not None and np.all(w == 1):
+            w = None  # the unweighted mean, bit for bit (other equal weights change alpha's Σ wᵢ)
         if first:
             self._start(X, n_out)
-        if not self.early_stopping and getattr(self, "best_loss_", None) is None:
-            self.best_loss_ = math.inf
-        if first or not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = build_optimizer(self, list(self.model_.parameters()))
-        self._train(X, y, targets, w, loss, incremental)
+        elif not hasattr(self, "_train_rng"):  # a loaded estimator: its file keeps no generator
+            self._train_rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
+        penalties = build_penalties(float(self.alpha), float(self.l1))
+        if self._lbfgs():
+            fit_lbfgs(self, X, targets, w, loss, penalties)
+        else:
+            if not self.early_stopping and getattr(self, "best_loss_", None) is None:
+                self.best_loss_ = math.inf
+            if first or not incremental or not hasattr(self, "_optimizer"):
+                self._optimizer = build_optimizer(self, list(self.model_.parameters()))
+            self._train(X, y, targets, w, loss, penalties, incremental)
+        if not all(np.isfinite(p.array).all() for p in self.model_.parameters()):
+            raise ValueError("Solver produced non-finite parameter weights. The input data may contain "
+                             "large values and need to be preprocessed.")
         return self
+
+    def _lbfgs(self) -> bool:
+        return str(self.solver).strip().lower() == "lbfgs"
+
+    def _check_solver(self) -> bool:
+        """partial_fit exists for the stochastic solvers only, as in scikit-learn."""
+        if self._lbfgs():
+            raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is "
+                                 "not stochastic.")
+        return True
 
     def _start(self, X: np.ndarray, n_out: int) -> None:
         """Draw a new network and reset the curves (a fresh fit).
@@ -121,10 +151,13 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         self.model_ = build_network(X.shape[1], _hidden(self.hidden_layer_sizes), self.activation,
                                     float(self.dropout), n_out, self.initializer, X.dtype, rs)
         self._train_rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
-        initial_state(self, bool(self.early_stopping))
+        if self._lbfgs():  # as scikit-learn: no curves, no stopping state for lbfgs
+            self.t_ = 0
+        else:
+            initial_state(self, bool(self.early_stopping))
 
     def _train(self, X: np.ndarray, y: np.ndarray, targets: np.ndarray, w: np.ndarray | None, loss: Module,
-               incremental: bool) -> None:
+               penalties: list[Any], incremental: bool) -> None:
         validation, val_data = None, None
         if self.early_stopping and not incremental:
             X, y, targets, w, validation, val_data = self._split(X, y, targets, w)
@@ -134,23 +167,21 @@ class BaseMLP(TransformerMixin, BaseEstimator):
             raise ValueError(f"batch_size must be >= 1 or 'auto', got {self.batch_size!r}")
         if batch_size > n and self.batch_size != "auto":
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to "
-                          "be clipped", stacklevel=3)
+                          "be clipped", stacklevel=5)
             batch_size = n
         schedule = "constant" if str(self.solver).lower() == "adam" else self.learning_rate
         stopper = SklearnStopping(self, n, validation, schedule)
         self.history_ = fit(
             self.model_, loss, self._optimizer, X, targets, epochs=1 if incremental else int(self.max_iter),
             batch_size=batch_size, validation_data=val_data, callbacks=[stopper, *(self.callbacks or [])],
-            regularizer=build_penalties(float(self.alpha), float(self.l1), batch_size, _squared(loss)),
-            sample_weight=w, seed=self._train_rng, shuffle=bool(self.shuffle),
-            verbose=2 if self.verbose else 0, diagnostics=bool(self.diagnostics))
+            regularizer=penalties, penalty_per_sample=True, sample_weight=w, seed=self._train_rng,
+            shuffle=bool(self.shuffle), verbose=0, diagnostics=bool(self.diagnostics))
         self.n_iter_ = stopper.epochs
-        self._loss = loss
         if self.history_.stop_reason and not stopper.converged and "loss became" in self.history_.stop_reason:
             raise GlassnetError(self.history_.stop_reason)
         if not incremental and not stopper.converged and self.n_iter_ == self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=5)
 
     def _split(self, X: np.ndarray, y: np.ndarray, targets: np.ndarray,
                w: np.ndarray | None) -> tuple[Any, ...]:
@@ -176,6 +207,11 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         if self.learning_rate not in ("constant", "invscaling", "adaptive"):
             raise ValueError(f"learning_rate must be 'constant', 'invscaling' or 'adaptive', got "
                              f"{self.learning_rate!r}")
+        if int(self.max_fun) < 1:
+            raise ValueError(f"max_fun must be >= 1, got {self.max_fun}")
+        if self._lbfgs() and self.dropout:
+            raise GlassnetError(f"solver='lbfgs' needs a deterministic loss, but dropout={self.dropout} "
+                                "draws new masks at every evaluation; use dropout=0 or solver='adam'")
 
     # ------------------------------------------------------------------ inputs and outputs
     def _validate_xy(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -240,10 +276,32 @@ class BaseMLP(TransformerMixin, BaseEstimator):
         return len(self.coefs_) + 1
 
 
+class _Snapshot:
+    """An estimator's state before a fit, to put back if the fit raises.
+
+    The attributes as they were (lists of the curves copied, since training appends to them);
+    and, when the fit goes on from the trained network (warm start, partial_fit), copies of the
+    network, its optimizer and the shuffling generator, which training changes in place. A fresh
+    fit builds new ones and leaves the old untouched.
+    """
+
+    def __init__(self, est: BaseMLP, continues: bool) -> None:
+        self.attributes = {k: list(v) if isinstance(v, list) and k.endswith("_") else v
+                           for k, v in vars(est).items()}
+        self.trained = copy.deepcopy([getattr(est, k, None) for k in _TRAINED]) if continues else None
+
+    def restore(self, est: BaseMLP) -> None:
+        est.__dict__.clear()
+        est.__dict__.update(self.attributes)
+        for name, value in zip(_TRAINED, self.trained or [], strict=False):
+            if value is not None:
+                setattr(est, name, value)
+
+
+_TRAINED = ("model_", "_optimizer", "_train_rng")  # what training changes in place
+
+
 def _hidden(sizes: Any) -> list[int]:
     """hidden_layer_sizes as a list: an int is one layer."""
     return [int(h) for h in np.atleast_1d(sizes).tolist()]
 
-
-def _squared(loss: Module) -> bool:
-    return isinstance(loss, MSELoss)

@@ -14,27 +14,32 @@ import numpy as np
 from sklearn.base import ClassifierMixin  # type: ignore[import-untyped]
 from sklearn.metrics import accuracy_score  # type: ignore[import-untyped]
 from sklearn.utils import compute_sample_weight  # type: ignore[import-untyped]
+from sklearn.utils.metaestimators import available_if  # type: ignore[import-untyped]
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels  # type: ignore[import-untyped]
 
 from glassnet.nn.losses import LOSSES
 from glassnet.sklearn.base import BaseMLP, Targets
+from glassnet.sklearn.network import ScaledLoss
 from glassnet.train.outputs import output_kind
 
 __all__ = ["MLPClassifier"]
+
+# the registered loss whose output rule turns logits into probabilities, by output activation
+_PROBA_RULE = {"softmax": "cross_entropy", "logistic": "bce_with_logits"}
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier: scikit-learn's parameters, glassnet's engine.
 
     Parameters as ``sklearn.neural_network.MLPClassifier`` (same names, meanings and defaults;
-    ``solver='lbfgs'`` is not supported, ``max_fun`` is accepted and ignored), plus:
+    'lbfgs' is SciPy's L-BFGS-B, as scikit-learn's), plus:
 
     Args:
         activation: one name for every hidden layer, or a list with one per hidden layer; any
             name of ``glassnet.nn.activations.ACTIVATIONS`` or scikit-learn's 'logistic'.
-        solver: 'adam', 'sgd', or any name of ``glassnet.optim.OPTIMIZERS``.
+        solver: 'adam', 'sgd', 'lbfgs', or any name of ``glassnet.optim.OPTIMIZERS``.
         dropout: dropout probability after every hidden activation.
-        l1: L1 penalty, scaled as alpha: l1·Σ|W| / batch_size.
+        l1: L1 penalty, scaled as alpha: l1·Σ|W| / n, n the batch's sample count.
         class_weight: None, 'balanced' or ``{label: weight}``; multiplies ``sample_weight``.
         initializer: the weights' initializer, a name of ``glassnet.nn.init`` without the
             underscore; the default 'xavier_uniform' is scikit-learn's Glorot initialisation.
@@ -74,6 +79,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                           callbacks, dtype, diagnostics)
         self.class_weight = class_weight
 
+    @available_if(BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
         """One epoch over (X, y); ``classes`` (all labels) is required on the first call."""
         if not hasattr(self, "model_") and classes is None:
@@ -99,9 +105,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 raise ValueError(f"y contains labels {unseen.tolist()} not in classes_ "
                                  f"{self.classes_.tolist()}; warm_start and partial_fit need the "
                                  "same classes")
-        if self._multilabel:
+        if self._multilabel:  # scikit-learn's loss: the sum over labels of each one's mean BCE
             self.out_activation_, self.n_outputs_ = "logistic", len(self.classes_)
-            return y.astype(np.float64), LOSSES["bce_with_logits"](), len(self.classes_)
+            return y.astype(np.float64), ScaledLoss("bce_with_logits", len(self.classes_)), len(self.classes_)
         if len(self.classes_) == 2:  # one logit: P(classes_[1]) = σ(z)
             self.out_activation_, self.n_outputs_ = "logistic", 1
             return (y == self.classes_[1]).astype(np.float64)[:, None], LOSSES["bce_with_logits"](), 1
@@ -132,7 +138,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n_samples, n_classes): softmax(z), or σ(z) per label."""
         z = self._outputs(X)
-        P = output_kind(self._loss).proba(z)  # type: ignore[misc]
+        P = output_kind(LOSSES[_PROBA_RULE[self.out_activation_]]()).proba(z)  # type: ignore[misc]
         if z.shape[1] == 1 and not self._multilabel:
             return np.hstack([1.0 - P, P])  # binary: P(classes_[0]), P(classes_[1])
         return P

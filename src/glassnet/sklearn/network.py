@@ -16,19 +16,20 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.nn import init
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Dropout, Linear, Sequential
-from glassnet.nn.losses import LOSSES
+from glassnet.nn.losses import LOSSES, Loss
 from glassnet.nn.module import Module
 from glassnet.optim import OPTIMIZERS
 from glassnet.optim.optimizer import Optimizer
-from glassnet.registry import lookup
+from glassnet.registry import Formula, lookup
 from glassnet.regularizers.penalties import REGULARIZERS, Regularizer
 
-__all__ = ["INITIALIZERS", "REGRESSION_LOSSES", "build_network", "build_optimizer", "build_penalties",
-           "lookup", "regression_loss"]
+__all__ = ["INITIALIZERS", "REGRESSION_LOSSES", "ScaledLoss", "build_network", "build_optimizer",
+           "build_penalties", "lookup", "regression_loss"]
 
 
 # the initializers that draw from a generator (nn.init.INITIALIZERS' random ones), by name
@@ -117,45 +118,69 @@ def build_network(n_features: int, hidden: Sequence[int], activation: str | Sequ
     return Sequential(*layers)
 
 
+class ScaledLoss(Loss):
+    """c·ℓ for the registered loss ℓ named ``base``: scikit-learn's losses that are multiples of glassnet's.
+
+    scikit-learn's 'squared_error' is ½·(x − y)² (its ``squared_loss``: half the MSE), and a
+    multi-label classifier's loss the sum over the labels of each label's mean binary
+    cross-entropy (its ``binary_log_loss``), n_labels times the mean over all entries.
+
+    >>> ScaledLoss("mse", 0.5)(Tensor([1.0, 3.0]), [0.0, 1.0]).item()   # ½·(1 + 4) / 2
+    1.25
+    """
+
+    formula = Formula("ScaledLoss", "ℓ = c·ℓ₀", r"\ell = c\,\ell_0", "∂ℓ/∂x = c·∂ℓ₀/∂x",
+                      r"\frac{\partial \ell}{\partial x} = c\,\frac{\partial \ell_0}{\partial x}")
+
+    def __init__(self, base: str, factor: float, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.base, self.factor = base, float(factor)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        function = LOSSES.fact(self.base, "function")  # the registered functional form
+        return self.factor * function(input, target, reduction=self.reduction)
+
+
 def regression_loss(name: str) -> Module:
-    """The loss module for scikit-learn's regression loss name."""
-    return LOSSES[lookup(REGRESSION_LOSSES, name, "loss")]()
+    """The loss module for scikit-learn's regression loss name; 'squared_error' is its ½·MSE."""
+    base = lookup(REGRESSION_LOSSES, name, "loss")
+    return ScaledLoss(base, 0.5) if base == "mse" else LOSSES[base]()
 
 
 def build_optimizer(est: Any, params: list[Any]) -> Optimizer:
     """The optimizer for ``est.solver``: scikit-learn's 'adam' and 'sgd' with its arguments, or any
-    glassnet optimizer by name with ``lr = learning_rate_init`` and its own other defaults."""
+    glassnet optimizer by name with ``lr = learning_rate_init`` and its own other defaults.
+
+    'sgd' keeps the learning rate inside the velocity (``lr_in_momentum``), scikit-learn's rule
+    v ← μv − lr·g, θ ← θ + v, which differs from PyTorch's once 'invscaling' or 'adaptive' change lr.
+    """
     solver = str(est.solver).strip().lower()
-    if solver == "lbfgs":
-        raise GlassnetError("solver='lbfgs' is not supported by glassnet's estimators; use 'adam' "
-                            f"or 'sgd', or one of {', '.join(sorted(OPTIMIZERS))}")
     make: Callable[..., Optimizer] = lookup(OPTIMIZERS, solver, "solver")  # named as scikit-learn's
     lr = float(est.learning_rate_init)
     if lr <= 0:
         raise GlassnetError(f"learning_rate_init must be > 0, got {lr}")
     if solver == "adam":
         return make(params, lr=lr, betas=(est.beta_1, est.beta_2), eps=est.epsilon)
-    if solver == "sgd":  # PyTorch's momentum b ← μb + g, θ ← θ − lr·b is sklearn's for a fixed lr
-        return make(params, lr=lr, momentum=est.momentum,
+    if solver == "sgd":
+        return make(params, lr=lr, momentum=est.momentum, lr_in_momentum=True,
                     nesterov=bool(est.nesterovs_momentum and est.momentum > 0))
     return make(params, lr=lr)
 
 
-def build_penalties(alpha: float, l1: float, batch_size: int, squared_error: bool) -> list[Regularizer]:
-    """L2 and L1 penalties scaled as scikit-learn scales alpha: ½·alpha·Σ‖W‖² / batch_size.
+def build_penalties(alpha: float, l1: float) -> list[Regularizer]:
+    """L2 and L1 penalties as scikit-learn's alpha: ½·alpha·Σ‖W‖² (weights only), and l1·Σ|W|.
 
-    glassnet's ``L2(l2)`` is l2·Σw², so l2 = ½·alpha / batch_size; for 'squared_error' the data
-    loss is glassnet's mean squared error, twice scikit-learn's ½·MSE, so the penalty doubles
-    with it (l2 = alpha / batch_size) and their ratio stays scikit-learn's. L1 is scaled alike.
+    fit divides them by each batch's sample count (``penalty_per_sample``), so each batch's
+    objective is scikit-learn's: data loss + ½·alpha·Σ‖W‖² / n (n the batch's Σ wᵢ when weighted).
+    glassnet's ``L2(l2)`` is l2·Σw², so l2 = ½·alpha.
 
-    >>> [round(r.l2, 12) for r in build_penalties(1e-4, 0.0, 200, False)]  # ½·1e-4 / 200
-    [2.5e-07]
+    >>> [r.l2 for r in build_penalties(1e-4, 0.0)]  # ½·1e-4
+    [5e-05]
     """
     if alpha < 0 or l1 < 0:
         raise GlassnetError(f"alpha and l1 must be >= 0, got alpha={alpha}, l1={l1}")
-    scale = (2.0 if squared_error else 1.0) / batch_size
     chosen = []
-    for name, strength in (("l2", 0.5 * alpha * scale), ("l1", l1 * scale)):
+    for name, strength in (("l2", 0.5 * alpha), ("l1", l1)):
         if strength > 0:
             make: Callable[..., Regularizer] = REGULARIZERS[name]  # L2(l2), L1(l1)
             chosen.append(make(strength))

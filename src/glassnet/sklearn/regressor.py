@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import RegressorMixin  # type: ignore[import-untyped]
 from sklearn.metrics import r2_score  # type: ignore[import-untyped]
+from sklearn.utils.metaestimators import available_if  # type: ignore[import-untyped]
 
 from glassnet.sklearn.base import BaseMLP, Targets
 from glassnet.sklearn.network import regression_loss
@@ -23,11 +24,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     """Multi-layer perceptron regressor: scikit-learn's parameters, glassnet's engine.
 
     Parameters as ``sklearn.neural_network.MLPRegressor`` (same names, meanings and defaults;
-    ``solver='lbfgs'`` and ``loss='poisson'`` are not supported, ``max_fun`` is ignored), plus
-    ``loss`` 'absolute_error' or 'huber', and ``dropout``, ``l1``, ``initializer``, ``callbacks``,
-    ``dtype`` (float32 by default) and ``diagnostics`` (off) as in ``MLPClassifier``. With
-    'squared_error', ``loss_`` is the mean squared error, twice scikit-learn's ½·MSE (the alpha
-    penalty is doubled with it).
+    ``loss='poisson'`` is not supported), plus ``loss`` 'absolute_error' or 'huber', and
+    ``dropout``, ``l1``, ``initializer``, ``callbacks``, ``dtype`` (float32 by default) and
+    ``diagnostics`` (off) as in ``MLPClassifier``. 'squared_error' is scikit-learn's ½·(y − ŷ)²,
+    half the mean squared error, so ``loss_`` and ``loss_curve_`` are scikit-learn's numbers.
 
     >>> import numpy as np
     >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
@@ -58,6 +58,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                           beta_1, beta_2, epsilon, n_iter_no_change, max_fun, dropout, l1, initializer,
                           callbacks, dtype, diagnostics)
 
+    @available_if(BaseMLP._check_solver)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over (X, y), continuing from the current weights and optimizer state."""
         return self._fit(X, y, sample_weight, incremental=True, classes=None)

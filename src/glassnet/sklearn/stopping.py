@@ -4,7 +4,8 @@ After every epoch, as ``BaseMultilayerPerceptron._fit_stochastic`` does: record 
 loss (and the validation score with early stopping), count epochs without an improvement of
 more than ``tol``, update the learning rate ('invscaling': lr = lr₀ / (t + 1)^power_t, t the
 samples seen), and after more than ``n_iter_no_change`` such epochs stop, or, with 'adaptive',
-divide the learning rate by 5 and go on while it is above 1e-6.
+divide the learning rate by 5 and go on while it is above 1e-6. With ``verbose``, it prints
+scikit-learn's lines (``Iteration 1, loss = 0.69314718``, the validation score, why it stopped).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class SklearnStopping(Callback):
         est.t_ += self.n_samples
         est.loss_ = float(logs["loss"])
         est.loss_curve_.append(est.loss_)
+        if est.verbose:  # scikit-learn's lines, for a drop-in
+            print(f"Iteration {self.epochs}, loss = {est.loss_:.8f}")
         if self.validation is None:
             improved = est.loss_ <= est.best_loss_ - est.tol
             est.best_loss_ = min(est.best_loss_, est.loss_)
@@ -60,6 +63,8 @@ class SklearnStopping(Callback):
             X_val, score = self.validation
             value = score(predict(run.model, X_val))
             est.validation_scores_.append(value)
+            if est.verbose:
+                print(f"Validation score: {value:f}")
             est.validation_loss_curve_.append(float(logs["val_loss"]))
             improved = value >= est.best_validation_score_ + est.tol
             if value > est.best_validation_score_:
@@ -85,7 +90,12 @@ class SklearnStopping(Callback):
             for group in run.optimizer.param_groups:
                 group["lr"] = group["lr"] / 5.0
             est._no_improvement_count = 0
+            if est.verbose:
+                print(f"{reason} Setting learning rate to {lr / 5.0:f}")
             return
+        if est.verbose:
+            print(f"{reason} Learning rate too small. Stopping." if self.schedule == "adaptive"
+                  else f"{reason} Stopping.")
         self.converged = True
         run.stop(reason)
 

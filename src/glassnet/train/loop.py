@@ -51,7 +51,8 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         callbacks: Iterable[Callback] = (), regularizer: Regularizer | Sequence[Regularizer] | None = None,
         class_weight: Weights = None, sample_weight: Any = None,
         seed: int | np.random.Generator | None = None, shuffle: bool | None = None, verbose: int = 1,
-        resume_from: str | None = None, diagnostics: bool = True) -> History:
+        resume_from: str | None = None, diagnostics: bool = True,
+        penalty_per_sample: bool = False) -> History:
     """Train ``model`` by minibatch gradient descent and return its History.
 
     Args:
@@ -81,6 +82,9 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
             shuffling DataLoader, exactly when its generator is its own: a seed or a Generator).
         diagnostics: add a ``Diagnostics`` callback (dead and saturated units, gradient flow,
             update sizes, loss spikes) unless one is given; False adds none. It only reads.
+        penalty_per_sample: divide each penalty by the batch's sample count (by the sum of its
+            sample weights when weighted): each batch's objective is then (Σ wᵢℓᵢ + R(W)) / Σ wᵢ,
+            scikit-learn's for its MLP's alpha.
 
     Returns:
         History with per-epoch loss, data loss, penalties, metrics, validation values, lr, time,
@@ -111,7 +115,8 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
     if resume_from is not None:
         run.restore(load_state(resume_from))
     weighting = None if w is None else (_per_sample(loss), w)
-    step = TrainStep(model, loss, weighting, _regularizers(regularizer), _dtype(model))  # recorded, replayed
+    step = TrainStep(model, loss, weighting, _regularizers(regularizer), _dtype(model),  # recorded, replayed
+                     penalty_per_sample)
     _call(run, "on_train_begin", step=step)
     for epoch in range(run.start_epoch, epochs):
         run.epoch = epoch

@@ -64,8 +64,10 @@ class TrainStep:
     """
 
     def __init__(self, model: Module, loss: Module, weighting: Weighting,
-                 regularizers: Mapping[str, Regularizer], dtype: Any) -> None:
+                 regularizers: Mapping[str, Regularizer], dtype: Any,
+                 penalty_per_sample: bool = False) -> None:
         self.model, self.loss, self.regularizers = model, loss, regularizers
+        self.penalty_per_sample = penalty_per_sample  # each penalty / the batch's n (or Σw)
         self.per_sample = None if weighting is None else weighting[0]
         self.weights = None if weighting is None else weighting[1].astype(dtype)
         self.parameters = list(model.parameters())
@@ -130,6 +132,9 @@ class TrainStep:
             else:  # Σ wᵢℓᵢ / Σ wᵢ over the batch
                 data_loss = _weighted_mean(self.per_sample(out, inputs[1]), inputs[2])
             penalties = {name: r(self.model) for name, r in self.regularizers.items()}
+            if penalties and self.penalty_per_sample:  # R(W) / n, or R(W) / Σ wᵢ when weighted
+                n = float(len(arrays[0])) if self.per_sample is None else ops.sum(inputs[2])
+                penalties = {name: p / n for name, p in penalties.items()}
             total = data_loss + _sum(list(penalties.values())) if penalties else data_loss
         if tape is not None:
             shape.slots = _Slots(tape.slot(out), tape.slot(total), tape.slot(data_loss),
