@@ -185,6 +185,66 @@ def test_a_classifier_with_module_list_accuracy_and_the_device_idiom() -> None:
     assert_same(theirs, ours, rtol=1e-8, atol=1e-10)
 
 
+# ----------------------------------------------------------------------------- data loading, normalization
+LOADER_AND_NORMALIZATION = """
+import torch
+from torch import nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+features, labels = torch.from_numpy(FEATURES), torch.from_numpy(LABELS)
+loader = DataLoader(TensorDataset(features, labels), batch_size=16, drop_last=False)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(4, 8), nn.LayerNorm(8), nn.Linear(8, 8)])
+        self.norm = nn.BatchNorm1d(8)
+        self.out = nn.Linear(8, 1)
+        self.flat = nn.Flatten(0, 1)
+
+    def forward(self, x):
+        x = F.relu(self.blocks[1](self.blocks[0](x)))
+        x = torch.tanh(self.norm(self.blocks[2](x)))
+        return self.flat(self.out(x))
+
+
+model = Net().double()
+model.load_state_dict({k: torch.tensor(v) for k, v in START.items()}, strict=False)
+optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+loss_fn = nn.BCEWithLogitsLoss()
+losses = []
+for epoch in range(3):
+    model.train()
+    for xb, yb in loader:
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+model.eval()
+with torch.no_grad():
+    logits = model(features)
+    accuracy = ((logits > 0).float() == labels).float().mean().item()
+result = {"losses": losses, "accuracy": accuracy, "logits": logits.numpy().copy(),
+          "running_mean": model.norm.running_mean.numpy().copy(),
+          "running_var": model.norm.running_var.numpy().copy(), "batches": len(loader)}
+"""
+
+
+def test_a_data_loader_loop_with_layer_norm_batch_norm_and_flatten() -> None:
+    rng = np.random.default_rng(2)
+    features = rng.standard_normal((100, 4))
+    labels = (features[:, 0] - features[:, 2] > 0).astype(np.float64)
+    start = {"blocks.0.weight": rng.standard_normal((8, 4)) * 0.5, "blocks.0.bias": np.zeros(8),
+             "blocks.2.weight": rng.standard_normal((8, 8)) * 0.3, "blocks.2.bias": np.zeros(8),
+             "out.weight": rng.standard_normal((1, 8)) * 0.3, "out.bias": np.zeros(1)}
+    theirs, ours = run(LOADER_AND_NORMALIZATION, FEATURES=features, LABELS=labels, START=start)
+    assert ours["batches"] == 7 and ours["accuracy"] > 0.8
+    assert_same(theirs, ours, rtol=1e-7, atol=1e-9)  # Adam: near-zero gradients amplify rounding
+
+
 # ----------------------------------------------------------------------------- saving
 SAVE_LOAD = """
 import torch
@@ -212,7 +272,7 @@ def test_save_and_load_a_state_dict_and_a_checkpoint(tmp_path: Any) -> None:
 
 
 def test_the_ported_programs_import_no_torch() -> None:
-    for program in (POLYNOMIAL, PARAMETERS_LOOP, CLASSIFIER, SAVE_LOAD):
+    for program in (POLYNOMIAL, PARAMETERS_LOOP, CLASSIFIER, LOADER_AND_NORMALIZATION, SAVE_LOAD):
         assert re.search(r"^\s*(import|from)\s+torch\b", program, re.MULTILINE)
         assert not re.search(r"^\s*(import|from)\s+torch\b", ported(program), re.MULTILINE)
 

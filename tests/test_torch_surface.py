@@ -84,7 +84,32 @@ DIFFERENTIABLE = {
     "add alpha": (lambda a: a.add(a * a, alpha=2.0), lambda t: t.add(t * t, alpha=2.0)),
     "sub alpha": (lambda a: a.sub(1.0, alpha=3.0), lambda t: t.sub(1.0, alpha=3.0)),
     "neg": (lambda a: gn.neg(a), lambda t: torch.neg(t)),
+    "sinh": (lambda a: gn.sinh(a), lambda t: torch.sinh(t)),
+    "cosh": (lambda a: a.cosh(), lambda t: t.cosh()),
+    "bmm": (lambda a: gn.bmm(a, a.transpose(1, 2)), lambda t: torch.bmm(t, t.transpose(1, 2))),
+    "expand": (lambda a: a[:, :1].expand(3, 4, 2) * a, lambda t: t[:, :1].expand(3, 4, 2) * t),
+    "expand -1": (lambda a: a[0, :1].expand(2, -1, 2), lambda t: t[0, :1].expand(2, -1, 2)),
+    "repeat": (lambda a: a[0].repeat(2, 3), lambda t: t[0].repeat(2, 3)),
+    "repeat new axis": (lambda a: a[0, 0].repeat(2, 1, 2), lambda t: t[0, 0].repeat(2, 1, 2)),
+    "swapaxes": (lambda a: gn.swapaxes(a, 0, -1), lambda t: torch.swapaxes(t, 0, -1)),
+    "meshgrid": (lambda a: gn.meshgrid(a[0, :, 0], a[1, :3, 1])[1] * 2 + gn.meshgrid(a[0, :, 0], a[1, :3, 1])[0],
+                 lambda t: torch.meshgrid(t[0, :, 0], t[1, :3, 1], indexing="ij")[1] * 2
+                 + torch.meshgrid(t[0, :, 0], t[1, :3, 1], indexing="ij")[0]),
+    "meshgrid xy": (lambda a: gn.meshgrid(a[0, :, 0], a[1, :3, 1], indexing="xy")[0],
+                    lambda t: torch.meshgrid(t[0, :, 0], t[1, :3, 1], indexing="xy")[0]),
 }
+
+
+def test_the_names_a_helper_library_aliases_exist() -> None:
+    """A d2l-style helper library binds these torch names at import; each exists in glassnet."""
+    names = ["ones_like", "ones", "zeros_like", "zeros", "tensor", "arange", "meshgrid", "sin", "sinh", "cos",
+             "cosh", "tanh", "linspace", "exp", "log", "normal", "rand", "randn", "matmul", "int32", "int64",
+             "float32", "concat", "stack", "abs", "eye", "sigmoid", "bmm", "cat", "no_grad", "manual_seed"]
+    assert [n for n in names if not hasattr(gn, n)] == []
+    x = gn.arange(6.0).reshape(2, 3)
+    assert x.numel() == 6 and x.t().shape == (3, 2) and x.swapaxes(0, 1).shape == (3, 2)
+    assert x.unsqueeze(0).shape == (1, 2, 3) and x.type(gn.int32).dtype == gn.int32
+    assert x.repeat(2, 1).shape == (4, 3) and x.detach().numpy().shape == (2, 3)
 
 
 @pytest.mark.parametrize("name", list(DIFFERENTIABLE))

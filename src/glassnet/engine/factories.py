@@ -21,7 +21,7 @@ from glassnet.engine.generator import as_generator
 from glassnet.engine.tensor import ArrayLike, Tensor, tensor
 
 __all__ = [
-    "arange", "as_tensor", "cat", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
+    "arange", "as_tensor", "cat", "concat", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
     "is_tensor", "linspace", "normal", "numel", "ones", "ones_like", "rand", "rand_like", "randint",
     "randn", "randn_like", "randperm", "stack", "tensor", "zeros", "zeros_like",
 ]  # fmt: skip
@@ -181,6 +181,9 @@ def as_tensor(data: ArrayLike, dtype: Any = None, device: Any = None) -> Tensor:
 def cat(tensors: Sequence[ArrayLike], dim: int = 0, *, axis: int | None = None) -> Tensor:
     """Join tensors along an existing dimension; each gets back its own slice of the gradient."""
     return ops.concatenate(tensors, dim if axis is None else axis)
+
+
+concat = cat  # PyTorch's other name
 
 
 def stack(tensors: Sequence[ArrayLike], dim: int = 0, *, axis: int | None = None) -> Tensor:

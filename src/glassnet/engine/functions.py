@@ -13,12 +13,58 @@ from typing import Any
 
 from glassnet.engine.op import as_tensor
 from glassnet.engine.tensor_methods import TensorMethods
+from glassnet.errors import GlassnetError
 
 __all__ = [
-    "abs", "all", "any", "argmax", "argmin", "clamp", "clip", "cos", "eq", "exp", "flatten", "ge", "gt",
-    "le", "log", "log_softmax", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "ne",
-    "neg", "norm", "permute", "pow", "relu", "reshape", "sigmoid", "sin", "softmax", "sqrt", "square",
-    "squeeze", "std", "sum", "t", "tanh", "transpose", "unsqueeze", "var",
+    "abs",
+    "all",
+    "any",
+    "argmax",
+    "argmin",
+    "bmm",
+    "clamp",
+    "clip",
+    "cos",
+    "cosh",
+    "eq",
+    "exp",
+    "flatten",
+    "ge",
+    "gt",
+    "le",
+    "log",
+    "log_softmax",
+    "lt",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "meshgrid",
+    "min",
+    "minimum",
+    "mm",
+    "ne",
+    "neg",
+    "norm",
+    "permute",
+    "pow",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "sin",
+    "sinh",
+    "softmax",
+    "sqrt",
+    "square",
+    "squeeze",
+    "std",
+    "sum",
+    "swapaxes",
+    "t",
+    "tanh",
+    "transpose",
+    "unsqueeze",
+    "var",
 ]  # fmt: skip
 
 
@@ -35,6 +81,10 @@ def _function(name: str) -> Callable[..., Any]:
 
 
 abs = _function("abs")
+bmm = _function("bmm")
+cosh = _function("cosh")
+sinh = _function("sinh")
+swapaxes = _function("swapaxes")
 all = _function("all")
 any = _function("any")
 argmax = _function("argmax")
@@ -78,3 +128,20 @@ tanh = _function("tanh")
 transpose = _function("transpose")
 unsqueeze = _function("unsqueeze")
 var = _function("var")
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Any, ...]:
+    """Coordinate grids from 1-D tensors (``indexing="ij"``, PyTorch's default, or ``"xy"``)."""
+    if indexing not in ("ij", "xy"):
+        raise GlassnetError(f"meshgrid(indexing={indexing!r}): use 'ij' or 'xy'")
+    axes = [as_tensor(t) for t in (tensors[0] if len(tensors) == 1 and isinstance(tensors[0], list | tuple)
+                                     else tensors)]
+    order = list(range(len(axes)))
+    if indexing == "xy" and len(axes) >= 2:
+        order[0], order[1] = 1, 0
+    shape = tuple(axes[i].numel() for i in order)
+    grids = []
+    for k, t in enumerate(axes):
+        at = order.index(k)
+        grids.append(t.reshape(tuple(-1 if d == at else 1 for d in range(len(axes)))).expand(shape))
+    return tuple(grids)

@@ -285,6 +285,29 @@ class TensorMethods:
         order = _sizes(axes)
         return _ops.transpose(self, order or None)
 
+    def swapaxes(self, axis0: builtins.int, axis1: builtins.int) -> Tensor:
+        """Axes ``axis0`` and ``axis1`` swapped (``transpose(dim0, dim1)``)."""
+        return self.transpose(axis0, axis1)
+
+    swapdims = swapaxes
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """The values broadcast to ``sizes`` (-1 keeps a length); the gradient sums back over the copies."""
+        shape = _sizes(sizes)
+        lead = len(shape) - self.ndim
+        full = tuple(n if n != -1 else self.shape[i - lead] for i, n in enumerate(shape))
+        return self + _ops.as_tensor(np.zeros(full, dtype=self.dtype))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """The tensor tiled ``sizes`` times along each axis (NumPy's ``tile``); gradients add up."""
+        reps = _sizes(sizes)
+        x = self.view((1,) * (len(reps) - self.ndim) + self.shape) if len(reps) > self.ndim else self
+        index = np.ix_(*[np.tile(np.arange(n), r) for n, r in zip(x.shape, reps, strict=True)])
+        return x[index]  # type: ignore[index]
+
     def t(self) -> Tensor:
         """The transpose of a 2-D tensor (0-D and 1-D: itself)."""
         if self.ndim > 2:
@@ -317,6 +340,13 @@ class TensorMethods:
     def matmul(self, other: ArrayLike) -> Tensor:
         return _ops.matmul(self, other)
 
+    def bmm(self, other: Tensor) -> Tensor:
+        """Batched matrix products of two 3-D tensors (b, n, m) @ (b, m, p)."""
+        if self.ndim != 3 or getattr(other, "ndim", 0) != 3:
+            raise GlassnetError(f"bmm multiplies two 3-D tensors, got shapes {self.shape} and "
+                                f"{getattr(other, 'shape', None)}; use matmul (or @) for other shapes")
+        return _ops.matmul(self, other)
+
     def mm(self, other: Tensor) -> Tensor:
         """The product of two matrices (2-D only, as PyTorch's mm)."""
         if self.ndim != 2 or getattr(other, "ndim", 0) != 2:
@@ -341,6 +371,14 @@ class TensorMethods:
 
     def cos(self) -> Tensor:
         return _ops.cos(self)
+
+    def sinh(self) -> Tensor:
+        """sinh x = (eˣ − e⁻ˣ)/2."""
+        return (_ops.exp(self) - _ops.exp(-self)) * 0.5  # type: ignore[operator]
+
+    def cosh(self) -> Tensor:
+        """cosh x = (eˣ + e⁻ˣ)/2."""
+        return (_ops.exp(self) + _ops.exp(-self)) * 0.5  # type: ignore[operator]
 
     def tanh(self) -> Tensor:
         return _activation_ops.tanh(self)

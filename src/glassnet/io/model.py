@@ -96,7 +96,8 @@ def save(model: Module | Any, path: PathLike, *, preprocessing: Any = None, clas
                                 "you save")
         save_state(path, model)  # a state_dict or checkpoint, as torch.save(obj, path)
         return
-    tensors = model.state_dict()  # first: it names a lazy layer that has not seen an input
+    tensors = {name: t.array for name, t in model.state_dict().items()}  # first: it names a lazy layer
+    # that has not seen an input
     config = module_to_config(model)
     problem = _mismatch(module_from_config(config), tensors)
     if problem:

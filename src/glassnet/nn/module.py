@@ -324,15 +324,16 @@ class Module:
                 found[f"{module_name}.{name}" if module_name else name] = own[name]
         return found
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter's and persistent buffer's values, by dotted name (PyTorch's
-        keys: ``'0.weight'``, ``'bn.running_mean'``); later training cannot change them."""
+    def state_dict(self) -> dict[str, Tensor]:
+        """Every parameter's and persistent buffer's values as Tensors, by dotted name (PyTorch's
+        keys: ``'0.weight'``, ``'bn.running_mean'``). They are copies, so later training cannot
+        change them (PyTorch's share memory with the model; ``.clone()`` is not needed here)."""
         state = self._state_tensors()
         for name, t in state.items():
             if isinstance(t, UninitializedParameter):
                 raise GlassnetError(f"state_dict: '{name}' is not initialized yet (a lazy layer that has "
                                     "not seen an input); call the model once on a batch first")
-        return {name: t.numpy().copy() for name, t in state.items()}
+        return {name: Tensor(t.numpy().copy()) for name, t in state.items()}
 
     def load_state_dict(self, state: Mapping[str, ArrayLike], strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters and buffers (each keeps its dtype); checks names and

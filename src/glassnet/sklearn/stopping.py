@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine.tensor import Tensor
 from glassnet.train.callbacks import Callback
 from glassnet.train.loop import predict
 from glassnet.train.run import Run
@@ -46,7 +47,7 @@ class SklearnStopping(Callback):
                  | None, schedule: str) -> None:
         self.est, self.n_samples, self.validation, self.schedule = est, n_samples, validation, schedule
         self.epochs, self.converged = 0, False
-        self.best_weights: dict[str, np.ndarray] | None = None
+        self.best_weights: dict[str, Tensor] | None = None
 
     def on_epoch_end(self, run: Run, logs: Logs) -> None:
         est = self.est

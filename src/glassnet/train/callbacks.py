@@ -25,8 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.io.state import save_state
 from glassnet.train.run import Run
@@ -111,7 +110,7 @@ class EarlyStopping(Callback):
         self.mode, self.restore_best_weights = monitor_mode(monitor, mode), restore_best_weights
         self.start_from_epoch = start_from_epoch
         self.best, self.best_epoch, self.wait = math.inf if self.mode == "min" else -math.inf, -1, 0
-        self.best_weights: dict[str, np.ndarray] | None = None
+        self.best_weights: dict[str, Tensor] | None = None
 
     def on_train_begin(self, run: Run) -> None:
         if self.monitor.startswith("val_") and not run.has_validation:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.nn.module import Module
 from glassnet.optim.optimizer import Optimizer
@@ -42,7 +43,7 @@ class Run:
     start_epoch: int = 0  # > 0 when resumed from a checkpoint
     stop_training: bool = False
     stop_reason: str = ""
-    restore_weights: dict[str, np.ndarray] | None = None
+    restore_weights: dict[str, Tensor] | None = None
     inputs: np.ndarray | None = None  # the current batch's inputs, for the NaN sentinel
     data_rng: np.random.Generator | None = None  # a DataLoader's own shuffling generator
 
