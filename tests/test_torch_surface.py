@@ -348,6 +348,12 @@ def test_devices_as_a_cpu_library_answers_them() -> None:
         gn.zeros(2, device="cuda")
     with pytest.raises(GlassnetError, match="not available"):
         x.cuda()
+    layers = [gn.nn.Linear(2, 3, device=device), gn.nn.LazyLinear(3, device=device),
+              gn.nn.LayerNorm(3, device=device), gn.nn.BatchNorm1d(3, device=device),
+              gn.nn.Embedding(4, 2, device=device)]
+    assert all(isinstance(layer, gn.nn.Module) for layer in layers)
+    with pytest.raises(GlassnetError, match="not available"):
+        gn.nn.Linear(2, 3, device="cuda")
 
 
 def test_grad_mode_helpers() -> None:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassnet.engine import ops
+from glassnet.engine.devices import as_device
 from glassnet.engine.norm_ops import EmbeddingLookup
 from glassnet.engine.op import apply
 from glassnet.engine.tensor import ArrayLike, Tensor
@@ -60,8 +61,10 @@ class Embedding(Module):
     )
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *,
-                 dtype: Any = np.float32, generator: int | np.random.Generator | None = None) -> None:
+                 dtype: Any = np.float32, generator: int | np.random.Generator | None = None,
+                 device: Any = None) -> None:
         super().__init__()
+        as_device(device)
         if not all(isinstance(n, int) and n > 0 for n in (num_embeddings, embedding_dim)):
             raise GlassnetError(f"Embedding needs num_embeddings > 0 and embedding_dim > 0, got "
                                 f"({num_embeddings!r}, {embedding_dim!r})")

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from glassnet.engine import ops, random_ops
+from glassnet.engine.devices import as_device
 from glassnet.engine.op import apply
 from glassnet.engine.random_ops import dropout_mask
 from glassnet.engine.tensor import Tensor
@@ -64,8 +65,10 @@ class Linear(Module):
     )  # fmt: skip
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 dtype: Any = np.float32, generator: int | np.random.Generator | None = None) -> None:
+                 dtype: Any = np.float32, generator: int | np.random.Generator | None = None,
+                 device: Any = None) -> None:
         super().__init__()
+        as_device(device)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
@@ -123,8 +126,9 @@ class LazyLinear(Module):
     """
 
     def __init__(self, out_features: int, bias: bool = True, *, dtype: Any = np.float32,
-                 generator: int | np.random.Generator | None = None) -> None:
+                 generator: int | np.random.Generator | None = None, device: Any = None) -> None:
         super().__init__()
+        as_device(device)
         self.in_features, self.out_features = 0, out_features
         self.weight: Parameter = UninitializedParameter(dtype=dtype)
         self.bias: Parameter | None = UninitializedParameter(dtype=dtype) if bias else None

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassnet.engine import ops
+from glassnet.engine.devices import as_device
 from glassnet.engine.norm_ops import Normalize, Standardize
 from glassnet.engine.op import apply
 from glassnet.engine.tensor import ArrayLike, Tensor
@@ -64,8 +65,10 @@ class LayerNorm(Module):
     )
 
     def __init__(self, normalized_shape: int | tuple[int, ...] | list[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True, *, dtype: Any = np.float32) -> None:
+                 elementwise_affine: bool = True, bias: bool = True, *, dtype: Any = np.float32,
+                 device: Any = None) -> None:
         super().__init__()
+        as_device(device)
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         if not shape or not all(isinstance(n, int) and n > 0 for n in shape):
             raise GlassnetError(f"LayerNorm needs normalized_shape of positive ints, e.g. 64 or (4, 16), "
@@ -183,8 +186,10 @@ class BatchNorm1d(Module):
     )
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, *, dtype: Any = np.float32) -> None:
+                 affine: bool = True, track_running_stats: bool = True, *, dtype: Any = np.float32,
+                 device: Any = None) -> None:
         super().__init__()
+        as_device(device)
         if not isinstance(num_features, int) or num_features <= 0:
             raise GlassnetError(f"BatchNorm1d needs num_features > 0 (the number of features), got "
                                 f"{num_features!r}")
