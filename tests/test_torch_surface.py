@@ -33,6 +33,10 @@ def same_as_torch(ours: Callable[[Any], Any], theirs: Callable[[Any], Any], x: n
     assert gn.gradcheck(ours, [gn.tensor(x, requires_grad=True)])
 
 
+def _grids(pair: Any) -> Any:
+    return pair[0] + 2 * pair[1]  # both grids reach the output, with different weights
+
+
 DIFFERENTIABLE = {
     "view": (lambda a: a.view(4, 6), lambda t: t.view(4, 6)),
     "view -1": (lambda a: a.view(-1, 2), lambda t: t.view(-1, 2)),
@@ -92,9 +96,8 @@ DIFFERENTIABLE = {
     "repeat": (lambda a: a[0].repeat(2, 3), lambda t: t[0].repeat(2, 3)),
     "repeat new axis": (lambda a: a[0, 0].repeat(2, 1, 2), lambda t: t[0, 0].repeat(2, 1, 2)),
     "swapaxes": (lambda a: gn.swapaxes(a, 0, -1), lambda t: torch.swapaxes(t, 0, -1)),
-    "meshgrid": (lambda a: gn.meshgrid(a[0, :, 0], a[1, :3, 1])[1] * 2 + gn.meshgrid(a[0, :, 0], a[1, :3, 1])[0],
-                 lambda t: torch.meshgrid(t[0, :, 0], t[1, :3, 1], indexing="ij")[1] * 2
-                 + torch.meshgrid(t[0, :, 0], t[1, :3, 1], indexing="ij")[0]),
+    "meshgrid": (lambda a: _grids(gn.meshgrid(a[0, :, 0], a[1, :3, 1])),
+                 lambda t: _grids(torch.meshgrid(t[0, :, 0], t[1, :3, 1], indexing="ij"))),
     "meshgrid xy": (lambda a: gn.meshgrid(a[0, :, 0], a[1, :3, 1], indexing="xy")[0],
                     lambda t: torch.meshgrid(t[0, :, 0], t[1, :3, 1], indexing="xy")[0]),
 }

@@ -58,7 +58,8 @@ that the explain walkthrough and the report also read); do not edit by hand. A t
 this page and fails when it differs from the code.
 
 Each entry gives its registry name (the string the CLI and estimators accept; for a layer, its
-name in `nn.LAYERS`, which model files read), the class, the formula in plain text and in LaTeX. Each activation's plot shows f and f′ on [-4, 4], computed by
+name in `nn.LAYERS`, which model files read), the class, the formula in plain text and in LaTeX.
+Each activation's plot shows f and f′ on [-4, 4], computed by
 glassnet itself: f by the forward pass, f′ by `backward()` of sum(f(z)). Softmax and LogSoftmax
 are plotted for the input (z, 0): their first output, and its derivative along z.
 """
