@@ -370,3 +370,15 @@ def test_grad_mode_helpers() -> None:
     assert not gn.is_grad_enabled()
     gn.set_grad_enabled(True)
     assert gn.is_grad_enabled()
+
+
+def test_integers_meeting_floats_take_the_floats_dtype_as_in_torch(torch_float32: None) -> None:
+    i, f = np.array([1, 2, 3]), np.array([0.5, 1.5, 2.5], dtype=np.float32)
+    cases = [lambda a, b: a * 2.5, lambda a, b: a / 2, lambda a, b: a / a, lambda a, b: 3 / a,
+             lambda a, b: b ** a, lambda a, b: a + b, lambda a, b: b - a, lambda a, b: a * a,
+             lambda a, b: a.unsqueeze(-1).pow(a), lambda a, b: gn.maximum(a, b) if isinstance(a, gn.Tensor)
+             else torch.maximum(a, b)]
+    for case in cases:
+        ours, theirs = case(gn.tensor(i), gn.tensor(f)), case(torch.tensor(i), torch.tensor(f))
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), case
+        np.testing.assert_allclose(np.asarray(ours), theirs.numpy(), rtol=1e-6)

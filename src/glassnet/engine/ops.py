@@ -28,7 +28,19 @@ Axis = int | tuple[int, ...] | None
 
 def _pair(a: ArrayLike, b: ArrayLike) -> tuple[Tensor, Tensor]:
     a_t = as_tensor(a, b if isinstance(b, Tensor) else None)
-    return a_t, as_tensor(b, a_t)
+    b_t = as_tensor(b, a_t)
+    if a_t.array.dtype != b_t.array.dtype:  # PyTorch's promotion: integers meeting floats take the
+        a_kind, b_kind = kind(a_t.array), kind(b_t.array)  # floats' dtype (NumPy's would be float64)
+        if a_kind == "f" and b_kind in "iub":
+            b_t = _cast(b_t, a_t)
+        elif b_kind == "f" and a_kind in "iub":
+            a_t = _cast(a_t, b_t)
+    return a_t, b_t
+
+
+def _cast(x: Tensor, like: Tensor) -> Tensor:
+    """An integer or boolean tensor as ``like``'s floating dtype (it has no gradient to keep)."""
+    return Tensor(namespace(x.array).astype(x.array, like.array.dtype))
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -129,7 +141,12 @@ def mul(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 def div(a: ArrayLike, b: ArrayLike) -> Tensor:
-    return apply(Div, *_pair(a, b))
+    a_t, b_t = _pair(a, b)
+    if kind(a_t.array) != "f" and kind(b_t.array) != "f":  # true division of integers: float32, as PyTorch
+        xp = namespace(a_t.array)
+        a_t = Tensor(xp.astype(a_t.array, xp.float32))
+        b_t = _cast(b_t, a_t)
+    return apply(Div, a_t, b_t)
 
 
 def neg(a: ArrayLike) -> Tensor:
