@@ -103,7 +103,7 @@ def squared_error(x: Tensor, y: Tensor, reduction: str = "mean") -> Tensor:
     >>> x = gn.tensor([1.0, 3.0], requires_grad=True)
     >>> loss = squared_error(x, gn.tensor([0.0, 1.0]))   # (1 + 4) / 2
     >>> loss.backward(); loss.item(), x.grad              # 2(x − y) / 2
-    (2.5, array([1., 2.], dtype=float32))
+    (2.5, tensor([1., 2.]))
     """
     return apply(SquaredError, x, y, reduction=reduction)
 
@@ -309,7 +309,7 @@ def softmax_cross_entropy(z: Tensor, q: ArrayLike, axis: int = -1) -> Tensor:
     >>> round(loss.item(), 4)
     0.6931
     >>> loss.backward(); z.grad                                  # softmax(z) − onehot(y)
-    array([[-0.5,  0.5]], dtype=float32)
+    tensor([[-0.5,  0.5]])
     """
     return apply(SoftmaxCrossEntropy, z, _like(q, z), axis=axis)
 

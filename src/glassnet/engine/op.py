@@ -66,7 +66,7 @@ class Op:
     >>> x = tensor([2.0], requires_grad=True)
     >>> y = apply(Cube, x)
     >>> y.backward(); y.item(), x.grad
-    (8.0, array([12.], dtype=float32))
+    (8.0, tensor([12.]))
     """
 
     name: ClassVar[str] = ""  # shown in reprs and error messages; the class name in snake case

@@ -40,6 +40,7 @@ def _dtype(value: Any) -> Any:
 def placement(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> Any:
     """The dtype asked for by ``.to(*args, **kwargs)`` (None: keep it), after checking the device.
 
+    >>> import numpy as np
     >>> placement(("cpu", np.float64), {}, "to"), placement((), {"device": "cpu"}, "to")
     (dtype('float64'), None)
     >>> placement(("cuda",), {}, "to")

@@ -74,7 +74,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     >>> w.grad = np.array([-5.0, 0.5, 2.0])
     >>> clip_grad_value_([w], 1.0)
     >>> w.grad
-    array([-1. ,  0.5,  1. ])
+    tensor([-1. ,  0.5,  1. ], dtype=float64)
     """
     if not clip_value >= 0:
         raise GlassnetError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}; "
