@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.errors import GlassnetError
 from glassnet.nn import module as module_file
+from glassnet.sklearn import MLPClassifier
+from glassnet.sklearn import load as load_estimator
+from glassnet.sklearn import save as save_estimator
 
 
 def _visits_to_load(tmp_path: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> int:
@@ -46,3 +51,46 @@ def test_len_and_append_do_not_walk_the_children(monkeypatch: pytest.MonkeyPatch
     for _ in range(10):
         net.append(gn.nn.ReLU())
     assert len(net) == 110
+
+
+@pytest.fixture(scope="module")
+def fitted_classifier() -> MLPClassifier:
+    X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    return MLPClassifier((3,), max_iter=5, random_state=0).fit(X, y)
+
+
+def _resave(clf: MLPClassifier, path: Path, *, params: object = None, extra: object = None) -> None:
+    """The estimator's file, with its params or fitted attributes replaced (as a hostile file would)."""
+    save_estimator(clf, path)
+    loaded = gn.load(path)
+    hyper = dict(loaded.hyperparameters)
+    if params is not None:
+        hyper["params"] = params
+    gn.save(loaded.model, path, classes=loaded.classes, history=loaded.history, hyperparameters=hyper,
+            extra=loaded.extra if extra is None else extra)
+
+
+@pytest.mark.parametrize("extra", [{"predict": "hijacked"}, {"__class__": "x"}, {"model_": 1}, [1, 2]])
+def test_estimator_file_cannot_set_other_attributes(tmp_path: Path, fitted_classifier: MLPClassifier,
+                                                  extra: object) -> None:
+    path = tmp_path / "clf.safetensors"
+    _resave(fitted_classifier, path, extra=extra)
+    with pytest.raises(GlassnetError, match=r"clf\.safetensors.*extra"):
+        load_estimator(path)
+
+
+def test_estimator_file_with_unknown_params_is_a_clear_error(tmp_path: Path,
+                                                              fitted_classifier: MLPClassifier) -> None:
+    path = tmp_path / "clf.safetensors"
+    params = dict(gn.load(_saved(fitted_classifier, path)).hyperparameters["params"], bogus=1)
+    _resave(fitted_classifier, path, params=params)
+    with pytest.raises(GlassnetError, match=r"clf\.safetensors.*unknown fields \['bogus'\]"):
+        load_estimator(path)
+    _resave(fitted_classifier, path, params="nope")
+    with pytest.raises(GlassnetError, match="expected a dict"):
+        load_estimator(path)
+
+
+def _saved(clf: MLPClassifier, path: Path) -> Path:
+    save_estimator(clf, path)
+    return path
