@@ -20,20 +20,19 @@ imported, evaluated or unpickled, so a file can never run code.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import math
 import os
 import struct
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from glassnet.errors import GlassnetError
+from glassnet.io.atomic import write_atomic
 
 __all__ = ["DTYPES", "MAX_HEADER_SIZE", "PathLike", "load_tensors", "save_tensors"]
 
@@ -63,7 +62,7 @@ def save_tensors(path: PathLike, tensors: Mapping[str, np.ndarray],
     """
     path = Path(path)
     header, arrays = _prepare(path, tensors, metadata)
-    _write_atomic(path, itertools.chain([header], map(_tensor_bytes, arrays)))  # one tensor at a time
+    write_atomic(path, itertools.chain([header], map(_tensor_bytes, arrays)))  # one tensor at a time
 
 
 def _prepare(path: Path, tensors: Mapping[str, np.ndarray],
@@ -105,31 +104,6 @@ def _prepare(path: Path, tensors: Mapping[str, np.ndarray],
 
 def _tensor_bytes(array: np.ndarray) -> bytes:
     return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
-
-
-def _write_atomic(path: Path, chunks: Iterable[bytes]) -> None:
-    """Write to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with open(temporary, "xb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)  # atomic: readers see the old file or the new one
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(e, OSError):
-            raise GlassnetError(f"cannot save {path}: {e.strerror or e}; the old file (if any) "
-                                "is unchanged; check the directory exists and is writable") from e
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX; Windows cannot)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
 
 
 # ----------------------------------------------------------------------------- reading
