@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,9 @@ import pytest
 
 import glassnet as gn
 from glassnet.errors import GlassnetError
+from glassnet.io.model import load_state_dict, save_state_dict
+from glassnet.io.safetensors import CHECKSUM_KEY, load_tensors, save_tensors
+from glassnet.io.state import load_state, save_state
 from glassnet.nn import module as module_file
 from glassnet.sklearn import MLPClassifier
 from glassnet.sklearn import load as load_estimator
@@ -94,3 +98,71 @@ def test_estimator_file_with_unknown_params_is_a_clear_error(tmp_path: Path,
 def _saved(clf: MLPClassifier, path: Path) -> Path:
     save_estimator(clf, path)
     return path
+
+
+# ----------------------------------------------------------------------------- seeded bit flips
+N_FLIPS = 300  # each load takes about a millisecond: the whole campaign stays under a few seconds
+
+
+def _model_file(path: Path) -> bytes:
+    net = gn.nn.Sequential(gn.nn.Linear(4, 8, generator=0), gn.nn.ReLU(), gn.nn.Linear(8, 3, generator=1))
+    gn.save(net, path, classes=["a", "b", "c"], history={"loss": [0.9, 0.5]},
+            extra={"feature_names": ["w", "x", "y", "z"]})
+    return path.read_bytes()
+
+
+def _flips(original: bytes, n: int, seed: int) -> Iterator[tuple[int, int, bytes]]:
+    """``n`` copies of ``original``, each with one bit flipped at a seeded position."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        position, bit = int(rng.integers(len(original))), int(rng.integers(8))
+        damaged = bytearray(original)
+        damaged[position] ^= 1 << bit
+        yield position, bit, bytes(damaged)
+
+
+@pytest.mark.parametrize("kind", ["model", "checkpoint", "weights"])
+def test_every_flipped_bit_is_refused_with_one_line_naming_the_file(tmp_path: Path, kind: str) -> None:
+    source = tmp_path / "source.safetensors"
+    if kind == "model":
+        original = _model_file(source)
+    elif kind == "checkpoint":
+        save_state(source, {"epoch": 3, "m": np.arange(6.0).reshape(2, 3), "lr": 0.01})
+        original = source.read_bytes()
+    else:
+        save_state_dict(gn.nn.Sequential(gn.nn.Linear(3, 2, generator=0)), source)
+        original = source.read_bytes()
+    loaders = {"model": gn.load, "checkpoint": load_state, "weights": load_state_dict}
+    loader, damaged_path = loaders[kind], tmp_path / "damaged.safetensors"
+    by_checksum = 0
+    for position, bit, damaged in _flips(original, N_FLIPS if kind == "model" else N_FLIPS // 3, seed=15):
+        damaged_path.write_bytes(damaged)
+        with pytest.raises(GlassnetError) as e:
+            loader(damaged_path)
+            pytest.fail(f"byte {position} bit {bit}: loaded without a word")
+        message = str(e.value)
+        assert "damaged.safetensors" in message and "\n" not in message, (position, bit, message)
+        by_checksum += "checksum" in message
+    assert by_checksum > 0  # flips in the tensor bytes parse fine: only the checksum can tell
+
+
+def test_a_file_without_a_checksum_still_loads(tmp_path: Path) -> None:
+    # files saved before checksums existed, or by another safetensors writer, load as before
+    path = tmp_path / "model.safetensors"
+    _model_file(path)
+    tensors, metadata = load_tensors(path)
+    save_tensors(path, tensors, metadata)  # the same file without the checksum entry
+    assert CHECKSUM_KEY not in load_tensors(path)[1]
+    assert gn.load(path).classes == ["a", "b", "c"]
+
+
+def test_a_changed_weight_is_caught_by_the_checksum(tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    original = _model_file(path)
+    tensors, _ = load_tensors(path)
+    at = original.index(tensors["0.weight"].tobytes())  # the first weight's bytes in the file
+    damaged = bytearray(original)
+    damaged[at + 3] ^= 0x01  # the lowest exponent bit of the first float32 weight
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(GlassnetError, match=r"model\.safetensors.*do not match the checksum"):
+        gn.load(path)

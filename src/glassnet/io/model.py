@@ -111,7 +111,7 @@ def save(model: Module | Any, path: PathLike, *, preprocessing: Any = None, clas
     for field, value in zip(_FIELDS, fields, strict=True):
         metadata[field], arrays = pack_tree(value, prefix=f"{field}/")
         tensors.update(arrays)
-    save_tensors(path, tensors, metadata)
+    save_tensors(path, tensors, metadata, checksum=True)
 
 
 def load(path: PathLike, *, weights_only: bool = True, map_location: Any = None) -> Any:
@@ -188,7 +188,7 @@ def save_state_dict(model: Module | Mapping[str, ArrayLike], path: PathLike) -> 
     tensors = {name: value.array if isinstance(value, Tensor) else value for name, value in state.items()}
     metadata = {"format": _WEIGHTS_NAME, "format_version": str(_WEIGHTS_VERSION),
                 "glassnet_version": _glassnet_version()}
-    save_tensors(path, tensors, metadata)  # which checks that each value is an ndarray it can store
+    save_tensors(path, tensors, metadata, checksum=True)  # which checks each value is an ndarray it can store
 
 
 def load_state_dict(path: PathLike) -> dict[str, np.ndarray]:
