@@ -101,6 +101,25 @@ def test_stale_temporaries_of_a_killed_writer_are_removed_by_the_next_write(tmp_
     assert gn.load(path).model[0].weight.shape == (1, 2)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="kill -9 and process ids as POSIX has them")
+def test_the_temporary_of_a_writer_killed_mid_write_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    path = tmp_path / "model.safetensors"
+    code = ("import time, sys; from glassnet.io.atomic import write_atomic\n"
+            "def chunks():\n    while True:\n        yield b'x' * 1000\n        time.sleep(0.01)\n"
+            f"write_atomic({str(path)!r}, chunks())")
+    writer = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": SRC})
+    try:
+        deadline = time.monotonic() + 60
+        while not _leftovers(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        writer.kill()  # SIGKILL: no cleanup runs
+        writer.wait()
+    assert len(_leftovers(tmp_path)) == 1 and not path.exists()
+    write_atomic(path, b"complete")
+    assert path.read_bytes() == b"complete" and _leftovers(tmp_path) == []
+
+
 def test_gn_save_on_a_full_disk_keeps_the_previous_model(tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "model.safetensors"

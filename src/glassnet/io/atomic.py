@@ -5,8 +5,8 @@ which is flushed to disk and renamed over the target (``os.replace``, atomic on 
 Windows). On any failure, a full disk, a file-size limit, a missing permission or an exception
 while producing the bytes, the temporary is removed and the previous file is left as it was.
 A process killed mid-write leaves its temporary behind; the next successful write of the same
-file removes those older than the writing process, so they never pile up, and no reader looks
-at them.
+file removes those older than the writing process or (on POSIX) named after a process that has
+ended, so they never pile up, and no reader looks at them.
 
 >>> import os, tempfile
 >>> folder = tempfile.mkdtemp()
@@ -83,12 +83,27 @@ def _sync_folder(folder: Path) -> None:
 
 
 def _remove_stale(path: Path) -> None:
-    """Remove the temporaries of ``path`` left by processes that died before this one started."""
+    """Remove the temporaries of ``path`` whose writer is gone: older than this process, or (POSIX)
+    named after a process that no longer runs. A live writer's temporary is left alone."""
     with contextlib.suppress(OSError):
         for stale in path.parent.glob(f".{_glob_escape(path.name)}.*{TEMPORARY_SUFFIX}"):
             with contextlib.suppress(OSError):
-                if stale.stat().st_mtime < _STARTED:
+                if stale.stat().st_mtime < _STARTED or _writer_is_gone(stale.name):
                     stale.unlink()
+
+
+def _writer_is_gone(name: str) -> bool:
+    """Whether the process whose id the temporary's name carries has ended (POSIX only)."""
+    pid = name[: -len(TEMPORARY_SUFFIX)].rsplit(".", 1)[-1].split("-", 1)[0]
+    if os.name != "posix" or not pid.isdigit() or int(pid) in (0, os.getpid()):
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists but belongs to someone else
+        return False
+    return False
 
 
 def _glob_escape(name: str) -> str:
