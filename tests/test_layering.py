@@ -16,6 +16,7 @@ LAYERS: dict[str, int] = {
     "glassnet.errors": 0,
     "glassnet.registry": 0,
     "glassnet.engine": 1,
+    "glassnet.io.atomic": 1,
     "glassnet.io.safetensors": 1,
     "glassnet.io.state": 1,
     "glassnet.nn": 2,

@@ -168,7 +168,7 @@ def evaluate(model_path: str, data: str, target: str | None) -> int:
         y = info.class_indices(ds.decode(ds.y), data)
         n_classes = len(info.classes or [])
     else:
-        y = ds.y
+        y = ds.y.reshape(len(ds.y), -1)  # (n_samples, n_targets): a class column is one target
         if y.shape[1] != info.n_outputs:
             raise GlassnetError(f"{data} has {y.shape[1]} target columns but the model predicts "
                                 f"{info.n_outputs}")

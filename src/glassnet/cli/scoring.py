@@ -69,18 +69,25 @@ class ModelInfo:
     """A loaded model file with what the CLI needs from it: task, loss, classes, scaler, names."""
 
     def __init__(self, path: str | Path, loaded: LoadedModel) -> None:
+        """Every field the CLI uses, checked against the model: a file is validated, never trusted."""
         self.path, self.model = str(path), loaded.model
-        extra: dict[str, Any] = loaded.extra if isinstance(loaded.extra, dict) else {}
-        hyper: dict[str, Any] = loaded.hyperparameters if isinstance(loaded.hyperparameters, dict) else {}
-        self.classes: list[Any] | None = None if loaded.classes is None else list(loaded.classes)
-        self.task: str = str(extra.get("task") or ("classification" if self.classes else "regression"))
-        self.loss: str = str(hyper.get("loss") or default_loss(self.task))
-        self.target: str | None = hyper.get("target")
-        self.target_name: str = str(extra.get("target_name") or "prediction")
-        self.feature_names: list[str] = [str(n) for n in extra.get("feature_names") or []]
+        extra = _field(self.path, "extra", loaded.extra, dict) or {}
+        hyper = _field(self.path, "hyperparameters", loaded.hyperparameters, dict) or {}
         self.n_features, self.n_outputs = shape_of(self.model)
-        state = loaded.preprocessing
-        self.scaler = StandardScaler.from_state_dict(state) if isinstance(state, dict) else None
+        self.classes: list[Any] | None = _classes(self.path, loaded.classes, self.n_outputs)
+        task = _field(self.path, "extra 'task'", extra.get("task"), str)
+        self.task: str = task or ("classification" if self.classes else "regression")
+        if self.task not in ("classification", "regression"):
+            raise _bad(self.path, "extra 'task'", f"is {self.task!r}", "'classification' or 'regression'")
+        if self.task == "classification" and self.classes is None:
+            raise _bad(self.path, "classes", "are missing for a classification model", "a list of labels")
+        self.loss: str = _field(self.path, "hyperparameters 'loss'", hyper.get("loss"), str) or default_loss(
+            self.task)
+        self.target: str | None = _field(self.path, "hyperparameters 'target'", hyper.get("target"), str)
+        self.target_name: str = _field(self.path, "extra 'target_name'", extra.get("target_name"),
+                                       str) or "prediction"
+        self.feature_names: list[str] = _names(self.path, extra.get("feature_names"), self.n_features)
+        self.scaler = _scaler(self.path, loaded.preprocessing, self.n_features)
 
     def inputs(self, X: np.ndarray, source: str) -> np.ndarray:
         """X checked against the model's input size and passed through the saved preprocessing."""
@@ -97,6 +104,60 @@ class ModelInfo:
             raise GlassnetError(f"{source} holds labels {unseen[:5]} the model never saw; it knows "
                                 f"{list(known)}")
         return np.array([known[_label_text(v)] for v in labels.tolist()], dtype=np.int64)
+
+
+def _bad(path: str, field: str, what: str, expected: str) -> GlassnetError:
+    return GlassnetError(f"the model file {path} is not usable: its {field} {what}; expected {expected}; "
+                         "re-save the model with matching fields")
+
+
+def _field(path: str, field: str, value: Any, kind: type | tuple[type, ...]) -> Any:
+    """``value`` if it is None or of ``kind`` (never a bool standing for an int)."""
+    if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
+        return value
+    names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+    raise _bad(path, field, f"is a {type(value).__name__}", f"a {names}")
+
+
+def _classes(path: str, classes: Any, n_outputs: int) -> list[Any] | None:
+    """The saved labels, one per output (or two for a single sigmoid output), each a str or number."""
+    if classes is None:
+        return None
+    if not isinstance(classes, list | tuple) or not all(
+            isinstance(c, str | int | float) for c in classes):
+        raise _bad(path, "classes", f"are {classes!r:.60}", "a list of labels (strings or numbers)")
+    fits = len(classes) == n_outputs or (n_outputs == 1 and len(classes) == 2)
+    if not fits or len({_label_text(c) for c in classes}) != len(classes):
+        raise _bad(path, "classes", f"are {len(classes)} labels {list(classes)[:5]!r:.80}",
+                   f"{n_outputs} distinct labels, one per output of the model")
+    return list(classes)
+
+
+def _names(path: str, names: Any, n_features: int) -> list[str]:
+    """The saved feature names: none, or one string per input of the model."""
+    if names is None or names == []:
+        return []
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names) \
+            or len(names) != n_features:
+        raise _bad(path, "extra 'feature_names'", f"are {names!r:.60}",
+                   f"{n_features} strings, one per input of the model")
+    return list(names)
+
+
+def _scaler(path: str, state: Any, n_features: int) -> StandardScaler | None:
+    """The saved StandardScaler, its mean and scale one finite number per input (scale > 0)."""
+    if _field(path, "preprocessing", state, dict) is None:
+        return None
+    try:
+        scaler = StandardScaler.from_state_dict(state)
+    except (GlassnetError, TypeError, ValueError) as e:
+        raise _bad(path, "preprocessing", f"is not a scaler's state ({e})", "a StandardScaler's") from e
+    for name, values in (("mean", np.asarray(scaler.mean_)), ("scale", np.asarray(scaler.scale_))):
+        if values.shape != (n_features,) or not np.isfinite(values).all() or (name == "scale" and
+                                                                             (values <= 0).any()):
+            raise _bad(path, f"preprocessing '{name}'", f"has shape {values.shape} or bad values",
+                       f"{n_features} finite numbers" + (" above 0" if name == "scale" else ""))
+    return scaler
 
 
 def _label_text(value: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.errors import GlassnetError
+from glassnet.io.atomic import write_atomic
 
 __all__ = ["read_features", "write_csv"]
 
@@ -69,10 +70,7 @@ def write_csv(output: str | None, header: Sequence[str], rows: Sequence[Sequence
     if output is None:
         sys.stdout.write(text.getvalue())
         return None
-    path = Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text.getvalue(), encoding="utf-8")
-    return path
+    return write_atomic(output, text.getvalue(), make_parents=True)
 
 
 def _cell(value: Any) -> Any:

@@ -26,8 +26,15 @@ class _Modules(Mapping[str, type[Module]]):
     """The classes a model file may hold, by class name: what LAYERS and ACTIVATIONS register now
     (so an activation a user registers is saved and loaded like a built-in one)."""
 
+    _cache: tuple[tuple[int, int], dict[str, type[Module]]] = ((-1, -1), {})
+
     def _table(self) -> dict[str, type[Module]]:
-        return {cls.__name__: cls for registry in (LAYERS, ACTIVATIONS) for cls in registry.values()}
+        """Rebuilt only when a registry changed: a file may name thousands of layers."""
+        versions = (LAYERS.version, ACTIVATIONS.version)
+        if self._cache[0] != versions:
+            table = {cls.__name__: cls for registry in (LAYERS, ACTIVATIONS) for cls in registry.values()}
+            self._cache = (versions, table)
+        return self._cache[1]
 
     def __getitem__(self, name: str) -> type[Module]:
         return self._table()[name]

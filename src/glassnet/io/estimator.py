@@ -78,9 +78,15 @@ def load(path: PathLike) -> BaseMLP:
     if not isinstance(info, dict) or info.get("estimator") not in _ESTIMATORS:
         raise GlassnetError(f"{path} is a glassnet model file but not one written by glassnet.sklearn.save; "
                             "load it with glassnet.load")
-    estimator = _ESTIMATORS[info["estimator"]](**info["params"])
-    estimator.hidden_layer_sizes = tuple(info["params"]["hidden_layer_sizes"])
-    for key, value in (loaded.extra or {}).items():
+    cls = _ESTIMATORS[info["estimator"]]
+    params, fitted = _known(path, "hyperparameters 'params'", info.get("params"), cls._get_param_names()), \
+        _known(path, "extra", loaded.extra or {}, (*_FITTED, "feature_names_in_"))
+    if not isinstance(params.get("hidden_layer_sizes"), list):
+        raise GlassnetError(f"cannot load {path}: hyperparameters 'params' has no list 'hidden_layer_sizes'; "
+                            "the file is damaged or was not written by glassnet.sklearn.save (re-save it)")
+    estimator = cls(**params)
+    estimator.hidden_layer_sizes = tuple(params["hidden_layer_sizes"])
+    for key, value in fitted.items():
         setattr(estimator, key, np.asarray(value, dtype=object) if key == "feature_names_in_" else value)
     if loaded.classes is not None:
         estimator.classes_ = np.asarray(loaded.classes)
@@ -88,3 +94,15 @@ def load(path: PathLike) -> BaseMLP:
     estimator.history_ = History.from_dict(loaded.history)
     return estimator
 
+
+
+def _known(path: PathLike, field: str, values: Any, allowed: Any) -> dict[str, Any]:
+    """``values`` if it is a dict holding only ``allowed`` keys: a file never sets other attributes."""
+    if not isinstance(values, dict):
+        raise GlassnetError(f"cannot load {path}: {field} is a {type(values).__name__}, expected a dict; the "
+                            "file is damaged or was not written by glassnet.sklearn.save (re-save it)")
+    unknown = sorted(str(k) for k in set(values) - set(allowed))
+    if unknown:
+        raise GlassnetError(f"cannot load {path}: {field} holds unknown fields {unknown[:5]}; "
+                            f"expected only {sorted(allowed)}; the file was altered or is not an estimator's")
+    return values

@@ -27,6 +27,8 @@ from glassnet.errors import GlassnetError
 from glassnet.io.architecture import module_from_config, module_to_config
 from glassnet.io.safetensors import PathLike, load_tensors, save_tensors
 from glassnet.io.state import check_format, is_state, pack_tree, save_state, tree_of, unpack_tree
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.layers import Dropout, Identity, Linear, Sequential
 from glassnet.nn.module import Module
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "LoadedModel", "load", "load_state_dict", "save",
@@ -96,6 +98,7 @@ def save(model: Module | Any, path: PathLike, *, preprocessing: Any = None, clas
                                 "you save")
         save_state(path, model)  # a state_dict or checkpoint, as torch.save(obj, path)
         return
+    _check_fields(model, classes, extra)
     tensors = {name: t.array for name, t in model.state_dict().items()}  # first: it names a lazy layer
     # that has not seen an input
     config = module_to_config(model)
@@ -111,7 +114,41 @@ def save(model: Module | Any, path: PathLike, *, preprocessing: Any = None, clas
     for field, value in zip(_FIELDS, fields, strict=True):
         metadata[field], arrays = pack_tree(value, prefix=f"{field}/")
         tensors.update(arrays)
-    save_tensors(path, tensors, metadata)
+    save_tensors(path, tensors, metadata, checksum=True)
+
+
+def _widths(model: Module) -> tuple[int, int] | None:
+    """(inputs, outputs) of a Sequential of Linear layers and activations, or None if it cannot tell."""
+    if not isinstance(model, Sequential):
+        return None
+    layers = list(model)
+    linears = [m for m in layers if isinstance(m, Linear)]
+    same_width = (Linear, Dropout, Identity, *ACTIVATIONS.values())  # Linear: its own in and out
+    if not linears or not all(isinstance(m, same_width) for m in layers):
+        return None
+    return linears[0].in_features, linears[-1].out_features
+
+
+def _check_fields(model: Module, classes: Any, extra: Any) -> None:
+    """Refuse classes and feature names that cannot belong to ``model``, which the CLI would trip on."""
+    widths = _widths(model)
+    if classes is not None:
+        labels = classes.tolist() if isinstance(classes, np.ndarray) and classes.ndim == 1 else classes
+        if not isinstance(labels, list | tuple) or not all(isinstance(c, str | int | float) for c in labels):
+            raise GlassnetError(f"save(): classes must be a list of labels (strings or numbers), got "
+                                f"{classes!r:.60}; pass e.g. classes=['cat', 'dog']")
+        n_out = None if widths is None else widths[1]
+        if n_out is not None and not (len(labels) == n_out or (n_out == 1 and len(labels) == 2)):
+            raise GlassnetError(f"save(): {len(labels)} classes for a model with {n_out} outputs; pass one "
+                                "label per output (two for a single sigmoid output)")
+    names = extra.get("feature_names") if isinstance(extra, dict) else None
+    if names is not None:
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+            raise GlassnetError(f"save(): extra['feature_names'] must be a list of strings, got "
+                                f"{names!r:.60}")
+        if widths is not None and len(names) != widths[0]:
+            raise GlassnetError(f"save(): {len(names)} feature_names for a model with {widths[0]} inputs; "
+                                "pass one name per input column")
 
 
 def load(path: PathLike, *, weights_only: bool = True, map_location: Any = None) -> Any:
@@ -188,7 +225,7 @@ def save_state_dict(model: Module | Mapping[str, ArrayLike], path: PathLike) -> 
     tensors = {name: value.array if isinstance(value, Tensor) else value for name, value in state.items()}
     metadata = {"format": _WEIGHTS_NAME, "format_version": str(_WEIGHTS_VERSION),
                 "glassnet_version": _glassnet_version()}
-    save_tensors(path, tensors, metadata)  # which checks that each value is an ndarray it can store
+    save_tensors(path, tensors, metadata, checksum=True)  # which checks each value is an ndarray it can store
 
 
 def load_state_dict(path: PathLike) -> dict[str, np.ndarray]:

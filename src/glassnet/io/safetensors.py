@@ -20,25 +20,27 @@ imported, evaluated or unpickled, so a file can never run code.
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import itertools
 import json
 import math
 import os
 import struct
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from glassnet.errors import GlassnetError
+from glassnet.io.atomic import write_atomic
 
-__all__ = ["DTYPES", "MAX_HEADER_SIZE", "PathLike", "load_tensors", "save_tensors"]
+__all__ = ["CHECKSUM_KEY", "DTYPES", "MAX_HEADER_SIZE", "PathLike", "checksum_of", "load_tensors",
+           "save_tensors"]
 
 PathLike = str | os.PathLike[str]
 MAX_HEADER_SIZE = 100_000_000  # the reference implementation refuses larger headers
+CHECKSUM_KEY = "glassnet_checksum"  # in the metadata of glassnet's own files: see checksum_of
 # safetensors dtype → NumPy dtype code, in the reference's order of increasing alignment
 _CODES = {"BOOL": "b1", "U8": "u1", "I8": "i1", "I16": "i2", "U16": "u2", "F16": "f2", "I32": "i4",
           "U32": "u4", "F32": "f4", "F64": "f8", "I64": "i8", "U64": "u8"}  # fmt: skip
@@ -50,7 +52,7 @@ _NO_NUMPY = ("BF16", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2"
 
 # ----------------------------------------------------------------------------- writing
 def save_tensors(path: PathLike, tensors: Mapping[str, np.ndarray],
-                 metadata: Mapping[str, str] | None = None) -> None:
+                 metadata: Mapping[str, str] | None = None, *, checksum: bool = False) -> None:
     """Write named arrays (and string metadata) to a safetensors file, atomically.
 
     Tensors are laid out as the reference implementation does (largest alignment first, then by
@@ -60,10 +62,17 @@ def save_tensors(path: PathLike, tensors: Mapping[str, np.ndarray],
         path: the file to write; it is replaced only once the new file is complete on disk.
         tensors: name → ndarray of a dtype in ``DTYPES`` (bool, u/int 8-64, float 16/32/64).
         metadata: str → str, stored under ``"__metadata__"``.
+        checksum: also store ``CHECKSUM_KEY``, a SHA-256 of the tensors and the metadata, which
+            ``load_tensors`` verifies (glassnet's own files carry one; other readers ignore it).
     """
     path = Path(path)
-    header, arrays = _prepare(path, tensors, metadata)
-    _write_atomic(path, itertools.chain([header], map(_tensor_bytes, arrays)))  # one tensor at a time
+    header, arrays = _prepare(path, tensors, metadata)  # first: it checks every tensor and string
+    if checksum:
+        if CHECKSUM_KEY in (metadata or {}):
+            raise GlassnetError(f"cannot save {path}: the metadata key '{CHECKSUM_KEY}' is reserved")
+        metadata = {**(metadata or {}), CHECKSUM_KEY: checksum_of(tensors, metadata or {})}
+        header, arrays = _prepare(path, tensors, metadata)
+    write_atomic(path, itertools.chain([header], map(_tensor_bytes, arrays)))  # one tensor at a time
 
 
 def _prepare(path: Path, tensors: Mapping[str, np.ndarray],
@@ -107,29 +116,27 @@ def _tensor_bytes(array: np.ndarray) -> bytes:
     return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
 
 
-def _write_atomic(path: Path, chunks: Iterable[bytes]) -> None:
-    """Write to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with open(temporary, "xb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)  # atomic: readers see the old file or the new one
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(e, OSError):
-            raise GlassnetError(f"cannot save {path}: {e.strerror or e}; the old file (if any) "
-                                "is unchanged; check the directory exists and is writable") from e
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX; Windows cannot)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+def checksum_of(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> str:
+    """``"sha256:<hex>"`` over every tensor (name, dtype, shape, little-endian bytes) by name, then
+    every metadata entry but ``CHECKSUM_KEY`` by key; each field is preceded by its length in bytes
+    (8, little-endian), so no two different files hash the same text."""
+    digest = hashlib.sha256()
+
+    def field(data: bytes | memoryview) -> None:
+        digest.update(struct.pack("<Q", memoryview(data).nbytes))
+        digest.update(data)
+
+    for name in sorted(tensors):
+        array = tensors[name]
+        little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+        field(name.encode("utf-8"))
+        field(_NAME_OF.get(f"{array.dtype.kind}{array.dtype.itemsize}", "?").encode())
+        field(",".join(map(str, array.shape)).encode())
+        field(little.reshape(-1).view(np.uint8).data)  # a view: the tensor is not copied
+    for key in sorted(k for k in metadata if k != CHECKSUM_KEY):
+        field(key.encode("utf-8"))
+        field(metadata[key].encode("utf-8"))
+    return "sha256:" + digest.hexdigest()
 
 
 # ----------------------------------------------------------------------------- reading
@@ -149,7 +156,25 @@ def load_tensors(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]
     except OSError as e:
         raise GlassnetError(f"cannot load {path}: {e.strerror or e}; check the path") from e
     metadata = _metadata(path, header.pop("__metadata__", None))
-    return _tensors(path, header, data), metadata
+    tensors = _tensors(path, header, data)
+    _verify(path, tensors, metadata)
+    metadata.pop(CHECKSUM_KEY, None)
+    return tensors, metadata
+
+
+def _verify(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
+    """Check the stored checksum, if any: files saved before checksums existed, and other writers' files,
+    have none and load as before."""
+    stored = metadata.get(CHECKSUM_KEY)
+    if stored is None:
+        near = [k for k in metadata if len(k) == len(CHECKSUM_KEY)
+                and sum(a != b for a, b in zip(k, CHECKSUM_KEY, strict=True)) == 1]
+        if near:  # one flipped character in the key itself would otherwise pass for an old file
+            raise _corrupt(path, f"the metadata key {near[0]!r} looks like a damaged '{CHECKSUM_KEY}'")
+        return
+    if stored != checksum_of(tensors, metadata):
+        raise _corrupt(path, f"its tensors or metadata do not match the checksum stored in '{CHECKSUM_KEY}', "
+                             "so bytes changed after it was saved")
 
 
 def _corrupt(path: Path, what: str) -> GlassnetError:

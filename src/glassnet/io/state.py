@@ -49,7 +49,7 @@ def save_state(path: PathLike, tree: Any, metadata: Mapping[str, str] | None = N
     clash = sorted(set(metadata or {}) & set(own))
     if clash:
         raise GlassnetError(f"cannot save {path}: metadata keys {clash} are reserved; rename them")
-    save_tensors(path, tensors, {**(metadata or {}), **own})
+    save_tensors(path, tensors, {**(metadata or {}), **own}, checksum=True)
 
 
 def load_state(path: PathLike) -> Any:

@@ -10,6 +10,7 @@ import numpy as np
 
 from glassnet.data.dataset import Dataset, Task, encode_target
 from glassnet.errors import GlassnetError, ShapeError
+from glassnet.io.tables_limits import check_declared_sizes
 
 __all__ = ["load_csv", "load_npy", "load_npz"]
 
@@ -123,6 +124,7 @@ def load_csv(path: PathLike, target: str | int | None = None, *, delimiter: str 
 
 
 def _np_load(p: Path) -> np.ndarray | np.lib.npyio.NpzFile:
+    check_declared_sizes(p)  # before NumPy allocates what the header claims
     try:
         return np.load(p, allow_pickle=False)
     except ValueError as e:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from glassnet.errors import GlassnetError
+from glassnet.io.atomic import write_atomic
 from glassnet.io.model import LoadedModel, load
 from glassnet.io.safetensors import PathLike
 from glassnet.report.diagnostics import diagnostic_figures, warning_table
@@ -96,9 +97,7 @@ def write_report(run_dir: PathLike) -> Path:
     if not source.is_file():
         raise GlassnetError(f"cannot write a report for {folder}: it has no {MODEL_FILE}; pass the folder "
                             "of a training run (the one holding its model file)")
-    target = folder / REPORT_FILE
-    target.write_text(render_report(load(source)), encoding="utf-8")
-    return target
+    return write_atomic(folder / REPORT_FILE, render_report(load(source)))
 
 
 def _subtitle(run: RunRecord) -> str:

@@ -77,7 +77,8 @@ def read_run(loaded: LoadedModel) -> RunRecord:
         epochs = list(range(1, n + 1))
     hyperparameters = dict(loaded.hyperparameters) if isinstance(loaded.hyperparameters, Mapping) else {}
     extra = dict(loaded.extra) if isinstance(loaded.extra, Mapping) else {}
-    classes = None if loaded.classes is None else list(np.asarray(loaded.classes).tolist())
+    labels = loaded.classes
+    classes = list(labels) if isinstance(labels, list | tuple) else None  # malformed: as if absent
     task = str(extra.get("task") or ("classification" if classes is not None or "confusion_matrix" in extra
                                      else "regression"))
     dataset = extra.get("dataset") or hyperparameters.get("dataset") or "unnamed run"

@@ -20,13 +20,13 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
+from glassnet.io.atomic import write_atomic
 from glassnet.io.state import save_state
 from glassnet.train.run import Run
 from glassnet.train.sentinel import first_nonfinite
@@ -247,7 +247,7 @@ class HistoryLogger(Callback):
             writer.writerow(["epoch", *keys])
             writer.writerows([e + 1, *(history[k][i] for k in keys)] for i, e in enumerate(history.epoch))
             text = out.getvalue()
-        _write_atomic(self.path, text)
+        write_atomic(self.path, text, make_parents=True)
 
 
 class LambdaCallback(Callback):
@@ -268,9 +268,3 @@ class LambdaCallback(Callback):
                 setattr(self, hook, function)  # called as function(run, ...) in place of the no-op
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
