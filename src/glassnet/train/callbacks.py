@@ -2,7 +2,9 @@
 
 Hooks, in the order fit() calls them: ``on_train_begin``, then per epoch ``on_epoch_begin``,
 per batch ``on_loss`` (after the loss, before backward) and ``on_batch_end``, then
-``on_epoch_end`` with the epoch's logs, and ``on_train_end``. A callback may stop training
+``on_epoch_end`` with the epoch's logs, ``on_epoch_saved`` (after every callback's ``on_epoch_end``:
+the epoch's final state, whatever the order of the callbacks; checkpoints are written there), and
+``on_train_end``. A callback may stop training
 (``run.stop(reason)``) or hand weights for the loop to restore (``run.restore_weights``); it
 never changes parameters itself. ``state_dict`` holds what a checkpoint must keep to resume.
 
@@ -49,6 +51,7 @@ class Callback:
     def on_loss(self, run: Run, loss: float) -> None: ...
     def on_batch_end(self, run: Run, logs: Logs) -> None: ...
     def on_epoch_end(self, run: Run, logs: Logs) -> None: ...
+    def on_epoch_saved(self, run: Run, logs: Logs) -> None: ...
     def on_train_end(self, run: Run) -> None: ...
 
     def state_dict(self) -> dict[str, Any]:
@@ -146,7 +149,9 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Write a checkpoint (model, optimizer, schedules, random states, epoch, history) atomically.
 
-    ``fit(..., resume_from=path)`` continues from it exactly as if training had never stopped.
+    ``fit(..., resume_from=path)`` continues from it exactly as if training had never stopped. The
+    file is written after every callback's ``on_epoch_end`` (``on_epoch_saved``), so it holds the
+    epoch's final state (the schedule already stepped) wherever this callback is in the list.
 
     Args:
         path: file to write; ``{epoch}`` in it is replaced by the epoch number (from 1).
@@ -165,8 +170,10 @@ class ModelCheckpoint(Callback):
         self.mode, self.save_best_only = monitor_mode(monitor, mode), save_best_only
         self.best = math.inf if self.mode == "min" else -math.inf
         self.last_path: str | None = None
+        self._due = False  # this epoch is to be written, once every callback has seen it
 
     def on_epoch_end(self, run: Run, logs: Logs) -> None:
+        self._due = False
         if self.save_best_only:
             value = _monitored(run, logs, self.monitor, "ModelCheckpoint")
             if not better(value, self.best, self.mode):
@@ -174,6 +181,12 @@ class ModelCheckpoint(Callback):
             self.best = value
         elif (run.epoch + 1) % self.every:
             return
+        self._due = True
+
+    def on_epoch_saved(self, run: Run, logs: Logs) -> None:
+        if not self._due:
+            return
+        self._due = False
         self.last_path = self.path.format(epoch=run.epoch + 1)
         Path(self.last_path).parent.mkdir(parents=True, exist_ok=True)
         save_state(self.last_path, run.state())

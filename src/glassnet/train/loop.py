@@ -131,6 +131,7 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         logs |= _diagnose(run, logs)
         run.history.append(run.epoch, logs)
         _call(run, "on_epoch_end", logs, step=step)
+        _call(run, "on_epoch_saved", logs, step=step)  # checkpoints: the state after every on_epoch_end
         if run.stop_training:
             break
     _call(run, "on_train_end")
