@@ -42,3 +42,60 @@ def test_resume_is_bit_identical_in_any_callback_order(tmp_path: Path, checkpoin
     assert resumed_history["lr"] == [0.01, 0.01, 0.005, 0.005, 0.0025]  # the lr each epoch used
     for key in ("loss", "val_loss", "lr"):
         assert whole_history[key] == resumed_history[key], key
+
+
+# ----------------------------------------------------------------------------- the divergence guard
+def _moons_net(seed: int = 0) -> nn.Sequential:
+    rng = np.random.default_rng(seed)
+    return nn.Sequential(nn.Linear(2, 16, generator=rng), nn.Tanh(), nn.Linear(16, 2, generator=rng))
+
+
+def _guarded_fit(net: nn.Module, opt: optim.Optimizer, epochs: int, **kwargs: object) -> train.History:
+    X, y = make_spirals(128, seed=1)
+    options = {"batch_size": 16, "seed": 0, "verbose": 0} | kwargs
+    return train.fit(net, nn.CrossEntropyLoss(), opt, X, y, epochs=epochs, **options)  # type: ignore[arg-type]
+
+
+def test_sgd_that_blows_the_weights_up_keeps_the_weights_before_it() -> None:
+    net = _moons_net()
+    start = {k: v.array.copy() for k, v in net.state_dict().items()}
+    history = _guarded_fit(net, optim.SGD(net.parameters(), lr=1e30), epochs=3)
+    assert history.stop_reason.startswith("the loss became"), history.stop_reason
+    assert len(history) == 0  # nothing of the diverged epoch is recorded
+    for name, value in net.state_dict().items():  # the state at the start of epoch 1: finite, untouched
+        assert np.array_equal(value.array, start[name]), name
+
+
+def test_adam_whose_loss_grows_by_orders_of_magnitude_stops_and_keeps_the_last_good_epoch() -> None:
+    def blow_up(run: train.Run, logs: dict[str, float]) -> None:
+        if run.epoch == 1:
+            run.optimizer.param_groups[0]["lr"] = 1e6  # epoch 3 diverges: loss ~1e12, finite weights
+
+    good = _moons_net()
+    good_opt = optim.Adam(good.parameters(), lr=0.01)
+    _guarded_fit(good, good_opt, epochs=2)
+    net = _moons_net()
+    opt = optim.Adam(net.parameters(), lr=0.01)
+    history = _guarded_fit(net, opt, epochs=6, callbacks=[train.LambdaCallback(on_epoch_end=blow_up)])
+    assert "the loss became" in history.stop_reason and "epoch 3" in history.stop_reason, history.stop_reason
+    assert len(history) == 2  # epochs 1 and 2; nothing of epoch 3
+    for (name, a), (_, b) in zip(good.named_parameters(), net.named_parameters(), strict=True):
+        assert np.array_equal(a.array, b.array), name  # the weights after epoch 2, bit for bit
+    for a, b in zip(good_opt.state.values(), opt.state.values(), strict=True):
+        assert a["step"] == b["step"] and np.array_equal(a["exp_avg_sq"], b["exp_avg_sq"])
+    assert opt.param_groups[0]["lr"] == 1e6  # the options as the callback set them; the buffers restored
+
+
+def test_weights_beyond_the_overflow_bound_stop_training_after_the_epoch() -> None:
+    bound = float(np.sqrt(np.finfo(np.float32).max))
+
+    def push(run: train.Run, logs: dict[str, float]) -> None:
+        run.optimizer.param_groups[0]["lr"] = 1e25  # one step takes the weights beyond 1.8e19
+
+    net = _moons_net()
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    history = _guarded_fit(net, opt, epochs=2, batch_size=128,  # one step per epoch
+                           callbacks=[train.LambdaCallback(on_epoch_end=push)])
+    assert "the weights became" in history.stop_reason, history.stop_reason
+    assert len(history) == 1
+    assert all(np.abs(p.array).max() < bound for p in net.parameters())

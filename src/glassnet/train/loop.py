@@ -123,6 +123,11 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         _call(run, "on_epoch_begin", step=step)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # TerminateOnNaN reports
             logs = _train_epoch(run, step, source, kind, metrics)
+            _check_weights(run)
+        if run.rollback is not None:  # diverged: back to the start of this epoch, which is not recorded
+            model.load_state_dict(run.rollback[0])
+            optimizer.load_state_dict(run.rollback[1])
+            break
         if run.stop_training and run.batch == 0 and not logs:
             break
         if val is not None:
@@ -258,6 +263,13 @@ def _diagnose(run: Run, logs: dict[str, float]) -> dict[str, float]:
         if isinstance(callback, Diagnostics):
             values |= callback.measure(run, logs)
     return values
+
+
+def _check_weights(run: Run) -> None:
+    """Every TerminateOnNaN's check of the weights after an epoch's steps."""
+    for callback in run.callbacks:
+        if isinstance(callback, TerminateOnNaN):
+            callback.check_weights(run)
 
 
 def _with_defaults(callbacks: Iterable[Callback], verbose: int, diagnostics: bool) -> list[Callback]:

@@ -46,6 +46,7 @@ class Run:
     restore_weights: dict[str, Tensor] | None = None
     inputs: np.ndarray | None = None  # the current batch's inputs, for the NaN sentinel
     data_rng: np.random.Generator | None = None  # a DataLoader's own shuffling generator
+    rollback: tuple[dict[str, Any], dict[str, Any]] | None = None  # diverged: model, optimizer state to load
 
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current batch."""
