@@ -5,12 +5,15 @@ Bit-identical comparisons are only between runs of the same code path on the sam
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from glassnet import nn, optim, train
+from glassnet.cli import main
 from glassnet.data import make_spirals
 from glassnet.optim import lr_scheduler
 
@@ -99,3 +102,25 @@ def test_weights_beyond_the_overflow_bound_stop_training_after_the_epoch() -> No
     assert "the weights became" in history.stop_reason, history.stop_reason
     assert len(history) == 1
     assert all(np.abs(p.array).max() < bound for p in net.parameters())
+
+
+# ----------------------------------------------------------------------------- the CLI: no silent failure
+def _cli(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_run_ending_with_non_finite_metrics_fails_with_one_line_even_when_quiet(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))  # (60, 3)
+    y = X @ np.array([1.0, 2.0, 3.0]) * 1e30  # (60,): finite in float32, its square is not
+    data = tmp_path / "huge.csv"
+    np.savetxt(data, np.c_[X, y], delimiter=",", header="a,b,c,y", comments="")
+    code, _, err = _cli(["train", "--data", str(data), "--target", "y", "--layers", "4", "--epochs", "3",
+                         "--no-report", "-q", "--out", str(tmp_path / "run")])
+    assert code != 0
+    assert err.count("\n") == 1 and err.startswith("glassnet: error: training diverged: the loss became inf")
+    assert "Test metrics not finite: loss inf" in err and "r2 nan" in err
+    assert not (tmp_path / "run" / "model.safetensors").exists()  # no untrained model left as the result

@@ -29,7 +29,7 @@ from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
-from glassnet.train import EarlyStopping, HistoryLogger, fit, predict
+from glassnet.train import EarlyStopping, HistoryLogger, TerminateOnNaN, fit, predict
 
 __all__ = [
     "TEST_SIZE", "VAL_SIZE", "XOR", "datasets", "evaluate", "explain", "predict_file", "report", "train",
@@ -132,7 +132,8 @@ def train(settings: dict[str, Any]) -> int:
                        "weight_decay": float(group.get("weight_decay", 0.0)), "out": str(run_dir),
                        "val_size": VAL_SIZE, "test_size": TEST_SIZE, "scaler": "standard"}
     _announce(ds, parts, used, n_out)
-    callbacks: list[Any] = [HistoryLogger(run_dir / "history.csv")]
+    guard = TerminateOnNaN()
+    callbacks: list[Any] = [guard, HistoryLogger(run_dir / "history.csv")]
     if settings["early_stopping"]:
         callbacks.append(EarlyStopping(patience=settings["early_stopping"]))
     history = fit(model, build_loss(loss), optimizer, X_tr, targets(loss, y_tr), epochs=settings["epochs"],
@@ -140,8 +141,10 @@ def train(settings: dict[str, Any]) -> int:
                   metrics=["accuracy"] if ds.task == "classification" else ["rmse"], callbacks=callbacks,
                   regularizer=build_regularizers(settings["l1"], settings["l2"]) or None,
                   seed=settings["seed"], verbose=settings["verbose"])
-    test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # _check_trained reports
+        test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
     print(format_table(f"test metrics ({len(X_te)} samples)", test))
+    _check_trained(guard, test)
     save(model, run_dir / "model.safetensors", preprocessing=scaler.state_dict(),
          classes=None if ds.classes is None else ds.classes.tolist(), hyperparameters=used,
          history=history.to_dict(), extra=_extra(ds, parts, test, predicted, settings["seed"]))
@@ -149,6 +152,16 @@ def train(settings: dict[str, Any]) -> int:
     if not settings["no_report"]:
         print(f"report: {_write_report(run_dir)}")
     return 0
+
+
+def _check_trained(guard: TerminateOnNaN, test: dict[str, float]) -> None:
+    """A run whose training diverged, or whose test metrics are not finite, fails: no model is written."""
+    bad = ", ".join(f"{k} {v}" for k, v in test.items() if not np.isfinite(v))
+    if guard.diverged or bad:
+        what = f"training diverged: {guard.diverged}" if guard.diverged else "training did not converge"
+        tested = f" Test metrics not finite: {bad}." if bad else ""
+        raise GlassnetError(f"{what}{tested} No model was written; lower --lr, or scale the data "
+                            "(regression targets are used as given)")
 
 
 def _write_report(run_dir: Path) -> Path:

@@ -256,6 +256,7 @@ class TerminateOnNaN(Callback):
             raise GlassnetError(f"TerminateOnNaN(growth=...) must be a number > 1, got {growth!r}")
         self.growth = float(growth)
         self.reference: float | None = None  # L₀: the run's first finite batch loss
+        self.diverged = ""  # why training diverged, once it has
         self._good: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     def on_epoch_begin(self, run: Run) -> None:
@@ -267,10 +268,10 @@ class TerminateOnNaN(Callback):
         if not math.isfinite(loss):
             where = "" if run.inputs is None else first_nonfinite(run.model, run.inputs)
             source = f" First non-finite value: {where}." if where else ""
-            self._diverged(run, f"the loss became {loss} at epoch {run.epoch + 1}, batch {run.batch + 1}",
+            self._stop(run, f"the loss became {loss} at epoch {run.epoch + 1}, batch {run.batch + 1}",
                            source)
         elif self.reference is not None and loss > self.growth * max(abs(self.reference), 1e-3):
-            self._diverged(run, f"the loss became {loss:.4g} at epoch {run.epoch + 1}, batch "
+            self._stop(run, f"the loss became {loss:.4g} at epoch {run.epoch + 1}, batch "
                            f"{run.batch + 1}, over {self.growth:g} × the first batch's loss "
                            f"{self.reference:.4g}: training diverged", " Lower the learning rate.")
 
@@ -284,15 +285,16 @@ class TerminateOnNaN(Callback):
             if a.size and not (-bound <= a.min() and a.max() <= bound):  # NaN compares False
                 worst = a.flat[int(np.nanargmax(np.abs(a)))] if not np.isnan(a).all() else math.nan
                 how = "too large" if np.isfinite(a).all() else "non-finite"
-                self._diverged(run, f"the weights became {how} in epoch {run.epoch + 1}: {name} holds "
+                self._stop(run, f"the weights became {how} in epoch {run.epoch + 1}: {name} holds "
                                f"{worst:.4g} (beyond ±{bound:.2g}, where squares overflow)",
                                " Lower the learning rate.")
                 return
 
-    def _diverged(self, run: Run, what: str, hint: str) -> None:
+    def _stop(self, run: Run, what: str, hint: str) -> None:
         epoch = run.epoch + 1
-        run.stop(f"{what}; the weights and optimizer state are restored to the start of epoch {epoch}"
-                 f"{f' (after epoch {epoch - 1})' if epoch > 1 else ''}.{hint}")
+        self.diverged = (f"{what}; the weights and optimizer state are restored to the start of epoch "
+                         f"{epoch}{f' (after epoch {epoch - 1})' if epoch > 1 else ''}.{hint}")
+        run.stop(self.diverged)
         run.rollback = self._good
 
     def state_dict(self) -> dict[str, Any]:
