@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,8 @@ import pytest
 from glassnet import nn, optim, train
 from glassnet.cli import main
 from glassnet.data import make_spirals
+from glassnet.io import load
+from glassnet.io.state import load_state
 from glassnet.optim import lr_scheduler
 
 
@@ -124,3 +129,64 @@ def test_a_run_ending_with_non_finite_metrics_fails_with_one_line_even_when_quie
     assert err.count("\n") == 1 and err.startswith("glassnet: error: training diverged: the loss became inf")
     assert "Test metrics not finite: loss inf" in err and "r2 nan" in err
     assert not (tmp_path / "run" / "model.safetensors").exists()  # no untrained model left as the result
+
+
+_TRAIN = ["train", "--data", "moons", "--layers", "8", "--dropout", "0.1", "--epochs", "30",
+          "--early-stopping", "0", "--no-report", "-q"]
+
+
+def test_a_killed_cli_run_resumes_to_the_model_of_an_uninterrupted_one(tmp_path: Path) -> None:
+    killed = tmp_path / "killed"
+    checkpoint = killed / "checkpoint.safetensors"
+    process = subprocess.Popen([sys.executable, "-m", "glassnet", *_TRAIN, "--out", str(killed)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert process.poll() is None, "the run ended before its first checkpoint appeared"
+    process.kill()  # SIGKILL: nothing runs after it
+    process.communicate(timeout=30)
+    assert not (killed / "model.safetensors").exists()
+    assert 1 <= load_state(checkpoint)["epochs_done"] < 30  # the kill landed mid-run
+    code, _, err = _cli(["train", "--resume", str(killed), "-q"])
+    assert code == 0, err
+    code, _, err = _cli([*_TRAIN, "--out", str(tmp_path / "whole")])
+    assert code == 0, err
+    resumed, whole = load(killed / "model.safetensors"), load(tmp_path / "whole" / "model.safetensors")
+    for (name, a), (_, b) in zip(resumed.model.state_dict().items(), whole.model.state_dict().items(),
+                                 strict=True):
+        assert np.array_equal(a.array, b.array), name
+    history, expected = resumed.history["history"], whole.history["history"]
+    assert history.keys() == expected.keys() and len(history["loss"]) == 30
+    for key in history:  # not the times, nor how many steps replayed (a resumed run records anew)
+        if key != "time" and not key.startswith("steps/"):
+            assert np.array_equal(history[key], expected[key], equal_nan=True), key
+
+
+def test_resume_refuses_a_finished_run_other_options_and_a_bare_folder(tmp_path: Path) -> None:
+    code, _, err = _cli(["train", "--data", "moons", "--layers", "4", "--epochs", "2", "--no-report", "-q",
+                         "--out", str(tmp_path / "done")])
+    assert code == 0, err
+    cases = {("--resume", str(tmp_path / "done")): "has finished",
+             ("--resume", str(tmp_path / "done"), "--lr", "0.1"): "drop --lr",
+             ("--resume", str(tmp_path)): "it has no settings.json"}
+    for argv, message in cases.items():
+        code, _, err = _cli(["train", *argv])
+        assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+def test_a_run_killed_after_early_stopping_triggered_ends_there_when_resumed(tmp_path: Path) -> None:
+    def run(resume: bool) -> tuple[nn.Module, train.History]:
+        net = _moons_net(3)
+        callbacks = [train.EarlyStopping(monitor="loss", patience=0, min_delta=0.05),
+                     train.ModelCheckpoint(tmp_path / "c.safetensors")]
+        history = _guarded_fit(net, optim.Adam(net.parameters(), lr=0.01), epochs=40, callbacks=callbacks,
+                               resume_from=str(tmp_path / "c.safetensors") if resume else None)
+        return net, history
+
+    whole, history = run(resume=False)  # the last checkpoint is of the epoch that stopped it
+    assert "early stopping" in history.stop_reason and len(history) < 40
+    resumed, again = run(resume=True)
+    assert again.stop_reason == history.stop_reason and again["loss"] == history["loss"]
+    for (name, a), (_, b) in zip(whole.named_parameters(), resumed.named_parameters(), strict=True):
+        assert np.array_equal(a.array, b.array), name  # the best weights, restored at the end

@@ -65,6 +65,7 @@ class Run:
             "generators": {name: g.bit_generator.state for name, g in _generators(self.model)},
             "callbacks": [cb.state_dict() for cb in self.callbacks],
             "history": self.history.to_dict(),
+            "stop_reason": self.stop_reason,  # a callback stopped the run at this epoch (early stopping)
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -93,6 +94,9 @@ class Run:
             callback.load_state_dict(callback_state)
         self.history = History.from_dict(state["history"])
         self.start_epoch = int(state["epochs_done"])
+        if state.get("stop_reason"):  # it had stopped there: it ends as it would have, training no more
+            self.stop(str(state["stop_reason"]))
+            self.start_epoch = max(self.start_epoch, self.epochs)
 
 
     def _restore_data_rng(self, saved: dict[str, Any] | None) -> None:
