@@ -159,7 +159,7 @@ def train(settings: dict[str, Any], resume_from: Path | None = None) -> int:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # _check_trained reports
         test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
     print(format_table(f"test metrics ({len(X_te)} samples)", test))
-    _check_trained(guard, test)
+    _check_trained(guard, test, ds.task)
     save(model, run_dir / "model.safetensors", preprocessing=scaler.state_dict(),
          classes=None if ds.classes is None else ds.classes.tolist(), hyperparameters=used,
          history=history.to_dict(), extra=_extra(ds, parts, test, predicted, settings["seed"]))
@@ -203,14 +203,16 @@ def _write_settings(path: Path, settings: dict[str, Any]) -> None:
         raise
 
 
-def _check_trained(guard: TerminateOnNaN, test: dict[str, float]) -> None:
+def _check_trained(guard: TerminateOnNaN, test: dict[str, float], task: str) -> None:
     """A run whose training diverged, or whose test metrics are not finite, fails: no model is written."""
     bad = ", ".join(f"{k} {v}" for k, v in test.items() if not np.isfinite(v))
-    if guard.diverged or bad:
-        what = f"training diverged: {guard.diverged}" if guard.diverged else "training did not converge"
+    scale = " (regression targets are used as given: check their scale)" if task == "regression" else ""
+    if guard.diverged:
         tested = f" Test metrics not finite: {bad}." if bad else ""
-        raise GlassnetError(f"{what}{tested} No model was written; lower --lr, or scale the data "
-                            "(regression targets are used as given)")
+        raise GlassnetError(f"training diverged: {guard.diverged}{tested} No model was written{scale}")
+    if bad:
+        raise GlassnetError(f"training did not converge: test metrics not finite: {bad}. No model was "
+                            f"written; lower --lr or scale the data{scale}")
 
 
 def _write_report(run_dir: Path) -> Path:

@@ -273,7 +273,7 @@ class TerminateOnNaN(Callback):
         elif self.reference is not None and loss > self.growth * max(abs(self.reference), 1e-3):
             self._stop(run, f"the loss became {loss:.4g} at epoch {run.epoch + 1}, batch "
                            f"{run.batch + 1}, over {self.growth:g} × the first batch's loss "
-                           f"{self.reference:.4g}: training diverged", " Lower the learning rate.")
+                           f"{self.reference:.4g}", " Lower the learning rate.")
 
     def check_weights(self, run: Run) -> None:
         """After an epoch's steps: stop if a weight is non-finite or beyond √(its dtype's largest float)."""

@@ -79,7 +79,11 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
             shuffle from its own options, and no validation_split, class or sample weights.
         verbose: 0 silent, 1 progress bar (one line per epoch off a terminal), 2 one line per epoch.
         resume_from: a ModelCheckpoint file: continue that run exactly where it stopped (with a
-            shuffling DataLoader, exactly when its generator is its own: a seed or a Generator).
+            shuffling DataLoader, exactly when its generator is its own: a seed or a Generator); a
+            run that a callback had stopped at that epoch (early stopping) ends there, as it did.
+        A default TerminateOnNaN stops training that diverges (a NaN, infinite or exploding loss,
+        non-finite or overflowing weights) and restores the weights and optimizer state from the
+        start of that epoch, which is not recorded.
         diagnostics: add a ``Diagnostics`` callback (dead and saturated units, gradient flow,
             update sizes, loss spikes) unless one is given; False adds none. It only reads.
         penalty_per_sample: divide each penalty by the batch's sample count (by the sum of its
