@@ -25,9 +25,10 @@ CHECKPOINT_FORMAT = ("glassnet-checkpoint", 1)
 class Run:
     """What a callback sees of a training run.
 
-    Callbacks read everything here and may set ``stop_training`` (with ``stop_reason``) or
-    ``restore_weights`` (a state_dict the loop loads when training ends); only the loop itself
-    changes the model's parameters.
+    Callbacks read everything here and may set ``stop_training`` (with ``stop_reason``),
+    ``restore_weights`` (a state_dict the loop loads when training ends) or ``rollback`` (the model's
+    and the optimizer's state_dicts the loop loads at once, leaving the epoch unrecorded: training
+    diverged); only the loop itself changes the model's parameters.
     """
 
     model: Module
