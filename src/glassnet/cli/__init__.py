@@ -24,6 +24,8 @@ USAGE_ERROR = 2
 def _run(args: dict[str, Any]) -> int:
     """Dispatch the parsed arguments to their command."""
     command = args["command"]
+    if command == "train" and "resume" in args:
+        return commands.resume(args)
     if command == "train":
         return commands.train(train_settings(args))
     if command == "evaluate":

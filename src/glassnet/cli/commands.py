@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,7 @@ from glassnet.cli.build import (
     probabilities,
     targets,
 )  # fmt: skip
+from glassnet.cli.parser import TRAIN_DEFAULTS, load_config
 from glassnet.cli.scoring import confusion, format_table, load_model, score
 from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
 from glassnet.errors import GlassnetError
@@ -29,13 +34,15 @@ from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
-from glassnet.train import EarlyStopping, HistoryLogger, fit, predict
+from glassnet.train import EarlyStopping, HistoryLogger, ModelCheckpoint, TerminateOnNaN, fit, predict
 
 __all__ = [
-    "TEST_SIZE", "VAL_SIZE", "XOR", "datasets", "evaluate", "explain", "predict_file", "report", "train",
+    "TEST_SIZE", "VAL_SIZE", "XOR", "datasets", "evaluate", "explain", "predict_file", "report", "resume",
+    "train",
 ]  # fmt: skip
 
 VAL_SIZE, TEST_SIZE = 0.1, 0.2  # of all samples; the rest (70%) trains
+SETTINGS, CHECKPOINT = "settings.json", "checkpoint.safetensors"  # in a run folder, for --resume
 _MAX_POINTS = 1000  # training points kept for the report's decision-boundary plot
 
 
@@ -115,8 +122,12 @@ def _announce(ds: Dataset, parts: Splits, used: dict[str, Any], n_out: int) -> N
           f"{used['loss']} loss, up to {used['epochs']} epochs")
 
 
-def train(settings: dict[str, Any]) -> int:
-    """Train the network the settings describe, print its test metrics and write the run folder."""
+def train(settings: dict[str, Any], resume_from: Path | None = None) -> int:
+    """Train the network the settings describe, print its test metrics and write the run folder.
+
+    The settings go to the run folder first, then a checkpoint after every epoch (both written
+    atomically), so that ``resume`` continues a killed run exactly; ``resume_from`` is that checkpoint.
+    """
     ds = _load(settings["data"], settings["target"])
     loss = check_loss(settings["loss"] or default_loss(ds.task), ds.task, ds.n_classes)
     parts, scaler = _split(ds, settings["seed"])
@@ -132,16 +143,23 @@ def train(settings: dict[str, Any]) -> int:
                        "weight_decay": float(group.get("weight_decay", 0.0)), "out": str(run_dir),
                        "val_size": VAL_SIZE, "test_size": TEST_SIZE, "scaler": "standard"}
     _announce(ds, parts, used, n_out)
-    callbacks: list[Any] = [HistoryLogger(run_dir / "history.csv")]
+    if resume_from is None:
+        _write_settings(run_dir / SETTINGS, settings | {"out": str(run_dir)})
+    guard = TerminateOnNaN()
+    callbacks: list[Any] = [guard, HistoryLogger(run_dir / "history.csv")]
     if settings["early_stopping"]:
         callbacks.append(EarlyStopping(patience=settings["early_stopping"]))
+    callbacks.append(ModelCheckpoint(run_dir / CHECKPOINT))  # after every epoch, atomically
     history = fit(model, build_loss(loss), optimizer, X_tr, targets(loss, y_tr), epochs=settings["epochs"],
                   batch_size=settings["batch_size"], validation_data=(X_va, targets(loss, y_va)),
                   metrics=["accuracy"] if ds.task == "classification" else ["rmse"], callbacks=callbacks,
                   regularizer=build_regularizers(settings["l1"], settings["l2"]) or None,
-                  seed=settings["seed"], verbose=settings["verbose"])
-    test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
+                  seed=settings["seed"], verbose=settings["verbose"],
+                  resume_from=None if resume_from is None else str(resume_from))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # _check_trained reports
+        test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
     print(format_table(f"test metrics ({len(X_te)} samples)", test))
+    _check_trained(guard, test, ds.task)
     save(model, run_dir / "model.safetensors", preprocessing=scaler.state_dict(),
          classes=None if ds.classes is None else ds.classes.tolist(), hyperparameters=used,
          history=history.to_dict(), extra=_extra(ds, parts, test, predicted, settings["seed"]))
@@ -149,6 +167,52 @@ def train(settings: dict[str, Any]) -> int:
     if not settings["no_report"]:
         print(f"report: {_write_report(run_dir)}")
     return 0
+
+
+def resume(args: dict[str, Any]) -> int:
+    """``glassnet train --resume RUN``: continue a killed run from its last checkpoint, with its settings."""
+    run_dir = Path(args["resume"])
+    others = sorted(k for k in args if k not in ("command", "resume", "verbose"))
+    if others:
+        options = ", ".join("--" + k.replace("_", "-") for k in others)
+        raise GlassnetError(f"--resume continues a run with its own settings; drop {options} (only -q/-v "
+                            "may be given)")
+    for name, what in ((SETTINGS, "its settings"), (CHECKPOINT, "a checkpoint (written after every epoch)")):
+        if not (run_dir / name).is_file():
+            raise GlassnetError(f"cannot resume {str(run_dir)!r}: it has no {name} ({what}); pass a run "
+                                "folder written by 'glassnet train' that has finished at least one epoch")
+    if (run_dir / "model.safetensors").is_file():
+        raise GlassnetError(f"the run in {str(run_dir)!r} has finished (it has model.safetensors); there "
+                            "is nothing to resume")
+    settings = TRAIN_DEFAULTS | load_config(run_dir / SETTINGS)  # None (a default) is not written
+    if "verbose" in args:
+        settings["verbose"] = args["verbose"]
+    return train(settings | {"out": str(run_dir)}, resume_from=run_dir / CHECKPOINT)
+
+
+def _write_settings(path: Path, settings: dict[str, Any]) -> None:
+    """The run's settings as JSON (a config file's keys): a temporary beside ``path``, renamed over it."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8") as f:
+            json.dump({k: v for k, v in settings.items() if k != "config" and v is not None}, f, indent=1)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _check_trained(guard: TerminateOnNaN, test: dict[str, float], task: str) -> None:
+    """A run whose training diverged, or whose test metrics are not finite, fails: no model is written."""
+    bad = ", ".join(f"{k} {v}" for k, v in test.items() if not np.isfinite(v))
+    scale = " (regression targets are used as given: check their scale)" if task == "regression" else ""
+    if guard.diverged:
+        tested = f" Test metrics not finite: {bad}." if bad else ""
+        raise GlassnetError(f"training diverged: {guard.diverged}{tested} No model was written{scale}")
+    if bad:
+        raise GlassnetError(f"training did not converge: test metrics not finite: {bad}. No model was "
+                            f"written; lower --lr or scale the data{scale}")
 
 
 def _write_report(run_dir: Path) -> Path:

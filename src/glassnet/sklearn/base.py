@@ -177,7 +177,7 @@ class BaseMLP(TransformerMixin, BaseEstimator):
             regularizer=penalties, penalty_per_sample=True, sample_weight=w, seed=self._train_rng,
             shuffle=bool(self.shuffle), verbose=0, diagnostics=bool(self.diagnostics))
         self.n_iter_ = stopper.epochs
-        if self.history_.stop_reason and not stopper.converged and "loss became" in self.history_.stop_reason:
+        if self.history_.stop_reason and not stopper.converged and _diverged(self.history_.stop_reason):
             raise GlassnetError(self.history_.stop_reason)
         if not incremental and not stopper.converged and self.n_iter_ == self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
@@ -305,3 +305,8 @@ def _hidden(sizes: Any) -> list[int]:
     """hidden_layer_sizes as a list: an int is one layer."""
     return [int(h) for h in np.atleast_1d(sizes).tolist()]
 
+
+
+def _diverged(reason: str) -> bool:
+    """Whether fit stopped because training diverged (TerminateOnNaN's reasons)."""
+    return reason.startswith(("the loss became", "the weights became"))

@@ -79,7 +79,11 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
             shuffle from its own options, and no validation_split, class or sample weights.
         verbose: 0 silent, 1 progress bar (one line per epoch off a terminal), 2 one line per epoch.
         resume_from: a ModelCheckpoint file: continue that run exactly where it stopped (with a
-            shuffling DataLoader, exactly when its generator is its own: a seed or a Generator).
+            shuffling DataLoader, exactly when its generator is its own: a seed or a Generator); a
+            run that a callback had stopped at that epoch (early stopping) ends there, as it did.
+        A default TerminateOnNaN stops training that diverges (a NaN, infinite or exploding loss,
+        non-finite or overflowing weights) and restores the weights and optimizer state from the
+        start of that epoch, which is not recorded.
         diagnostics: add a ``Diagnostics`` callback (dead and saturated units, gradient flow,
             update sizes, loss spikes) unless one is given; False adds none. It only reads.
         penalty_per_sample: divide each penalty by the batch's sample count (by the sum of its
@@ -123,6 +127,11 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         _call(run, "on_epoch_begin", step=step)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # TerminateOnNaN reports
             logs = _train_epoch(run, step, source, kind, metrics)
+            _check_weights(run)
+        if run.rollback is not None:  # diverged: back to the start of this epoch, which is not recorded
+            model.load_state_dict(run.rollback[0])
+            optimizer.load_state_dict(run.rollback[1])
+            break
         if run.stop_training and run.batch == 0 and not logs:
             break
         if val is not None:
@@ -131,6 +140,7 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         logs |= _diagnose(run, logs)
         run.history.append(run.epoch, logs)
         _call(run, "on_epoch_end", logs, step=step)
+        _call(run, "on_epoch_saved", logs, step=step)  # checkpoints: the state after every on_epoch_end
         if run.stop_training:
             break
     _call(run, "on_train_end")
@@ -257,6 +267,13 @@ def _diagnose(run: Run, logs: dict[str, float]) -> dict[str, float]:
         if isinstance(callback, Diagnostics):
             values |= callback.measure(run, logs)
     return values
+
+
+def _check_weights(run: Run) -> None:
+    """Every TerminateOnNaN's check of the weights after an epoch's steps."""
+    for callback in run.callbacks:
+        if isinstance(callback, TerminateOnNaN):
+            callback.check_weights(run)
 
 
 def _with_defaults(callbacks: Iterable[Callback], verbose: int, diagnostics: bool) -> list[Callback]:

@@ -25,9 +25,10 @@ CHECKPOINT_FORMAT = ("glassnet-checkpoint", 1)
 class Run:
     """What a callback sees of a training run.
 
-    Callbacks read everything here and may set ``stop_training`` (with ``stop_reason``) or
-    ``restore_weights`` (a state_dict the loop loads when training ends); only the loop itself
-    changes the model's parameters.
+    Callbacks read everything here and may set ``stop_training`` (with ``stop_reason``),
+    ``restore_weights`` (a state_dict the loop loads when training ends) or ``rollback`` (the model's
+    and the optimizer's state_dicts the loop loads at once, leaving the epoch unrecorded: training
+    diverged); only the loop itself changes the model's parameters.
     """
 
     model: Module
@@ -46,6 +47,7 @@ class Run:
     restore_weights: dict[str, Tensor] | None = None
     inputs: np.ndarray | None = None  # the current batch's inputs, for the NaN sentinel
     data_rng: np.random.Generator | None = None  # a DataLoader's own shuffling generator
+    rollback: tuple[dict[str, Any], dict[str, Any]] | None = None  # diverged: model, optimizer state to load
 
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current batch."""
@@ -64,6 +66,7 @@ class Run:
             "generators": {name: g.bit_generator.state for name, g in _generators(self.model)},
             "callbacks": [cb.state_dict() for cb in self.callbacks],
             "history": self.history.to_dict(),
+            "stop_reason": self.stop_reason,  # a callback stopped the run at this epoch (early stopping)
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -92,6 +95,9 @@ class Run:
             callback.load_state_dict(callback_state)
         self.history = History.from_dict(state["history"])
         self.start_epoch = int(state["epochs_done"])
+        if state.get("stop_reason"):  # it had stopped there: it ends as it would have, training no more
+            self.stop(str(state["stop_reason"]))
+            self.start_epoch = max(self.start_epoch, self.epochs)
 
 
     def _restore_data_rng(self, saved: dict[str, Any] | None) -> None:
