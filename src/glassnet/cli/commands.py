@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,7 @@ from glassnet.cli.scoring import confusion, format_table, load_model, score
 from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
 from glassnet.errors import GlassnetError
 from glassnet.explain import explain as explain_step
+from glassnet.io.atomic import write_atomic
 from glassnet.io.model import save
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import Linear, Sequential
@@ -191,16 +189,9 @@ def resume(args: dict[str, Any]) -> int:
 
 
 def _write_settings(path: Path, settings: dict[str, Any]) -> None:
-    """The run's settings as JSON (a config file's keys): a temporary beside ``path``, renamed over it."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8") as f:
-            json.dump({k: v for k, v in settings.items() if k != "config" and v is not None}, f, indent=1)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    """The run's settings as JSON (a config file's keys), written atomically."""
+    kept = {k: v for k, v in settings.items() if k != "config" and v is not None}
+    write_atomic(path, json.dumps(kept, indent=1))
 
 
 def _check_trained(guard: TerminateOnNaN, test: dict[str, float], task: str) -> None:
