@@ -40,7 +40,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     >>> w.grad = np.array([3.0, 4.0])
     >>> clip_grad_norm_([w], max_norm=1.0)             # ‖(3, 4)‖ = 5
     5.0
-    >>> w.grad.round(6)                                # (3, 4) / 5
+    >>> w.grad_array.round(6)                          # (3, 4) / 5
     array([0.6, 0.8])
     """
     grads = _grads(parameters)
