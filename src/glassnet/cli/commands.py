@@ -15,6 +15,7 @@ from glassnet.cli.build import (
     build_optimizer,
     build_regularizers,
     check_loss,
+    check_parameters,
     default_loss,
     n_outputs,
     probabilities,
@@ -22,6 +23,7 @@ from glassnet.cli.build import (
 )  # fmt: skip
 from glassnet.cli.scoring import confusion, format_table, load_model, score
 from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
+from glassnet.data.checks import check_classes
 from glassnet.errors import GlassnetError
 from glassnet.explain import explain as explain_step
 from glassnet.io.model import save
@@ -118,6 +120,9 @@ def _announce(ds: Dataset, parts: Splits, used: dict[str, Any], n_out: int) -> N
 def train(settings: dict[str, Any]) -> int:
     """Train the network the settings describe, print its test metrics and write the run folder."""
     ds = _load(settings["data"], settings["target"])
+    if ds.task == "classification":
+        check_classes(ds.classes if ds.classes is not None else ds.y, f"the target {ds.target_name!r} of "
+                      f"{settings['data']}")
     loss = check_loss(settings["loss"] or default_loss(ds.task), ds.task, ds.n_classes)
     parts, scaler = _split(ds, settings["seed"])
     (X_tr, y_tr), (X_va, y_va), (X_te, y_te) = parts
@@ -163,7 +168,9 @@ def evaluate(model_path: str, data: str, target: str | None) -> int:
     """Print the loss and metrics of a saved model on a data set or file."""
     info = load_model(model_path)
     ds = _load(data, target if target is not None or _is_builtin(data) else info.target, info.task)
-    X = info.inputs(ds.X, data)
+    columns = tables.match_columns(list(ds.feature_names), info.feature_names, info.n_features,
+                                   info.target_name, data)
+    X = info.inputs(ds.X[:, columns], data)  # the model's columns, matched by name as predict does
     if info.task == "classification":
         y = info.class_indices(ds.decode(ds.y), data)
         n_classes = len(info.classes or [])
@@ -227,6 +234,7 @@ def _xor_model(hidden: list[int], activation: str, loss: str) -> Sequential:
     """A float64 network 2 → hidden → outputs for XOR; the classic weights when it is 2-2-1 sigmoid."""
     indices = LOSSES.fact(loss, "targets") == "indices"
     n_out = 2 if indices else 1
+    check_parameters([2, *hidden, n_out])
     act = ACTIVATIONS.lookup(activation)
     rngs = np.random.SeedSequence(0).spawn(len(hidden) + 1)
     layers: list[Module] = []
