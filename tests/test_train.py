@@ -233,7 +233,7 @@ def test_regression_fit_with_rmse() -> None:
     ({"y": np.zeros(10)}, gn.ShapeError, "X has 64 samples but y has 10"),
     ({"y": np.full(64, 0.5)}, gn.GlassnetError, "integer class labels"),
     ({"class_weight": "often"}, gn.GlassnetError, "dict or 'balanced'"),
-    ({"validation_split": 1.5}, gn.GlassnetError, r"validation_split must be in \(0, 1\)"),
+    ({"validation_split": 1.5}, gn.GlassnetError, r"validation_split=1.5; expected .* in \(0, 1\)"),
     ({"metrics": ["accuracy", "nonsense"]}, gn.GlassnetError, "nonsense"),
     ({"callbacks": [print]}, gn.GlassnetError, "Callback instances"),
 ])
