@@ -92,6 +92,9 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
      r"ExponentialLR got gamma=nan"),
     ("MultiStepLR(gamma=0)", lambda: lr_scheduler.MultiStepLR(optim.SGD(_params(), lr=0.1), [1], gamma=0),
      r"MultiStepLR got gamma=0"),
+    ("tensor of text", lambda: gn.tensor(["a", "b"]),
+     r"tensor\(\) takes numbers, got <U1 data like \['a', 'b'\]"),
+    ("tensor of objects", lambda: gn.tensor([None, 1]), r"tensor\(\) takes numbers, got object data"),
     ("Module.to(np.int32)", lambda: _net().to(np.int32), r"takes a floating-point dtype, got int32"),
     ("Module.to('U3')", lambda: _net().to("U3"), r"takes a floating-point dtype, got <U3"),
 ]  # fmt: skip

@@ -57,6 +57,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     f["deep"] = _write(d, "deep.json", "[" * 100_000 + "]" * 100_000)
     f["predict_nan"] = _write(d, "pn.csv", "a,b,c\n1,2,3\n1,2,inf\n")
     f["predict_missing"] = _write(d, "pm.csv", "a,b,z\n1,2,3\n")
+    f["out"] = str(d / "diverged")
     return f
 
 
@@ -75,6 +76,9 @@ CASES: list[tuple[str, list[str], str]] = [
     ("field over 128 KiB", ["train", "--data", "{long_field}", *TRAIN], r"long\.csv: line 2 cannot be read"),
     ("text named .npz", ["train", "--data", "{fake_npz}", *TRAIN], r"fake\.npz: not a valid NumPy file"),
     ("config nested deep", ["train", "--config", "{deep}", *TRAIN], r"deep\.json.* nests .* too deeply"),
+    ("diverging --lr", ["train", "--data", "moons", "--optimizer", "sgd", "--lr", "1e6", "--layers", "8",
+                        "--epochs", "3", "--no-report", "-q", "--out", "{out}"],
+     r"training diverged \(the loss became .*\); try a smaller --lr than 1e\+06"),
     ("predict on inf", ["predict", "{model}", "{predict_nan}"], r"pn\.csv: line 3, column 'c' is inf"),
     ("predict without a column", ["predict", "{model}", "{predict_missing}"], r"pm\.csv has no feature"),
     ("evaluate without a column", ["evaluate", "{model}", "{predict_missing}"], r"pm\.csv has no feature"),

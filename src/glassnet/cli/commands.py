@@ -145,6 +145,7 @@ def train(settings: dict[str, Any]) -> int:
                   metrics=["accuracy"] if ds.task == "classification" else ["rmse"], callbacks=callbacks,
                   regularizer=build_regularizers(settings["l1"], settings["l2"]) or None,
                   seed=settings["seed"], verbose=settings["verbose"])
+    _check_trained(model, history.stop_reason, used["lr"])
     test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
     print(format_table(f"test metrics ({len(X_te)} samples)", test))
     save(model, run_dir / "model.safetensors", preprocessing=scaler.state_dict(),
@@ -154,6 +155,15 @@ def train(settings: dict[str, Any]) -> int:
     if not settings["no_report"]:
         print(f"report: {_write_report(run_dir)}")
     return 0
+
+
+def _check_trained(model: Module, stop_reason: str | None, lr: float) -> None:
+    """An error, before any metric, when training diverged: a non-finite loss or non-finite weights."""
+    diverged = stop_reason is not None and "loss became" in stop_reason
+    if diverged or not all(np.isfinite(p.array).all() for p in model.parameters()):
+        why = (stop_reason or "").split(". ")[0] if diverged else "the weights became non-finite"
+        raise GlassnetError(f"training diverged ({why}); try a smaller --lr than {lr:g}, or standardized "
+                            "data")
 
 
 def _write_report(run_dir: Path) -> Path:
