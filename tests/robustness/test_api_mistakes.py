@@ -95,6 +95,9 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     ("tensor of text", lambda: gn.tensor(["a", "b"]),
      r"tensor\(\) takes numbers, got <U1 data like \['a', 'b'\]"),
     ("tensor of objects", lambda: gn.tensor([None, 1]), r"tensor\(\) takes numbers, got object data"),
+    ("Linear(-1, 2)", lambda: nn.Linear(-1, 2), r"Linear got in_features=-1; expected a whole number >= 0"),
+    ("Linear(2, 2.5)", lambda: nn.Linear(2, 2.5), r"Linear got out_features=2.5"),  # type: ignore[arg-type]
+    ("SGD(dampening=nan)", lambda: optim.SGD(_params(), dampening=float("nan")), r"invalid dampening=nan"),
     ("Module.to(np.int32)", lambda: _net().to(np.int32), r"takes a floating-point dtype, got int32"),
     ("Module.to('U3')", lambda: _net().to("U3"), r"takes a floating-point dtype, got <U3"),
 ]  # fmt: skip

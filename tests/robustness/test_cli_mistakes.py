@@ -103,6 +103,9 @@ def test_evaluate_matches_columns_by_name(files: dict[str, str]) -> None:
     results = [run(["evaluate", files["model"], files[name]]) for name in ("good", "swapped")]
     assert [code for code, _, _ in results] == [0, 0]
     assert _metrics(results[0][1]) == _metrics(results[1][1])  # the same numbers, whatever the order
+    steps = [run(["explain", "--model", files["model"], "--data", files[name]])
+             for name in ("good", "swapped")]
+    assert steps[0][0] == 0 and steps[0] == steps[1]  # explain takes the same sample, columns matched by name
 
 
 def test_headerless_rows_are_data(files: dict[str, str], tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from glassnet.cli.build import (
     probabilities,
     targets,
 )  # fmt: skip
-from glassnet.cli.scoring import confusion, format_table, load_model, score
+from glassnet.cli.scoring import ModelInfo, confusion, format_table, load_model, score
 from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
 from glassnet.data.checks import check_classes
 from glassnet.errors import GlassnetError
@@ -178,9 +178,7 @@ def evaluate(model_path: str, data: str, target: str | None) -> int:
     """Print the loss and metrics of a saved model on a data set or file."""
     info = load_model(model_path)
     ds = _load(data, target if target is not None or _is_builtin(data) else info.target, info.task)
-    columns = tables.match_columns(list(ds.feature_names), info.feature_names, info.n_features,
-                                   info.target_name, data)
-    X = info.inputs(ds.X[:, columns], data)  # the model's columns, matched by name as predict does
+    X = _features(info, ds, data)
     if info.task == "classification":
         y = info.class_indices(ds.decode(ds.y), data)
         n_classes = len(info.classes or [])
@@ -193,6 +191,14 @@ def evaluate(model_path: str, data: str, target: str | None) -> int:
     values, _ = score(info.model, info.loss, X, y, info.task, n_classes)
     print(format_table(f"{info.path} on {data} ({len(X)} samples)", values))
     return 0
+
+
+def _features(info: ModelInfo, ds: Dataset, source: str) -> np.ndarray:
+    """The model's feature columns of ``ds``, matched by name as ``predict`` matches a CSV file's,
+    through the saved preprocessing."""
+    columns = tables.match_columns(list(ds.feature_names), info.feature_names, info.n_features,
+                                   info.target_name, source)
+    return info.inputs(ds.X[:, columns], source)
 
 
 def predict_file(model_path: str, input_path: str, output: str | None) -> int:
@@ -289,7 +295,7 @@ def _explain_inputs(args: dict[str, Any]) -> tuple[Module, str, np.ndarray, np.n
     info = load_model(args["model"])
     ds = _load(args["data"], None if _is_builtin(args["data"]) else info.target, info.task)
     y = info.class_indices(ds.decode(ds.y), args["data"]) if info.task == "classification" else ds.y
-    x, y = _sample(info.inputs(ds.X, args["data"]), y, args.get("sample"), 0, args["data"])
+    x, y = _sample(_features(info, ds, args["data"]), y, args.get("sample"), 0, args["data"])
     return info.model.double(), info.loss, x, targets(info.loss, y)
 
 
