@@ -58,6 +58,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     f["predict_nan"] = _write(d, "pn.csv", "a,b,c\n1,2,3\n1,2,inf\n")
     f["predict_missing"] = _write(d, "pm.csv", "a,b,z\n1,2,3\n")
     f["out"] = str(d / "diverged")
+    np.save(d / "huge.npy", np.array([[1.0, 0.0], [1e308, 1.0], [2.0, 0.0]]))
+    f["huge_npy"] = str(d / "huge.npy")
+    np.savez(d / "keys.npz", a=np.zeros((3, 2)), b=np.zeros(3))
+    f["other_keys"] = str(d / "keys.npz")
     return f
 
 
@@ -72,6 +76,10 @@ CASES: list[tuple[str, list[str], str]] = [
     ("inf cell", ["train", "--data", "{inf}", *TRAIN], r"inf\.csv: line 3, column 'c' is -inf"),
     ("float32 overflow", ["train", "--data", "{huge}", *TRAIN],
      r"huge\.csv: line 3, column 'a' is 1e\+308, beyond the range of float32"),
+    ("float32 overflow in .npy", ["train", "--data", "{huge_npy}", *TRAIN],
+     r"huge: X\[1, 0\] is 1e\+308, beyond the range of float32 \(largest 3.4e\+38\); rescale those values"),
+    ("npz with other names", ["train", "--data", "{other_keys}", *TRAIN],
+     r"keys\.npz: no array named 'X'; the archive holds \['a', 'b'\]; save the arrays as np.savez"),
     ("one class", ["train", "--data", "{one_class}", *TRAIN], r"'kind' of .*one\.csv holds one class only"),
     ("field over 128 KiB", ["train", "--data", "{long_field}", *TRAIN], r"long\.csv: line 2 cannot be read"),
     ("text named .npz", ["train", "--data", "{fake_npz}", *TRAIN], r"fake\.npz: not a valid NumPy file"),
@@ -92,7 +100,8 @@ def test_a_mistake_is_one_line_and_exit_2(files: dict[str, str], argv: list[str]
     assert code == 2
     assert "Traceback" not in err and err.count("\n") == 1 and err.startswith("glassnet: error: "), err
     assert re.search(message, err), err
-    assert "allow_pickle" not in err and "delimiter=" not in err  # no advice the CLI user cannot follow
+    for advice in ("allow_pickle", "delimiter=", "model.double"):  # advice a CLI user cannot follow
+        assert advice not in err, err
 
 
 def _metrics(out: str) -> list[str]:

@@ -42,9 +42,10 @@ def first_bad_value(a: np.ndarray, dtype: Any) -> tuple[tuple[int, ...], str] | 
     return index, f"is {float(value):g}, beyond the range of {np.dtype(dtype).name} (largest {largest:.2g})"
 
 
-def check_numbers(a: Any, name: str, dtype: Any) -> np.ndarray:
+def check_numbers(a: Any, name: str, dtype: Any, rescale: str = "rescale the data (e.g. StandardScaler), "
+                  "or use a float64 model (model.double())") -> np.ndarray:
     """``a`` as an array of numbers, or a GlassnetError naming the array and the index of the first
-    non-numeric, NaN, infinite or out-of-range value.
+    non-numeric, NaN, infinite or out-of-range value; ``rescale`` is the fix offered for the last.
 
     >>> check_numbers(np.array([[0.5, np.inf]]), "X", np.float32)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -63,8 +64,7 @@ def check_numbers(a: Any, name: str, dtype: Any) -> np.ndarray:
         index, why = found
         where = f"{name}[{', '.join(str(i) for i in index)}]"
         if "beyond" in why:
-            raise GlassnetError(f"{where} {why}; rescale the data (e.g. StandardScaler), or use a float64 "
-                                "model (model.double())")
+            raise GlassnetError(f"{where} {why}; {rescale}")
         raise GlassnetError(f"{where} {why}; expected finite numbers: remove or impute missing and infinite "
                             "values before training")
     return arr

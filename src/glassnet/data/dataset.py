@@ -111,10 +111,11 @@ class Dataset:
         numeric targets mean regression.
         """
         where = f"{name}: " if name else ""
-        X_arr = check_numbers(X, f"{where}X", np.float32).astype(np.float32)
+        rescale = "rescale those values (a Dataset holds float32)"
+        X_arr = check_numbers(X, f"{where}X", np.float32, rescale).astype(np.float32)
         y = np.asarray(y)
         if y.dtype.kind in "biufc":
-            check_numbers(y, f"{where}y", np.float32 if task != "classification" else np.float64)
+            check_numbers(y, f"{where}y", np.float32 if task != "classification" else np.float64, rescale)
         if X_arr.ndim == 1:
             X_arr = X_arr[:, None]  # (n_samples, 1)
         y_enc, classes, task = encode_target(np.asarray(y), task, name or "data")

@@ -273,8 +273,9 @@ def load_npz(path: PathLike, *, x_key: str = "X", y_key: str | None = "y",
         keys = list(archive.keys())
         for key in (x_key, y_key):
             if key is not None and key not in keys:
-                raise GlassnetError(f"{p.name}: no array named {key!r}; the archive holds {keys}; "
-                                    "pass x_key=... and y_key=...")
+                raise GlassnetError(f"{p.name}: no array named {key!r}; the archive holds {keys}; save the "
+                                    "arrays as np.savez(path, X=X, y=y), or read it with load_npz(path, "
+                                    "x_key=..., y_key=...)")
         X = archive[x_key]
         y = archive[y_key] if y_key is not None else np.empty(X.shape[0])
     X = X.reshape(X.shape[0], -1) if X.ndim != 1 else X[:, None]  # (n_samples, n_features)
