@@ -32,8 +32,12 @@ _DELIMITERS = ",;\t|"
 def sniff_delimiter(p: Path) -> str:
     """The field separator of a delimited text file: one of , ; tab | (csv.Sniffer on its first
     lines), or ',' when the sample shows none of them."""
-    with p.open(newline="", encoding="utf-8-sig") as f:
-        sample = "".join(f.readline() for _ in range(20))
+    with p.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+        sample = f.read(65536)  # the first lines: at most 64 KiB, however long a line is
+    lines = sample.splitlines()
+    if len(sample) == 65536 and len(lines) > 1:
+        lines.pop()  # cut short
+    sample = "\n".join(lines[:20])
     try:
         return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
     except csv.Error:
