@@ -92,6 +92,7 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
      r"ExponentialLR got gamma=nan"),
     ("MultiStepLR(gamma=0)", lambda: lr_scheduler.MultiStepLR(optim.SGD(_params(), lr=0.1), [1], gamma=0),
      r"MultiStepLR got gamma=0"),
+    ("predict on text", lambda: gn.predict(_net(), np.array([["1", "x"]])), r"X holds text values"),
     ("tensor of text", lambda: gn.tensor(["a", "b"]),
      r"tensor\(\) takes numbers, got <U1 data like \['a', 'b'\]"),
     ("tensor of objects", lambda: gn.tensor([None, 1]), r"tensor\(\) takes numbers, got object data"),

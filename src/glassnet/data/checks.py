@@ -13,7 +13,7 @@ import numpy as np
 
 from glassnet.errors import GlassnetError
 
-__all__ = ["check_classes", "check_numbers", "check_targets", "first_bad_value"]
+__all__ = ["check_classes", "check_dtype", "check_numbers", "check_targets", "first_bad_value"]
 
 
 def first_bad_value(a: np.ndarray, dtype: Any) -> tuple[tuple[int, ...], str] | None:
@@ -42,6 +42,24 @@ def first_bad_value(a: np.ndarray, dtype: Any) -> tuple[tuple[int, ...], str] | 
     return index, f"is {float(value):g}, beyond the range of {np.dtype(dtype).name} (largest {largest:.2g})"
 
 
+def check_dtype(a: Any, name: str) -> np.ndarray:
+    """``a`` as an array of numbers (bool, integers, floats), or a GlassnetError naming the array.
+
+    >>> check_dtype([["1.5", "x"]], "X")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.GlassnetError: X holds text values like ['1.5', 'x'], not numbers; convert them ...
+    """
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biufc":
+        sample = arr.reshape(-1)[:3].tolist()
+        kind = "text" if arr.dtype.kind in "US" else str(arr.dtype)
+        raise GlassnetError(f"{name} holds {kind} values like {sample}, not numbers; convert them to "
+                            "numbers first (class labels to indices 0..k-1 with "
+                            "np.unique(y, return_inverse=True))")
+    return arr
+
+
 def check_numbers(a: Any, name: str, dtype: Any, rescale: str = "rescale the data (e.g. StandardScaler), "
                   "or use a float64 model (model.double())") -> np.ndarray:
     """``a`` as an array of numbers, or a GlassnetError naming the array and the index of the first
@@ -52,13 +70,7 @@ def check_numbers(a: Any, name: str, dtype: Any, rescale: str = "rescale the dat
     ...
     glassnet.errors.GlassnetError: X[0, 1] is inf; expected finite numbers: remove or impute missing ...
     """
-    arr = np.asarray(a)
-    if arr.dtype.kind not in "biufc":
-        sample = arr.reshape(-1)[:3].tolist()
-        kind = "text" if arr.dtype.kind in "US" else str(arr.dtype)
-        raise GlassnetError(f"{name} holds {kind} values like {sample}, not numbers; convert them to "
-                            "numbers first (class labels to indices 0..k-1 with "
-                            "np.unique(y, return_inverse=True))")
+    arr = check_dtype(a, name)
     found = first_bad_value(arr, dtype)
     if found is not None:
         index, why = found

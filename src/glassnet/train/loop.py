@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.data.checks import check_numbers, check_targets
+from glassnet.data.checks import check_dtype, check_numbers, check_targets
 from glassnet.data.splits import train_test_split
 from glassnet.engine.generator import as_generator
 from glassnet.engine.tensor import Tensor, no_grad
@@ -205,7 +205,8 @@ def evaluate(model: Module, loss: Module, X: Any, y: Any = None, *, metrics: Seq
 def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
     """The model's raw outputs for ``X`` (or for the inputs of one pass of a DataLoader: each batch,
     or its first element when it is a list or tuple), batched, in eval mode, without a graph."""
-    X = np.asarray(loader_inputs(X) if isinstance(X, DataLoader) else as_array(X), dtype=_dtype(model))
+    X = check_dtype(loader_inputs(X) if isinstance(X, DataLoader) else as_array(X), "X")
+    X = X.astype(_dtype(model), copy=False)
     was_training = model.training
     model.eval()
     try:
