@@ -68,8 +68,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 TRAIN = ["--epochs", "1", "--no-report", "-q"]
 # (name, argv with {file} fields, what the one line must say)
 CASES: list[tuple[str, list[str], str]] = [
-    ("huge layer", ["train", "--layers", "1000000000", *TRAIN], r"--layers: .* parameters, more than"),
-    ("two huge layers", ["train", "--layers", "100000,100000", *TRAIN], r"--layers: .*limit of 100,000,000"),
+    ("huge layer", ["train", "--data", "xor", "--layers", "1000000000", *TRAIN],
+     r"--layers: .* parameters, more than"),
+    ("two huge layers", ["train", "--data", "xor", "--layers", "100000,100000", *TRAIN],
+     r"--layers: .*limit of 100,000,000"),
     ("explain huge layers", ["explain", "--layers", "100000,100000"], r"--layers: the network 2-100000"),
     ("negative seed", ["train", "--seed", "-1", *TRAIN], r"--seed: expected a seed from 0"),
     ("nan cell", ["train", "--data", "{nan}", *TRAIN], r"nan\.csv: line 3, column 'b' is nan"),
