@@ -195,7 +195,7 @@ def test_csv_round_trip_of_a_numeric_table(tmp_path: Path) -> None:
     ("", {}, "empty"),
     ("\n\n", {}, "empty"),
     ("a,b,c\n", {}, "no data rows"),
-    ("a;b\n1;2\n", {}, "delimiter"),
+    ("a\n1\n", {}, "found 1 column"),
     ("a,b\n1,x\n2,y\n", {"task": "regression"}, "numeric targets"),
 ])  # fmt: skip
 def test_csv_errors_say_what_and_where(tmp_path: Path, text: str, kwargs: dict, message: str) -> None:
@@ -542,3 +542,24 @@ def test_minibatches_order_and_errors() -> None:
         minibatches(X, y, 0)
     with pytest.raises(ShapeError):
         minibatches(X, y[:3], 2)
+
+
+def test_csv_delimiter_and_header_are_detected(tmp_path: Path) -> None:
+    semicolons = load_csv(write(tmp_path / "s.csv", "a;b;kind\n1;2;x\n3;4;y\n"))
+    assert semicolons.feature_names == ("a", "b") and semicolons.X.tolist() == [[1, 2], [3, 4]]
+    headerless = load(write(tmp_path / "h.csv", "".join(f"{i},{i % 2}\n" for i in range(60))))
+    assert headerless.n_samples == 60 and headerless.feature_names == ("col0",)  # row 1 is data
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ("nan", r"line 3, column 'b' is nan"),
+    ("inf", r"line 3, column 'b' is inf"),
+    ("-inf", r"line 3, column 'b' is -inf"),
+    ("1e308", r"line 3, column 'b' is 1e\+308, beyond the range of float32"),
+])  # fmt: skip
+def test_csv_refuses_values_that_are_not_finite_float32(tmp_path: Path, cell: str, message: str) -> None:
+    f = write(tmp_path / "bad.csv", f"a,b,kind\n1,2,x\n3,{cell},y\n5,6,x\n")
+    with pytest.raises(GlassnetError, match=rf"bad\.csv: {message}"):
+        load_csv(f)
+    with pytest.raises(GlassnetError, match=r"line 4, column 'y' is nan"):
+        load_csv(write(tmp_path / "t.csv", "a,y\n1,2.5\n2,3.5\n3,nan\n"))

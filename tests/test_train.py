@@ -13,8 +13,10 @@ import pytest
 import glassnet as gn
 from glassnet import nn, optim, train
 from glassnet.data import make_moons, make_spirals, make_xor
+from glassnet.errors import GlassnetError
 from glassnet.optim import lr_scheduler
 from glassnet.regularizers import L1, L2
+from glassnet.utils.data import DataLoader, TensorDataset
 
 
 def _net(seed: int = 0, dropout: float = 0.0, n_out: int = 2) -> nn.Sequential:
@@ -122,7 +124,10 @@ def test_terminate_on_nan_names_the_batch_and_keeps_the_last_good_weights() -> N
     X[70] = np.nan  # sample 70 lands in some batch of the first epoch
     net = _net()
     start = {k: v.array.copy() for k, v in net.state_dict().items()}
-    history = _fit(net, X, y, epochs=3, shuffle=False)
+    with pytest.raises(GlassnetError, match=r"X\[70, 0\] is nan"):  # arrays are checked before training
+        _fit(net, X, y, epochs=3, shuffle=False)
+    loader = DataLoader(TensorDataset(X, y), batch_size=32)  # a loader's batches are not: the guard acts
+    history = _fit(net, loader, None, epochs=3, batch_size=None)  # type: ignore[arg-type]
     assert "the loss became nan at epoch 1, batch 3" in history.stop_reason
     assert "First non-finite value: the input batch holds nan" in history.stop_reason
     assert all(np.array_equal(v.array, start[k]) for k, v in net.state_dict().items())  # epoch 1's start
@@ -229,7 +234,7 @@ def test_regression_fit_with_rmse() -> None:
     ({"y": np.zeros(10)}, gn.ShapeError, "X has 64 samples but y has 10"),
     ({"y": np.full(64, 0.5)}, gn.GlassnetError, "integer class labels"),
     ({"class_weight": "often"}, gn.GlassnetError, "dict or 'balanced'"),
-    ({"validation_split": 1.5}, gn.GlassnetError, r"validation_split must be in \(0, 1\)"),
+    ({"validation_split": 1.5}, gn.GlassnetError, r"validation_split=1.5; expected .* in \(0, 1\)"),
     ({"metrics": ["accuracy", "nonsense"]}, gn.GlassnetError, "nonsense"),
     ({"callbacks": [print]}, gn.GlassnetError, "Callback instances"),
 ])

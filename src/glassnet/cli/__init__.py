@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import numpy as np
+
 from glassnet.cli import commands
 from glassnet.cli.parser import parse, train_settings
 from glassnet.engine import memory
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     except GlassnetError as e:
         return _fail(e)
     try:
-        return _run(args)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a diverged run is reported once
+            return _run(args)
     except (GlassnetError, OSError, ValueError) as e:
         return _fail(e)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ expects (``nll`` wants log-probabilities, ``bce`` probabilities).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -23,8 +24,17 @@ from glassnet.regularizers.penalties import REGULARIZERS, Regularizer
 from glassnet.train.outputs import output_kind
 
 __all__ = [
-    "build_loss", "build_model", "build_optimizer",
-    "build_regularizers", "check_loss", "default_loss", "n_outputs", "probabilities", "targets",
+    "MAX_PARAMETERS",
+    "build_loss",
+    "build_model",
+    "build_optimizer",
+    "build_regularizers",
+    "check_loss",
+    "check_parameters",
+    "default_loss",
+    "n_outputs",
+    "probabilities",
+    "targets",
 ]  # fmt: skip
 
 
@@ -78,6 +88,24 @@ def _activations(names: Sequence[str], n_hidden: int) -> list[str]:
     return list(names)
 
 
+MAX_PARAMETERS = 100_000_000  # 400 MB of float32 weights, about 1.6 GB with gradients and Adam's moments
+
+
+def check_parameters(sizes: Sequence[int]) -> int:
+    """The number of weights and biases of the Linear layers sizes[0] → sizes[1] → ..., checked
+    against MAX_PARAMETERS before anything is allocated.
+
+    >>> check_parameters([4, 8, 3])
+    67
+    """
+    n = sum((n_in + 1) * n_out for n_in, n_out in pairwise(sizes))
+    if n > MAX_PARAMETERS:
+        shape = "-".join(str(k) for k in sizes)
+        raise GlassnetError(f"--layers: the network {shape} would have {n:,} parameters, more than the "
+                            f"limit of {MAX_PARAMETERS:,}; choose smaller hidden layers")
+    return n
+
+
 def build_model(n_features: int, hidden: Sequence[int], activation: Sequence[str], dropout: float,
                 n_out: int, loss: str, seed: int) -> tuple[Sequential, list[str]]:
     """The network n_features → hidden... → n_out and the activation used per hidden layer."""
@@ -86,6 +114,7 @@ def build_model(n_features: int, hidden: Sequence[int], activation: Sequence[str
     rngs = _generators(seed, 2 * len(hidden) + 1)
     layers: list[Module] = []
     sizes = [n_features, *hidden]
+    check_parameters([*sizes, n_out])
     for n_in, n_hidden, cls in zip(sizes[:-1], hidden, classes, strict=True):
         layers += [Linear(n_in, n_hidden, generator=next(rngs)), cls()]  # z = x Wᵀ + b, a = g(z)
         if dropout > 0:

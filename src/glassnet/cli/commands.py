@@ -16,14 +16,16 @@ from glassnet.cli.build import (
     build_optimizer,
     build_regularizers,
     check_loss,
+    check_parameters,
     default_loss,
     n_outputs,
     probabilities,
     targets,
 )  # fmt: skip
 from glassnet.cli.parser import TRAIN_DEFAULTS, load_config
-from glassnet.cli.scoring import confusion, format_table, load_model, score
+from glassnet.cli.scoring import ModelInfo, confusion, format_table, load_model, score
 from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
+from glassnet.data.checks import check_classes
 from glassnet.errors import GlassnetError
 from glassnet.explain import explain as explain_step
 from glassnet.io.atomic import write_atomic
@@ -127,6 +129,9 @@ def train(settings: dict[str, Any], resume_from: Path | None = None) -> int:
     atomically), so that ``resume`` continues a killed run exactly; ``resume_from`` is that checkpoint.
     """
     ds = _load(settings["data"], settings["target"])
+    if ds.task == "classification":
+        check_classes(ds.classes if ds.classes is not None else ds.y, f"the target {ds.target_name!r} of "
+                      f"{settings['data']}")
     loss = check_loss(settings["loss"] or default_loss(ds.task), ds.task, ds.n_classes)
     parts, scaler = _split(ds, settings["seed"])
     (X_tr, y_tr), (X_va, y_va), (X_te, y_te) = parts
@@ -157,7 +162,7 @@ def train(settings: dict[str, Any], resume_from: Path | None = None) -> int:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # _check_trained reports
         test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
     print(format_table(f"test metrics ({len(X_te)} samples)", test))
-    _check_trained(guard, test, ds.task)
+    _check_trained(guard, test, ds.task, used["lr"])
     save(model, run_dir / "model.safetensors", preprocessing=scaler.state_dict(),
          classes=None if ds.classes is None else ds.classes.tolist(), hyperparameters=used,
          history=history.to_dict(), extra=_extra(ds, parts, test, predicted, settings["seed"]))
@@ -194,16 +199,17 @@ def _write_settings(path: Path, settings: dict[str, Any]) -> None:
     write_atomic(path, json.dumps(kept, indent=1))
 
 
-def _check_trained(guard: TerminateOnNaN, test: dict[str, float], task: str) -> None:
+def _check_trained(guard: TerminateOnNaN, test: dict[str, float], task: str, lr: float) -> None:
     """A run whose training diverged, or whose test metrics are not finite, fails: no model is written."""
     bad = ", ".join(f"{k} {v}" for k, v in test.items() if not np.isfinite(v))
     scale = " (regression targets are used as given: check their scale)" if task == "regression" else ""
     if guard.diverged:
         tested = f" Test metrics not finite: {bad}." if bad else ""
-        raise GlassnetError(f"training diverged: {guard.diverged}{tested} No model was written{scale}")
+        raise GlassnetError(f"training diverged: {guard.diverged}{tested} No model was written; try a "
+                            f"smaller --lr than {lr:g}{scale}")
     if bad:
         raise GlassnetError(f"training did not converge: test metrics not finite: {bad}. No model was "
-                            f"written; lower --lr or scale the data{scale}")
+                            f"written; try a smaller --lr than {lr:g} or scale the data{scale}")
 
 
 def _write_report(run_dir: Path) -> Path:
@@ -218,7 +224,7 @@ def evaluate(model_path: str, data: str, target: str | None) -> int:
     """Print the loss and metrics of a saved model on a data set or file."""
     info = load_model(model_path)
     ds = _load(data, target if target is not None or _is_builtin(data) else info.target, info.task)
-    X = info.inputs(ds.X, data)
+    X = _features(info, ds, data)
     if info.task == "classification":
         y = info.class_indices(ds.decode(ds.y), data)
         n_classes = len(info.classes or [])
@@ -231,6 +237,14 @@ def evaluate(model_path: str, data: str, target: str | None) -> int:
     values, _ = score(info.model, info.loss, X, y, info.task, n_classes)
     print(format_table(f"{info.path} on {data} ({len(X)} samples)", values))
     return 0
+
+
+def _features(info: ModelInfo, ds: Dataset, source: str) -> np.ndarray:
+    """The model's feature columns of ``ds``, matched by name as ``predict`` matches a CSV file's,
+    through the saved preprocessing."""
+    columns = tables.match_columns(list(ds.feature_names), info.feature_names, info.n_features,
+                                   info.target_name, source)
+    return info.inputs(ds.X[:, columns], source)
 
 
 def predict_file(model_path: str, input_path: str, output: str | None) -> int:
@@ -282,6 +296,7 @@ def _xor_model(hidden: list[int], activation: str, loss: str) -> Sequential:
     """A float64 network 2 → hidden → outputs for XOR; the classic weights when it is 2-2-1 sigmoid."""
     indices = LOSSES.fact(loss, "targets") == "indices"
     n_out = 2 if indices else 1
+    check_parameters([2, *hidden, n_out])
     act = ACTIVATIONS.lookup(activation)
     rngs = np.random.SeedSequence(0).spawn(len(hidden) + 1)
     layers: list[Module] = []
@@ -326,7 +341,7 @@ def _explain_inputs(args: dict[str, Any]) -> tuple[Module, str, np.ndarray, np.n
     info = load_model(args["model"])
     ds = _load(args["data"], None if _is_builtin(args["data"]) else info.target, info.task)
     y = info.class_indices(ds.decode(ds.y), args["data"]) if info.task == "classification" else ds.y
-    x, y = _sample(info.inputs(ds.X, args["data"]), y, args.get("sample"), 0, args["data"])
+    x, y = _sample(_features(info, ds, args["data"]), y, args.get("sample"), 0, args["data"])
     return info.model.double(), info.loss, x, targets(info.loss, y)
 
 

@@ -48,6 +48,13 @@ def _count(value: Any) -> int:
     return n
 
 
+def _seed(value: Any) -> int:
+    n = _int(value)
+    if not 0 <= n < 2**63:
+        raise ValueError(f"expected a seed from 0 to 2**63 - 1, got {value!r}")
+    return n
+
+
 def _patience(value: Any) -> int:
     n = _int(value)
     if n < 0:
@@ -130,7 +137,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "data": _text, "target": _optional_text, "layers": _layers, "activation": _names,
     "loss": _optional_text, "optimizer": _text, "lr": _positive, "l1": _nonnegative, "l2": _nonnegative,
     "weight_decay": _nonnegative, "dropout": _probability, "epochs": _count, "batch_size": _count,
-    "early_stopping": _patience, "seed": _int, "out": _optional_text, "no_report": _flag,
+    "early_stopping": _patience, "seed": _seed, "out": _optional_text, "no_report": _flag,
     "verbose": _verbosity,
 }  # fmt: skip
 
@@ -176,6 +183,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
         raw = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
     except ValueError as e:
         raise GlassnetError(f"config file {str(p)!r} is not valid {p.suffix[1:].upper()}: {e}") from None
+    except RecursionError:
+        raise GlassnetError(f"config file {str(p)!r} nests tables or lists too deeply to read; a config "
+                            "is one flat table of settings") from None
     if not isinstance(raw, dict):
         raise GlassnetError(f"config file {str(p)!r} must hold a table of settings, got {type(raw).__name__}")
     settings = {}

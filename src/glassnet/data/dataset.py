@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 
+from glassnet.data.checks import check_numbers
 from glassnet.errors import GlassnetError, ShapeError
 
 __all__ = ["TASKS", "Dataset", "Seed", "Task", "encode_target", "infer_task"]
@@ -109,7 +110,12 @@ class Dataset:
         20, and at most half the number of samples, but always 2), mean classification; other
         numeric targets mean regression.
         """
-        X_arr = np.asarray(X, dtype=np.float32)
+        where = f"{name}: " if name else ""
+        rescale = "rescale those values (a Dataset holds float32)"
+        X_arr = check_numbers(X, f"{where}X", np.float32, rescale).astype(np.float32)
+        y = np.asarray(y)
+        if y.dtype.kind in "biufc":
+            check_numbers(y, f"{where}y", np.float32 if task != "classification" else np.float64, rescale)
         if X_arr.ndim == 1:
             X_arr = X_arr[:, None]  # (n_samples, 1)
         y_enc, classes, task = encode_target(np.asarray(y), task, name or "data")

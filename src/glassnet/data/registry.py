@@ -85,7 +85,8 @@ def _load_file(p: Path, target: str | int | PathLike | None, options: dict[str, 
     if target is not None and not isinstance(target, str | int):
         raise GlassnetError(f"load({p.name!r}): target is a column name or index here, got {target!r}")
     if suffix in (".csv", ".tsv", ".txt"):
-        options.setdefault("delimiter", "\t" if suffix == ".tsv" else ",")
+        if suffix == ".tsv":
+            options.setdefault("delimiter", "\t")
         return load_csv(p, target, **options)
     if suffix == ".npy":
         if isinstance(target, str):

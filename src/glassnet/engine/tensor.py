@@ -478,6 +478,11 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, d
     """
     as_device(device)
     made = Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    if is_numpy(made.array) and made.array.dtype.kind not in "biufc":  # as torch.tensor: numbers only
+        like = made.array.reshape(-1)[:3].tolist()
+        raise GlassnetError(f"tensor() takes numbers, got {made.array.dtype} data like {like}; convert "
+                            "them to numbers first (labels to indices with "
+                            "np.unique(y, return_inverse=True))")
     if is_numpy(made.array) and np.may_share_memory(made.array, raw_array(data)):
         made.array = made.array.copy()
     return made

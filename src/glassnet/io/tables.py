@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet.data.checks import first_bad_value
 from glassnet.data.dataset import Dataset, Task, encode_target
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.io.tables_limits import check_declared_sizes
 
-__all__ = ["load_csv", "load_npy", "load_npz"]
+__all__ = ["is_header", "load_csv", "load_npy", "load_npz", "read_rows", "sniff_delimiter"]
 
 PathLike = str | os.PathLike[str]
 
@@ -26,12 +27,65 @@ def _existing_file(path: PathLike, what: str) -> Path:
     return p
 
 
-def _read_rows(p: Path, delimiter: str) -> list[tuple[int, list[str]]]:
-    """(line number, fields) for every non-blank row of a delimited text file."""
+_DELIMITERS = ",;\t|"
+
+
+def sniff_delimiter(p: Path) -> str:
+    """The field separator of a delimited text file: one of , ; tab | (csv.Sniffer on its first
+    lines), or ',' when the sample shows none of them."""
+    with p.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+        sample = f.read(65536)  # the first lines: at most 64 KiB, however long a line is
+    lines = sample.splitlines()
+    if len(sample) == 65536 and len(lines) > 1:
+        lines.pop()  # cut short
+    sample = "\n".join(lines[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def read_rows(p: Path, delimiter: str | None = None) -> list[tuple[int, list[str]]]:
+    """(line number, fields) for every non-blank row of a delimited text file (delimiter None: sniffed)."""
+    delimiter = sniff_delimiter(p) if delimiter is None else delimiter
     with p.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f, delimiter=delimiter)
-        rows = [(reader.line_num, [c.strip() for c in row]) for row in reader]
+        try:
+            rows = [(reader.line_num, [c.strip() for c in row]) for row in reader]
+        except csv.Error as e:
+            raise GlassnetError(f"{p.name}: line {reader.line_num} cannot be read as CSV ({e}); expected "
+                                f"rows of short fields separated by {delimiter!r}") from None
+        except UnicodeDecodeError as e:
+            raise GlassnetError(f"{p.name}: not UTF-8 text ({e.reason} at byte {e.start}); save the table "
+                                "as UTF-8 CSV") from None
     return [(line, row) for line, row in rows if any(row)]
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def is_header(first: list[str], rest: list[list[str]]) -> bool:
+    """Whether the first row of a table names its columns, judged against the rows after it (a sample).
+
+    It does when one of its cells is text (not a number, not empty) in a column whose other cells are
+    all numbers
+    (``weight`` above 4.0, 30.5, ...). Otherwise it is data: a first row of numbers, with perhaps a
+    text label in a column of text labels, is a headerless file's first row. A header of numbers
+    only cannot be told from data, so such a file is read as headerless.
+
+    >>> is_header(["weight", "kind"], [["4.0", "cat"]]), is_header(["3.5", "dog"], [["4.0", "cat"]])
+    (True, False)
+    """
+    for j, cell in enumerate(first):
+        below = [row[j] for row in rest if j < len(row)]
+        if cell and not _number(cell) and all(_number(c) for c in below):
+            return True
+    return False
 
 
 def _column_index(target: str | int | None, names: list[str], header: bool, p: Path) -> int:
@@ -50,13 +104,29 @@ def _column_index(target: str | int | None, names: list[str], header: bool, p: P
     return target % len(names)
 
 
+def _check_values(values: np.ndarray, lines: list[int], names: list[str], columns: list[int],
+                  p: Path) -> None:
+    """An error naming the line and column of the first NaN, infinity or value beyond float32's range."""
+    found = first_bad_value(values, np.float32)
+    if found is not None:
+        (i, j), why = found
+        fix = ("rescale the column (for example to other units)" if "beyond" in why
+               else "remove the row or fill in the value")
+        raise GlassnetError(f"{p.name}: line {lines[i]}, column {names[columns[j]]!r} {why}; expected finite "
+                            f"numbers: {fix}")
+
+
 def _to_float(cells: np.ndarray, lines: list[int], names: list[str], columns: list[int],
               p: Path) -> np.ndarray:
-    """The feature cells as float32, or an error naming the first bad cell's line and column."""
+    """The cells as float32, or an error naming the first bad cell's line and column: not a number,
+    NaN, infinite, or beyond float32's range."""
     try:
-        return cells.astype(np.float64).astype(np.float32)
+        values = cells.astype(np.float64)  # (n_rows, n_columns)
     except ValueError:
-        pass
+        values = None
+    if values is not None:
+        _check_values(values, lines, names, columns, p)
+        return values.astype(np.float32)
     for i, row in enumerate(cells.tolist()):
         for j, cell in enumerate(row):
             try:
@@ -70,18 +140,22 @@ def _to_float(cells: np.ndarray, lines: list[int], names: list[str], columns: li
     raise AssertionError("unreachable: astype failed but every cell parses")  # pragma: no cover
 
 
-def load_csv(path: PathLike, target: str | int | None = None, *, delimiter: str = ",", header: bool = True,
-             task: Task | None = None) -> Dataset:
+def load_csv(path: PathLike, target: str | int | None = None, *, delimiter: str | None = None,
+             header: bool | None = None, task: Task | None = None) -> Dataset:
     """Load a delimited text table: numeric feature columns and one target column.
 
     Class labels (any strings or numbers) become indices 0..k-1 into ``Dataset.classes``, so
     predictions map back with ``ds.decode(y_pred)``. With task=None the task is inferred: a target
-    that is not numeric, or holds few distinct integers, is a classification target.
+    that is not numeric, or holds few distinct integers, is a classification target. Every feature
+    (and a numeric target) must be a finite number within float32's range; the first one that is
+    not is an error naming its line and column.
 
     Args:
         path: the file. target: the target column's name or index (negative counts from the end);
-            None means the last column. delimiter: the field separator. header: whether the first
-            row holds column names (otherwise the columns are named col0, col1, ...).
+            None means the last column. delimiter: the field separator; None detects one of
+            , ; tab | from the first lines. header: whether the first row holds column names
+            (otherwise the columns are named col0, col1, ...); None: it does when it holds text
+            in a column of numbers (see ``is_header``).
 
     Returns:
         A Dataset with X float32 of shape (n_rows, n_columns - 1).
@@ -94,16 +168,18 @@ def load_csv(path: PathLike, target: str | int | None = None, *, delimiter: str 
     ([[4.0, 4.0], [30.5, 4.0], [3.5, 4.0]], [0, 1, 0], ['cat', 'dog'], ('weight', 'legs'))
     """
     p = _existing_file(path, "load_csv")
-    rows = _read_rows(p, delimiter)
+    delimiter = sniff_delimiter(p) if delimiter is None else delimiter
+    rows = read_rows(p, delimiter)
     if not rows:
         raise GlassnetError(f"{p.name}: the file is empty; expected a header line and rows of values")
+    header = is_header(rows[0][1], [row for _, row in rows[1:101]]) if header is None else header
     names = rows[0][1] if header else [f"col{j}" for j in range(len(rows[0][1]))]
     body = rows[1:] if header else rows
     if not body:
         raise GlassnetError(f"{p.name}: the file has a header but no data rows")
     if len(names) < 2:
         raise GlassnetError(f"{p.name}: found 1 column; expected features and a target separated by "
-                            f"{delimiter!r} (pass delimiter=... if the file uses another separator)")
+                            "one of , ; tab or |")
     for line, row in body:
         if len(row) != len(names):
             like = "the header" if header else "the first row"
@@ -112,18 +188,36 @@ def load_csv(path: PathLike, target: str | int | None = None, *, delimiter: str 
     t = _column_index(target, names, header, p)
     cells = np.array([row for _, row in body], dtype=str)  # (n_rows, n_columns)
     columns = [j for j in range(len(names)) if j != t]
-    X = _to_float(cells[:, columns], [line for line, _ in body], names, columns, p)  # (n_rows, n_features)
+    lines = [line for line, _ in body]
+    X = _to_float(cells[:, columns], lines, names, columns, p)  # (n_rows, n_features)
     raw = cells[:, t]
     try:
         y_raw: np.ndarray = raw.astype(np.float64)
     except ValueError:
         y_raw = raw
+    else:
+        _check_values(y_raw[:, None], lines, names, [t], p)
     y, classes, task = encode_target(y_raw, task, p.name)
     return Dataset(X, y, task, p.stem, f"CSV file {p.name}: {len(body)} rows, target {names[t]!r}",
                    tuple(names[j] for j in columns), classes, names[t])
 
 
+_MAGIC = {b"\x93NUMPY": ".npy", b"PK\x03\x04": ".npz"}  # the first bytes of each format (.npz is a zip)
+
+
+def _check_magic(p: Path) -> None:
+    """An error for a file that is neither a .npy array nor a .npz archive, before NumPy guesses at it
+    (it reads any other file as pickled data)."""
+    with p.open("rb") as f:
+        head = f.read(6)
+    if not any(head.startswith(magic) for magic in _MAGIC):
+        raise GlassnetError(f"{p.name}: not a valid NumPy file (a .npy file starts with \\x93NUMPY, a .npz "
+                            f"archive is a zip file; it starts with {head!r}); save it with np.save or "
+                            "np.savez")
+
+
 def _np_load(p: Path) -> np.ndarray | np.lib.npyio.NpzFile:
+    _check_magic(p)
     check_declared_sizes(p)  # before NumPy allocates what the header claims
     try:
         return np.load(p, allow_pickle=False)
@@ -185,8 +279,9 @@ def load_npz(path: PathLike, *, x_key: str = "X", y_key: str | None = "y",
         keys = list(archive.keys())
         for key in (x_key, y_key):
             if key is not None and key not in keys:
-                raise GlassnetError(f"{p.name}: no array named {key!r}; the archive holds {keys}; "
-                                    "pass x_key=... and y_key=...")
+                raise GlassnetError(f"{p.name}: no array named {key!r}; the archive holds {keys}; save the "
+                                    "arrays as np.savez(path, X=X, y=y), or read it with load_npz(path, "
+                                    "x_key=..., y_key=...)")
         X = archive[x_key]
         y = archive[y_key] if y_key is not None else np.empty(X.shape[0])
     X = X.reshape(X.shape[0], -1) if X.ndim != 1 else X[:, None]  # (n_samples, n_features)

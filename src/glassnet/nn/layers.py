@@ -69,6 +69,11 @@ class Linear(Module):
                  device: Any = None) -> None:
         super().__init__()
         as_device(device)
+        for name, size in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
+                what = "inputs" if name == "in_features" else "outputs"
+                raise GlassnetError(f"Linear got {name}={size!r}; expected a whole number >= 0 (the number "
+                                    f"of {what}), e.g. {name}=64")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None

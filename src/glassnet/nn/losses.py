@@ -21,7 +21,7 @@ import numpy as np
 from glassnet.engine.loss_ops import REDUCTIONS
 from glassnet.engine.op import raw
 from glassnet.engine.tensor import ArrayLike, Tensor
-from glassnet.nn._loss_checks import check_reduction
+from glassnet.nn._loss_checks import check_number, check_reduction
 from glassnet.nn._loss_functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -153,7 +153,7 @@ class HuberLoss(Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
-        self.delta = delta
+        self.delta = check_number("HuberLoss", "delta", delta, 0.0, open_low=True)  # as torch: delta > 0
 
     def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
         return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
@@ -176,7 +176,7 @@ class SmoothL1Loss(Loss):
 
     def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
-        self.beta = beta
+        self.beta = check_number("SmoothL1Loss", "beta", beta, 0.0)  # as torch: beta >= 0
 
     def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
         return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
@@ -242,6 +242,8 @@ class CrossEntropyLoss(Loss):
     def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100,
                  reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)
+        label_smoothing = check_number("CrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0,
+                                       open_high=False, example=0.1)  # as torch: in [0, 1]
         self.weight, self.ignore_index, self.label_smoothing = _weights(weight), ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
@@ -303,7 +305,8 @@ class PoissonNLLLoss(Loss):
     def __init__(self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8,
                  reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.log_input, self.full, self.eps = log_input, full, eps
+        self.log_input, self.full = log_input, full
+        self.eps = check_number("PoissonNLLLoss", "eps", eps, 0.0, example=1e-8)
 
     def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
         return poisson_nll_loss(input, target, self.log_input, self.full, eps=self.eps,
@@ -326,7 +329,7 @@ class GaussianNLLLoss(Loss):
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.full, self.eps = full, eps
+        self.full, self.eps = full, check_number("GaussianNLLLoss", "eps", eps, 0.0, example=1e-6)
 
     def forward(self, input: Tensor, target: ArrayLike, var: ArrayLike | float) -> Tensor:
         return gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)

@@ -288,9 +288,10 @@ def _restore(name: str, value: Any, p: Tensor) -> Any:
 # --------------------------------------------------------------------- validation helpers
 def _check_at_least(opt: Optimizer, group: ParamGroup, name: str, low: float) -> None:
     value = group[name]
-    if not isinstance(value, int | float) or math.isnan(value) or value < low:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value < low:
         raise GlassnetError(
-            f"{type(opt).__name__}: invalid {name}={value!r}; expected a number >= {low}, "
+            f"{type(opt).__name__}: invalid {name}={value!r}; expected a finite number >= {low}, "
             f"e.g. {name}={inspect.signature(type(opt)).parameters[name].default!r} (the default)"
         )
 

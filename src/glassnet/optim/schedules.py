@@ -157,7 +157,7 @@ class StepLR(LRScheduler):
                  last_epoch: int = -1) -> None:
         if not isinstance(step_size, int) or step_size < 1:
             raise GlassnetError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size, self.gamma = step_size, _gamma("StepLR", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -189,7 +189,7 @@ class MultiStepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         self.milestones: dict[int, int] = dict(Counter(milestones))  # a repeated milestone decays twice
-        self.gamma = gamma
+        self.gamma = _gamma(type(self).__name__, gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -215,7 +215,7 @@ class ExponentialLR(LRScheduler):
     formula: ClassVar[Formula] = Formula("ExponentialLR", "lrₜ = base_lr · γᵗ", r"\eta_t = \eta_0\, \gamma^t")
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = gamma
+        self.gamma = _gamma(type(self).__name__, gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -307,3 +307,12 @@ class LinearLR(LRScheduler):
         s, e = self.start_factor, self.end_factor
         factor = s + (e - s) * min(self.total_iters, self.last_epoch) / self.total_iters
         return [base * factor for base in self.base_lrs]
+
+
+def _gamma(name: str, gamma: Any) -> float:
+    """The decay factor γ, a finite number > 0 (γ <= 0 would make the learning rate 0 or negative)."""
+    number = isinstance(gamma, int | float) and not isinstance(gamma, bool)
+    if not number or not math.isfinite(gamma) or gamma <= 0:
+        raise GlassnetError(f"{name} got gamma={gamma!r}; expected a finite number > 0 (below 1 to decay), "
+                            "e.g. gamma=0.1")
+    return gamma

@@ -98,7 +98,7 @@ class SGD(Optimizer):
                                       lr_in_momentum=lr_in_momentum))
 
     def _validate(self, group: ParamGroup) -> None:
-        for name in ("lr", "momentum", "weight_decay"):
+        for name in ("lr", "momentum", "dampening", "weight_decay"):
             _check_at_least(self, group, name, 0.0)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise GlassnetError(

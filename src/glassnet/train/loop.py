@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.data.checks import check_dtype, check_numbers, check_targets
 from glassnet.data.splits import train_test_split
 from glassnet.engine.generator import as_generator
 from glassnet.engine.tensor import Tensor, no_grad
@@ -22,6 +23,7 @@ from glassnet.nn.losses import Loss
 from glassnet.nn.module import Module
 from glassnet.optim.optimizer import Optimizer
 from glassnet.regularizers.penalties import Regularizer
+from glassnet.train.arguments import check_fit_arguments
 from glassnet.train.callbacks import Callback, TerminateOnNaN
 from glassnet.train.diagnostics import Diagnostics
 from glassnet.train.history import History
@@ -96,6 +98,7 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         ``steps/replayed`` and ``steps/graph`` per epoch, and ``graph_reasons`` (see
         ``glassnet.train.steps``).
     """
+    check_fit_arguments(epochs, batch_size, validation_split, verbose)
     kind = output_kind(loss)
     rng = as_generator(seed)  # None: the default generator that gn.manual_seed seeds
     val = _validation_data(validation_data, model, kind)
@@ -212,7 +215,8 @@ def evaluate(model: Module, loss: Module, X: Any, y: Any = None, *, metrics: Seq
 def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
     """The model's raw outputs for ``X`` (or for the inputs of one pass of a DataLoader: each batch,
     or its first element when it is a list or tuple), batched, in eval mode, without a graph."""
-    X = np.asarray(loader_inputs(X) if isinstance(X, DataLoader) else as_array(X), dtype=_dtype(model))
+    X = check_dtype(loader_inputs(X) if isinstance(X, DataLoader) else as_array(X), "X")
+    X = X.astype(_dtype(model), copy=False)
     was_training = model.training
     model.eval()
     try:
@@ -295,16 +299,18 @@ def _dtype(model: Module) -> np.dtype[Any]:
     return first.dtype if first is not None else np.dtype(np.float32)
 
 
-def _arrays(X: Any, y: Any, model: Module, kind: OutputKind) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(X: Any, y: Any, model: Module, kind: OutputKind,
+            names: tuple[str, str] = ("X", "y")) -> tuple[np.ndarray, np.ndarray]:
     if y is None:
         raise GlassnetError("got inputs X but no targets y: pass both, or a DataLoader of (inputs, targets) "
                             "batches as X alone")
-    X = as_array(X).astype(_dtype(model), copy=False)
-    y = as_array(y)
+    X, y = as_array(X), as_array(y)
     if len(X) != len(y):
         raise ShapeError(f"X has {len(X)} samples but y has {len(y)}; they must match")
     if len(X) == 0:
         raise GlassnetError("fit got no samples: X and y are empty")
+    X = check_numbers(X, names[0], _dtype(model)).astype(_dtype(model), copy=False)  # before training
+    y = check_targets(y, kind.classes_as_indices, _dtype(model), names[1])
     return X, targets_as(y, kind, X.dtype)
 
 
@@ -338,7 +344,7 @@ def _validation_data(data: Any, model: Module, kind: OutputKind) -> Pair | Loade
         return None
     if isinstance(data, DataLoader):
         return LoaderBatches(data, _dtype(model), kind)
-    return _arrays(data[0], data[1], model, kind)
+    return _arrays(data[0], data[1], model, kind, ("validation_data X", "validation_data y"))
 
 
 def _validation(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, kind: OutputKind, split: float,
