@@ -265,6 +265,19 @@ result = {"same": same, "epoch": loaded["epoch"], "loss": loaded["loss"],
 """
 
 
+def test_a_loaded_model_file_stands_in_for_the_model(tmp_path: Any) -> None:
+    import glassnet as gn
+
+    net = gn.nn.Sequential(gn.nn.Linear(2, 3, generator=0), gn.nn.Tanh(), gn.nn.Linear(3, 1, generator=1))
+    gn.save(net, tmp_path / "model.safetensors")  # torch.save(model, path)
+    model = gn.load(tmp_path / "model.safetensors", weights_only=False)
+    x = gn.ones(4, 2)
+    assert model(x).equal(net(x)) and model.eval() is model.model and len(list(model.parameters())) == 4
+    assert model.model is not net and model.classes is None
+    with pytest.raises(AttributeError):
+        model.no_such_method()
+
+
 def test_save_and_load_a_state_dict_and_a_checkpoint(tmp_path: Any) -> None:
     theirs, ours = run(SAVE_LOAD, PATH=str(tmp_path / "model.pt"))
     assert theirs == ours == {"same": True, "epoch": 7, "loss": 0.25, "again": True}

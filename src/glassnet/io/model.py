@@ -46,6 +46,10 @@ _SLACK = 2**16  # parameters the architecture may claim beyond the file, so a mi
 class LoadedModel:
     """What ``load`` returns: the model (in eval mode) and everything saved with it.
 
+    It also stands in for the model, as PyTorch's ``model = torch.load(path)`` code expects:
+    calling it calls the model, and the model's methods (``eval``, ``parameters``,
+    ``state_dict``, ...) are reached through it.
+
     Attributes:
         model: the rebuilt network with the saved weights, bit for bit.
         preprocessing, classes, hyperparameters, history, extra: as passed to ``save`` (None if
@@ -60,6 +64,14 @@ class LoadedModel:
     history: Any = None
     extra: Any = None
     glassnet_version: str = ""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.model(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # only for names a LoadedModel does not have
+        if name.startswith("__") or name == "model":
+            raise AttributeError(name)
+        return getattr(self.model, name)
 
 
 def save(model: Module | Any, path: PathLike, *, preprocessing: Any = None, classes: Any = None,
