@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import math
+import numbers
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -92,6 +93,20 @@ def _monitored(run: Run, logs: Logs, monitor: str, who: str) -> float:
     return float(logs[monitor])
 
 
+def _check_stopping(patience: Any, start_from_epoch: Any, min_delta: Any) -> None:
+    """EarlyStopping's numbers, refused with one line each when they cannot work."""
+    if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
+        raise GlassnetError(f"EarlyStopping got patience={patience!r}; expected a whole number >= 0, "
+                            "e.g. patience=5")
+    if isinstance(start_from_epoch, bool) or not isinstance(start_from_epoch, numbers.Integral) \
+            or start_from_epoch < 0:
+        raise GlassnetError(f"EarlyStopping got start_from_epoch={start_from_epoch!r}; expected a whole "
+                            "number >= 0")
+    if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or not math.isfinite(min_delta):
+        raise GlassnetError(f"EarlyStopping got min_delta={min_delta!r}; expected a finite number, "
+                            "e.g. min_delta=1e-4")
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
 
@@ -111,6 +126,7 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
                  mode: str = "auto", restore_best_weights: bool = True, start_from_epoch: int = 0) -> None:
+        _check_stopping(patience, start_from_epoch, min_delta)
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
         self.mode, self.restore_best_weights = monitor_mode(monitor, mode), restore_best_weights
         self.start_from_epoch = start_from_epoch
