@@ -29,8 +29,9 @@ Axis = int | tuple[int, ...] | None
 def _pair(a: ArrayLike, b: ArrayLike) -> tuple[Tensor, Tensor]:
     a_t = as_tensor(a, b if isinstance(b, Tensor) else None)
     b_t = as_tensor(b, a_t)
-    if a_t.array.dtype != b_t.array.dtype:  # PyTorch's promotion: integers meeting floats take the
-        a_kind, b_kind = kind(a_t.array), kind(b_t.array)  # floats' dtype (NumPy's would be float64)
+    if type(a_t.array) is type(b_t.array) and a_t.array.dtype != b_t.array.dtype:  # PyTorch's promotion:
+        a_kind, b_kind = kind(a_t.array), kind(b_t.array)  # integers meeting floats take the floats'
+        # dtype (NumPy's would be float64); arrays of two libraries are refused by the op itself
         if a_kind == "f" and b_kind in "iub":
             b_t = _cast(b_t, a_t)
         elif b_kind == "f" and a_kind in "iub":
