@@ -357,11 +357,11 @@ class Tensor(TensorMethods):
 
     def add_(self, other: ArrayLike, *, alpha: float = 1.0) -> Tensor:
         """self += alpha·other, in place; returns self."""
-        return self._in_place(lambda x, o: _ops.add(x, _scaled(o, alpha)), other, "add_", method=True)
+        return self._in_place(lambda x, o: x.add(o, alpha=alpha), other, "add_", method=True)
 
     def sub_(self, other: ArrayLike, *, alpha: float = 1.0) -> Tensor:
         """self −= alpha·other, in place; returns self."""
-        return self._in_place(lambda x, o: _ops.sub(x, _scaled(o, alpha)), other, "sub_", method=True)
+        return self._in_place(lambda x, o: x.sub(o, alpha=alpha), other, "sub_", method=True)
 
     def mul_(self, other: ArrayLike) -> Tensor:
         """self *= other, in place; returns self."""
@@ -461,11 +461,6 @@ def _view(array: Any) -> Tensor:
     view.array, view.grad_array, view.requires_grad, view._retains_grad = array, None, False, False
     view._parents, view._op, view._saved = (), None, None
     return view
-
-
-def _scaled(other: ArrayLike, alpha: float) -> ArrayLike:
-    """alpha·other for add_/sub_'s alpha (other itself for 1), by the engine's multiplication."""
-    return other if alpha == 1.0 else _ops.mul(other, alpha)
 
 
 def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, device: Any = None) -> Tensor:
