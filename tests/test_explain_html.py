@@ -59,7 +59,7 @@ def outside_links(page: str) -> list[str]:
 def test_page_is_self_contained_and_carries_every_formula() -> None:
     w = xor_walkthrough()
     page = w.to_html()
-    assert page == w.render("html") == RENDERERS["html"](w.steps, w.max_items)
+    assert page == w.render("html") == RENDERERS["html"](w)
     assert page.startswith("<!DOCTYPE html>") and page.count("<script") == 2
     assert outside_links(page) == [], "the page must open offline: no URL outside the page itself"
     markup = re.sub(r"(?s)<(script|style)>.*?</\1>", "", page)  # the page's own tags, KaTeX left out
@@ -76,7 +76,7 @@ def test_page_is_self_contained_and_carries_every_formula() -> None:
 def test_text_is_escaped_never_markup() -> None:
     step = Step("loss", None, "<script>alert(1)</script>", "", r"a < b \& c", "L = <b>0</b> & 1",
                 np.array([[1.0, 2.0]]))
-    page = render_html([step])
+    page = render_html(Walkthrough([step], 0.0, 0.0))
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert '<div class="math">a &lt; b \\&amp; c</div>' in page and "L = &lt;b&gt;0&lt;/b&gt; &amp; 1" in page
 
@@ -104,9 +104,12 @@ def test_walkthrough_renders_in_headless_chromium_with_its_math_typeset(tmp_path
     steps = xor_walkthrough().steps + every_formula()
     n_formulas = sum(bool(s.formula_latex) for s in steps)
     page = tmp_path / "walkthrough.html"
-    page.write_text(render_html(steps, 6), encoding="utf-8")
+    w = xor_walkthrough()
+    w.steps = steps
+    page.write_text(render_html(w), encoding="utf-8")
     broken = tmp_path / "broken.html"  # the error check below can fail
-    broken.write_text(render_html([Step("loss", None, "broken", "", r"\frac{1}{", "L = 1", np.array(1.0))]))
+    broken.write_text(render_html(Walkthrough([Step("loss", None, "broken", "", r"\frac{1}{", "L = 1",
+                                                    np.array(1.0))], 1.0, 1.0)))
     driver = chromium(tmp_path / "profile")
     try:
         counts = _typeset(driver, page)

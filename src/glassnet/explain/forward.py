@@ -156,3 +156,28 @@ def loss_step(loss: Module, out: Tensor, y: Tensor, value: Tensor, rec: Recorder
         total = f"L = {reduction}(ℓ) = {total[4:]}"
     rec.add("loss", None, f"loss: {f.name} (reduction={reduction!r})", f.text, f.latex,
             "\n".join([*lines, total, f"  = {rec.num(value.item())}"]), value.array, dict(shown or {}))
+
+
+def _settings(component: object) -> str:
+    """A component with its settings, e.g. ``SGD(lr=0.5, momentum=0, ...)``; an optimizer's first group."""
+    groups = getattr(component, "param_groups", None)
+    if groups:
+        options = ", ".join(f"{k}={v!r}" for k, v in groups[0].items() if k != "params")
+        return f"{type(component).__name__}({options})"
+    return repr(component)
+
+
+def header(model: Module, x: Tensor, y: Tensor, loss: Module, optimizer: object | None,
+           penalties: Sequence[object], rec: Recorder) -> list[tuple[str, str]]:
+    """What the walkthrough derives, before the first formula: network, sample, target, loss, optimizer."""
+    linears = [m for m in model.children() if isinstance(m, Linear)]
+    sizes = " → ".join([str(linears[0].in_features), *(str(m.out_features) for m in linears)])
+    params = list(model.parameters())
+    rows = [("network", f"{sizes} ({sum(p.numel() for p in params)} parameters, {params[0].dtype})"),
+            ("sample", f"x = {rec.fmt(x.array)}" + (f"  ({x.shape[0]} samples)" if x.shape[0] > 1 else "")),
+            ("target", f"y = {rec.fmt(y.array)}"),
+            ("loss", _settings(loss))]
+    rows += [("penalty", repr(r)) for r in penalties]
+    if optimizer is not None:
+        rows.append(("optimizer", _settings(optimizer)))
+    return rows

@@ -9,14 +9,13 @@ formula shows in red instead of stopping the rest; every text is escaped with ``
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from html import escape
 from importlib.resources import files
 
 import numpy as np
 
 from glassnet.explain.numbers import format_array, format_number
-from glassnet.explain.step import Step
+from glassnet.explain.step import Page, Step
 
 __all__ = ["render_html"]
 
@@ -70,22 +69,24 @@ def _step(step: Step, max_items: int | None) -> str:
     return "\n".join([*parts, "</section>"])
 
 
-def render_html(steps: Sequence[Step], max_items: int | None = 6) -> str:
+def render_html(page: Page) -> str:
     """The steps as one HTML page: a heading per section, then title, typeset formula, numbers, value.
 
     >>> s = Step("loss", None, "loss <1>", "ℓ = (x − y)²", r"\\ell = (x - y)^2", "L = 0.25", np.array(0.25))
-    >>> page = render_html([s])
-    >>> "<h3>loss &lt;1&gt;</h3>" in page, '<div class="math">\\\\ell = (x - y)^2</div>' in page
+    >>> from types import SimpleNamespace
+    >>> page = SimpleNamespace(steps=[s], max_items=6, digits=4, header=[], notation=[], network=[])
+    >>> html = render_html(page)
+    >>> "<h3>loss &lt;1&gt;</h3>" in html, '<div class="math">\\\\ell = (x - y)^2</div>' in html
     (True, True)
     """
     from glassnet.explain.render import _section  # render.py imports this module to register "html"
 
     body, section = [], ""
-    for step in steps:
+    for step in page.steps:
         if _section(step) != section:
             section = _section(step)
             body.append(f"<h2>{escape(section)}</h2>")
-        body.append(_step(step, max_items))
+        body.append(_step(step, page.max_items))
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

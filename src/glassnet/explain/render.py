@@ -12,7 +12,7 @@ import numpy as np
 
 from glassnet.explain.html import render_html
 from glassnet.explain.numbers import format_number
-from glassnet.explain.step import Step
+from glassnet.explain.step import Page, Step
 
 __all__ = ["RENDERERS", "to_markdown", "to_text"]
 
@@ -93,9 +93,9 @@ def to_markdown(steps: Sequence[Step], max_items: int | None = 6) -> str:
     return "\n".join(lines)
 
 
-RENDERERS: dict[str, Callable[[Sequence[Step], int | None], str]] = {
-    "text": lambda steps, _max_items: to_text(steps),
-    "md": to_markdown,
+RENDERERS: dict[str, Callable[[Page], str]] = {
+    "text": lambda page: to_text(page.steps),
+    "md": lambda page: to_markdown(page.steps, page.max_items),
     "html": render_html,
 }
-"""Output format name → renderer(steps, max_items); the CLI's ``--format`` chooses from it."""
+"""Output format name → renderer(page); the CLI's ``--format`` chooses from it."""

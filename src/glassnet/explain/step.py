@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from glassnet.nn.layers import Linear
 from glassnet.registry import Formula
 
-__all__ = ["LINEAR_FORMULA", "Step"]
+__all__ = ["LINEAR_FORMULA", "NetworkLayer", "Page", "Step"]
 
 LINEAR_FORMULA: Formula = Linear.formula
 """The per-layer formula, ``nn.Linear``'s own: one neuron per row of W."""
@@ -43,3 +45,41 @@ class Step:
     substituted: str
     value: np.ndarray
     grads: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class NetworkLayer:
+    """One Linear layer l as the network diagram draws it: neurons, weights as links, the activation.
+
+    Args:
+        index: l = 1, 2, ... (the l-th Linear layer, as the walkthrough numbers it).
+        weight: Wˡ, (out_features, in_features): one row per neuron, as the layer holds it.
+        bias: bˡ, (out_features,), or None.
+        activation: the name of the activation after the layer (e.g. ``"Sigmoid"``), or None.
+    """
+
+    index: int
+    weight: np.ndarray
+    bias: np.ndarray | None
+    activation: str | None
+
+
+class Page(Protocol):
+    """What a renderer reads: the steps and the facts shown before them (a ``Walkthrough``).
+
+    Attributes:
+        steps: the derivation in order.
+        max_items: rows/columns of each array shown (None: all).
+        digits: significant digits of the printed numbers.
+        header: (label, text) pairs shown before the first formula: network, sample, target, loss,
+            optimizer with all its settings.
+        notation: (symbol, LaTeX, meaning) of every symbol the steps use, in reading order.
+        network: the Linear layers, for the network diagram.
+    """
+
+    steps: Sequence[Step]
+    max_items: int | None
+    digits: int
+    header: Sequence[tuple[str, str]]
+    notation: Sequence[tuple[str, str, str]]
+    network: Sequence[NetworkLayer]

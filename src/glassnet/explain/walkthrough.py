@@ -17,9 +17,9 @@ from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError
 from glassnet.explain.backward import backward_steps
 from glassnet.explain.divisor import divisor_note
-from glassnet.explain.forward import Recorder, forward, loss_step
+from glassnet.explain.forward import Recorder, formula_of, forward, header, loss_step
 from glassnet.explain.render import RENDERERS
-from glassnet.explain.step import Step
+from glassnet.explain.step import NetworkLayer, Step
 from glassnet.explain.update import optimizer_steps, regularizer_steps, symbols, total_steps
 from glassnet.explain.variance import Var, check_arguments, delta_text, loss_arguments, loss_lines
 from glassnet.nn.losses import GaussianNLLLoss
@@ -39,6 +39,10 @@ class Walkthrough:
         loss: the data loss L; ``total_loss`` adds the penalties.
         grads: ∂(L + ΣR)/∂θ by parameter name, the gradient the optimizer receives (the engine's).
         max_items: how many rows/columns of an array are shown (None: all).
+        digits: significant digits of the printed numbers.
+        header: (label, text) pairs shown before the first formula (network, sample, loss, optimizer).
+        notation: (symbol, LaTeX, meaning) of every symbol the steps use.
+        network: the Linear layers, for the network diagram.
     """
 
     steps: list[Step]
@@ -46,6 +50,10 @@ class Walkthrough:
     total_loss: float
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     max_items: int | None = 6
+    digits: int = 4
+    header: list[tuple[str, str]] = field(default_factory=list)
+    notation: list[tuple[str, str, str]] = field(default_factory=list)
+    network: list[NetworkLayer] = field(default_factory=list)
 
     def find(self, kind: str, layer: int | None = None) -> list[Step]:
         """The steps of one kind (``"linear"``, ``"delta"``, ``"update"``...), of one layer if given."""
@@ -56,7 +64,7 @@ class Walkthrough:
         if format not in RENDERERS:
             raise GlassnetError(f"unknown walkthrough format {format!r}; choose one of "
                                 f"{', '.join(RENDERERS)}")
-        return RENDERERS[format](self.steps, self.max_items)
+        return RENDERERS[format](self)
 
     def to_text(self) -> str:
         """Plain text for a terminal."""
@@ -177,4 +185,13 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
         total_steps(data, reg_grads, grads, names, rec)
     if optimizer is not None:
         optimizer_steps(model, optimizer, grads, names, rec)
-    return Walkthrough(rec.steps, data_loss.item(), total.item(), grads, max_items)
+    network = [NetworkLayer(layer.index, layer.linear.weight.array.copy(),
+                            None if layer.linear.bias is None else layer.linear.bias.array.copy(),
+                            None if layer.activation is None else formula_of(layer.activation).name)
+               for layer in layers]
+    return Walkthrough(rec.steps, data_loss.item(), total.item(), grads, max_items, digits,
+                       header(model, xt, yt, loss, optimizer, penalties, rec), [], network)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the walkthrough as its HTML page."""
+        return self.to_html()
