@@ -77,9 +77,15 @@ class Page(Protocol):
         network: the Linear layers, for the network diagram.
     """
 
-    steps: Sequence[Step]
-    max_items: int | None
-    digits: int
-    header: Sequence[tuple[str, str]]
-    notation: Sequence[tuple[str, str, str]]
-    network: Sequence[NetworkLayer]
+    @property
+    def steps(self) -> Sequence[Step]: ...
+    @property
+    def max_items(self) -> int | None: ...
+    @property
+    def digits(self) -> int: ...
+    @property
+    def header(self) -> Sequence[tuple[str, str]]: ...
+    @property
+    def notation(self) -> Sequence[tuple[str, str, str]]: ...
+    @property
+    def network(self) -> Sequence[NetworkLayer]: ...
