@@ -33,6 +33,10 @@ class Formula:
         latex: the same in LaTeX.
         derivative_text: its derivative (or update rule) in plain text; empty if none.
         derivative_latex: the same in LaTeX.
+        plug: the forward formula's right-hand side as a template with one element's numbers
+            plugged in, e.g. ``"1 / (1 + exp(−{z}))"``: explain fills ``{z}`` (an activation's
+            input), ``{a}`` (its output), ``{yhat}`` and ``{y}`` (a loss's prediction and target).
+        derivative_plug: the same for the derivative, e.g. ``"{a}·(1 − {a})"``.
 
     >>> f = Formula("Identity", "f(z) = z", "f(z) = z", "f'(z) = 1", "f'(z) = 1")
     >>> f.text
@@ -44,6 +48,8 @@ class Formula:
     latex: str
     derivative_text: str = ""
     derivative_latex: str = ""
+    plug: str = ""
+    derivative_plug: str = ""
 
 
 @dataclass(frozen=True)

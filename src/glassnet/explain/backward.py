@@ -1,7 +1,9 @@
 """The backward pass of one walkthrough, read from ``.grad`` after the engine's ``backward()``.
 
 δˡ = ∂L/∂zˡ is ``zˡ.grad`` and ∂L/∂aˡ is ``aˡ.grad`` (both kept by ``retain_grad``); f′(zˡ) comes
-from the activation's own backward rule run on zˡ. The parameter gradients are the engine's.
+from the activation's own backward rule run on zˡ. The parameter gradients are the engine's. Each
+line multiplies out the numbers that give the engine's result (the first sample's, where a batch
+has several), with the templates the components carry (``Formula.derivative_plug``).
 """
 
 from __future__ import annotations
@@ -9,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.engine.tensor import Tensor
-from glassnet.explain.forward import Layer, Recorder, formula_of
-from glassnet.explain.numbers import sup
+from glassnet.explain.forward import Layer, Recorder, formula_of, is_plain_cross_entropy, signed
+from glassnet.explain.numbers import chain, sub, sup
 from glassnet.explain.step import LINEAR_FORMULA
 from glassnet.nn.activations import LogSoftmax, Softmax
 from glassnet.nn.module import Module
 
-__all__ = ["backward_steps", "derivative"]
+__all__ = ["backward_steps", "derivative", "jacobian"]
 
 
 def derivative(activation: Module, z: np.ndarray) -> np.ndarray:
@@ -31,78 +33,155 @@ def derivative(activation: Module, z: np.ndarray) -> np.ndarray:
     return zt.grad_array
 
 
+def jacobian(activation: Module, z: np.ndarray) -> np.ndarray:
+    """J = ∂a/∂z of one sample's vector z (a softmax's), row i the gradient of aᵢ: by the engine.
+
+    >>> import glassnet as gn
+    >>> jacobian(gn.nn.Softmax(dim=-1), np.zeros(2))   # pᵢ(𝟙[i = j] − pⱼ) at p = (½, ½)
+    array([[ 0.25, -0.25],
+           [-0.25,  0.25]])
+    """
+    rows = []
+    for i in range(len(z)):
+        zt = Tensor(np.array(z, copy=True), requires_grad=True)
+        activation(zt)[i].backward()
+        assert zt.grad_array is not None
+        rows.append(zt.grad_array)
+    return np.stack(rows)  # (n_out, n_in)
+
+
 def _grad(t: Tensor | None) -> np.ndarray:
     assert t is not None and t.grad_array is not None, "backward() has not reached this tensor"
     return t.grad_array
 
 
-def _delta_last(layer: Layer, loss: Module, note: str, rec: Recorder,
-                plugged: tuple[str, str] | None) -> None:
-    l, dL = layer.index, formula_of(loss).derivative_text
-    head, note = (f"{plugged[0]}\n   = ", plugged[1]) if plugged else ("", note)
-    delta = _grad(layer.z)
-    if layer.activation is None or layer.a is None:
-        rec.add("delta", l, f"output δ{sup(l)} = ∂L/∂z{sup(l)}", dL, formula_of(loss).derivative_latex,
-                f"δ{sup(l)} = {head}{rec.fmt(delta)}{note}", delta)
-        return
-    f = formula_of(layer.activation)
-    lines = [f"∂L/∂a{sup(l)} = {head}{rec.fmt(_grad(layer.a))}{note}", *_local(layer, rec, delta)]
-    rec.add("delta", l, f"output δ{sup(l)} = ∂L/∂a{sup(l)} ⊙ f′(z{sup(l)})",
-            f"{dL};  {f.derivative_text}", f"{formula_of(loss).derivative_latex};\\ {f.derivative_latex}",
-            "\n".join(lines), delta)
+def _divided(text: str, N: float | None, rec: Recorder) -> str:
+    return text if N is None else f"{text} / {rec.num(N)}"
 
 
-def _local(layer: Layer, rec: Recorder, delta: np.ndarray) -> list[str]:
-    """The activation's local derivative at zˡ: f′(zˡ), or its Jacobian for softmax."""
-    assert layer.activation is not None
+def _output_gradient(layer: Layer, loss: Module, y: Tensor, N: float | None, rec: Recorder,
+                     plugged: tuple[str, str] | None, p: np.ndarray | None) -> list[str]:
+    """∂L/∂ŷ with the numbers plugged in, ending in the engine's value (ŷ is aᴸ, or zᴸ without activation)."""
     l = layer.index
+    out = layer.a if layer.a is not None else layer.z
+    name = f"∂L/∂{'a' if layer.a is not None else 'z'}{sup(l)}"
+    value = rec.mat(_grad(out))
+    if plugged is not None:  # GaussianNLLLoss: its own plugged form
+        return chain(name, plugged[0], value, indent="")
+    if p is not None and is_plain_cross_entropy(loss, y):
+        onehot = np.eye(p.shape[1], dtype=p.dtype)[y.array]  # (n_samples, n_classes)
+        return chain(f"δ{sup(l)} = {name}", _divided("(p − onehot(y))", N, rec),
+                     _divided(f"({rec.fmt(p)} − {rec.fmt(onehot)})", N, rec), value, indent="")
+    f = formula_of(loss)
+    terms = [_divided(f"({rec.elements(f.derivative_plug, yhat=out.array, y=y.array)})", N, rec)] \
+        if f.derivative_plug else []
+    return chain(name, *terms, value, indent="")
+
+
+def _local(layer: Layer, rec: Recorder) -> tuple[list[str], str, str]:
+    """f′(zˡ) and δˡ = ∂L/∂aˡ ⊙ f′(zˡ) multiplied out; for softmax its Jacobian J and δˡ = ∂L/∂aˡ·J."""
+    assert layer.activation is not None and layer.a is not None
+    l, f = layer.index, formula_of(layer.activation)
+    delta, dA = _grad(layer.z), _grad(layer.a)
     if isinstance(layer.activation, Softmax | LogSoftmax):
-        return [f"δ{sup(l)} = J_f(z{sup(l)})ᵀ·∂L/∂a{sup(l)} = {rec.fmt(delta)}  (a Jacobian)"]
-    return [f"f′(z{sup(l)}) = {rec.fmt(derivative(layer.activation, layer.z.array))}",
-            f"δ{sup(l)} = ∂L/∂a{sup(l)} ⊙ f′(z{sup(l)}) = {rec.fmt(delta)}"]
+        J = jacobian(layer.activation, layer.z.array[0])
+        lines = [*chain(f"J = ∂a{sup(l)}/∂z{sup(l)}", rec.mat(J, samples=False), indent=""),
+                 *chain(f"δ{sup(l)} = ∂L/∂a{sup(l)}·J", rec.mat(delta), indent="")]
+        latex = rf"\delta^{{{l}}} = \frac{{\partial L}}{{\partial a^{{{l}}}}} J"
+        return lines, f"δ{sup(l)} = ∂L/∂a{sup(l)}·J", latex
+    fp = derivative(layer.activation, layer.z.array)
+    plugged = [rec.elements(f.derivative_plug, z=layer.z.array, a=layer.a.array)] if f.derivative_plug else []
+    product = rec.elements("{g}·{d}", g=dA, d=fp)
+    lines = [*chain(f"f′(z{sup(l)})", *plugged, rec.mat(fp), indent=""),
+             *chain(f"δ{sup(l)} = ∂L/∂a{sup(l)} ⊙ f′(z{sup(l)})", product, rec.mat(delta), indent="")]
+    return lines, f"δ{sup(l)} = ∂L/∂a{sup(l)} ⊙ f′(z{sup(l)})", \
+        rf"\delta^{{{l}}} = \frac{{\partial L}}{{\partial a^{{{l}}}}} \odot f'(z^{{{l}}})"
+
+
+def _record_delta(layer: Layer, head: list[str], rec: Recorder, title: str, text: str, latex: str) -> None:
+    l = layer.index
+    lines, local_text, local_latex = _local(layer, rec) if layer.activation is not None else ([], "", "")
+    if layer.activation is not None:
+        f = formula_of(layer.activation)
+        text, latex = f"{text};  {local_text};  {f.derivative_text}", rf"{latex},\quad {local_latex}"
+    rec.add("delta", l, title, text, latex, "\n".join([*head, *lines]), _grad(layer.z))
+
+
+def _delta_last(layer: Layer, loss: Module, y: Tensor, N: float | None, note: str, rec: Recorder,
+                plugged: tuple[str, str] | None, p: np.ndarray | None) -> None:
+    l, f = layer.index, formula_of(loss)
+    head = _output_gradient(layer, loss, y, N, rec, plugged, p)
+    note = plugged[1].strip() if plugged else note
+    if note:
+        head.append(note)
+    title = f"output δ{sup(l)} = ∂L/∂z{sup(l)}"
+    _record_delta(layer, head, rec, title, f.derivative_text, f.derivative_latex)
+
+
+def _backpropagated(layer: Layer, above: Layer, rec: Recorder) -> list[str]:
+    """∂L/∂aˡ = δˡ⁺¹·Wˡ⁺¹, each entry of the first sample multiplied out: Σᵢ δᵢ·Wᵢⱼ."""
+    l, k = layer.index, above.index
+    W, d, dA = above.linear.weight.array, _grad(above.z)[0], _grad(above.a_in)
+    n_in = W.shape[1]
+    cols = range(n_in if rec.max_items is None else min(n_in, rec.max_items))
+    rows = range(len(d) if rec.max_items is None else min(len(d), rec.max_items))
+    terms = [" + ".join(f"{signed(rec.num(d[i]))}·{signed(rec.num(W[i, j]))}" for i in rows)
+             + (" + …" if len(rows) < len(d) else "") for j in cols]
+    entries = "[" + ", ".join(terms) + (", …" if len(cols) < n_in else "") + "]"
+    return chain(f"∂L/∂a{sup(l)} = δ{sup(k)}·W{sup(k)}", entries, rec.mat(dA), indent="")
 
 
 def _delta_hidden(layer: Layer, above: Layer, rec: Recorder) -> None:
-    l, k = layer.index, layer.index + 1
-    delta = _grad(layer.z)
-    lines = [f"(W{sup(k)})ᵀ·δ{sup(k)} = {rec.mat(above.linear.weight.array)}ᵀ·{rec.fmt(_grad(above.z))}",
-             f"   = {rec.fmt(_grad(above.a_in))}"]
-    text, latex = f"δ{sup(l)} = (W{sup(k)})ᵀ·δ{sup(k)}", rf"\delta^{l} = (W^{k})^\top \delta^{k}"
-    if layer.activation is not None:
-        f = formula_of(layer.activation)
-        lines += _local(layer, rec, delta)
-        text, latex = f"{text} ⊙ f′(z{sup(l)});  {f.derivative_text}", rf"{latex} \odot f'(z^{l})"
-    else:
-        lines.append(f"δ{sup(l)} = (W{sup(k)})ᵀ·δ{sup(k)} = {rec.fmt(delta)}")
-    rec.add("delta", l, f"layer {l}: δ{sup(l)} = ∂L/∂z{sup(l)}", text, latex, "\n".join(lines), delta)
+    l, k = layer.index, above.index
+    text = f"∂L/∂a{sup(l)} = δ{sup(k)}·W{sup(k)}"
+    latex = rf"\frac{{\partial L}}{{\partial a^{{{l}}}}} = \delta^{{{k}}} W^{{{k}}}"
+    if layer.activation is None:
+        text, latex = f"δ{sup(l)} = δ{sup(k)}·W{sup(k)}", rf"\delta^{{{l}}} = \delta^{{{k}}} W^{{{k}}}"
+    _record_delta(layer, _backpropagated(layer, above, rec), rec, f"layer {l}: δ{sup(l)} = ∂L/∂z{sup(l)}",
+                  text, latex)
 
 
 def _parameter_grads(layer: Layer, grads: dict[str, np.ndarray], rec: Recorder) -> None:
-    l, delta, a = layer.index, _grad(layer.z), layer.a_in.array
+    """∂L/∂Wˡ = (δˡ)ᵀ·aˡ⁻¹ and ∂L/∂bˡ = Σ over samples of δˡ, entries multiplied out."""
+    l, delta, a = layer.index, _grad(layer.z), layer.a_in.array  # (n, out), (n, in)
     dW = grads[layer.weight_name]
-    batch = "Σ over the samples of " if a.shape[0] > 1 else ""
-    product = f"{rec.fmt(delta)}ᵀ·{rec.fmt(a)}" if batch else f"{rec.fmt(delta)} ⊗ {rec.fmt(a)}"
-    lines = [f"∂L/∂W{sup(l)} = {batch}δ{sup(l)}·(a{sup(l - 1)})ᵀ = {product}",
-             f"   = {rec.mat(dW)}"]
+    n = delta.shape[0] if rec.max_items is None else min(delta.shape[0], rec.max_items)
+    more = " + …" if n < delta.shape[0] else ""
+    small = dW.size <= 12 or rec.max_items is None
+    rows = range(dW.shape[0] if small else 1)
+    cols = range(dW.shape[1] if small else min(dW.shape[1], rec.max_items or dW.shape[1]))
+    lines = []
+    for i in rows:
+        for j in cols:
+            terms = " + ".join(f"{signed(rec.num(delta[s, i]))}·{signed(rec.num(a[s, j]))}" for s in range(n))
+            lines.append(f"∂L/∂W{sup(l)}{sub(i + 1, j + 1)} = {terms}{more} = {rec.num(dW[i, j])}")
+    if not small:
+        lines.append(f"… (row 1 shown; the other {dW.shape[0] - 1} rows alike)")
+    lines += chain(f"∂L/∂W{sup(l)}", rec.mat(dW, samples=False), indent="")
     shown = {layer.weight_name: dW}
     if layer.bias_name is not None:
-        shown[layer.bias_name] = grads[layer.bias_name]
-        lines.append(f"∂L/∂b{sup(l)} = {batch}δ{sup(l)} = {rec.mat(grads[layer.bias_name])}")
+        db = shown[layer.bias_name] = grads[layer.bias_name]
+        rows_of_delta = " + ".join(rec.fmt(delta[s]) for s in range(n)) + more
+        lines += chain(f"∂L/∂b{sup(l)} = Σ δ{sup(l)}", rows_of_delta, rec.fmt(db), indent="") \
+            if delta.shape[0] > 1 else chain(f"∂L/∂b{sup(l)} = δ{sup(l)}", rec.fmt(db), indent="")
     rec.add("grad", l, f"layer {l}: ∂L/∂W{sup(l)} and ∂L/∂b{sup(l)}", LINEAR_FORMULA.derivative_text,
             LINEAR_FORMULA.derivative_latex, "\n".join(lines), dW, shown)
 
 
-def backward_steps(layers: list[Layer], loss: Module, note: str, grads: dict[str, np.ndarray],
-                   rec: Recorder, plugged: tuple[str, str] | None = None) -> None:
+def backward_steps(layers: list[Layer], loss: Module, y: Tensor, N: float | None, note: str,
+                   grads: dict[str, np.ndarray], rec: Recorder, plugged: tuple[str, str] | None = None,
+                   p: np.ndarray | None = None) -> None:
     """Record δ for every layer from the output down, then ∂L/∂W and ∂L/∂b of each layer.
 
     Args:
-        note: shown after ∂L/∂ŷ, the 1/N it holds and which N (``divisor_note``); "" for none.
+        y: the target as the loss took it.
+        N: the divisor of the loss's mean (None: 'sum').
+        note: shown after ∂L/∂ŷ, which N it is (``divisor_note``); "" for none.
         grads: ∂(data loss)/∂θ by parameter name, from the engine.
-        plugged: the loss's ∂L/∂ŷ with the numbers plugged in and its own note on N, shown before
-            the engine's value (GaussianNLLLoss), in place of ``note``; None shows the value alone.
+        plugged: the loss's ∂L/∂ŷ with the numbers plugged in (GaussianNLLLoss), or None.
+        p: the softmax probabilities of a plain cross-entropy (the loss step's), or None.
     """
-    _delta_last(layers[-1], loss, note, rec, plugged)
+    _delta_last(layers[-1], loss, y, N, note, rec, plugged, p)
     for layer, above in zip(reversed(layers[:-1]), reversed(layers[1:]), strict=True):
         _delta_hidden(layer, above, rec)
     for layer in reversed(layers):

@@ -6,22 +6,25 @@ can later read ∂L/∂z and ∂L/∂a from ``.grad``: no number here is compute
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, cast
 
 import numpy as np
 
-from glassnet.engine.tensor import Tensor
+from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError
-from glassnet.explain.numbers import format_array, format_number, sup
+from glassnet.explain.numbers import chain, format_array, format_number, matrix_lines, sub, sup
 from glassnet.explain.step import LINEAR_FORMULA, Step
-from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.activations import ACTIVATIONS, softmax
 from glassnet.nn.layers import Dropout, Flatten, Identity, Linear, Sequential
+from glassnet.nn.losses import CrossEntropyLoss
 from glassnet.nn.module import Module
 from glassnet.registry import Formula
 
-__all__ = ["Layer", "Recorder", "formula_of"]
+__all__ = ["Layer", "Recorder", "formula_of", "forward", "header", "is_plain_cross_entropy", "loss_step",
+           "per_element", "signed"]
 
 
 
@@ -60,22 +63,65 @@ class Recorder:
         self.digits, self.max_items = digits, max_items
         self.steps: list[Step] = []
 
-    def fmt(self, a: np.ndarray) -> str:
-        """An array as the walkthrough shows it; a batch of one sample shows as that sample."""
+    def fmt(self, a: np.ndarray, digits: int | None = None) -> str:
+        """An array on one line; a batch of one sample shows as that sample."""
         a = np.asarray(a)
-        return format_array(a[0] if a.ndim == 2 and a.shape[0] == 1 else a, self.digits, self.max_items)
+        one = a[0] if a.ndim == 2 and a.shape[0] == 1 else a
+        return format_array(one, digits or self.digits, self.max_items)
 
-    def mat(self, a: np.ndarray) -> str:
-        """A parameter-shaped array (a weight matrix stays a matrix)."""
-        return format_array(np.asarray(a), self.digits, self.max_items)
+    def mat(self, a: np.ndarray, digits: int | None = None, samples: bool = True) -> str:
+        """An array as the text shows it: a matrix one row per line, columns aligned.
 
-    def num(self, x: float) -> str:
-        return format_number(x, self.digits)
+        A batch of one sample (``samples``) shows as that sample; a parameter stays a matrix.
+        """
+        a = np.asarray(a)
+        if samples and a.ndim == 2 and a.shape[0] == 1:
+            a = a[0]
+        if a.ndim == 2:
+            return "\n".join(matrix_lines(a, digits or self.digits, self.max_items))
+        return format_array(a, digits or self.digits, self.max_items)
+
+    def num(self, x: float, digits: int | None = None) -> str:
+        return format_number(x, digits or self.digits)
+
+    def elements(self, template: str, samples: bool = True, **arrays: np.ndarray | float) -> str:
+        """``template`` filled with each element's numbers, e.g. ``[0.62·(1 − 0.62), …]``.
+
+        With ``samples``, the first sample's elements (a row of a batch); else every element of
+        a parameter-shaped array, a matrix one row per line (the first max_items of each axis).
+        """
+        shaped = [np.asarray(v) for v in arrays.values() if np.ndim(v)]
+        shape = np.broadcast_shapes(*(v.shape for v in shaped)) if shaped else ()
+        full = {k: np.broadcast_to(np.asarray(v), shape) for k, v in arrays.items()}
+        if samples and len(shape) == 2:
+            full, shape = {k: v[:1] for k, v in full.items()}, (1, shape[1])
+        grid = {k: v.reshape(-1, shape[-1]) if len(shape) else v.reshape(1, 1) for k, v in full.items()}
+        n_rows, n_cols = next(iter(grid.values())).shape
+        rows = range(n_rows if self.max_items is None else min(n_rows, self.max_items))
+        cols = range(n_cols if self.max_items is None else min(n_cols, self.max_items))
+        cells = [[template.format(**{k: signed(self.num(float(v[i, j]))) for k, v in grid.items()})
+                  for j in cols] for i in rows]
+        if len(shape) == 0 or n_rows == n_cols == 1:
+            return cells[0][0]
+        more = ", …" if len(cols) < n_cols else ""
+        lines = ["[" + ", ".join(row) + more + "]" for row in cells] + (["…"] if len(rows) < n_rows else [])
+        if len(shape) == 1 or (n_rows == 1 and samples):
+            return lines[0]
+        return "[" + ",\n ".join(lines) + "]"
 
     def add(self, *args: object, **kwargs: object) -> Step:
         step = Step(*args, **kwargs)  # type: ignore[arg-type]
         self.steps.append(step)
         return step
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def signed(text: str) -> str:
+    """A number inside a formula: negative ones in parentheses, so −(−0.5) reads right."""
+    return f"({text})" if text.startswith("-") else text
 
 
 def _check_module(module: Module, layers: list[Layer]) -> None:
@@ -113,16 +159,43 @@ def forward(model: Module, x: Tensor, rec: Recorder) -> tuple[list[Layer], Tenso
     return layers, a
 
 
+def _neuron_lines(rec: Recorder, l: int, a: np.ndarray, W: np.ndarray, b: np.ndarray | None,
+                  z: np.ndarray) -> list[str]:
+    """zˡᵢ = Σⱼ aⱼ·Wᵢⱼ + bᵢ multiplied out for each neuron i of the first sample (the first max_items)."""
+    n_out, n_in = W.shape
+    rows = range(n_out if rec.max_items is None else min(n_out, rec.max_items))
+    cols = range(n_in if rec.max_items is None else min(n_in, rec.max_items))
+    lines = []
+    for i in rows:
+        terms = [f"{signed(rec.num(a[j]))}·{signed(rec.num(W[i, j]))}" for j in cols]
+        if len(cols) < n_in:
+            terms.append(f"… ({n_in} terms)")
+        if b is not None:
+            terms.append(signed(rec.num(b[i])))
+        lines.append(f"z{sup(l)}{sub(i + 1)} = {' + '.join(terms)} = {rec.num(z[i])}")
+    if len(rows) < n_out:
+        lines.append(f"… ({n_out} neurons)")
+    return lines
+
+
 def _linear(linear: Linear, a: Tensor, l: int, names: dict[int, str], rec: Recorder,
             layers: list[Layer]) -> Tensor:
     z = linear(a)  # (n_samples, out_features)
     z.retain_grad()
     bias = linear.bias
     layers.append(Layer(l, linear, names[id(linear.weight)], None if bias is None else names[id(bias)], a, z))
-    W, b_text = rec.mat(linear.weight.array), "" if bias is None else f" + {rec.mat(bias.array)}"
-    product = f"{W}·{rec.fmt(a.array)}" if a.shape[0] == 1 else f"{rec.fmt(a.array)}·({W})ᵀ"
-    rec.add("linear", l, f"layer {l}: z{sup(l)} = W{sup(l)}·a{sup(l - 1)} + b{sup(l)}", LINEAR_FORMULA.text,
-            LINEAR_FORMULA.latex, f"z{sup(l)} = {product}{b_text}\n   = {rec.fmt(z.array)}", z.array)
+    W, b = linear.weight.array, None if bias is None else bias.array
+    lines = [*chain(f"W{sup(l)}", rec.mat(W, samples=False), indent="")]
+    if b is not None:
+        lines.append(f"b{sup(l)} = {rec.fmt(b)}")
+    if a.shape[0] > 1:
+        lines.append("sample 1 (the others alike):")
+    lines += _neuron_lines(rec, l, a.array[0], W, b, z.array[0])
+    lines += chain(f"z{sup(l)}", rec.mat(z.array), indent="")
+    title = f"layer {l}: z{sup(l)} = a{sup(l - 1)}·(W{sup(l)})ᵀ{f' + b{sup(l)}' if b is not None else ''}"
+    sizes = f"{_count(linear.in_features, 'input')} → {_count(linear.out_features, 'neuron')}"
+    rec.add("linear", l, f"{title}  ({sizes})",
+            LINEAR_FORMULA.text, LINEAR_FORMULA.latex, "\n".join(lines), z.array)
     return z
 
 
@@ -131,31 +204,80 @@ def _activation(module: Module, layer: Layer, rec: Recorder) -> Tensor:
     a.retain_grad()
     layer.activation, layer.a = module, a
     f, l = formula_of(module), layer.index
+    terms = [f"{f.name}({rec.fmt(layer.z.array)})"]
+    if f.plug:
+        terms.append(rec.elements(f.plug, z=layer.z.array, a=a.array))
     rec.add("activation", l, f"layer {l}: a{sup(l)} = {f.name}(z{sup(l)})", f.text, f.latex,
-            f"a{sup(l)} = {f.name}({rec.fmt(layer.z.array)})\n   = {rec.fmt(a.array)}", a.array)
+            "\n".join(chain(f"a{sup(l)}", *terms, rec.mat(a.array), indent="")), a.array)
     return a
 
 
-def loss_step(loss: Module, out: Tensor, y: Tensor, value: Tensor, rec: Recorder,
+def per_element(loss: Module, out: Tensor, y: Tensor, *args: object) -> np.ndarray:
+    """ℓ for each element (or sample), the engine's: the loss itself run with ``reduction='none'``."""
+    twin = copy.copy(loss)
+    twin.reduction = "none"
+    with no_grad():
+        return twin(out.detach(), y, *args).array
+
+
+def is_plain_cross_entropy(loss: Module, y: Tensor) -> bool:
+    """CrossEntropyLoss of class indices without label smoothing: p = softmax(ŷ), ℓ = −log p_y."""
+    return (isinstance(loss, CrossEntropyLoss) and not np.issubdtype(y.array.dtype, np.floating)
+            and loss.label_smoothing == 0)
+
+
+def _softmax_lines(out: Tensor, y: Tensor, per: np.ndarray, rec: Recorder) -> tuple[list[str], np.ndarray]:
+    """p = softmax(ŷ) with the first sample's sum written out, and ℓ = −log p_y per sample."""
+    p = softmax(out.detach(), dim=-1).array  # (n_samples, n_classes), the engine's
+    z = out.array[0]
+    total = " + ".join(f"exp({rec.num(v)})" for v in z[: rec.max_items])
+    total += " + …" if rec.max_items is not None and len(z) > rec.max_items else ""
+    lines = [*chain("p = softmax(ŷ)", f"exp(ŷᵢ) / ({total})", rec.mat(p), indent=""),
+             *chain("ℓ = −log p_y", rec.elements("−log {p}", p=p[np.arange(len(p)), y.array][None, :]),
+                    rec.fmt(per), indent="")]
+    return lines, p
+
+
+def loss_step(loss: Module, out: Tensor, y: Tensor, value: Tensor, rec: Recorder, N: float | None,
               var: Tensor | float | None = None, lines: Sequence[str] = (),
               shown: dict[str, np.ndarray] | None = None) -> None:
-    """Record the data loss L = loss(prediction, target[, var]) with its reduction.
+    """Record the data loss: ℓ per element with the numbers plugged in, then L, its mean or sum.
 
     Args:
+        N: the divisor of the mean (None: no division, ``reduction='sum'``).
         var: the variance passed to GaussianNLLLoss, shown among the arguments.
-        lines: the loss with the numbers plugged in per element, shown before L.
+        lines: the loss with the numbers plugged in per element, shown before L (GaussianNLLLoss).
         shown: the arrays of those lines, by name (the Step's ``grads``).
     """
     f = formula_of(loss)
     reduction = cast(str, vars(loss).get("reduction", "mean"))
-    args = f"ŷ = {rec.fmt(out.array)}, y = {rec.fmt(y.array)}"
+    shown = dict(shown or {})
+    given = [*chain("ŷ", rec.mat(out.array), indent=""), *chain("y", rec.mat(y.array), indent="")]
     if var is not None:
-        args += f", var = {rec.fmt(var.array if isinstance(var, Tensor) else np.asarray(var))}"
-    total = f"L = {reduction}({f.name}({args}))"
-    if lines:  # the per-element ℓ is shown above: L is its reduction
-        total = f"L = {reduction}(ℓ) = {total[4:]}"
+        given += chain("var", rec.mat(var.array if isinstance(var, Tensor) else np.asarray(var)), indent="")
+    if lines:
+        lines = [*given, *lines]
+    else:
+        per = per_element(loss, out, y)
+        shown["loss_elements"] = per
+        lines = given
+        if is_plain_cross_entropy(loss, y):
+            more, shown["p"] = _softmax_lines(out, y, per, rec)
+            lines += more
+        else:
+            terms = [rec.elements(f.plug, yhat=out.array, y=y.array)] if f.plug else []
+            lines += chain("ℓ", *terms, rec.fmt(per), indent="")
+    per = shown["loss_elements"]
+    flat = per.reshape(-1)
+    k = len(flat) if rec.max_items is None else min(len(flat), rec.max_items)
+    total = " + ".join(signed(rec.num(v)) for v in flat[:k])
+    total += f" + … ({len(flat)} terms)" if k < len(flat) else ""
+    if N is None:
+        result = chain("L = sum(ℓ)", total, rec.num(value.item()), indent="")
+    else:
+        result = chain(f"L = {reduction}(ℓ)", f"({total}) / {rec.num(N)}", rec.num(value.item()), indent="")
     rec.add("loss", None, f"loss: {f.name} (reduction={reduction!r})", f.text, f.latex,
-            "\n".join([*lines, total, f"  = {rec.num(value.item())}"]), value.array, dict(shown or {}))
+            "\n".join([*lines, *result]), value.array, shown)
 
 
 def _settings(component: object) -> str:
@@ -170,10 +292,16 @@ def _settings(component: object) -> str:
 def header(model: Module, x: Tensor, y: Tensor, loss: Module, optimizer: object | None,
            penalties: Sequence[object], rec: Recorder) -> list[tuple[str, str]]:
     """What the walkthrough derives, before the first formula: network, sample, target, loss, optimizer."""
-    linears = [m for m in model.children() if isinstance(m, Linear)]
-    sizes = " → ".join([str(linears[0].in_features), *(str(m.out_features) for m in linears)])
+    sizes: list[str] = []
+    for m in model.children():
+        if isinstance(m, Linear):
+            sizes += [str(m.in_features)] if not sizes else []
+            sizes.append(str(m.out_features))
+        elif _is_activation(m) and sizes:
+            sizes[-1] += f" ({formula_of(m).name})"
     params = list(model.parameters())
-    rows = [("network", f"{sizes} ({sum(p.numel() for p in params)} parameters, {params[0].dtype})"),
+    n_params = sum(p.numel() for p in params)
+    rows = [("network", f"{' → '.join(sizes)}: {n_params} parameters, {params[0].dtype}"),
             ("sample", f"x = {rec.fmt(x.array)}" + (f"  ({x.shape[0]} samples)" if x.shape[0] > 1 else "")),
             ("target", f"y = {rec.fmt(y.array)}"),
             ("loss", _settings(loss))]

@@ -6,12 +6,13 @@ Each renderer maps a sequence of Steps to a string; ``RENDERERS`` names them. Th
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from glassnet.explain.html import render_html
-from glassnet.explain.numbers import format_number
+from glassnet.explain.numbers import WIDTH, format_number
 from glassnet.explain.step import Page, Step
 
 __all__ = ["RENDERERS", "to_markdown", "to_text"]
@@ -25,27 +26,48 @@ def _section(step: Step) -> str:
     return _SECTIONS[_SECTION_OF.get(step.kind, step.kind)]
 
 
-def to_text(steps: Sequence[Step]) -> str:
+def _wrapped(line: str, width: int = WIDTH) -> list[str]:
+    """A line longer than ``width`` broken at spaces, its continuation indented under its text."""
+    if len(line) <= width:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    return textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False)
+
+
+def _preamble(page: Page) -> list[str]:
+    """The header rows and the notation, as text lines."""
+    lines = [f"{label:>9}: {text}" for label, text in page.header]
+    if page.notation:
+        lines += ["", "notation:"]
+        lines += [f"  {symbol:<10} {meaning}" for symbol, _latex, meaning in page.notation]
+    return lines
+
+
+def to_text(steps: Sequence[Step], preamble: Sequence[str] = ()) -> str:
     """The steps for a terminal: a heading per section, then title, formula and numbers per step.
 
-    >>> s = Step("loss", None, "loss", "ℓ = (x − y)²", "", "L = (0.5 − 1)² = 0.25", np.array(0.25))
+    A formula is shown once for steps in a row that share it; no line is wider than ``WIDTH``.
+
+    >>> s = Step("loss", None, "loss", "ℓ = (ŷ − y)²", "", "L = (0.5 − 1)² = 0.25", np.array(0.25))
     >>> print(to_text([s]))
     == Loss ==
     loss
-      formula: ℓ = (x − y)²
+      formula: ℓ = (ŷ − y)²
       L = (0.5 − 1)² = 0.25
     """
-    lines: list[str] = []
-    section = ""
+    lines: list[str] = [*preamble]
+    section, formula = "", ""
     for step in steps:
         if _section(step) != section:
             section = _section(step)
             lines += ([""] if lines else []) + [f"== {section} =="]
         lines.append(step.title)
-        if step.formula_text:
+        if step.formula_text and step.formula_text != formula:
             lines.append(f"  formula: {step.formula_text}")
+        formula = step.formula_text
         lines += [f"  {line}" for line in step.substituted.splitlines()]
-    return "\n".join(lines)
+    return "\n".join(part for line in lines for part in _wrapped(line))
 
 
 def _table(value: np.ndarray, max_items: int | None) -> list[str]:
@@ -94,7 +116,7 @@ def to_markdown(steps: Sequence[Step], max_items: int | None = 6) -> str:
 
 
 RENDERERS: dict[str, Callable[[Page], str]] = {
-    "text": lambda page: to_text(page.steps),
+    "text": lambda page: to_text(page.steps, _preamble(page)),
     "md": lambda page: to_markdown(page.steps, page.max_items),
     "html": render_html,
 }

@@ -16,7 +16,7 @@ import numpy as np
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.explain.forward import Layer, Recorder, formula_of
-from glassnet.explain.numbers import sup
+from glassnet.explain.numbers import chain, sup
 from glassnet.nn.module import Module
 from glassnet.optim import rules
 from glassnet.optim.optimizer import Optimizer
@@ -86,42 +86,128 @@ def _twin(model: Module, optimizer: Optimizer) -> tuple[Module, Optimizer]:
     return twin, twin_opt
 
 
-def _state_lines(state: dict[str, Any], group: dict[str, Any],
+_OPTIONS = {"lr": "η", "momentum": "μ", "dampening": "τ", "weight_decay": "λ", "betas": "(β₁, β₂)",
+            "eps": "ε", "alpha": "ρ", "lr_decay": "lr_decay", "initial_accumulator_value": "s₀"}  # fmt: skip
+
+
+def settings_line(name: str, group: dict[str, Any]) -> str:
+    """An optimizer's settings with their symbols, e.g. ``SGD: η = 0.5, μ = 0, τ = 0, λ = 0``."""
+    parts = [f"{_OPTIONS[k]} = {v}" if k in _OPTIONS else f"{k} = {v}"
+             for k, v in group.items() if k not in ("params", "param_names")]
+    return f"{name}: " + ", ".join(parts)
+
+
+def _state_lines(state: dict[str, Any], before: dict[str, Any], group: dict[str, Any], g: np.ndarray,
                  rec: Recorder) -> tuple[list[str], dict[str, Any]]:
+    """The optimizer's buffers after the step, the moments' updates multiplied out (first elements)."""
     lines, shown = [], {}
+    first = "step" not in before or not before  # the buffers start here
     for key, value in state.items():
-        label = f"{_SYMBOLS[key]} ({key})" if key in _SYMBOLS else key
-        lines.append(f"{label} = {rec.mat(value) if isinstance(value, np.ndarray) else value}")
+        symbol = _SYMBOLS.get(key, key)
         shown[key] = np.asarray(value)
+        if not isinstance(value, np.ndarray):
+            lines.append(f"{symbol} ({key}) = {value}")
+            continue
+        previous = before.get(key, np.zeros_like(value))
+        terms = []
+        if key == "exp_avg" and "betas" in group:
+            b1 = group["betas"][0]
+            plug = f"{b1}·{{m}} + {rec.num(1 - b1)}·{{g}}"
+            terms = ["β₁·m + (1 − β₁)·g", rec.elements(plug, False, m=previous, g=g)]
+        elif key == "exp_avg_sq" and "betas" in group:
+            b2 = group["betas"][1]
+            plug = f"{b2}·{{v}} + {rec.num(1 - b2)}·{{g}}²"
+            terms = ["β₂·v + (1 − β₂)·g²", rec.elements(plug, False, v=previous, g=g)]
+        elif key == "momentum_buffer" and first:
+            terms = ["g (the first step)"]
+        elif key == "momentum_buffer":
+            mu, tau = group.get("momentum", 0), group.get("dampening", 0)
+            plug = f"{mu}·{{b}} + {rec.num(1 - tau)}·{{g}}"
+            terms = ["μ·B + (1 − τ)·g", rec.elements(plug, False, b=previous, g=g)]
+        lines += chain(f"{symbol} ({key})", *terms, rec.mat(value, samples=False), indent="")
     if {"exp_avg", "exp_avg_sq", "step"} <= state.keys() and "betas" in group:
         (beta1, beta2), t = group["betas"], int(state["step"])
-        m_hat = state["exp_avg"] / rules.bias_correction(beta1, t)  # m̂ = m / (1 − β₁ᵗ)
-        v_hat = state["exp_avg_sq"] / rules.bias_correction(beta2, t)  # v̂ = v / (1 − β₂ᵗ)
-        lines += [f"m̂ = m / (1 − β₁ᵗ) = {rec.mat(m_hat)}", f"v̂ = v / (1 − β₂ᵗ) = {rec.mat(v_hat)}"]
+        c1, c2 = rules.bias_correction(beta1, t), rules.bias_correction(beta2, t)
+        m_hat, v_hat = state["exp_avg"] / c1, state["exp_avg_sq"] / c2  # m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ)
+        m_plug = rec.elements(f"{{m}} / {rec.num(c1)}", False, m=state["exp_avg"])
+        v_plug = rec.elements(f"{{v}} / {rec.num(c2)}", False, v=state["exp_avg_sq"])
+        lines += [*chain("m̂ = m / (1 − β₁ᵗ)", m_plug, rec.mat(m_hat, samples=False), indent=""),
+                  *chain("v̂ = v / (1 − β₂ᵗ)", v_plug, rec.mat(v_hat, samples=False), indent="")]
         shown |= {"m_hat": m_hat, "v_hat": v_hat}
     return lines, shown
 
 
+def _direction(optimizer: str, group: dict[str, Any], shown: dict[str, Any], g: np.ndarray, theta: np.ndarray,
+               rec: Recorder) -> list[str]:
+    """u written out for SGD and Adam (u = g [+ λθ], B, g + μ·B; m̂ / (√v̂ + ε)); [] for the other rules."""
+    decay = group.get("weight_decay", 0)
+    if optimizer == "SGD":
+        if "momentum_buffer" in shown:
+            if group.get("nesterov"):
+                plug = f"{{g}} + {group['momentum']}·{{b}}"
+                return ["g + μ·B", rec.elements(plug, False, g=g, b=shown["momentum_buffer"])]
+            return ["B"]
+        if decay:
+            return ["g + λ·θ", rec.elements(f"{{g}} + {decay}·{{t}}", False, g=g, t=theta)]
+        return ["g"]
+    if optimizer == "Adam" and not decay and not group.get("amsgrad") and "m_hat" in shown:
+        return ["m̂ / (√v̂ + ε)", rec.elements(f"{{m}} / (√{{v}} + {group['eps']})", False, m=shown["m_hat"],
+                                             v=shown["v_hat"])]
+    return []
+
+
+def _digits(theta: np.ndarray, step: np.ndarray, digits: int) -> int:
+    """Enough significant digits that θ and θ − η·u differ where the step is not lost to rounding."""
+    size, change = float(np.max(np.abs(theta), initial=0.0)), float(np.max(np.abs(step), initial=0.0))
+    if change == 0 or size == 0:
+        return digits
+    return int(min(17, digits + max(0, np.ceil(np.log10(size / change)))))
+
+
+def _update_lines(name: str, symbol: str, theta: np.ndarray, theta_new: np.ndarray, u: np.ndarray,
+                  lr: float, rec: Recorder) -> tuple[list[str], np.ndarray]:
+    """η·u and θ_new = θ − η·u, at enough digits to show the change; the float32 rounding noted."""
+    step = lr * np.asarray(u, dtype=np.float64)  # η·u, in float64 from the rule's u
+    d = _digits(theta, step, rec.digits)
+    lines = [*chain("η·u", rec.elements(f"{lr}·{{u}}", False, u=u), rec.mat(step, samples=False), indent=""),
+             *chain(f"θ_new = {symbol} − η·u", rec.elements("{t} − {s}", False, t=theta, s=step),
+                    rec.mat(theta_new, d, samples=False), indent="")]
+    if theta_new.dtype != np.float64:
+        exact = theta.astype(np.float64) - step
+        if not np.array_equal(exact, theta_new.astype(np.float64)):
+            lines.append(f"  ({theta_new.dtype}: θ_new is θ − η·u rounded to {theta_new.dtype}, "
+                         f"off by up to {rec.num(float(np.max(np.abs(exact - theta_new))))})")
+    return lines, step
+
+
 def optimizer_steps(model: Module, optimizer: Optimizer, total: dict[str, np.ndarray],
                     names: dict[str, str], rec: Recorder) -> None:
-    """Record θ ← θ − lr·u for every parameter, with the optimizer's state after the real step."""
+    """Record θ_new = θ − η·u for every parameter: g, the optimizer's buffers, u by its own rule, η·u."""
     twin, twin_opt = _twin(model, optimizer)
     params = dict(twin.named_parameters())
     before = {name: p.array.copy() for name, p in params.items()}
     for name, p in params.items():
         p.grad_array = None if name not in total else total[name].copy()
+    state_before = {p: {k: _copy(v) for k, v in twin_opt.state.get(p, {}).items()} for p in params.values()}
+    directions = twin_opt.directions()  # u of each parameter, by the optimizer's own rule
     twin_opt.step()
     f = formula_of(optimizer)
     options = {id(p): g for g in twin_opt.param_groups for p in g["params"]}
     for name, p in params.items():
-        if p not in twin_opt.state:
+        if p not in twin_opt.state and p not in directions:
             continue
-        group = options[id(p)]
-        lines, shown = _state_lines(twin_opt.state[p], group, rec)
-        step = before[name] - p.array  # lr·u, as the real step took it
-        lines = [f"g = {rec.mat(total[name])}", *lines,
-                 f"lr·u = θ − θ_new = {rec.mat(step)}  (lr = {group['lr']})",
-                 f"θ_new = {rec.mat(before[name])} − {rec.mat(step)}", f"   = {rec.mat(p.array)}"]
+        group, g = options[id(p)], total[name]
+        lines, shown = _state_lines(twin_opt.state.get(p, {}), state_before[p], group, g, rec)
+        u = directions[p]
+        plugged = _direction(type(optimizer).__name__, group, shown, g, before[name], rec)
+        more, step = _update_lines(name, names[name], before[name], p.array, u, group["lr"], rec)
+        lines = [settings_line(f.name, group),
+                 *chain(f"g = ∂L_total/∂{names[name]}", rec.mat(g, samples=False), indent=""),
+                 *lines, *chain("u", *plugged, rec.mat(u, samples=False), indent=""), *more]
         rec.add("update", None, f"update {names[name]} ({name}) with {f.name}",
                 f"{f.text};  {f.derivative_text}", rf"{f.latex},\quad {f.derivative_latex}",
-                "\n".join(lines), p.array.copy(), shown | {"g": total[name], "lr_u": step})
+                "\n".join(lines), p.array.copy(), shown | {"g": g, "u": u, "lr_u": step})
+
+
+def _copy(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)

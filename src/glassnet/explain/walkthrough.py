@@ -16,7 +16,7 @@ import numpy as np
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError
 from glassnet.explain.backward import backward_steps
-from glassnet.explain.divisor import divisor_note
+from glassnet.explain.divisor import divisor, divisor_note
 from glassnet.explain.forward import Recorder, formula_of, forward, header, loss_step
 from glassnet.explain.render import RENDERERS
 from glassnet.explain.step import NetworkLayer, Step
@@ -112,11 +112,13 @@ def _data_grads(model: Module, x: Tensor, y: Tensor, loss: Module,
 def _loss_step(loss: Module, out: Tensor, y: Tensor, args: tuple[Var, ...], value: Tensor,
                rec: Recorder) -> tuple[str, str] | None:
     """Record the loss; for GaussianNLLLoss with var, v and ℓ plugged in, and return its ∂L/∂ŷ plugged in."""
+    found = divisor(loss, out, y, rec)
+    N = None if found is None else found[0]
     if not isinstance(loss, GaussianNLLLoss):
-        loss_step(loss, out, y, value, rec)
+        loss_step(loss, out, y, value, rec, N)
         return None
     lines, shown = loss_lines(loss, out, y, args[0], rec)
-    loss_step(loss, out, y, value, rec, args[0], lines, shown)
+    loss_step(loss, out, y, value, rec, N, args[0], lines, shown)
     return delta_text(loss, out, y, args[0], rec)
 
 
@@ -180,7 +182,11 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
     total.backward()
     grads = {name: p.grad_array for name, p in twin.named_parameters() if p.grad_array is not None}
     data = _data_grads(model, xt, yt, loss, args) if terms else grads
-    backward_steps(layers, loss, divisor_note(loss, out, yt, rec), data, rec, plugged)
+    found = divisor(loss, out, yt, rec)
+    p = \
+        next(s for s in rec.steps if s.kind == "loss").grads.get("p")
+    backward_steps(layers, loss, yt, None if found is None else found[0], divisor_note(loss, out, yt, rec),
+                   data, rec, plugged, p)
     if terms:
         total_steps(data, reg_grads, grads, names, rec)
     if optimizer is not None:

@@ -199,17 +199,37 @@ class Optimizer:
         """θ ← θ − lr·u for one parameter, u and the new buffers from the rule; θ changes in place."""
         if group["maximize"]:
             g = -g  # ascend: g ← −∇f
-        try:
-            arrays = [state[name] for name in buffers]
-        except KeyError:  # the first step: the buffers start at 0 (Adagrad's sum at s₀)
-            for name, initial in buffers.items():
-                state.setdefault(name, namespace(theta).full_like(theta, initial))
-            arrays = [state[name] for name in buffers]
+        arrays = _buffers(state, buffers, theta)
         if kernels.run(rule, descend, group["lr"], c, theta, g, arrays):  # the same, compiled
             return
         u, *new = rule(namespace(theta), c, g, theta, *arrays)
         descend(theta, group["lr"], u)  # in place: the one sign flip
         state.update(zip(buffers, new, strict=True))
+
+    def directions(self) -> dict[Tensor, Any]:
+        """The direction u the next ``step()`` takes for each parameter with a gradient, by the same rules.
+
+        Nothing changes: the rules run on copies of the state. θ_new = θ − lr·u.
+
+        >>> import numpy as np, glassnet as gn
+        >>> w = gn.nn.Parameter(np.array([1.0]))
+        >>> w.grad = np.array([0.5])
+        >>> opt = gn.optim.SGD([w], lr=0.1, weight_decay=0.2)
+        >>> opt.directions()[w]   # u = g + λθ = 0.5 + 0.2·1
+        array([0.7])
+        """
+        found: dict[Tensor, Any] = {}
+        for group in self.param_groups:
+            rule, buffers = self._rule(group)
+            for p in group["params"]:
+                if p.grad_array is None:
+                    continue
+                state = {k: _copy(v) for k, v in self.state.get(p, {}).items()}
+                c = self._numbers(group, self._count(group, state))
+                g = -p.grad_array if group["maximize"] else p.grad_array
+                arrays = _buffers(state, buffers, p.array)
+                found[p] = rule(namespace(p.array), c, g, p.array.copy(), *arrays)[0]
+        return found
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of every parameter (set them to None, or fill them with 0)."""
@@ -266,6 +286,16 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join([*lines, ")"])
+
+
+def _buffers(state: dict[str, Any], buffers: dict[str, float], theta: Any) -> list[Any]:
+    """The rule's buffers from ``state``, in its order; at the first step, their initial values."""
+    try:
+        return [state[name] for name in buffers]
+    except KeyError:  # the first step: the buffers start at 0 (Adagrad's sum at s₀)
+        for name, initial in buffers.items():
+            state.setdefault(name, namespace(theta).full_like(theta, initial))
+        return [state[name] for name in buffers]
 
 
 def _copy(value: Any) -> Any:
