@@ -240,7 +240,7 @@ def test_new_layers_and_buffers_round_trip_through_model_files(tmp_path: Path) -
 
 
 def test_explain_says_plainly_what_it_cannot_walk() -> None:
-    model = nn.Sequential(nn.Linear(2, 3, dtype=np.float64), nn.BatchNorm1d(3, dtype=np.float64),
-                          nn.Linear(3, 1, dtype=np.float64)).eval()
-    with pytest.raises(GlassnetError, match=r"explain handles Linear layers.*got BatchNorm1d"):
+    model = nn.Sequential(nn.Linear(2, 3, dtype=np.float64), nn.Unflatten(1, (3, 1)),
+                          nn.Linear(1, 1, dtype=np.float64))
+    with pytest.raises(GlassnetError, match=r"explain handles Linear, Embedding, LayerNorm.*got Unflatten"):
         gn.explain(model, [1.0, 2.0], [0.5], nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))

@@ -11,10 +11,22 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.engine.tensor import Tensor
-from glassnet.explain.forward import Layer, Recorder, formula_of, is_plain_cross_entropy, signed
+from glassnet.explain.forward import is_plain_cross_entropy
+from glassnet.explain.norms import embedding_grads, normalization_grads, normalization_lines
 from glassnet.explain.numbers import chain, sub, sup
+from glassnet.explain.record import (
+    NORMS,
+    Layer,
+    Recorder,
+    Stage,
+    formula_of,
+    is_activation,
+    signed,
+    symbol_of,
+)
 from glassnet.explain.step import LINEAR_FORMULA
 from glassnet.nn.activations import LogSoftmax, Softmax
+from glassnet.nn.embedding import Embedding
 from glassnet.nn.module import Module
 
 __all__ = ["backward_steps", "derivative", "jacobian"]
@@ -61,16 +73,16 @@ def _divided(text: str, N: float | None, rec: Recorder) -> str:
 
 def _output_gradient(layer: Layer, loss: Module, y: Tensor, N: float | None, rec: Recorder,
                      plugged: tuple[str, str] | None, p: np.ndarray | None) -> list[str]:
-    """∂L/∂ŷ with the numbers plugged in, ending in the engine's value (ŷ is aᴸ, or zᴸ without activation)."""
-    l = layer.index
+    """∂L/∂ŷ with the numbers plugged in, ending in the engine's value (ŷ is aᴸ, or zᴸ without stages)."""
     out = layer.a if layer.a is not None else layer.z
-    name = f"∂L/∂{'a' if layer.a is not None else 'z'}{sup(l)}"
+    name = f"∂L/∂{symbol_of(layer, out)}"
     value = rec.mat(_grad(out))
     if plugged is not None:  # GaussianNLLLoss: its own plugged form
         return chain(name, plugged[0], value, indent="")
     if p is not None and is_plain_cross_entropy(loss, y):
         onehot = np.eye(p.shape[1], dtype=p.dtype)[y.array]  # (n_samples, n_classes)
-        return chain(f"δ{sup(l)} = {name}", _divided("(p − onehot(y))", N, rec),
+        head = f"δ{sup(layer.index)} = {name}" if out is layer.z else name
+        return chain(head, _divided("(p − onehot(y))", N, rec),
                      _divided(f"({rec.fmt(p)} − {rec.fmt(onehot)})", N, rec), value, indent="")
     f = formula_of(loss)
     terms = [_divided(f"({rec.elements(f.derivative_plug, yhat=out.array, y=y.array)})", N, rec)] \
@@ -78,33 +90,55 @@ def _output_gradient(layer: Layer, loss: Module, y: Tensor, N: float | None, rec
     return chain(name, *terms, value, indent="")
 
 
-def _local(layer: Layer, rec: Recorder) -> tuple[list[str], str, str]:
-    """f′(zˡ) and δˡ = ∂L/∂aˡ ⊙ f′(zˡ) multiplied out; for softmax its Jacobian J and δˡ = ∂L/∂aˡ·J."""
-    assert layer.activation is not None and layer.a is not None
-    l, f = layer.index, formula_of(layer.activation)
-    delta, dA = _grad(layer.z), _grad(layer.a)
-    if isinstance(layer.activation, Softmax | LogSoftmax):
-        J = jacobian(layer.activation, layer.z.array[0])
-        lines = [*chain(f"J = ∂a{sup(l)}/∂z{sup(l)}", rec.mat(J, samples=False), indent=""),
-                 *chain(f"δ{sup(l)} = ∂L/∂a{sup(l)}·J", rec.mat(delta), indent="")]
-        latex = rf"\delta^{{{l}}} = \frac{{\partial L}}{{\partial a^{{{l}}}}} J"
-        return lines, f"δ{sup(l)} = ∂L/∂a{sup(l)}·J", latex
-    fp = derivative(layer.activation, layer.z.array)
-    plugged = [rec.elements(f.derivative_plug, z=layer.z.array, a=layer.a.array)] if f.derivative_plug else []
-    product = rec.elements("{g}·{d}", g=dA, d=fp)
-    lines = [*chain(f"f′(z{sup(l)})", *plugged, rec.mat(fp), indent=""),
-             *chain(f"δ{sup(l)} = ∂L/∂a{sup(l)} ⊙ f′(z{sup(l)})", product, rec.mat(delta), indent="")]
-    return lines, f"δ{sup(l)} = ∂L/∂a{sup(l)} ⊙ f′(z{sup(l)})", \
+def _into(layer: Layer, t: Tensor) -> str:
+    """How the walkthrough names ∂L/∂t: δˡ for zˡ, else ∂L/∂ of t's symbol."""
+    return f"δ{sup(layer.index)}" if t is layer.z else f"∂L/∂{symbol_of(layer, t)}"
+
+
+def _local(layer: Layer, stage: Stage, rec: Recorder) -> tuple[list[str], str, str]:
+    """Through an activation: f′ and ∂L/∂(input) = ∂L/∂a ⊙ f′ multiplied out; for softmax its Jacobian."""
+    l, f = layer.index, formula_of(stage.module)
+    z, a = symbol_of(layer, stage.input), symbol_of(layer, stage.output)
+    into, d_in, d_out = _into(layer, stage.input), _grad(stage.input), _grad(stage.output)
+    if isinstance(stage.module, Softmax | LogSoftmax):
+        J = jacobian(stage.module, stage.input.array[0])
+        lines = [*chain(f"J = ∂{a}/∂{z}", rec.mat(J, samples=False), indent=""),
+                 *chain(f"{into} = ∂L/∂{a}·J", rec.mat(d_in), indent="")]
+        return lines, f"{into} = ∂L/∂{a}·J", rf"\delta^{{{l}}} = \frac{{\partial L}}{{\partial a^{{{l}}}}} J"
+    fp = derivative(stage.module, stage.input.array)
+    plugged = [rec.elements(f.derivative_plug, z=stage.input.array, a=stage.output.array)] \
+        if f.derivative_plug else []
+    lines = [*chain(f"f′({z})", *plugged, rec.mat(fp), indent=""),
+             *chain(f"{into} = ∂L/∂{a} ⊙ f′({z})", rec.elements("{g}·{d}", g=d_out, d=fp), rec.mat(d_in),
+                    indent="")]
+    return lines, f"{into} = ∂L/∂{a} ⊙ f′({z})", \
         rf"\delta^{{{l}}} = \frac{{\partial L}}{{\partial a^{{{l}}}}} \odot f'(z^{{{l}}})"
 
 
+def _through(layer: Layer, rec: Recorder) -> tuple[list[str], list[str], list[str]]:
+    """From ∂L/∂aˡ back through the layer's stages to δˡ = ∂L/∂zˡ: lines, formula texts and LaTeX."""
+    lines: list[str] = []
+    texts: list[str] = []
+    latexes: list[str] = []
+    for stage in reversed(layer.stages):
+        if is_activation(stage.module):
+            more, text, latex = _local(layer, stage, rec)
+            lines += more
+            texts += [text, formula_of(stage.module).derivative_text]
+            latexes.append(latex)
+        elif isinstance(stage.module, NORMS):
+            f = formula_of(stage.module)
+            lines += normalization_lines(stage, layer.index, _into(layer, stage.input), rec)
+            texts.append(f.derivative_text)
+            latexes.append(f.derivative_latex)
+    return lines, texts, latexes
+
+
 def _record_delta(layer: Layer, head: list[str], rec: Recorder, title: str, text: str, latex: str) -> None:
-    l = layer.index
-    lines, local_text, local_latex = _local(layer, rec) if layer.activation is not None else ([], "", "")
-    if layer.activation is not None:
-        f = formula_of(layer.activation)
-        text, latex = f"{text};  {local_text};  {f.derivative_text}", rf"{latex},\quad {local_latex}"
-    rec.add("delta", l, title, text, latex, "\n".join([*head, *lines]), _grad(layer.z))
+    lines, texts, latexes = _through(layer, rec)
+    text = ";  ".join([text, *texts])
+    latex = r",\quad ".join([latex, *latexes])
+    rec.add("delta", layer.index, title, text, latex, "\n".join([*head, *lines]), _grad(layer.z))
 
 
 def _delta_last(layer: Layer, loss: Module, y: Tensor, N: float | None, note: str, rec: Recorder,
@@ -120,7 +154,7 @@ def _delta_last(layer: Layer, loss: Module, y: Tensor, N: float | None, note: st
 
 def _backpropagated(layer: Layer, above: Layer, rec: Recorder) -> list[str]:
     """∂L/∂aˡ = δˡ⁺¹·Wˡ⁺¹, each entry of the first sample multiplied out: Σᵢ δᵢ·Wᵢⱼ."""
-    l, k = layer.index, above.index
+    k = above.index
     W, d, dA = above.linear.weight.array, _grad(above.z)[0], _grad(above.a_in)
     n_in = W.shape[1]
     cols = range(n_in if rec.max_items is None else min(n_in, rec.max_items))
@@ -128,15 +162,15 @@ def _backpropagated(layer: Layer, above: Layer, rec: Recorder) -> list[str]:
     terms = [" + ".join(f"{signed(rec.num(d[i]))}·{signed(rec.num(W[i, j]))}" for i in rows)
              + (" + …" if len(rows) < len(d) else "") for j in cols]
     entries = "[" + ", ".join(terms) + (", …" if len(cols) < n_in else "") + "]"
-    return chain(f"∂L/∂a{sup(l)} = δ{sup(k)}·W{sup(k)}", entries, rec.mat(dA), indent="")
+    return chain(f"{_into(layer, above.a_in)} = δ{sup(k)}·W{sup(k)}", entries, rec.mat(dA), indent="")
 
 
 def _delta_hidden(layer: Layer, above: Layer, rec: Recorder) -> None:
     l, k = layer.index, above.index
-    text = f"∂L/∂a{sup(l)} = δ{sup(k)}·W{sup(k)}"
-    latex = rf"\frac{{\partial L}}{{\partial a^{{{l}}}}} = \delta^{{{k}}} W^{{{k}}}"
-    if layer.activation is None:
-        text, latex = f"δ{sup(l)} = δ{sup(k)}·W{sup(k)}", rf"\delta^{{{l}}} = \delta^{{{k}}} W^{{{k}}}"
+    into = _into(layer, above.a_in)
+    text = f"{into} = δ{sup(k)}·W{sup(k)}"
+    latex = (rf"\delta^{{{l}}}" if above.a_in is layer.z else rf"\frac{{\partial L}}{{\partial a^{{{l}}}}}") \
+        + rf" = \delta^{{{k}}} W^{{{k}}}"
     _record_delta(layer, _backpropagated(layer, above, rec), rec, f"layer {l}: δ{sup(l)} = ∂L/∂z{sup(l)}",
                   text, latex)
 
@@ -168,9 +202,9 @@ def _parameter_grads(layer: Layer, grads: dict[str, np.ndarray], rec: Recorder) 
             LINEAR_FORMULA.derivative_latex, "\n".join(lines), dW, shown)
 
 
-def backward_steps(layers: list[Layer], loss: Module, y: Tensor, N: float | None, note: str,
-                   grads: dict[str, np.ndarray], rec: Recorder, plugged: tuple[str, str] | None = None,
-                   p: np.ndarray | None = None) -> None:
+def backward_steps(layers: list[Layer], before: list[Stage], loss: Module, y: Tensor, N: float | None,
+                   note: str, grads: dict[str, np.ndarray], rec: Recorder,
+                   plugged: tuple[str, str] | None = None, p: np.ndarray | None = None) -> None:
     """Record δ for every layer from the output down, then ∂L/∂W and ∂L/∂b of each layer.
 
     Args:
@@ -180,9 +214,16 @@ def backward_steps(layers: list[Layer], loss: Module, y: Tensor, N: float | None
         grads: ∂(data loss)/∂θ by parameter name, from the engine.
         plugged: the loss's ∂L/∂ŷ with the numbers plugged in (GaussianNLLLoss), or None.
         p: the softmax probabilities of a plain cross-entropy (the loss step's), or None.
+        before: the stages before the first Linear layer (an Embedding's gradient is recorded last).
     """
     _delta_last(layers[-1], loss, y, N, note, rec, plugged, p)
     for layer, above in zip(reversed(layers[:-1]), reversed(layers[1:]), strict=True):
         _delta_hidden(layer, above, rec)
     for layer in reversed(layers):
         _parameter_grads(layer, grads, rec)
+        for stage in layer.stages:
+            if isinstance(stage.module, NORMS):
+                normalization_grads(stage, layer.index, grads, rec)
+    for stage in before:
+        if isinstance(stage.module, Embedding):
+            embedding_grads(stage, grads, rec)

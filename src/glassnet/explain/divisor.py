@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.engine.tensor import Tensor
-from glassnet.explain.forward import Recorder
+from glassnet.explain.record import Recorder
 from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
 

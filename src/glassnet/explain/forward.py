@@ -8,155 +8,89 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import ClassVar, Protocol, cast
+from typing import cast
 
 import numpy as np
 
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError
-from glassnet.explain.numbers import chain, format_array, format_number, matrix_lines, sub, sup
-from glassnet.explain.step import LINEAR_FORMULA, Step
-from glassnet.nn.activations import ACTIVATIONS, softmax
+from glassnet.explain.norms import NORMS, embedding_step, normalization_step
+from glassnet.explain.numbers import chain, sub, sup
+from glassnet.explain.record import (
+    Layer,
+    Recorder,
+    Stage,
+    count,
+    formula_of,
+    is_activation,
+    signed,
+    symbol_of,
+)
+from glassnet.explain.step import LINEAR_FORMULA
+from glassnet.nn.activations import softmax
+from glassnet.nn.embedding import Embedding
 from glassnet.nn.layers import Dropout, Flatten, Identity, Linear, Sequential
 from glassnet.nn.losses import CrossEntropyLoss
 from glassnet.nn.module import Module
-from glassnet.registry import Formula
 
-__all__ = ["Layer", "Recorder", "formula_of", "forward", "header", "is_plain_cross_entropy", "loss_step",
-           "per_element", "signed"]
+__all__ = ["forward", "header", "is_plain_cross_entropy", "loss_step", "per_element"]
 
 
 
-def _is_activation(module: Module) -> bool:
-    """A registered activation (its class in ACTIVATIONS), the identity aside."""
-    return not isinstance(module, Identity) and ACTIVATIONS.name_of(module) is not None
-
-
-class _HasFormula(Protocol):
-    formula: ClassVar[Formula]
-
-
-def formula_of(component: object) -> Formula:
-    """The ``formula`` a component's class carries (activations, losses, regularizers, optimizers)."""
-    return cast(_HasFormula, component).formula
-
-
-@dataclass
-class Layer:
-    """One Linear layer l and the activation after it: a_in → z = W·a_in + b → a = f(z)."""
-
-    index: int
-    linear: Linear
-    weight_name: str
-    bias_name: str | None
-    a_in: Tensor
-    z: Tensor
-    activation: Module | None = None
-    a: Tensor | None = None
-
-
-class Recorder:
-    """Formats arrays for one walkthrough (digits, max_items) and collects its Steps."""
-
-    def __init__(self, digits: int, max_items: int | None) -> None:
-        self.digits, self.max_items = digits, max_items
-        self.steps: list[Step] = []
-
-    def fmt(self, a: np.ndarray, digits: int | None = None) -> str:
-        """An array on one line; a batch of one sample shows as that sample."""
-        a = np.asarray(a)
-        one = a[0] if a.ndim == 2 and a.shape[0] == 1 else a
-        return format_array(one, digits or self.digits, self.max_items)
-
-    def mat(self, a: np.ndarray, digits: int | None = None, samples: bool = True) -> str:
-        """An array as the text shows it: a matrix one row per line, columns aligned.
-
-        A batch of one sample (``samples``) shows as that sample; a parameter stays a matrix.
-        """
-        a = np.asarray(a)
-        if samples and a.ndim == 2 and a.shape[0] == 1:
-            a = a[0]
-        if a.ndim == 2:
-            return "\n".join(matrix_lines(a, digits or self.digits, self.max_items))
-        return format_array(a, digits or self.digits, self.max_items)
-
-    def num(self, x: float, digits: int | None = None) -> str:
-        return format_number(x, digits or self.digits)
-
-    def elements(self, template: str, samples: bool = True, **arrays: np.ndarray | float) -> str:
-        """``template`` filled with each element's numbers, e.g. ``[0.62·(1 − 0.62), …]``.
-
-        With ``samples``, the first sample's elements (a row of a batch); else every element of
-        a parameter-shaped array, a matrix one row per line (the first max_items of each axis).
-        """
-        shaped = [np.asarray(v) for v in arrays.values() if np.ndim(v)]
-        shape = np.broadcast_shapes(*(v.shape for v in shaped)) if shaped else ()
-        full = {k: np.broadcast_to(np.asarray(v), shape) for k, v in arrays.items()}
-        if samples and len(shape) == 2:
-            full, shape = {k: v[:1] for k, v in full.items()}, (1, shape[1])
-        grid = {k: v.reshape(-1, shape[-1]) if len(shape) else v.reshape(1, 1) for k, v in full.items()}
-        n_rows, n_cols = next(iter(grid.values())).shape
-        rows = range(n_rows if self.max_items is None else min(n_rows, self.max_items))
-        cols = range(n_cols if self.max_items is None else min(n_cols, self.max_items))
-        cells = [[template.format(**{k: signed(self.num(float(v[i, j]))) for k, v in grid.items()})
-                  for j in cols] for i in rows]
-        if len(shape) == 0 or n_rows == n_cols == 1:
-            return cells[0][0]
-        more = ", …" if len(cols) < n_cols else ""
-        lines = ["[" + ", ".join(row) + more + "]" for row in cells] + (["…"] if len(rows) < n_rows else [])
-        if len(shape) == 1 or (n_rows == 1 and samples):
-            return lines[0]
-        return "[" + ",\n ".join(lines) + "]"
-
-    def add(self, *args: object, **kwargs: object) -> Step:
-        step = Step(*args, **kwargs)  # type: ignore[arg-type]
-        self.steps.append(step)
-        return step
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def signed(text: str) -> str:
-    """A number inside a formula: negative ones in parentheses, so −(−0.5) reads right."""
-    return f"({text})" if text.startswith("-") else text
-
-
-def _check_module(module: Module, layers: list[Layer]) -> None:
+def _check_module(module: Module, layers: list[Layer], first: bool) -> None:
     if isinstance(module, Dropout) and module.training:
         raise GlassnetError("explain needs the model in eval mode: dropout in training mode is random; "
                             "call model.eval() first")
-    if _is_activation(module) and (not layers or layers[-1].activation is not None):
+    if is_activation(module) and (not layers or layers[-1].activation is not None):
         raise GlassnetError(f"explain handles one activation after each Linear layer; "
                             f"{type(module).__name__} follows no Linear layer")
-    if not (isinstance(module, Linear | Identity | Flatten | Dropout) or _is_activation(module)):
-        raise GlassnetError(f"explain handles Linear layers, activations, Identity, Flatten and Dropout; "
-                            f"got {type(module).__name__}")
+    if isinstance(module, NORMS) and not layers:
+        raise GlassnetError(f"explain handles {type(module).__name__} after a Linear layer; "
+                            "move it after one")
+    if isinstance(module, Embedding) and not first:
+        raise GlassnetError("explain handles an Embedding as the model's first layer only")
+    known = (Linear, Identity, Flatten, Dropout, Embedding, *NORMS)
+    if not (isinstance(module, known) or is_activation(module)):
+        raise GlassnetError(f"explain handles Linear, Embedding, LayerNorm and BatchNorm1d layers, "
+                            f"activations, Identity, Flatten and Dropout; got {type(module).__name__}")
 
 
-def forward(model: Module, x: Tensor, rec: Recorder) -> tuple[list[Layer], Tensor]:
-    """Run the model's layers one by one, keeping every z and a, and record each as a Step."""
+def forward(model: Module, x: Tensor, rec: Recorder) -> tuple[list[Layer], list[Stage], Tensor]:
+    """Run the model's layers one by one, keeping every tensor, and record each as a Step.
+
+    Returns:
+        the Linear layers with their stages, the stages before the first Linear layer (an
+        Embedding, a Flatten), and the output ŷ.
+    """
     if not isinstance(model, Sequential):
         raise GlassnetError(f"explain takes an nn.Sequential of Linear layers and activations, "
                             f"got {type(model).__name__}")
     names = {id(p): name for name, p in model.named_parameters()}
-    rec.add("input", None, "input a⁰ = x", "", "", f"a⁰ = {rec.fmt(x.array)}", x.array)
+    if isinstance(next(iter(model.children()), None), Embedding):
+        rec.add("input", None, "input x (indices into E)", "", "", f"x = {rec.fmt(x.array)}", x.array)
+    else:
+        rec.add("input", None, "input a⁰ = x", "", "", f"a⁰ = {rec.fmt(x.array)}", x.array)
     layers: list[Layer] = []
+    before: list[Stage] = []
     a = x
-    for module in model.children():
-        _check_module(module, layers)
+    for k, module in enumerate(model.children()):
+        _check_module(module, layers, k == 0)
         if isinstance(module, Linear):
             a = _linear(module, a, len(layers) + 1, names, rec, layers)
-        elif _is_activation(module):
-            a = _activation(module, layers[-1], rec)
-        else:
-            a = module(a)
-            a.retain_grad()
+            continue
+        stage = Stage(module, a, module(a), {attr: names[id(p)] for attr, p in module.named_parameters()})
+        stage.output.retain_grad()
+        (layers[-1].stages if layers else before).append(stage)
+        if is_activation(module):
+            _activation(stage, layers[-1], rec)
+        elif isinstance(module, NORMS):
+            normalization_step(stage, layers[-1].index, symbol_of(layers[-1], a), rec)
+        elif isinstance(module, Embedding):
+            embedding_step(stage, rec)
+        a = stage.output
     if not layers:
         raise GlassnetError("explain needs a model with at least one Linear layer")
-    return layers, a
+    return layers, before, a
 
 
 def _neuron_lines(rec: Recorder, l: int, a: np.ndarray, W: np.ndarray, b: np.ndarray | None,
@@ -193,23 +127,20 @@ def _linear(linear: Linear, a: Tensor, l: int, names: dict[int, str], rec: Recor
     lines += _neuron_lines(rec, l, a.array[0], W, b, z.array[0])
     lines += chain(f"z{sup(l)}", rec.mat(z.array), indent="")
     title = f"layer {l}: z{sup(l)} = a{sup(l - 1)}·(W{sup(l)})ᵀ{f' + b{sup(l)}' if b is not None else ''}"
-    sizes = f"{_count(linear.in_features, 'input')} → {_count(linear.out_features, 'neuron')}"
+    sizes = f"{count(linear.in_features, 'input')} → {count(linear.out_features, 'neuron')}"
     rec.add("linear", l, f"{title}  ({sizes})",
             LINEAR_FORMULA.text, LINEAR_FORMULA.latex, "\n".join(lines), z.array)
     return z
 
 
-def _activation(module: Module, layer: Layer, rec: Recorder) -> Tensor:
-    a = module(layer.z)
-    a.retain_grad()
-    layer.activation, layer.a = module, a
-    f, l = formula_of(module), layer.index
-    terms = [f"{f.name}({rec.fmt(layer.z.array)})"]
+def _activation(stage: Stage, layer: Layer, rec: Recorder) -> None:
+    f, l, z, a = formula_of(stage.module), layer.index, stage.input.array, stage.output.array
+    arg = symbol_of(layer, stage.input)
+    terms = [f"{f.name}({rec.fmt(z)})"]
     if f.plug:
-        terms.append(rec.elements(f.plug, z=layer.z.array, a=a.array))
-    rec.add("activation", l, f"layer {l}: a{sup(l)} = {f.name}(z{sup(l)})", f.text, f.latex,
-            "\n".join(chain(f"a{sup(l)}", *terms, rec.mat(a.array), indent="")), a.array)
-    return a
+        terms.append(rec.elements(f.plug, z=z, a=a))
+    rec.add("activation", l, f"layer {l}: a{sup(l)} = {f.name}({arg})", f.text, f.latex,
+            "\n".join(chain(f"a{sup(l)}", *terms, rec.mat(a), indent="")), a)
 
 
 def per_element(loss: Module, out: Tensor, y: Tensor, *args: object) -> np.ndarray:
@@ -297,7 +228,7 @@ def header(model: Module, x: Tensor, y: Tensor, loss: Module, optimizer: object 
         if isinstance(m, Linear):
             sizes += [str(m.in_features)] if not sizes else []
             sizes.append(str(m.out_features))
-        elif _is_activation(m) and sizes:
+        elif is_activation(m) and sizes:
             sizes[-1] += f" ({formula_of(m).name})"
     params = list(model.parameters())
     n_params = sum(p.numel() for p in params)

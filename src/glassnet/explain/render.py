@@ -19,7 +19,8 @@ __all__ = ["RENDERERS", "to_markdown", "to_text"]
 
 _SECTIONS = {"input": "Input", "linear": "Forward pass", "loss": "Loss", "delta": "Backward pass",
              "regularizer": "Regularization", "update": "Update"}  # fmt: skip
-_SECTION_OF = {"activation": "linear", "pass": "linear", "grad": "delta", "total": "regularizer"}
+_SECTION_OF = {"activation": "linear", "norm": "linear", "embedding": "linear", "pass": "linear",
+               "grad": "delta", "total": "regularizer"}
 
 
 def _section(step: Step) -> str:

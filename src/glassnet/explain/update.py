@@ -15,8 +15,9 @@ import numpy as np
 
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
-from glassnet.explain.forward import Layer, Recorder, formula_of
+from glassnet.explain.norms import symbol
 from glassnet.explain.numbers import chain, sup
+from glassnet.explain.record import Layer, Recorder, Stage, formula_of
 from glassnet.nn.module import Module
 from glassnet.optim import rules
 from glassnet.optim.optimizer import Optimizer
@@ -28,10 +29,17 @@ _SYMBOLS = {"momentum_buffer": "b", "exp_avg": "m", "exp_avg_sq": "v", "step": "
             "max_exp_avg_sq": "v_max", "grad_avg": "ḡ", "sum": "s", "exp_inf": "u"}  # fmt: skip
 
 
-def symbols(layers: Sequence[Layer]) -> dict[str, str]:
-    """Parameter name → its symbol in the derivation, e.g. ``{"0.weight": "W¹", "0.bias": "b¹"}``."""
+def symbols(layers: Sequence[Layer], before: Sequence[Stage] = ()) -> dict[str, str]:
+    """Parameter name → its symbol in the derivation, e.g. ``{"0.weight": "W¹", "0.bias": "b¹"}``.
+
+    A normalization's γˡ and βˡ, an Embedding's table E.
+    """
     names = {layer.weight_name: f"W{sup(layer.index)}" for layer in layers}
-    return names | {layer.bias_name: f"b{sup(layer.index)}" for layer in layers if layer.bias_name}
+    names |= {layer.bias_name: f"b{sup(layer.index)}" for layer in layers if layer.bias_name}
+    after = [(s, layer.index) for layer in layers for s in layer.stages]
+    for stage, l in [(stage, None) for stage in before] + after:
+        names |= {name: symbol(stage.module, attr, l) for attr, name in stage.names.items()}
+    return names
 
 
 def _grads_of(model: Module) -> dict[str, np.ndarray]:

@@ -16,7 +16,7 @@ import numpy as np
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError
 from glassnet.explain.divisor import divisor
-from glassnet.explain.forward import Recorder
+from glassnet.explain.record import Recorder
 from glassnet.nn.losses import GaussianNLLLoss
 from glassnet.nn.module import Module
 

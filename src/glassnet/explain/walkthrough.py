@@ -17,7 +17,8 @@ from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError
 from glassnet.explain.backward import backward_steps
 from glassnet.explain.divisor import divisor, divisor_note
-from glassnet.explain.forward import Recorder, formula_of, forward, header, loss_step
+from glassnet.explain.forward import forward, header, loss_step
+from glassnet.explain.record import Recorder, formula_of
 from glassnet.explain.render import RENDERERS
 from glassnet.explain.step import NetworkLayer, Step
 from glassnet.explain.update import optimizer_steps, regularizer_steps, symbols, total_steps
@@ -91,7 +92,9 @@ def _batch(x: ArrayLike, y: ArrayLike, dtype: np.dtype) -> tuple[Tensor, Tensor]
     if X.ndim != 2 or len(X) == 0:
         raise GlassnetError(f"explain takes x of shape (n_samples, n_features) or (n_features,), "
                             f"got {X.shape}")
-    return Tensor(X.astype(dtype)), Tensor(Y.astype(dtype) if np.issubdtype(Y.dtype, np.floating) else Y)
+    indices = np.issubdtype(X.dtype, np.integer)  # for an Embedding
+    target = Y.astype(dtype) if np.issubdtype(Y.dtype, np.floating) else Y
+    return Tensor(X if indices else X.astype(dtype)), Tensor(target)
 
 
 def _penalties(regularizer: Regularizer | Sequence[Regularizer] | None) -> list[Regularizer]:
@@ -167,13 +170,13 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
     args = loss_arguments(var, np.ndim(x.array if isinstance(x, Tensor) else x) == 1, params[0].dtype)
     rec, twin = Recorder(digits, max_items), copy.deepcopy(model)
     twin.zero_grad()
-    layers, out = forward(twin, xt, rec)
+    layers, before, out = forward(twin, xt, rec)
     data_loss = loss(out, yt, *args)
     plugged = _loss_step(loss, out, yt, args, data_loss, rec)
     penalties = _penalties(regularizer)
     terms = [r(twin) for r in penalties]
     total = data_loss + sum(terms) if terms else data_loss  # as fit adds them
-    names = symbols(layers)
+    names = symbols(layers, before)
     reg_grads = regularizer_steps(model, penalties, terms, names, rec)
     if terms:
         rec.add("regularizer", None, "total loss L + ΣR", "L_total = L + ΣR", r"L_{total} = L + \sum R",
@@ -183,10 +186,9 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
     grads = {name: p.grad_array for name, p in twin.named_parameters() if p.grad_array is not None}
     data = _data_grads(model, xt, yt, loss, args) if terms else grads
     found = divisor(loss, out, yt, rec)
-    p = \
-        next(s for s in rec.steps if s.kind == "loss").grads.get("p")
-    backward_steps(layers, loss, yt, None if found is None else found[0], divisor_note(loss, out, yt, rec),
-                   data, rec, plugged, p)
+    p = next(s for s in rec.steps if s.kind == "loss").grads.get("p")  # softmax of a cross-entropy
+    backward_steps(layers, before, loss, yt, None if found is None else found[0],
+                   divisor_note(loss, out, yt, rec), data, rec, plugged, p)
     if terms:
         total_steps(data, reg_grads, grads, names, rec)
     if optimizer is not None:
