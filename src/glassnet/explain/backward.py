@@ -162,6 +162,7 @@ def _backpropagated(layer: Layer, above: Layer, rec: Recorder) -> list[str]:
     terms = [" + ".join(f"{signed(rec.num(d[i]))}·{signed(rec.num(W[i, j]))}" for i in rows)
              + (" + …" if len(rows) < len(d) else "") for j in cols]
     entries = "[" + ", ".join(terms) + (", …" if len(cols) < n_in else "") + "]"
+    entries += " (sample 1)" if dA.shape[0] > 1 else ""
     return chain(f"{_into(layer, above.a_in)} = δ{sup(k)}·W{sup(k)}", entries, rec.mat(dA), indent="")
 
 

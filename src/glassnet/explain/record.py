@@ -123,6 +123,7 @@ class Recorder:
         shaped = [np.asarray(v) for v in arrays.values() if np.ndim(v)]
         shape = np.broadcast_shapes(*(v.shape for v in shaped)) if shaped else ()
         full = {k: np.broadcast_to(np.asarray(v), shape) for k, v in arrays.items()}
+        first = samples and len(shape) == 2 and shape[0] > 1  # a batch: its first sample
         if samples and len(shape) == 2:
             full, shape = {k: v[:1] for k, v in full.items()}, (1, shape[1])
         grid = {k: v.reshape(-1, shape[-1]) if len(shape) else v.reshape(1, 1) for k, v in full.items()}
@@ -136,7 +137,7 @@ class Recorder:
         more = ", …" if len(cols) < n_cols else ""
         lines = ["[" + ", ".join(row) + more + "]" for row in cells] + (["…"] if len(rows) < n_rows else [])
         if len(shape) == 1 or (n_rows == 1 and samples):
-            return lines[0]
+            return lines[0] + (" (sample 1)" if first else "")
         return "[" + ",\n ".join(lines) + "]"
 
     def add(self, *args: object, **kwargs: object) -> Step:

@@ -18,9 +18,10 @@ from glassnet.explain.step import Page, Step
 __all__ = ["RENDERERS", "to_markdown", "to_text"]
 
 _SECTIONS = {"input": "Input", "linear": "Forward pass", "loss": "Loss", "delta": "Backward pass",
-             "regularizer": "Regularization", "update": "Update"}  # fmt: skip
+             "regularizer": "Regularization", "total": "Gradient with the penalties",
+             "update": "Update"}  # fmt: skip
 _SECTION_OF = {"activation": "linear", "norm": "linear", "embedding": "linear", "pass": "linear",
-               "grad": "delta", "total": "regularizer"}
+               "grad": "delta"}
 
 
 def _section(step: Step) -> str:

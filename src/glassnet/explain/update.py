@@ -16,12 +16,12 @@ import numpy as np
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.explain.norms import symbol
-from glassnet.explain.numbers import chain, sup
-from glassnet.explain.record import Layer, Recorder, Stage, formula_of
+from glassnet.explain.numbers import chain, sub, sup
+from glassnet.explain.record import Layer, Recorder, Stage, formula_of, signed
 from glassnet.nn.module import Module
 from glassnet.optim import rules
 from glassnet.optim.optimizer import Optimizer
-from glassnet.regularizers.penalties import Regularizer
+from glassnet.regularizers.penalties import Regularizer, weights_of
 
 __all__ = ["optimizer_steps", "regularizer_steps", "symbols"]
 
@@ -46,6 +46,34 @@ def _grads_of(model: Module) -> dict[str, np.ndarray]:
     return {name: p.grad_array for name, p in model.named_parameters() if p.grad_array is not None}
 
 
+def settings_of(component: object) -> dict[str, float]:
+    """A component's numeric settings by attribute name, for its formula's templates (``{l2}``)."""
+    return {k: v for k, v in vars(component).items()
+            if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def _penalty_lines(i: int, r: Regularizer, term: Tensor, weights: dict[str, np.ndarray],
+                   grads: dict[str, np.ndarray], names: dict[str, str], rec: Recorder) -> list[str]:
+    """R = Σ of the formula's summand over every penalised weight, and ∂R/∂θ entry by entry."""
+    f, settings = formula_of(r), settings_of(r)
+    lines = [f"R{sub(i)} = {r!r} over {', '.join(names[k] for k in weights)}"]
+    if f.plug:
+        flat = np.concatenate([w.reshape(-1) for w in weights.values()]) if weights else np.zeros(0)
+        k = len(flat) if rec.max_items is None else min(len(flat), 2 * rec.max_items)
+        terms = [f.plug.format(**{n: signed(rec.num(v)) for n, v in settings.items()}, t=signed(rec.num(x)))
+                 for x in flat[:k]]
+        more = f" + … ({len(flat)} terms)" if k < len(flat) else ""
+        lines += chain(f"R{sub(i)}", " + ".join(terms) + more,
+                       rec.num(term.item()), indent="")
+    else:
+        lines.append(f"R{sub(i)} = {rec.num(term.item())}")
+    for name, g in grads.items():
+        plugged = [rec.elements(f.derivative_plug, False, **settings, t=weights[name])] \
+            if f.derivative_plug and name in weights else []
+        lines += chain(f"∂R{sub(i)}/∂{names[name]}", *plugged, rec.mat(g, samples=False), indent="")
+    return lines
+
+
 def regularizer_steps(model: Module, regularizers: Sequence[Regularizer], terms: Sequence[Tensor],
                       names: dict[str, str], rec: Recorder) -> list[dict[str, np.ndarray]]:
     """Record each penalty R(W) and its gradient ∂R/∂W (``backward()`` of R alone on a copy)."""
@@ -56,22 +84,31 @@ def regularizer_steps(model: Module, regularizers: Sequence[Regularizer], terms:
         if term.requires_grad:
             r(twin).backward()
         grads = _grads_of(twin)
+        weights = {name: p.array for name, p in twin.named_parameters()
+                   if any(p is w for w in weights_of(twin, r.include_bias))}
         f = formula_of(r)
-        lines = [f"R{i} = {r!r} = {rec.num(term.item())}",
-                 *(f"∂R{i}/∂{names[k]} = {rec.mat(g)}" for k, g in grads.items())]
-        rec.add("regularizer", None, f"penalty R{i}: {f.name}", f"{f.text};  {f.derivative_text}",
-                rf"{f.latex},\quad {f.derivative_latex}", "\n".join(lines), term.array, grads)
+        rec.add("regularizer", None, f"penalty R{sub(i)}: {f.name}", f"{f.text};  {f.derivative_text}",
+                rf"{f.latex},\quad {f.derivative_latex}",
+                "\n".join(_penalty_lines(i, r, term, weights, grads, names, rec)), term.array, grads)
         found.append(grads)
     return found
 
 
 def total_steps(data: dict[str, np.ndarray], penalties: Sequence[dict[str, np.ndarray]],
                 total: dict[str, np.ndarray], names: dict[str, str], rec: Recorder) -> None:
-    """Record ∂(L + ΣR)/∂θ for every parameter: the gradient the optimizer receives."""
+    """Record ∂L_total/∂θ = ∂L/∂θ + Σ ∂R/∂θ for every parameter: the gradient the optimizer receives."""
     for name, g in total.items():
-        parts = [rec.mat(data[name]), *(rec.mat(p[name]) for p in penalties if name in p)]
-        rec.add("total", None, f"∂(L + ΣR)/∂{names[name]} ({name})", "∂(L + ΣR)/∂θ = ∂L/∂θ + Σ ∂R/∂θ",
-                r"\frac{\partial (L + \sum R)}{\partial \theta}", f"{' + '.join(parts)}\n   = {rec.mat(g)}",
+        parts = {"d": data[name]} | {f"r{i}": p[name] for i, p in enumerate(penalties) if name in p}
+        symbol = names[name]
+        text = " + ".join([f"∂L/∂{symbol}", *(f"∂R{sub(i + 1)}/∂{symbol}" for i, p in enumerate(penalties)
+                                                if name in p)])
+        template = " + ".join("{" + k + "}" for k in parts)
+        plugged = [rec.elements(template, False, **parts)] if len(parts) > 1 else []
+        rec.add("total", None, f"∂L_total/∂{symbol} ({name})", "∂L_total/∂θ = ∂L/∂θ + Σ ∂R/∂θ",
+                r"\frac{\partial L_{total}}{\partial \theta} = \frac{\partial L}{\partial \theta} + "
+                r"\sum \frac{\partial R}{\partial \theta}",
+                "\n".join(chain(f"∂L_total/∂{symbol} = {text}", *plugged, rec.mat(g, samples=False),
+                                 indent="")),
                 g, {name: g})
 
 
@@ -177,8 +214,9 @@ def _update_lines(name: str, symbol: str, theta: np.ndarray, theta_new: np.ndarr
     """η·u and θ_new = θ − η·u, at enough digits to show the change; the float32 rounding noted."""
     step = lr * np.asarray(u, dtype=np.float64)  # η·u, in float64 from the rule's u
     d = _digits(theta, step, rec.digits)
+    difference = Recorder(d, rec.max_items).elements("{t} − {s}", False, t=theta, s=step)  # θ at d digits
     lines = [*chain("η·u", rec.elements(f"{lr}·{{u}}", False, u=u), rec.mat(step, samples=False), indent=""),
-             *chain(f"θ_new = {symbol} − η·u", rec.elements("{t} − {s}", False, t=theta, s=step),
+             *chain(f"θ_new = {symbol} − η·u", difference,
                     rec.mat(theta_new, d, samples=False), indent="")]
     if theta_new.dtype != np.float64:
         exact = theta.astype(np.float64) - step

@@ -179,7 +179,8 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
     names = symbols(layers, before)
     reg_grads = regularizer_steps(model, penalties, terms, names, rec)
     if terms:
-        rec.add("regularizer", None, "total loss L + ΣR", "L_total = L + ΣR", r"L_{total} = L + \sum R",
+        rec.add("regularizer", None, "total loss L_total = L + ΣR", "L_total = L + ΣR",
+                r"L_{total} = L + \sum R",
                 f"L_total = {rec.num(data_loss.item())} + {' + '.join(rec.num(t.item()) for t in terms)}"
                 f" = {rec.num(total.item())}", total.array)
     total.backward()
