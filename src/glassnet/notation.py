@@ -80,7 +80,7 @@ NOTATION: tuple[Symbol, ...] = (
         ("σ", r"\sigma", "the logistic sigmoid, σ(z) = 1/(1 + exp(−z))"),
         ("p", "p", "probabilities, p = softmax(z) (softmax(ŷ) in a loss)"),
         ("J", "J", "the Jacobian of softmax, Jᵢⱼ = ∂pᵢ/∂zⱼ"),
-        ("𝟙", r"\mathbb{1}", "indicator: 𝟙[i = j] is 1 when the condition holds, else 0"),
+        ("𝟙", r"\mathbf{1}", "indicator: 𝟙[i = j] is 1 when the condition holds, else 0"),
         ("Φ", r"\Phi", "the standard normal distribution function"),
         ("φ", r"\varphi", "the standard normal density"),
         ("π", r"\pi", "the constant 3.14159…"),

@@ -420,7 +420,7 @@ class Softmax(Module):
         "Softmax", "pᵢ = softmax(z)ᵢ = exp(zᵢ) / Σⱼ exp(zⱼ)",
         r"p_i = \operatorname{softmax}(z)_i = \frac{\exp(z_i)}{\sum_j \exp(z_j)}",
         "Jᵢⱼ = ∂pᵢ/∂zⱼ = pᵢ·(𝟙[i = j] - pⱼ)",
-        r"J_{ij} = \frac{\partial p_i}{\partial z_j} = p_i \left(\mathbb{1}[i = j] - p_j\right)",
+        r"J_{ij} = \frac{\partial p_i}{\partial z_j} = p_i \left(\mathbf{1}[i = j] - p_j\right)",
     )  # fmt: skip
 
     def __init__(self, dim: int = -1) -> None:
@@ -448,7 +448,7 @@ class LogSoftmax(Module):
         r"\operatorname{log\_softmax}(z)_i = z_i - \ln \sum_j \exp(z_j)",
         "∂log_softmax(z)ᵢ/∂zⱼ = 𝟙[i = j] - pⱼ,  p = softmax(z)",
         r"\frac{\partial \operatorname{log\_softmax}(z)_i}{\partial z_j}"
-        r" = \mathbb{1}[i = j] - p_j,\quad p = \operatorname{softmax}(z)",
+        r" = \mathbf{1}[i = j] - p_j,\quad p = \operatorname{softmax}(z)",
     )  # fmt: skip
 
     def __init__(self, dim: int = -1) -> None:

@@ -265,7 +265,7 @@ class NLLLoss(Loss):
 
     formula: ClassVar[Formula] = Formula(
         "NLLLoss", "ℓ = −w_y·ŷ_y  (ŷ: log-probabilities)", r"\ell = -w_y\, \hat y_y",
-        "∂ℓ/∂ŷ_c = −w_y·𝟙[c = y]", r"\frac{\partial \ell}{\partial \hat y_c} = -w_y \mathbb{1}[c = y]")
+        "∂ℓ/∂ŷ_c = −w_y·𝟙[c = y]", r"\frac{\partial \ell}{\partial \hat y_c} = -w_y \mathbf{1}[c = y]")
 
     def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
