@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 __all__ = ["NOTATION", "Symbol", "latex_symbols", "text_symbols"]
 
@@ -185,10 +186,11 @@ def _touches_letter(ch: str) -> bool:
     return ch.isalpha() or ch in "0123456789" or bool(unicodedata.combining(ch))
 
 
-def _spellings(latex: bool) -> list[tuple[str, str]]:
+@cache
+def _spellings(latex: bool) -> tuple[tuple[str, str], ...]:
     """(spelling, symbol) pairs, longest spelling first."""
     pairs = [(s.latex if latex else unicodedata.normalize("NFD", s.text), s.text) for s in NOTATION]
-    return sorted(pairs, key=lambda pair: -len(pair[0]))
+    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
 
 
 def _match_text(text: str, at: int) -> tuple[str, int] | None:
@@ -202,6 +204,16 @@ def _match_text(text: str, at: int) -> tuple[str, int] | None:
         if spelling[-1].isalpha() and end < len(text) and _touches_letter(text[end]):
             continue
         return symbol, len(spelling)
+    return None
+
+
+def _match_latex(latex: str, at: int) -> tuple[str, int] | None:
+    """The longest entry spelled at ``latex[at:]`` (a command only whole: not ``\\eta`` in ``\\etab``)."""
+    for spelling, symbol in _spellings(latex=True):
+        after = latex[at + len(spelling): at + len(spelling) + 1]
+        if latex.startswith(spelling, at) and not (spelling[0] == "\\" and spelling[-1].isalpha() and
+                                                    after.isalpha()):
+            return symbol, len(spelling)
     return None
 
 
@@ -249,10 +261,7 @@ def latex_symbols(latex: str) -> set[str]:
     found: set[str] = set()
     at = 0
     while at < len(latex):
-        match = next(((symbol, len(s)) for s, symbol in _spellings(latex=True)
-                      if latex.startswith(s, at) and not (s[-1].isalpha() and s[0] == "\\" and
-                                                          latex[at + len(s): at + len(s) + 1].isalpha())),
-                     None)
+        match = _match_latex(latex, at)
         group = _WORD_GROUP.match(latex, at)
         command = _COMMAND.match(latex, at)
         if match:
