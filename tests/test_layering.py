@@ -15,6 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "glassnet"
 LAYERS: dict[str, int] = {
     "glassnet.errors": 0,
     "glassnet.registry": 0,
+    "glassnet.notation": 0,
     "glassnet.engine": 1,
     "glassnet.io.atomic": 1,
     "glassnet.io.safetensors": 1,

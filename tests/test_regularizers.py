@@ -113,9 +113,9 @@ def test_non_tensors_are_rejected() -> None:
 def test_formulas_and_names() -> None:
     names = [(k, v.__name__) for k, v in REGULARIZERS.items()]
     assert names == [("l1", "L1"), ("l2", "L2"), ("elastic_net", "ElasticNet")]
-    assert L1.formula.derivative_text == "∂R/∂w = l1·sign(w)"
-    assert L2.formula.derivative_text == "∂R/∂w = 2·l2·w"
-    assert "l1·Σ|w| + l2·Σw²" in ElasticNet.formula.text
+    assert L1.formula.derivative_text == "∂R/∂W = λ₁·sign(W)"
+    assert L2.formula.derivative_text == "∂R/∂W = 2·λ₂·W"
+    assert "λ₁·Σ|W| + λ₂·ΣW²" in ElasticNet.formula.text
     assert repr(ElasticNet(0.1, 0.2, include_bias=True)) == "ElasticNet(l1=0.1, l2=0.2, include_bias=True)"
     assert regularizers.__all__ == ["L1", "L2", "REGULARIZERS", "ElasticNet", "Regularizer", "constraints",
                                     "max_norm_"]

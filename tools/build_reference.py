@@ -1,6 +1,7 @@
 """Write docs/reference.md: every layer, activation, loss, regularizer, optimizer and schedule with its math.
 
-The page is generated from the single source of the formulas, each class's ``formula`` (a
+The page opens with the notation every formula uses, the table ``glassnet.notation.NOTATION``.
+The rest is generated from the single source of the formulas, each class's ``formula`` (a
 ``glassnet.registry.Formula``), found through the registries (``LAYERS``, ``ACTIVATIONS``,
 ``LOSSES``, ``REGULARIZERS``, ``OPTIMIZERS``, ``SCHEDULERS``); the layers that compute something
 (not the containers, Flatten or Identity) carry one. Each activation also gets a plot of f and f′ on
@@ -28,6 +29,7 @@ from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.layers import LAYERS
 from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
+from glassnet.notation import NOTATION
 from glassnet.optim import OPTIMIZERS
 from glassnet.optim.lr_scheduler import SCHEDULERS
 from glassnet.registry import Formula
@@ -63,6 +65,28 @@ Each activation's plot shows f and f′ on [-4, 4], computed by
 glassnet itself: f by the forward pass, f′ by `backward()` of sum(f(z)). Softmax and LogSoftmax
 are plotted for the input (z, 0): their first output, and its derivative along z.
 """
+
+_NOTATION_INTRO = """## Notation
+
+Every formula on this page (each component's `formula`, which explain also prints) uses these
+symbols, each with one meaning (the table is `glassnet.notation.NOTATION`; a test checks every
+formula against it). Samples are rows: x is one sample (1×d), X a batch (n×d), and layer l computes
+zˡ = aˡ⁻¹·(Wˡ)ᵀ + bˡ with Wˡ of shape (out, in), one row per neuron, as `nn.Linear` stores it;
+aˡ = f(zˡ), a⁰ = x. Backpropagation: δˡ = ∂L/∂zˡ, ∂L/∂aˡ⁻¹ = δˡ·Wˡ, δˡ = ∂L/∂aˡ ⊙ f′(zˡ),
+∂L/∂Wˡ = (δˡ)ᵀ·aˡ⁻¹ and ∂L/∂bˡ = Σ over the samples of δˡ. Every optimizer receives
+g = ∂L_total/∂θ, L_total = L + ΣR, and steps θ ← θ − η·u along its direction u.
+"""
+
+
+def notation_table() -> str:
+    """The Markdown of NOTATION: one table per section, in reading order."""
+    parts = [_NOTATION_INTRO]
+    for section in dict.fromkeys(s.section for s in NOTATION):
+        rows = [" | ".join(cell.replace("|", "\\|") for cell in (s.text, f"${s.latex}$", s.meaning))
+                for s in NOTATION if s.section == section]
+        table = "\n".join(["| Symbol | LaTeX | Meaning |", "|---|---|---|", *(f"| {row} |" for row in rows)])
+        parts.append(f"### {section}\n\n{table}\n")
+    return "\n".join(parts)
 
 
 def activation_curves(module: Module, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +146,7 @@ def entry(name: str, cls: type[Any], label: str, plot: str | None) -> str:
 def build(out: Path) -> list[Path]:
     """Write ``out/reference.md`` and ``out/reference/<activation>.svg``; returns the paths written."""
     (out / PLOTS).mkdir(parents=True, exist_ok=True)
-    written, sections = [], [_INTRO]
+    written, sections = [], [_INTRO, notation_table()]
     for heading, registry, label in FAMILIES:
         sections.append(f"## {heading}\n")
         for name, cls in registry.items():

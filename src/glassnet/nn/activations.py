@@ -131,8 +131,8 @@ class Sigmoid(Module):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "Sigmoid", "σ(z) = 1 / (1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}",
-        "σ'(z) = σ(z)·(1 - σ(z))", r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
+        "Sigmoid", "σ(z) = 1 / (1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + \exp(-z)}",
+        "σ′(z) = σ(z)·(1 - σ(z))", r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -150,8 +150,8 @@ class Tanh(Module):
 
     formula: ClassVar[Formula] = Formula(
         "Tanh", "tanh(z) = (exp(z) - exp(-z)) / (exp(z) + exp(-z))",
-        r"\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}",
-        "tanh'(z) = 1 - tanh(z)²", r"\tanh'(z) = 1 - \tanh^2(z)",
+        r"\tanh(z) = \frac{\exp(z) - \exp(-z)}{\exp(z) + \exp(-z)}",
+        "tanh′(z) = 1 - tanh(z)²", r"\tanh'(z) = 1 - \tanh^2(z)",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -169,7 +169,7 @@ class ReLU(Module):
 
     formula: ClassVar[Formula] = Formula(
         "ReLU", "f(z) = max(0, z)", r"f(z) = \max(0, z)",
-        "f'(z) = 1 if z > 0, else 0", r"f'(z) = \begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}",
+        "f′(z) = 1 if z > 0, else 0", r"f'(z) = \begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -186,9 +186,9 @@ class LeakyReLU(Module):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "LeakyReLU", "f(z) = z if z > 0, else a·z  (a = negative_slope)",
-        r"f(z) = \begin{cases} z & z > 0 \\ a z & z \le 0 \end{cases}",
-        "f'(z) = 1 if z > 0, else a", r"f'(z) = \begin{cases} 1 & z > 0 \\ a & z \le 0 \end{cases}",
+        "LeakyReLU", "f(z) = z if z > 0, else α·z  (α = negative_slope)",
+        r"f(z) = \begin{cases} z & z > 0 \\ \alpha z & z \le 0 \end{cases}",
+        "f′(z) = 1 if z > 0, else α", r"f'(z) = \begin{cases} 1 & z > 0 \\ \alpha & z \le 0 \end{cases}",
     )  # fmt: skip
 
     def __init__(self, negative_slope: float = 0.01) -> None:
@@ -213,9 +213,9 @@ class ELU(Module):
 
     formula: ClassVar[Formula] = Formula(
         "ELU", "f(z) = z if z > 0, else α·(exp(z) - 1)",
-        r"f(z) = \begin{cases} z & z > 0 \\ \alpha (e^{z} - 1) & z \le 0 \end{cases}",
-        "f'(z) = 1 if z > 0, else α·exp(z)",
-        r"f'(z) = \begin{cases} 1 & z > 0 \\ \alpha e^{z} & z \le 0 \end{cases}",
+        r"f(z) = \begin{cases} z & z > 0 \\ \alpha (\exp(z) - 1) & z \le 0 \end{cases}",
+        "f′(z) = 1 if z > 0, else α·exp(z)",
+        r"f'(z) = \begin{cases} 1 & z > 0 \\ \alpha \exp(z) & z \le 0 \end{cases}",
     )  # fmt: skip
 
     def __init__(self, alpha: float = 1.0) -> None:
@@ -231,7 +231,9 @@ class ELU(Module):
 
 @register_activation("selu", selu)
 class SELU(Module):
-    """Scaled ELU (Klambauer et al. 2017, eq. 2) whose λ, α keep activations normalised (eq. 14).
+    """Scaled ELU (Klambauer et al. 2017, eq. 2) whose ζ, α keep activations normalised (eq. 14).
+
+    The paper calls the scale ζ λ; here λ is weight decay.
 
     >>> import glassnet as gn
     >>> gn.nn.SELU()(gn.tensor([1.0]))
@@ -239,10 +241,11 @@ class SELU(Module):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "SELU", "f(z) = λ·z if z > 0, else λ·α·(exp(z) - 1)  (λ ≈ 1.0507, α ≈ 1.6733)",
-        r"f(z) = \lambda \begin{cases} z & z > 0 \\ \alpha (e^{z} - 1) & z \le 0 \end{cases}",
-        "f'(z) = λ if z > 0, else λ·α·exp(z)",
-        r"f'(z) = \lambda \begin{cases} 1 & z > 0 \\ \alpha e^{z} & z \le 0 \end{cases}",
+        "SELU", "f(z) = ζ·z if z > 0, else ζ·α·(exp(z) - 1)  (ζ ≈ 1.0507, α ≈ 1.6733)",
+        r"f(z) = \zeta \begin{cases} z & z > 0 \\ \alpha (\exp(z) - 1) & z \le 0 \end{cases}"
+        r"\quad (\zeta \approx 1.0507,\ \alpha \approx 1.6733)",
+        "f′(z) = ζ if z > 0, else ζ·α·exp(z)",
+        r"f'(z) = \zeta \begin{cases} 1 & z > 0 \\ \alpha \exp(z) & z \le 0 \end{cases}",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -265,9 +268,11 @@ class GELU(Module):
         "GELU",
         "f(z) = z·Φ(z) = ½·z·(1 + erf(z/√2))"
         "  (approximate='tanh': Φ(z) ≈ ½·(1 + tanh(√(2/π)·(z + 0.044715·z³))))",
-        r"f(z) = z\,\Phi(z) = \tfrac{1}{2} z \left(1 + \operatorname{erf}(z/\sqrt{2})\right)",
-        "f'(z) = Φ(z) + z·φ(z),  φ(z) = exp(-z²/2) / √(2π)",
-        r"f'(z) = \Phi(z) + z\,\varphi(z), \quad \varphi(z) = \frac{e^{-z^2/2}}{\sqrt{2\pi}}",
+        r"f(z) = z\,\Phi(z) = \tfrac{1}{2} z \left(1 + \operatorname{erf}(z/\sqrt{2})\right)"
+        r"\quad (\text{approximate='tanh': } \Phi(z) \approx \tfrac12 (1 + \tanh(\sqrt{2/\pi}\,"
+        r"(z + 0.044715 z^3))))",
+        "f′(z) = Φ(z) + z·φ(z),  φ(z) = exp(-z²/2) / √(2π)",
+        r"f'(z) = \Phi(z) + z\,\varphi(z), \quad \varphi(z) = \frac{\exp(-z^2/2)}{\sqrt{2\pi}}",
     )  # fmt: skip
 
     def __init__(self, approximate: str = "none") -> None:
@@ -296,7 +301,7 @@ class SiLU(Module):
 
     formula: ClassVar[Formula] = Formula(
         "SiLU", "f(z) = z·σ(z)", r"f(z) = z\,\sigma(z)",
-        "f'(z) = σ(z)·(1 + z·(1 - σ(z)))", r"f'(z) = \sigma(z)\,\left(1 + z\,(1 - \sigma(z))\right)",
+        "f′(z) = σ(z)·(1 + z·(1 - σ(z)))", r"f'(z) = \sigma(z)\,\left(1 + z\,(1 - \sigma(z))\right)",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -314,8 +319,8 @@ class Mish(Module):
 
     formula: ClassVar[Formula] = Formula(
         "Mish", "f(z) = z·tanh(softplus(z)),  softplus(z) = ln(1 + exp(z))",
-        r"f(z) = z \tanh(\operatorname{softplus}(z)), \quad \operatorname{softplus}(z) = \ln(1 + e^{z})",
-        "f'(z) = tanh(softplus(z)) + z·σ(z)·(1 - tanh²(softplus(z)))",
+        r"f(z) = z \tanh(\operatorname{softplus}(z)), \quad \operatorname{softplus}(z) = \ln(1 + \exp(z))",
+        "f′(z) = tanh(softplus(z)) + z·σ(z)·(1 - tanh²(softplus(z)))",
         r"f'(z) = \tanh(\operatorname{softplus}(z))"
         r" + z\,\sigma(z)\left(1 - \tanh^2(\operatorname{softplus}(z))\right)",
     )  # fmt: skip
@@ -335,8 +340,8 @@ class Softplus(Module):
 
     formula: ClassVar[Formula] = Formula(
         "Softplus", "f(z) = ln(1 + exp(β·z)) / β  (f(z) = z where β·z > threshold)",
-        r"f(z) = \frac{1}{\beta} \ln\left(1 + e^{\beta z}\right)",
-        "f'(z) = σ(β·z)  (1 where β·z > threshold)", r"f'(z) = \sigma(\beta z)",
+        r"f(z) = \frac{1}{\beta} \ln\left(1 + \exp(\beta z)\right)",
+        "f′(z) = σ(β·z)  (1 where β·z > threshold)", r"f'(z) = \sigma(\beta z)",
     )  # fmt: skip
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
@@ -363,7 +368,7 @@ class Softsign(Module):
 
     formula: ClassVar[Formula] = Formula(
         "Softsign", "f(z) = z / (1 + |z|)", r"f(z) = \frac{z}{1 + |z|}",
-        "f'(z) = 1 / (1 + |z|)²", r"f'(z) = \frac{1}{(1 + |z|)^2}",
+        "f′(z) = 1 / (1 + |z|)²", r"f'(z) = \frac{1}{(1 + |z|)^2}",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -381,9 +386,10 @@ class Hardtanh(Module):
 
     formula: ClassVar[Formula] = Formula(
         "Hardtanh", "f(z) = min(max(z, min_val), max_val)",
-        r"f(z) = \min(\max(z, z_{\min}), z_{\max})",
-        "f'(z) = 1 if min_val < z < max_val, else 0",
-        r"f'(z) = \begin{cases} 1 & z_{\min} < z < z_{\max} \\ 0 & \text{otherwise} \end{cases}",
+        r"f(z) = \min(\max(z, \mathrm{min\_val}), \mathrm{max\_val})",
+        "f′(z) = 1 if min_val < z < max_val, else 0",
+        r"f'(z) = \begin{cases} 1 & \mathrm{min\_val} < z < \mathrm{max\_val} \\ "
+        r"0 & \text{otherwise} \end{cases}",
     )  # fmt: skip
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
@@ -411,11 +417,10 @@ class Softmax(Module):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "Softmax", "softmax(z)ᵢ = exp(zᵢ) / Σⱼ exp(zⱼ)",
-        r"\operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}",
-        "∂softmax(z)ᵢ/∂zⱼ = softmax(z)ᵢ·(δᵢⱼ - softmax(z)ⱼ)",
-        r"\frac{\partial \operatorname{softmax}(z)_i}{\partial z_j}"
-        r" = \operatorname{softmax}(z)_i \left(\delta_{ij} - \operatorname{softmax}(z)_j\right)",
+        "Softmax", "pᵢ = softmax(z)ᵢ = exp(zᵢ) / Σⱼ exp(zⱼ)",
+        r"p_i = \operatorname{softmax}(z)_i = \frac{\exp(z_i)}{\sum_j \exp(z_j)}",
+        "Jᵢⱼ = ∂pᵢ/∂zⱼ = pᵢ·(𝟙[i = j] - pⱼ)",
+        r"J_{ij} = \frac{\partial p_i}{\partial z_j} = p_i \left(\mathbf{1}[i = j] - p_j\right)",
     )  # fmt: skip
 
     def __init__(self, dim: int = -1) -> None:
@@ -440,10 +445,10 @@ class LogSoftmax(Module):
 
     formula: ClassVar[Formula] = Formula(
         "LogSoftmax", "log_softmax(z)ᵢ = zᵢ - ln Σⱼ exp(zⱼ)",
-        r"\operatorname{log\_softmax}(z)_i = z_i - \ln \sum_j e^{z_j}",
-        "∂log_softmax(z)ᵢ/∂zⱼ = δᵢⱼ - softmax(z)ⱼ",
+        r"\operatorname{log\_softmax}(z)_i = z_i - \ln \sum_j \exp(z_j)",
+        "∂log_softmax(z)ᵢ/∂zⱼ = 𝟙[i = j] - pⱼ,  p = softmax(z)",
         r"\frac{\partial \operatorname{log\_softmax}(z)_i}{\partial z_j}"
-        r" = \delta_{ij} - \operatorname{softmax}(z)_j",
+        r" = \mathbf{1}[i = j] - p_j,\quad p = \operatorname{softmax}(z)",
     )  # fmt: skip
 
     def __init__(self, dim: int = -1) -> None:

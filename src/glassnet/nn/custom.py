@@ -105,11 +105,16 @@ def _class_name(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_")) or name
 
 
-def _default_formula(name: str, derivative: Callable[..., Any] | None, symbol: str = "f(z)") -> Formula:
-    """A placeholder formula naming the user's functions (pass ``formula=`` for real math)."""
+def _default_formula(name: str, derivative: Callable[..., Any] | None,
+                     call: tuple[str, str, str, str] = ("f(z)", "z", "f(z)", "z")) -> Formula:
+    """A placeholder formula naming the user's functions (pass ``formula=`` for real math).
+
+    ``call`` is what the function is called and its arguments, in plain text then in LaTeX.
+    """
     how = f"given by {getattr(derivative, '__name__', 'derivative')}" if derivative else "derived by backward"
-    return Formula(_class_name(name), f"{symbol} = {name}(…)  (user-defined)",
-                   rf"\mathrm{{{name}}}", f"derivative {how}", "")
+    word = name.replace("_", r"\_")
+    return Formula(_class_name(name), f"{call[0]} = {name}({call[1]})  (user-defined)",
+                   rf"{call[2]} = \mathrm{{{word}}}({call[3]})", f"derivative {how}", "")
 
 
 def _check_name(name: str, registry: Registry[Any]) -> None:

@@ -74,7 +74,8 @@ def loss(name: str, forward: Callable[..., Any], derivative: NumpyFn | None = No
         x, y = _points(points)
         check_elementwise(f"custom loss {name!r}", lambda t: per_element(t, Tensor(y)), x,
                           lambda i: f" with target {float(y.flat[i])!r}")
-    cls = _loss_class(name, per_element, formula or _default_formula(name, derivative, "ℓ(x, y)"))
+    call = ("ℓ", "ŷ, y", r"\ell", r"\hat y, y")
+    cls = _loss_class(name, per_element, formula or _default_formula(name, derivative, call))
     LOSSES.register(name, cls, task="regression")  # targets of the output's shape: values
     return cls
 

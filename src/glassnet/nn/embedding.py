@@ -55,9 +55,9 @@ class Embedding(Module):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "Embedding", "y_p = W[i_p]  (row i_p of the table, for every position p)", r"y_p = W_{i_p,:}",
-        "∂L/∂W[j] = Σ_{p: i_p = j} ∂L/∂y_p  (0 for padding_idx)",
-        r"\frac{\partial L}{\partial W_{j,:}} = \sum_{p:\,i_p = j} \frac{\partial L}{\partial y_p}",
+        "Embedding", "hₖ = W[iₖ]  (row iₖ of W, for each position k of the input)", r"h_k = W_{i_k,:}",
+        "∂L/∂W[j] = Σ_{k: iₖ = j} ∂L/∂hₖ  (0 for padding_idx)",
+        r"\frac{\partial L}{\partial W_{j,:}} = \sum_{k:\,i_k = j} \frac{\partial L}{\partial h_k}",
     )
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *,

@@ -58,10 +58,11 @@ class Linear(Module):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "Linear", "z = W·a + b", r"z = W a + b",
-        "∂L/∂W = δ·aᵀ,  ∂L/∂b = δ,  ∂L/∂a = Wᵀ·δ",
-        r"\frac{\partial L}{\partial W} = \delta a^\top,\ \frac{\partial L}{\partial b} = \delta,\ "
-        r"\frac{\partial L}{\partial a} = W^\top \delta",
+        "Linear", "zˡ = aˡ⁻¹·(Wˡ)ᵀ + bˡ", r"z^l = a^{l-1} (W^l)^\top + b^l",
+        "∂L/∂Wˡ = (δˡ)ᵀ·aˡ⁻¹,  ∂L/∂bˡ = Σ over samples of δˡ,  ∂L/∂aˡ⁻¹ = δˡ·Wˡ",
+        r"\frac{\partial L}{\partial W^l} = (\delta^l)^\top a^{l-1},\ "
+        r"\frac{\partial L}{\partial b^l} = \sum_{\text{samples}} \delta^l,\ "
+        r"\frac{\partial L}{\partial a^{l-1}} = \delta^l W^l",
     )  # fmt: skip
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
@@ -201,7 +202,7 @@ class Sequential(_ModuleSequence):
 class Identity(Module):
     """Returns its input unchanged."""
 
-    formula: ClassVar[Formula] = Formula("Identity", "f(z) = z", "f(z) = z", "f'(z) = 1", "f'(z) = 1")
+    formula: ClassVar[Formula] = Formula("Identity", "f(z) = z", "f(z) = z", "f′(z) = 1", "f'(z) = 1")
 
     def forward(self, x: Tensor) -> Tensor:
         return x
@@ -286,15 +287,17 @@ class Dropout(Module):
     """Inverted dropout (see :func:`dropout`), active in training mode only.
 
     Args:
-        p: probability of zeroing an element.
+        p: probability of zeroing an element (p_drop in the formula).
         generator: seed or Generator for the masks; the same seed gives the same masks.
     """
 
     formula: ClassVar[Formula] = Formula(
-        "Dropout", "y = x ⊙ m/(1 − p),  mᵢ ~ Bernoulli(1 − p)  (training; y = x in eval)",
-        r"y = \frac{x \odot m}{1 - p},\quad m_i \sim \mathrm{Bernoulli}(1 - p)",
-        "∂L/∂x = ∂L/∂y ⊙ m/(1 − p)",
-        r"\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y} \odot \frac{m}{1 - p}",
+        "Dropout", "h = x ⊙ ξ/(1 − p_drop),  ξᵢ ~ Bernoulli(1 − p_drop)  (training; h = x in eval)",
+        r"h = \frac{x \odot \xi}{1 - p_{\mathrm{drop}}},\quad "
+        r"\xi_i \sim \mathrm{Bernoulli}(1 - p_{\mathrm{drop}})",
+        "∂L/∂x = ∂L/∂h ⊙ ξ/(1 − p_drop)",
+        r"\frac{\partial L}{\partial x} = \frac{\partial L}{\partial h} \odot "
+        r"\frac{\xi}{1 - p_{\mathrm{drop}}}",
     )
 
     def __init__(self, p: float = 0.5, *, generator: int | np.random.Generator | None = None) -> None:

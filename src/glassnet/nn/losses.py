@@ -107,49 +107,49 @@ class Loss(Module):
 
 
 class MSELoss(Loss):
-    """Mean squared error ℓ = (x − y)²; see :func:`mse_loss`.
+    """Mean squared error ℓ = (ŷ − y)²; see :func:`mse_loss`.
 
     >>> MSELoss()(Tensor([1.0, 3.0]), [0.0, 1.0]).item()
     2.5
     """
 
     formula: ClassVar[Formula] = Formula(
-        "MSELoss", "ℓ = (x − y)²", r"\ell = (x - y)^2",
-        "∂ℓ/∂x = 2(x − y)", r"\frac{\partial \ell}{\partial x} = 2(x - y)")
+        "MSELoss", "ℓ = (ŷ − y)²", r"\ell = (\hat y - y)^2",
+        "∂ℓ/∂ŷ = 2(ŷ − y)", r"\frac{\partial \ell}{\partial \hat y} = 2(\hat y - y)")
 
     def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
         return mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(Loss):
-    """Mean absolute error ℓ = |x − y|; see :func:`l1_loss`.
+    """Mean absolute error ℓ = |ŷ − y|; see :func:`l1_loss`.
 
     >>> L1Loss(reduction="sum")(Tensor([1.0, 3.0]), [0.0, 1.0]).item()
     3.0
     """
 
     formula: ClassVar[Formula] = Formula(
-        "L1Loss", "ℓ = |x − y|", r"\ell = |x - y|",
-        "∂ℓ/∂x = sign(x − y)", r"\frac{\partial \ell}{\partial x} = \operatorname{sign}(x - y)")
+        "L1Loss", "ℓ = |ŷ − y|", r"\ell = |\hat y - y|",
+        "∂ℓ/∂ŷ = sign(ŷ − y)", r"\frac{\partial \ell}{\partial \hat y} = \operatorname{sign}(\hat y - y)")
 
     def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
         return l1_loss(input, target, reduction=self.reduction)
 
 
 class HuberLoss(Loss):
-    """Huber loss, quadratic within δ of the target and linear beyond; see :func:`huber_loss`.
+    """Huber loss, quadratic within κ = ``delta`` of the target and linear beyond; see :func:`huber_loss`.
 
     >>> HuberLoss(delta=1.0)(Tensor([0.5, 3.0]), [0.0, 0.0]).item()
     1.3125
     """
 
     formula: ClassVar[Formula] = Formula(
-        "HuberLoss", "ℓ = ½(x − y)² if |x − y| < δ, else δ(|x − y| − ½δ)",
-        r"\ell = \begin{cases} \tfrac12 (x-y)^2 & |x-y| < \delta \\ "
-        r"\delta (|x-y| - \tfrac12 \delta) & \text{otherwise} \end{cases}",
-        "∂ℓ/∂x = x − y if |x − y| < δ, else δ·sign(x − y)",
-        r"\frac{\partial \ell}{\partial x} = \begin{cases} x-y & |x-y| < \delta \\ "
-        r"\delta \operatorname{sign}(x-y) & \text{otherwise} \end{cases}")
+        "HuberLoss", "ℓ = ½(ŷ − y)² if |ŷ − y| < κ, else κ·(|ŷ − y| − ½κ)  (κ = delta)",
+        r"\ell = \begin{cases} \tfrac12 (\hat y - y)^2 & |\hat y - y| < \kappa \\ "
+        r"\kappa (|\hat y - y| - \tfrac12 \kappa) & \text{otherwise} \end{cases}",
+        "∂ℓ/∂ŷ = ŷ − y if |ŷ − y| < κ, else κ·sign(ŷ − y)",
+        r"\frac{\partial \ell}{\partial \hat y} = \begin{cases} \hat y - y & |\hat y - y| < \kappa \\ "
+        r"\kappa \operatorname{sign}(\hat y - y) & \text{otherwise} \end{cases}")
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
@@ -160,19 +160,20 @@ class HuberLoss(Loss):
 
 
 class SmoothL1Loss(Loss):
-    """Smooth L1 loss, Huber divided by β; see :func:`smooth_l1_loss`.
+    """Smooth L1 loss, Huber divided by κ = ``beta``; see :func:`smooth_l1_loss`.
 
     >>> SmoothL1Loss(beta=1.0)(Tensor([0.5, 3.0]), [0.0, 0.0]).item()
     1.3125
     """
 
     formula: ClassVar[Formula] = Formula(
-        "SmoothL1Loss", "ℓ = ½(x − y)²/β if |x − y| < β, else |x − y| − ½β",
-        r"\ell = \begin{cases} \tfrac12 (x-y)^2 / \beta & |x-y| < \beta \\ "
-        r"|x-y| - \tfrac12 \beta & \text{otherwise} \end{cases}",
-        "∂ℓ/∂x = (x − y)/β if |x − y| < β, else sign(x − y)",
-        r"\frac{\partial \ell}{\partial x} = \begin{cases} (x-y)/\beta & |x-y| < \beta \\ "
-        r"\operatorname{sign}(x-y) & \text{otherwise} \end{cases}")
+        "SmoothL1Loss", "ℓ = ½(ŷ − y)²/κ if |ŷ − y| < κ, else |ŷ − y| − ½κ  (κ = beta)",
+        r"\ell = \begin{cases} \tfrac12 (\hat y - y)^2 / \kappa & |\hat y - y| < \kappa \\ "
+        r"|\hat y - y| - \tfrac12 \kappa & \text{otherwise} \end{cases}",
+        "∂ℓ/∂ŷ = (ŷ − y)/κ if |ŷ − y| < κ, else sign(ŷ − y)",
+        r"\frac{\partial \ell}{\partial \hat y} = \begin{cases} (\hat y - y)/\kappa "
+        r"& |\hat y - y| < \kappa \\ "
+        r"\operatorname{sign}(\hat y - y) & \text{otherwise} \end{cases}")
 
     def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
@@ -190,9 +191,10 @@ class BCELoss(Loss):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "BCELoss", "ℓ = −w[y·log x + (1 − y)·log(1 − x)]  (logs clamped at −100)",
-        r"\ell = -w \left[ y \log x + (1 - y) \log (1 - x) \right]",
-        "∂ℓ/∂x = w(x − y) / (x(1 − x))", r"\frac{\partial \ell}{\partial x} = \frac{w (x - y)}{x (1 - x)}")
+        "BCELoss", "ℓ = −w·[y·log ŷ + (1 − y)·log(1 − ŷ)]  (logs clamped at −100)",
+        r"\ell = -w \left[ y \log \hat y + (1 - y) \log (1 - \hat y) \right]",
+        "∂ℓ/∂ŷ = w·(ŷ − y) / (ŷ·(1 − ŷ))",
+        r"\frac{\partial \ell}{\partial \hat y} = \frac{w (\hat y - y)}{\hat y (1 - \hat y)}")
 
     def __init__(self, weight: ArrayLike | None = None, *, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -210,10 +212,11 @@ class BCEWithLogitsLoss(Loss):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "BCEWithLogitsLoss", "ℓ = −w[p·y·log σ(z) + (1 − y)·log(1 − σ(z))]",
-        r"\ell = -w \left[ p\, y \log \sigma(z) + (1 - y) \log (1 - \sigma(z)) \right]",
-        "∂ℓ/∂z = w[(1 + (p − 1)y)·σ(z) − p·y]  (= σ(z) − y for w = p = 1)",
-        r"\frac{\partial \ell}{\partial z} = w \left[ (1 + (p - 1) y) \sigma(z) - p\, y \right]")
+        "BCEWithLogitsLoss", "ℓ = −w·[w₊·y·log σ(ŷ) + (1 − y)·log(1 − σ(ŷ))]  (ŷ: logits)",
+        r"\ell = -w \left[ w_+ y \log \sigma(\hat y) + (1 - y) \log (1 - \sigma(\hat y)) \right]",
+        "∂ℓ/∂ŷ = w·[(1 + (w₊ − 1)·y)·σ(ŷ) − w₊·y]  (= σ(ŷ) − y for w = w₊ = 1)",
+        r"\frac{\partial \ell}{\partial \hat y} = w \left[ (1 + (w_+ - 1) y) \sigma(\hat y) - w_+ y \right]"
+        r"\quad (= \sigma(\hat y) - y \text{ for } w = w_+ = 1)")
 
     def __init__(self, weight: ArrayLike | None = None, *, reduction: str = "mean",
                  pos_weight: ArrayLike | None = None) -> None:
@@ -233,11 +236,13 @@ class CrossEntropyLoss(Loss):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "CrossEntropyLoss", "ℓ = −Σ_c w_c q_c log softmax(z)_c,  q = (1 − ε)·onehot(y) + ε/C",
-        r"\ell = -\sum_c w_c q_c \log \operatorname{softmax}(z)_c, \quad "
-        r"q = (1 - \varepsilon)\, \mathrm{onehot}(y) + \varepsilon / C",
-        "∂ℓ/∂z = softmax(z)·Σ_c w_c q_c − w⊙q  (= softmax(z) − onehot(y) for w = 1, ε = 0)",
-        r"\frac{\partial \ell}{\partial z} = \operatorname{softmax}(z) - \mathrm{onehot}(y)")
+        "CrossEntropyLoss",
+        "ℓ = −Σ_c w_c·ỹ_c·log p_c,  p = softmax(ŷ),  ỹ = (1 − q)·onehot(y) + q/C  (ŷ: logits)",
+        r"\ell = -\sum_c w_c \tilde y_c \log p_c, \quad p = \operatorname{softmax}(\hat y), \quad "
+        r"\tilde y = (1 - q)\, \mathrm{onehot}(y) + q / C",
+        "∂ℓ/∂ŷ = p·Σ_c w_c·ỹ_c − w ⊙ ỹ  (= p − onehot(y) for w = 1, q = 0)",
+        r"\frac{\partial \ell}{\partial \hat y} = p \sum_c w_c \tilde y_c - w \odot \tilde y"
+        r"\quad (= p - \mathrm{onehot}(y) \text{ for } w = 1,\ q = 0)")
 
     def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100,
                  reduction: str = "mean", label_smoothing: float = 0.0) -> None:
@@ -259,8 +264,8 @@ class NLLLoss(Loss):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "NLLLoss", "ℓ = −w_y·x_y", r"\ell = -w_y\, x_y",
-        "∂ℓ/∂x_c = −w_y if c = y, else 0", r"\frac{\partial \ell}{\partial x_c} = -w_y [c = y]")
+        "NLLLoss", "ℓ = −w_y·ŷ_y  (ŷ: log-probabilities)", r"\ell = -w_y\, \hat y_y",
+        "∂ℓ/∂ŷ_c = −w_y·𝟙[c = y]", r"\frac{\partial \ell}{\partial \hat y_c} = -w_y \mathbf{1}[c = y]")
 
     def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
@@ -272,15 +277,17 @@ class NLLLoss(Loss):
 
 
 class KLDivLoss(Loss):
-    """Kullback-Leibler divergence of log-probabilities x from p; see :func:`kl_div`.
+    """Kullback-Leibler divergence of log-probabilities ŷ from the target y; see :func:`kl_div`.
 
     >>> KLDivLoss(reduction="batchmean")(Tensor(np.log([[0.5, 0.5]])), [[0.5, 0.5]]).item()
     0.0
     """
 
     formula: ClassVar[Formula] = Formula(
-        "KLDivLoss", "ℓ = p·(log p − x),  x = log q", r"\ell = p (\log p - x)",
-        "∂ℓ/∂x = −p", r"\frac{\partial \ell}{\partial x} = -p")
+        "KLDivLoss", "ℓ = y·(log y − ŷ)  (ŷ: log-probabilities; log_target: ℓ = exp(y)·(y − ŷ))",
+        r"\ell = y (\log y - \hat y) \quad (\text{log\_target: } \ell = \exp(y) (y - \hat y))",
+        "∂ℓ/∂ŷ = −y  (log_target: −exp(y))",
+        r"\frac{\partial \ell}{\partial \hat y} = -y \quad (\text{log\_target: } -\exp(y))")
     reductions: ClassVar[tuple[str, ...]] = (*REDUCTIONS, "batchmean")
 
     def __init__(self, *, reduction: str = "mean", log_target: bool = False) -> None:
@@ -299,8 +306,9 @@ class PoissonNLLLoss(Loss):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "PoissonNLLLoss", "ℓ = e^x − y·x  (x = log λ)", r"\ell = e^{x} - y\, x",
-        "∂ℓ/∂x = e^x − y", r"\frac{\partial \ell}{\partial x} = e^{x} - y")
+        "PoissonNLLLoss", "ℓ = exp(ŷ) − y·ŷ  (ŷ: the log of the rate, log_input=True)",
+        r"\ell = \exp(\hat y) - y\, \hat y",
+        "∂ℓ/∂ŷ = exp(ŷ) − y", r"\frac{\partial \ell}{\partial \hat y} = \exp(\hat y) - y")
 
     def __init__(self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8,
                  reduction: str = "mean") -> None:
@@ -321,11 +329,13 @@ class GaussianNLLLoss(Loss):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "GaussianNLLLoss", "ℓ = ½(log v + (x − y)²/v),  v = max(var, eps)",
-        r"\ell = \tfrac12 \left( \log v + \frac{(x - y)^2}{v} \right)",
-        "∂ℓ/∂x = (x − y)/v,  ∂ℓ/∂v = ½(1/v − (x − y)²/v²)",
-        r"\frac{\partial \ell}{\partial x} = \frac{x - y}{v}, \quad "
-        r"\frac{\partial \ell}{\partial v} = \tfrac12 \left( \frac1v - \frac{(x - y)^2}{v^2} \right)")
+        "GaussianNLLLoss", "ℓ = ½·(log s² + (ŷ − y)²/s²),  s² = max(var, ε)",
+        r"\ell = \tfrac12 \left( \log s^2 + \frac{(\hat y - y)^2}{s^2} \right), \quad "
+        r"s^2 = \max(\mathrm{var}, \epsilon)",
+        "∂ℓ/∂ŷ = (ŷ − y)/s²,  ∂ℓ/∂s² = ½·(1/s² − (ŷ − y)²/(s²)²)",
+        r"\frac{\partial \ell}{\partial \hat y} = \frac{\hat y - y}{s^2}, \quad "
+        r"\frac{\partial \ell}{\partial s^2} = \tfrac12 \left( \frac{1}{s^2} - "
+        r"\frac{(\hat y - y)^2}{(s^2)^2} \right)")
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(reduction)

@@ -1,7 +1,8 @@
 """Normalization layers: LayerNorm (over each sample's features) and BatchNorm1d (over the batch).
 
-Both are x̂ = (x − μ)/√(σ² + ε) (``engine.norm_ops.Normalize``, its backward fused) followed by
-the learned scale and shift y = γ ⊙ x̂ + β. BatchNorm1d also keeps running estimates of μ and σ²
+Both are x̂ = (x − x̄)/√(s² + ε) (``engine.norm_ops.Normalize``, its backward fused), x̄ and s² a
+mean and a variance, followed by the learned scale and shift h = W ⊙ x̂ + b (the layer's weight and
+bias). BatchNorm1d also keeps running estimates of x̄ and s²
 as buffers, updated by the op itself in training mode (so a replayed step of ``fit`` updates them
 too) and used in place of the batch's in eval mode.
 """
@@ -23,10 +24,19 @@ from glassnet.registry import Formula
 
 __all__ = ["BatchNorm1d", "LayerNorm", "batch_norm", "layer_norm"]
 
+# The formula both layers share; only where the mean and variance are taken differs.
+_FORWARD = "h = W ⊙ x̂ + b,  x̂ = (x − x̄)/√(s² + ε)"
+_FORWARD_LATEX = r"h = W \odot \hat x + b,\quad \hat x = \frac{x - \bar x}{\sqrt{s^2 + \epsilon}}"
+_BACKWARD = "(e − mean(e) − x̂·mean(e ⊙ x̂))/√(s² + ε),  e = ∂L/∂x̂ = W ⊙ ∂L/∂h"
+_BACKWARD_LATEX = (r"\frac{\partial L}{\partial x} = "
+                   r"\frac{e - \overline{e} - \hat x\,\overline{e \odot \hat x}}"
+                   r"{\sqrt{s^2 + \epsilon}},\quad e = \frac{\partial L}{\partial \hat x} = W \odot "
+                   r"\frac{\partial L}{\partial h}")
+
 
 def layer_norm(input: ArrayLike, normalized_shape: tuple[int, ...], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """y = γ ⊙ (x − μ)/√(σ² + ε) + β, μ and σ² over the last ``len(normalized_shape)`` axes."""
+    """h = W ⊙ (x − x̄)/√(s² + ε) + b, x̄ and s² over the last ``len(normalized_shape)`` axes."""
     x = ops.as_tensor(input)
     k = len(normalized_shape)
     if tuple(x.shape[x.ndim - k:]) != tuple(normalized_shape) or x.ndim < k:
@@ -39,13 +49,13 @@ def layer_norm(input: ArrayLike, normalized_shape: tuple[int, ...], weight: Tens
 
 class LayerNorm(Module):
     """Layer normalization (Ba et al. 2016): each sample's features to mean 0 and variance 1,
-    then a learned scale γ and shift β per feature.
+    then a learned scale W and shift b per feature (``weight`` and ``bias``).
 
     Args:
         normalized_shape: the trailing shape normalized over, e.g. ``64`` or ``(4, 16)``.
         eps: ε, added to the variance.
-        elementwise_affine: learn γ (ones at first) and, with ``bias``, β (zeros at first).
-        bias: learn β.
+        elementwise_affine: learn W (ones at first) and, with ``bias``, b (zeros at first).
+        bias: learn b.
         dtype: parameter dtype (float32 by default).
 
     Shapes: input (*, *normalized_shape) → output of the same shape.
@@ -56,12 +66,8 @@ class LayerNorm(Module):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "LayerNorm", "y = γ ⊙ (x − μ)/√(σ² + ε) + β,  μ, σ² over each sample's features",
-        r"y = \gamma \odot \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta",
-        "∂L/∂x = (ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂))/√(σ² + ε),  ĝ = γ ⊙ ∂L/∂y",
-        r"\frac{\partial L}{\partial x} = \frac{\hat g - \overline{\hat g} - \hat x\,"
-        r"\overline{\hat g \odot \hat x}}{\sqrt{\sigma^2 + \epsilon}},\quad \hat g = \gamma \odot "
-        r"\frac{\partial L}{\partial y}",
+        "LayerNorm", f"{_FORWARD},  x̄, s² the mean and variance of each sample's features", _FORWARD_LATEX,
+        f"∂L/∂x = {_BACKWARD}", _BACKWARD_LATEX,
     )
 
     def __init__(self, normalized_shape: int | tuple[int, ...] | list[int], eps: float = 1e-5,
@@ -88,12 +94,12 @@ def batch_norm(input: ArrayLike, running_mean: Tensor | None, running_var: Tenso
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float | None = 0.1, eps: float = 1e-5, *,
                num_batches_tracked: Tensor | None = None) -> Tensor:
-    """y = γ ⊙ (x − μ)/√(σ² + ε) + β per channel (axis 1) of x (N, C) or (N, C, L).
+    """h = W ⊙ (x − x̄)/√(s² + ε) + b per channel (axis 1) of x (N, C) or (N, C, L).
 
-    In training (or without running statistics) μ and σ² are the batch's, and the running ones,
+    In training (or without running statistics) x̄ and s² are the batch's, and the running ones,
     if given, move towards them in place: r ← (1 − m)·r + m·batch, the variance unbiased
     (×n/(n − 1)), m = momentum, or 1/t for the t-th batch when momentum is None (a cumulative
-    average; ``num_batches_tracked`` counts t). Otherwise μ and σ² are the running ones.
+    average; ``num_batches_tracked`` counts t). Otherwise x̄ and s² are the running ones.
     """
     x = ops.as_tensor(input)
     axes = (0,) if x.ndim == 2 else (0, 2)
@@ -145,9 +151,9 @@ class _Running:
 
 class BatchNorm1d(Module):
     """Batch normalization (Ioffe & Szegedy 2015): each feature (channel) to mean 0 and variance 1
-    over the batch, then a learned scale γ and shift β per feature.
+    over the batch, then a learned scale W and shift b per feature (``weight`` and ``bias``).
 
-    In training mode μ and σ² are the batch's (σ² biased), and the buffers ``running_mean`` and
+    In training mode x̄ and s² are the batch's (s² biased), and the buffers ``running_mean`` and
     ``running_var`` move towards them: r ← (1 − momentum)·r + momentum·batch, with the unbiased
     variance (× n/(n − 1)), as PyTorch; ``num_batches_tracked`` counts the batches. In eval mode
     the running estimates normalize instead.
@@ -157,7 +163,7 @@ class BatchNorm1d(Module):
         eps: ε, added to the variance.
         momentum: the weight of each new batch in the running estimates; None for a cumulative
             average (1/t for the t-th batch).
-        affine: learn γ (ones at first) and β (zeros at first).
+        affine: learn W (ones at first) and b (zeros at first).
         track_running_stats: keep running estimates; without them every mode uses the batch's.
         dtype: parameter and running-estimate dtype (float32 by default).
 
@@ -177,12 +183,8 @@ class BatchNorm1d(Module):
     num_batches_tracked: Tensor | None
 
     formula: ClassVar[Formula] = Formula(
-        "BatchNorm1d", "y = γ ⊙ (x − μ_B)/√(σ²_B + ε) + β,  μ_B, σ²_B over the batch (training)",
-        r"y = \gamma \odot \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}} + \beta",
-        "∂L/∂x = (ĝ − mean_B(ĝ) − x̂·mean_B(ĝ ⊙ x̂))/√(σ²_B + ε),  ĝ = γ ⊙ ∂L/∂y",
-        r"\frac{\partial L}{\partial x} = \frac{\hat g - \overline{\hat g} - \hat x\,"
-        r"\overline{\hat g \odot \hat x}}{\sqrt{\sigma_B^2 + \epsilon}},\quad \hat g = \gamma \odot "
-        r"\frac{\partial L}{\partial y}",
+        "BatchNorm1d", f"{_FORWARD},  x̄, s² each feature's mean and variance over the batch (training)",
+        _FORWARD_LATEX, f"∂L/∂x = {_BACKWARD},  means over the batch", _BACKWARD_LATEX,
     )
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,

@@ -13,13 +13,31 @@ from collections.abc import Hashable
 from typing import Any, ClassVar, NamedTuple
 
 from glassnet.optim import kernels, rules
-from glassnet.optim.optimizer import Optimizer, ParamGroup, Params, Rule, _check_at_least, _check_betas
+from glassnet.optim.optimizer import (
+    _COUPLED_DECAY,
+    Optimizer,
+    ParamGroup,
+    Params,
+    Rule,
+    _check_at_least,
+    _check_betas,
+    _update_formula,
+)
 from glassnet.registry import Formula
 
 __all__ = ["Adam", "AdamNumbers", "AdamW", "Adamax", "NAdam", "RAdam", "adam", "amsgrad"]
 
-_STEP = ("θ ← θ − lr·u", r"\theta \leftarrow \theta - \eta\, u")
-_WD = "g = ∇f(θ) + λθ (coupled) or u ← u + λθ (decoupled)"
+# The steps the formulas share, each (plain text, LaTeX).
+_WD = ("g ← g + λ·θ, or u ← u + λ·θ at the end (decoupled_weight_decay)",
+       r"g \leftarrow g + \lambda\theta \text{, or } u \leftarrow u + \lambda\theta \text{ at the end "
+       r"(decoupled\_weight\_decay)}")
+_FIRST = ("m ← β₁·m + (1 − β₁)·g", r"m \leftarrow \beta_1 m + (1-\beta_1) g")
+_SECOND = ("v ← β₂·v + (1 − β₂)·g²", r"v \leftarrow \beta_2 v + (1-\beta_2) g^2")
+_M_HAT = ("m̂ = m/(1 − β₁ᵗ)", r"\hat m = \frac{m}{1-\beta_1^t}")
+_V_HAT = ("v̂ = v/(1 − β₂ᵗ)", r"\hat v = \frac{v}{1-\beta_2^t}")
+_AMSGRAD = ("amsgrad: v_max ← max(v_max, v), and v̂ = v_max/(1 − β₂ᵗ)",
+            r"\text{amsgrad: } v_{\max} \leftarrow \max(v_{\max}, v),\ \hat v = \frac{v_{\max}}{1-\beta_2^t}")
+_ADAM_U = ("u = m̂/(√v̂ + ε)", r"u = \frac{\hat m}{\sqrt{\hat v} + \epsilon}")
 _MOMENTS = {"exp_avg": 0.0, "exp_avg_sq": 0.0}
 
 
@@ -103,8 +121,8 @@ class _AdamFamily(Optimizer):
 class Adam(_AdamFamily):
     """Adam: momentum on g divided by the root of a moving average of g² (Kingma & Ba 2015, Alg. 1).
 
-    m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  (AMSGrad: v ← max(v_max, v));
-    u = (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε);  θ ← θ − lr·u.
+    m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  m̂ = m/(1 − β₁ᵗ);  v̂ = v/(1 − β₂ᵗ)
+    (AMSGrad: v_max ← max(v_max, v) in its place);  u = m̂/(√v̂ + ε);  θ ← θ − η·u.
 
     Args:
         params: parameters, or parameter groups (dicts).
@@ -124,14 +142,8 @@ class Adam(_AdamFamily):
     array([0.9, 1.1])
     """
 
-    formula: ClassVar[Formula] = Formula(
-        "Adam",
-        f"{_WD};  m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  v ← max(v_max, v) (amsgrad);  "
-        "u = (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)",
-        r"m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,"
-        r"\quad u = \frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}",
-        *_STEP,
-    )
+    formula: ClassVar[Formula] = _update_formula("Adam", _WD, _FIRST, _SECOND, _M_HAT, _V_HAT, _AMSGRAD,
+                                                 _ADAM_U)
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
@@ -144,7 +156,7 @@ class Adam(_AdamFamily):
 class AdamW(_AdamFamily):
     """AdamW: Adam with decoupled weight decay, θ shrinks by (1 − lr·λ) each step.
 
-    u = m̂ / (√v̂ + ε) + λθ;  θ ← θ − lr·u  (Loshchilov & Hutter 2019, Algorithm 2).
+    u = m̂ / (√v̂ + ε) + λ·θ;  θ ← θ − η·u  (Loshchilov & Hutter 2019, Algorithm 2).
     Arguments as in :class:`Adam`, with ``weight_decay`` defaulting to 1e-2.
 
     >>> import numpy as np, glassnet as gn
@@ -155,13 +167,9 @@ class AdamW(_AdamFamily):
     array([1.9])
     """
 
-    formula: ClassVar[Formula] = Formula(
-        "AdamW",
-        "m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  "
-        "u = (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε) + λθ",
-        r"u = \frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon} + \lambda\theta",
-        *_STEP,
-    )
+    formula: ClassVar[Formula] = _update_formula(
+        "AdamW", _FIRST, _SECOND, _M_HAT, _V_HAT, _AMSGRAD,
+        ("u = m̂/(√v̂ + ε) + λ·θ", r"u = \frac{\hat m}{\sqrt{\hat v} + \epsilon} + \lambda\theta"))
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
@@ -173,7 +181,7 @@ class AdamW(_AdamFamily):
 class Adamax(_AdamFamily):
     """Adamax: Adam with the infinity norm in place of the root mean square (Kingma & Ba 2015, Alg. 2).
 
-    m ← β₁m + (1 − β₁)g;  u∞ ← max(β₂·u∞, |g| + ε);  u = m / ((1 − β₁ᵗ)·u∞);  θ ← θ − lr·u.
+    m ← β₁·m + (1 − β₁)·g;  v∞ ← max(β₂·v∞, |g| + ε);  u = m / ((1 − β₁ᵗ)·v∞);  θ ← θ − η·u.
 
     >>> import numpy as np, glassnet as gn
     >>> w = gn.nn.Parameter(np.array([1.0]))
@@ -183,13 +191,10 @@ class Adamax(_AdamFamily):
     array([0.5])
     """
 
-    formula: ClassVar[Formula] = Formula(
-        "Adamax",
-        "g = ∇f(θ) + λθ;  m ← β₁·m + (1 − β₁)·g;  u∞ ← max(β₂·u∞, |g| + ε);  u = m / ((1 − β₁ᵗ)·u∞)",
-        r"m \leftarrow \beta_1 m + (1-\beta_1) g,\quad u_\infty \leftarrow \max(\beta_2 u_\infty,"
-        r" |g| + \epsilon),\quad u = \frac{m}{(1-\beta_1^t)\, u_\infty}",
-        *_STEP,
-    )
+    formula: ClassVar[Formula] = _update_formula(
+        "Adamax", _COUPLED_DECAY, _FIRST,
+        ("v∞ ← max(β₂·v∞, |g| + ε)", r"v_\infty \leftarrow \max(\beta_2 v_\infty, |g| + \epsilon)"),
+        ("u = m/((1 − β₁ᵗ)·v∞)", r"u = \frac{m}{(1-\beta_1^t)\, v_\infty}"))
 
     def __init__(self, params: Params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, *, maximize: bool = False) -> None:
@@ -201,7 +206,7 @@ class Adamax(_AdamFamily):
 
 
 def adamax(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, u_inf: Any) -> tuple[Any, Any, Any]:
-    """Adamax's direction u = m / ((1 − β₁ᵗ)·u∞) and its new m and u∞."""
+    """Adamax's direction u = m / ((1 − β₁ᵗ)·v∞) and its new m and v∞ (``u_inf``)."""
     g = rules.coupled_weight_decay(g, theta, c.weight_decay)
     m = rules.first_moment(m, g, c.beta1, c.one_minus_beta1)
     u_inf = rules.infinity_norm(xp, u_inf, g, c.beta2, c.eps)
@@ -211,9 +216,9 @@ def adamax(xp: Any, c: AdamNumbers, g: Any, theta: Any, m: Any, u_inf: Any) -> t
 class NAdam(_AdamFamily):
     """NAdam: Adam with Nesterov momentum and a warming-up momentum schedule (Dozat 2016).
 
-    μₜ = β₁(1 − ½·0.96^(tψ));  Πₜ = μ₁⋯μₜ;  m, v as in Adam;  v̂ = v / (1 − β₂ᵗ);
-    u = ((1 − μₜ)/(1 − Πₜ)·g + μₜ₊₁/(1 − Πₜμₜ₊₁)·m) / (√v̂ + ε);  θ ← θ − lr·u.
-    ``momentum_decay`` is ψ; the running product Πₜ is ``state["mu_product"]``.
+    ωₜ = β₁·(1 − ½·0.96^(t·ψ));  Ωₜ = ω₁·ω₂·…·ωₜ;  m, v as in Adam;  v̂ = v / (1 − β₂ᵗ);
+    u = ((1 − ωₜ)/(1 − Ωₜ)·g + ωₜ₊₁/(1 − Ωₜ·ωₜ₊₁)·m) / (√v̂ + ε);  θ ← θ − η·u.
+    ``momentum_decay`` is ψ; the running product Ωₜ is ``state["mu_product"]``.
 
     >>> import numpy as np, glassnet as gn
     >>> w = gn.nn.Parameter(np.array([1.0]))
@@ -224,14 +229,14 @@ class NAdam(_AdamFamily):
     (1, True)
     """
 
-    formula: ClassVar[Formula] = Formula(
-        "NAdam",
-        f"{_WD};  μₜ = β₁·(1 − 0.5·0.96^(t·ψ));  Πₜ = μ₁⋯μₜ;  m ← β₁·m + (1 − β₁)·g;  "
-        "v ← β₂·v + (1 − β₂)·g²;  u = ((1 − μₜ)/(1 − Πₜ)·g + μₜ₊₁/(1 − Πₜ·μₜ₊₁)·m) / (√(v/(1 − β₂ᵗ)) + ε)",
-        r"\mu_t = \beta_1 (1 - \tfrac12 0.96^{t\psi}),\quad u = \frac{\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i} g"
-        r" + \frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i} m}{\sqrt{v/(1-\beta_2^t)} + \epsilon}",
-        *_STEP,
-    )
+    formula: ClassVar[Formula] = _update_formula(
+        "NAdam", _WD,
+        ("ωₜ = β₁·(1 − ½·0.96^(t·ψ))  (ψ = momentum_decay)",
+         r"\omega_t = \beta_1 \left(1 - \tfrac12\, 0.96^{t\psi}\right)\ (\psi = \mathrm{momentum\_decay})"),
+        ("Ωₜ = ω₁·ω₂·…·ωₜ", r"\Omega_t = \omega_1 \omega_2 \cdots \omega_t"), _FIRST, _SECOND, _V_HAT,
+        ("u = ((1 − ωₜ)/(1 − Ωₜ)·g + ωₜ₊₁/(1 − Ωₜ·ωₜ₊₁)·m)/(√v̂ + ε)",
+         r"u = \frac{\frac{1-\omega_t}{1-\Omega_t} g + \frac{\omega_{t+1}}{1-\Omega_t \omega_{t+1}} m}"
+         r"{\sqrt{\hat v} + \epsilon}"))
 
     def __init__(self, params: Params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
@@ -250,7 +255,7 @@ class NAdam(_AdamFamily):
     def _count(self, group: ParamGroup, state: dict[str, Any]) -> Hashable:
         t = rules.count_step(state)
         mu = rules.nadam_momentum(group["betas"][0], group["momentum_decay"], t)
-        state["mu_product"] = mu_product = state.get("mu_product", 1.0) * mu  # Πₜ = μ₁⋯μₜ
+        state["mu_product"] = mu_product = state.get("mu_product", 1.0) * mu  # Ωₜ = ω₁·…·ωₜ
         return t, mu_product
 
     def _numbers(self, group: ParamGroup, key: Any) -> AdamNumbers:
@@ -273,7 +278,7 @@ class RAdam(_AdamFamily):
     """RAdam: Adam whose adaptive step is switched on only once the variance of v̂ is tractable.
 
     m, v as in Adam;  with rₜ from :func:`rules.radam_rectification` (Liu et al. 2020, Alg. 2):
-    u = rₜ·m̂·√(1 − β₂ᵗ) / (√v + ε) when ρₜ > 5, else u = m̂ (SGD with momentum);  θ ← θ − lr·u.
+    u = rₜ·m̂·√(1 − β₂ᵗ) / (√v + ε) when ρₜ > 5, else u = m̂ (SGD with momentum);  θ ← θ − η·u.
 
     >>> import numpy as np, glassnet as gn
     >>> w = gn.nn.Parameter(np.array([1.0]))
@@ -283,14 +288,16 @@ class RAdam(_AdamFamily):
     array([0.8])
     """
 
-    formula: ClassVar[Formula] = Formula(
-        "RAdam",
-        f"{_WD};  m, v as in Adam;  ρ∞ = 2/(1 − β₂) − 1;  ρₜ = ρ∞ − 2t·β₂ᵗ/(1 − β₂ᵗ);  "
-        "rₜ = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ));  u = rₜ·m̂·√(1 − β₂ᵗ)/(√v + ε) if ρₜ > 5 else m̂",
-        r"u = \begin{cases} r_t \frac{\hat m \sqrt{1-\beta_2^t}}{\sqrt{v} + \epsilon} & \rho_t > 5 \\"
-        r" \hat m & \text{otherwise} \end{cases}",
-        *_STEP,
-    )
+    formula: ClassVar[Formula] = _update_formula(
+        "RAdam", _WD, _FIRST, _SECOND, _M_HAT,
+        ("ρ∞ = 2/(1 − β₂) − 1", r"\rho_\infty = \frac{2}{1-\beta_2} - 1"),
+        ("ρₜ = ρ∞ − 2t·β₂ᵗ/(1 − β₂ᵗ)", r"\rho_t = \rho_\infty - \frac{2t\,\beta_2^t}{1-\beta_2^t}"),
+        ("rₜ = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ))",
+         r"r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}"
+         r"{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}"),
+        ("u = rₜ·m̂·√(1 − β₂ᵗ)/(√v + ε) if ρₜ > 5, else u = m̂",
+         r"u = \begin{cases} r_t \frac{\hat m \sqrt{1-\beta_2^t}}{\sqrt{v} + \epsilon} & \rho_t > 5 \\"
+         r" \hat m & \text{otherwise} \end{cases}"))
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,

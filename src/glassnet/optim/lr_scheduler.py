@@ -56,8 +56,8 @@ class OneCycleLR(LRScheduler):
 
     Phases (two, or three with ``three_phase``) run from ``initial_lr = max_lr/div_factor`` up to
     max_lr over the first pct_start of ``total_steps``, then down to
-    ``min_lr = initial_lr/final_div_factor``. Within a phase at fraction p ∈ [0, 1],
-    cos: lr = end + ½(start − end)(1 + cos πp);  linear: lr = start + (end − start)·p.
+    ``min_lr = initial_lr/final_div_factor``. At step t of a phase of T steps, from η_start to η_end,
+    cos: η = η_end + ½(η_start − η_end)(1 + cos(π·t/T));  linear: η = η_start + (η_end − η_start)·t/T.
     With ``cycle_momentum`` the momentum (or Adam's β₁) moves the opposite way, between
     max_momentum and base_momentum.
 
@@ -70,8 +70,9 @@ class OneCycleLR(LRScheduler):
 
     formula: ClassVar[Formula] = Formula(
         "OneCycleLR",
-        "lr = end + ½·(start − end)·(1 + cos(π·p)) within each phase, p = fraction of the phase done",
-        r"\eta = \eta_{\mathrm{end}} + \tfrac12(\eta_{\mathrm{start}} - \eta_{\mathrm{end}})(1 + \cos \pi p)")
+        "η = η_end + ½·(η_start − η_end)·(1 + cos(π·t/T))  at step t of each phase, T steps long",
+        r"\eta = \eta_{\mathrm{end}} + \tfrac12(\eta_{\mathrm{start}} - \eta_{\mathrm{end}})"
+        r"\left(1 + \cos\frac{\pi t}{T}\right)")
 
     def __init__(self, optimizer: Optimizer, max_lr: float | list[float], total_steps: int | None = None,
                  epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
@@ -171,7 +172,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     formula: ClassVar[Formula] = Formula(
         "ReduceLROnPlateau",
-        "lr ← max(lr·factor, min_lr) after more than `patience` steps without improvement",
+        "η ← max(η·factor, η_min) after more than `patience` steps without improvement  (η_min = min_lr)",
         r"\eta \leftarrow \max(\eta \cdot \mathrm{factor},\ \eta_{\min})")
 
     def __init__(self, optimizer: Optimizer, mode: Literal["min", "max"] = "min", factor: float = 0.1,
@@ -237,8 +238,8 @@ class SequentialLR(LRScheduler):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "SequentialLR", "lrₜ = schedulers[i](t − milestones[i−1]) for milestones[i−1] ≤ t < milestones[i]",
-        r"\eta_t = S_i(t - m_{i-1}),\quad m_{i-1} \le t < m_i")
+        "SequentialLR", "ηₜ = schedulers[i](t − Mᵢ₋₁)  for Mᵢ₋₁ ≤ t < Mᵢ  (M = milestones)",
+        r"\eta_t = \mathrm{schedulers}_i(t - M_{i-1}),\quad M_{i-1} \le t < M_i")
     _not_state = ("optimizer", "_schedulers")
 
     def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int],

@@ -316,6 +316,20 @@ def _restore(name: str, value: Any, p: Tensor) -> Any:
 
 
 # --------------------------------------------------------------------- validation helpers
+_COUPLED_DECAY = ("g ← g + λ·θ", r"g \leftarrow g + \lambda\theta")
+"""Weight decay folded into the gradient (PyTorch's ``weight_decay``), as a rule of a formula."""
+
+
+def _update_formula(name: str, *steps: tuple[str, str]) -> Formula:
+    """An optimizer's Formula: its steps to the direction u (plain text, LaTeX), then θ ← θ − η·u.
+
+    >>> _update_formula("Plain", ("u = g", "u = g")).derivative_text
+    'θ ← θ − η·u'
+    """
+    return Formula(name, ";  ".join(text for text, _ in steps), r",\quad ".join(tex for _, tex in steps),
+                   "θ ← θ − η·u", r"\theta \leftarrow \theta - \eta\, u")
+
+
 def _check_at_least(opt: Optimizer, group: ParamGroup, name: str, low: float) -> None:
     value = group[name]
     number = isinstance(value, int | float) and not isinstance(value, bool)

@@ -109,7 +109,7 @@ def _checked(optimizer: Any, name: str) -> Optimizer:
 
 
 class LambdaLR(LRScheduler):
-    """lrₜ = base_lr · λ(t) for a function λ of the step count (one per group, or shared).
+    """ηₜ = η₀·lr_lambda(t) for a function lr_lambda of the step count (one per group, or shared).
 
     >>> import numpy as np, glassnet as gn
     >>> opt = gn.optim.SGD([gn.nn.Parameter(np.zeros(1))], lr=1.0)
@@ -118,7 +118,8 @@ class LambdaLR(LRScheduler):
     [0.25]
     """
 
-    formula: ClassVar[Formula] = Formula("LambdaLR", "lrₜ = base_lr · λ(t)", r"\eta_t = \eta_0\,\lambda(t)")
+    formula: ClassVar[Formula] = Formula("LambdaLR", "ηₜ = η₀·lr_lambda(t)",
+                                         r"\eta_t = \eta_0\,\mathrm{lr\_lambda}(t)")
     _not_state = ("optimizer", "lr_lambdas")
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
@@ -136,7 +137,7 @@ class LambdaLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
-    """Multiply the lr by γ every ``step_size`` steps: lrₜ = base_lr · γ^⌊t / step_size⌋.
+    """Multiply the lr by γ every ``step_size`` steps: ηₜ = η₀·γ^⌊t / step_size⌋.
 
     >>> import numpy as np, glassnet as gn
     >>> opt = gn.optim.SGD([gn.nn.Parameter(np.zeros(1))], lr=1.0)
@@ -150,8 +151,9 @@ class StepLR(LRScheduler):
     4 [0.25]
     """
 
-    formula: ClassVar[Formula] = Formula("StepLR", "lrₜ = base_lr · γ^⌊t / step_size⌋",
-                                         r"\eta_t = \eta_0\, \gamma^{\lfloor t / s \rfloor}")
+    formula: ClassVar[Formula] = Formula("StepLR", "ηₜ = η₀·γ^⌊t / step_size⌋",
+                                         r"\eta_t = \eta_0\, "
+                                         r"\gamma^{\lfloor t / \mathrm{step\_size} \rfloor}")
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -170,7 +172,7 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """Multiply the lr by γ at each milestone: lrₜ = base_lr · γ^(number of milestones ≤ t).
+    """Multiply the lr by γ at each milestone: ηₜ = η₀·γ^(number of milestones ≤ t).
 
     >>> import numpy as np, glassnet as gn
     >>> opt = gn.optim.SGD([gn.nn.Parameter(np.zeros(1))], lr=1.0)
@@ -183,8 +185,8 @@ class MultiStepLR(LRScheduler):
     3 [0.01]
     """
 
-    formula: ClassVar[Formula] = Formula("MultiStepLR", "lrₜ = base_lr · γ^|{milestones ≤ t}|",
-                                         r"\eta_t = \eta_0\, \gamma^{|\{m_i \le t\}|}")
+    formula: ClassVar[Formula] = Formula("MultiStepLR", "ηₜ = η₀·γ^|{i : Mᵢ ≤ t}|  (M = milestones)",
+                                         r"\eta_t = \eta_0\, \gamma^{|\{i : M_i \le t\}|}")
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -203,7 +205,7 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """Multiply the lr by γ every step: lrₜ = base_lr · γᵗ.
+    """Multiply the lr by γ every step: ηₜ = η₀·γᵗ.
 
     >>> import numpy as np, glassnet as gn
     >>> opt = gn.optim.SGD([gn.nn.Parameter(np.zeros(1))], lr=1.0)
@@ -212,7 +214,7 @@ class ExponentialLR(LRScheduler):
     [0.25]
     """
 
-    formula: ClassVar[Formula] = Formula("ExponentialLR", "lrₜ = base_lr · γᵗ", r"\eta_t = \eta_0\, \gamma^t")
+    formula: ClassVar[Formula] = Formula("ExponentialLR", "ηₜ = η₀·γᵗ", r"\eta_t = \eta_0\, \gamma^t")
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = _gamma(type(self).__name__, gamma)
@@ -228,9 +230,9 @@ class ExponentialLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """Cosine annealing from base_lr down to eta_min over T_max steps (SGDR without restarts).
 
-    lrₜ = η_min + ½(base_lr − η_min)(1 + cos(πt / T_max)) (Loshchilov & Hutter 2017, eq. 5),
+    ηₜ = η_min + ½(η₀ − η_min)(1 + cos(πt / T_max)) (Loshchilov & Hutter 2017, eq. 5),
     computed as PyTorch does, recursively from the previous lr:
-    lrₜ = η_min + (lrₜ₋₁ − η_min)·(1 + cos(πt/T_max)) / (1 + cos(π(t − 1)/T_max)).
+    ηₜ = η_min + (ηₜ₋₁ − η_min)·(1 + cos(πt/T_max)) / (1 + cos(π(t − 1)/T_max)).
     After T_max steps the lr rises again along the same cosine.
 
     >>> import numpy as np, glassnet as gn
@@ -241,7 +243,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "CosineAnnealingLR", "lrₜ = η_min + ½·(base_lr − η_min)·(1 + cos(π·t / T_max))",
+        "CosineAnnealingLR", "ηₜ = η_min + ½·(η₀ − η_min)·(1 + cos(π·t / T_max))",
         r"\eta_t = \eta_{\min} + \tfrac12 (\eta_0 - \eta_{\min})\left(1 + \cos\frac{\pi t}{T_{\max}}\right)")
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
@@ -271,7 +273,8 @@ class CosineAnnealingLR(LRScheduler):
 class LinearLR(LRScheduler):
     """Scale the lr by a factor going linearly from start_factor to end_factor in total_iters steps.
 
-    lrₜ = base_lr · (s + (e − s)·min(t, total_iters) / total_iters), computed recursively as in PyTorch.
+    ηₜ = η₀·(start_factor + (end_factor − start_factor)·min(t, T)/T) with T = total_iters, computed
+    recursively as in PyTorch.
 
     >>> import numpy as np, glassnet as gn
     >>> opt = gn.optim.SGD([gn.nn.Parameter(np.zeros(1))], lr=1.0)
@@ -283,8 +286,9 @@ class LinearLR(LRScheduler):
     """
 
     formula: ClassVar[Formula] = Formula(
-        "LinearLR", "lrₜ = base_lr · (s + (e − s) · min(t, T) / T)",
-        r"\eta_t = \eta_0 \left(s + (e - s)\frac{\min(t, T)}{T}\right)")
+        "LinearLR", "ηₜ = η₀·(start_factor + (end_factor − start_factor)·min(t, T)/T)  (T = total_iters)",
+        r"\eta_t = \eta_0 \left(\mathrm{start\_factor} + (\mathrm{end\_factor} - \mathrm{start\_factor})"
+        r"\frac{\min(t, T)}{T}\right)\ (T = \mathrm{total\_iters})")
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:

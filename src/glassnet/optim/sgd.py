@@ -11,19 +11,27 @@ from typing import Any, ClassVar, NamedTuple
 
 from glassnet.errors import GlassnetError
 from glassnet.optim import kernels, rules
-from glassnet.optim.optimizer import Optimizer, ParamGroup, Params, Rule, _check_at_least
+from glassnet.optim.optimizer import (
+    _COUPLED_DECAY,
+    Optimizer,
+    ParamGroup,
+    Params,
+    Rule,
+    _check_at_least,
+    _update_formula,
+)
 from glassnet.registry import Formula
 
 __all__ = ["SGD", "Adagrad", "RMSprop", "SGDNumbers", "sgd", "sgd_momentum"]
 
 
 class SGDNumbers(NamedTuple):
-    """The numbers of one SGD step; at the buffer's first step b ← g (PyTorch): μ_b = 0, τ = 1."""
+    """The numbers of one SGD step; at the buffer's first step B ← g (PyTorch): μ_B = 0, 1 − τ = 1."""
 
     weight_decay: float  # λ
-    momentum: float  # μ, for Nesterov's g + μb
-    buffer_momentum: float  # μ_b: μ, or 0 at the first step
-    one_minus_dampening: float  # τ: 1 − dampening, or 1 at the first step
+    momentum: float  # μ, for Nesterov's g + μ·B
+    buffer_momentum: float  # μ_B: μ, or 0 at the first step
+    one_minus_dampening: float  # 1 − τ (τ = dampening), or 1 at the first step
     nesterov: float  # 1.0 for Nesterov momentum, else 0.0
 
 
@@ -52,21 +60,21 @@ def sgd_momentum(xp: Any, c: SGDNumbers, g: Any, theta: Any, b: Any) -> tuple[An
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
 
-    g ← ∇f(θ) + λθ;  b ← μb + (1 − dampening)·g  (b ← g at the first step);
-    u = g + μb if nesterov else b (u = g without momentum);  θ ← θ − lr·u.
+    g ← g + λ·θ;  B ← μ·B + (1 − τ)·g  (B ← g at the first step);
+    u = g + μ·B if nesterov else B (u = g without momentum);  θ ← θ − η·u.
 
     With ``lr_in_momentum`` the learning rate sits inside the momentum, as in Sutskever et al.
-    (2013, eq. 1-2) and scikit-learn's MLP: v ← μv − lr·g, θ ← θ + v (Nesterov: θ ← θ + μv − lr·g).
-    That is the buffer above, b = −v/lr, carried over to the new learning rate when it changes:
-    b ← μ·(lr_prev / lr)·b + (1 − dampening)·g. For a constant lr the two are the same; under a
-    schedule the default (PyTorch's) rescales the whole step at once, while here the velocity
-    keeps the steps taken at the earlier learning rates.
+    (2013, eq. 1-2) and scikit-learn's MLP: V ← μ·V − η·g, θ ← θ + V for the velocity V
+    (Nesterov: θ ← θ + μ·V − η·g). That is the buffer above, B = −V/η, carried over to the new
+    learning rate when it changes: B ← μ·(ηₜ₋₁/ηₜ)·B + (1 − τ)·g. For a constant lr the two are
+    the same; under a schedule the default (PyTorch's) rescales the whole step at once, while here
+    the velocity keeps the steps taken at the earlier learning rates.
 
     Args:
         params: parameters, or parameter groups (dicts).
-        lr: learning rate (step size).
-        momentum: μ, the factor of the momentum buffer (0: none).
-        dampening: how much of the gradient is kept out of the buffer.
+        lr: η, the learning rate (step size).
+        momentum: μ, the factor of the momentum buffer B (0: none).
+        dampening: τ, how much of the gradient is kept out of the buffer.
         weight_decay: λ, folded into the gradient.
         nesterov: Nesterov momentum (needs momentum > 0 and dampening = 0).
         maximize: ascend instead of descend.
@@ -80,14 +88,13 @@ class SGD(Optimizer):
     array([ 0.95, -2.05])
     """
 
-    formula: ClassVar[Formula] = Formula(
-        "SGD",
-        "g = ∇f(θ) + λθ;  b ← μ·b + (1 − dampening)·g  (b₁ = g);  u = g + μ·b (nesterov) or b;  "
-        "lr_in_momentum: μ·(lr_prev / lr) in place of μ for b",
-        r"g = \nabla f(\theta) + \lambda\theta,\quad b \leftarrow \mu b + (1-\tau) g\ (b_1 = g),"
-        r"\quad u = g + \mu b \text{ (Nesterov) or } b",
-        "θ ← θ − lr·u",
-        r"\theta \leftarrow \theta - \eta\, u",
+    formula: ClassVar[Formula] = _update_formula(
+        "SGD", _COUPLED_DECAY,
+        ("B ← μ·B + (1 − τ)·g  (B = g when t = 1)",
+         r"B \leftarrow \mu B + (1 - \tau) g\ (B = g \text{ when } t = 1)"),
+        ("u = g + μ·B (nesterov) or u = B", r"u = g + \mu B \text{ (nesterov) or } u = B"),
+        ("lr_in_momentum: B ← μ·(ηₜ₋₁/ηₜ)·B + (1 − τ)·g",
+         r"\text{lr\_in\_momentum: } B \leftarrow \mu \frac{\eta_{t-1}}{\eta_t} B + (1 - \tau) g"),
     )
 
     def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0,
@@ -131,13 +138,13 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop: divide each coordinate of the gradient by a running RMS of its past values.
 
-    v ← αv + (1 − α)g²;  centered: ḡ ← αḡ + (1 − α)g and v is replaced by v − ḡ²;
-    u = g / (√v + ε);  with momentum: b ← μb + u and u = b;  θ ← θ − lr·u  (Hinton 2012,
+    v ← β₂·v + (1 − β₂)·g² (β₂ = alpha);  centered: ḡ ← β₂·ḡ + (1 − β₂)·g and v is replaced by v − ḡ²;
+    u = g / (√v + ε);  with momentum: B ← μ·B + u and u = B;  θ ← θ − η·u  (Hinton 2012,
     Graves 2013 eq. 38-45 for the centered form).
 
     Args:
         params, lr, weight_decay, maximize: as in SGD.
-        alpha: α, decay rate of the squared-gradient average.
+        alpha: β₂, decay rate of the squared-gradient average.
         eps: ε, added to the denominator.
         momentum: μ, momentum of the normalized direction (0: none).
         centered: normalize by the estimated variance instead of the second moment.
@@ -150,14 +157,17 @@ class RMSprop(Optimizer):
     array([0.99])
     """
 
-    formula: ClassVar[Formula] = Formula(
-        "RMSprop",
-        "g = ∇f(θ) + λθ;  v ← α·v + (1 − α)·g²;  ḡ ← α·ḡ + (1 − α)·g (centered);  "
-        "u = g / (√(v − ḡ²) + ε);  b ← μ·b + u, u = b (momentum)",
-        r"v \leftarrow \alpha v + (1-\alpha) g^2,\quad \bar g \leftarrow \alpha \bar g + (1-\alpha) g,"
-        r"\quad u = \frac{g}{\sqrt{v - \bar g^2} + \epsilon},\quad b \leftarrow \mu b + u",
-        "θ ← θ − lr·u",
-        r"\theta \leftarrow \theta - \eta\, u",
+    formula: ClassVar[Formula] = _update_formula(
+        "RMSprop", _COUPLED_DECAY,
+        ("v ← β₂·v + (1 − β₂)·g²  (β₂ = alpha)",
+         r"v \leftarrow \beta_2 v + (1-\beta_2) g^2\ (\beta_2 = \mathrm{alpha})"),
+        ("ḡ ← β₂·ḡ + (1 − β₂)·g (centered)",
+         r"\bar g \leftarrow \beta_2 \bar g + (1-\beta_2) g \text{ (centered)}"),
+        ("u = g/(√(v − ḡ²) + ε) (centered) or u = g/(√v + ε)",
+         r"u = \frac{g}{\sqrt{v - \bar g^2} + \epsilon} \text{ (centered) or } "
+         r"u = \frac{g}{\sqrt{v} + \epsilon}"),
+        ("B ← μ·B + u, then u = B (momentum)",
+         r"B \leftarrow \mu B + u,\ \text{then } u = B \text{ (momentum)}"),
     )
 
     def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -210,7 +220,7 @@ def rmsprop(xp: Any, c: RMSpropNumbers, g: Any, theta: Any, v: Any, *rest: Any) 
         v = v - g_avg * g_avg  # variance estimate: E[g²] − E[g]²
     u = rules.adaptive_direction(xp, g, v, c.eps, 1.0, 1.0)
     if c.momentum > 0:
-        u = rules.momentum(left.pop(0), u, c.momentum, 1.0)  # b ← μb + u, from b = 0
+        u = rules.momentum(left.pop(0), u, c.momentum, 1.0)  # B ← μ·B + u, from B = 0
         buffers.append(u)
     return (u, *buffers)
 
@@ -218,12 +228,12 @@ def rmsprop(xp: Any, c: RMSpropNumbers, g: Any, theta: Any, v: Any, *rest: Any) 
 class Adagrad(Optimizer):
     """Adagrad: each coordinate's step shrinks with the sum of its squared gradients.
 
-    s ← s + g²;  u = g / ((1 + (t − 1)·lr_decay)·(√s + ε));  θ ← θ − lr·u  (Duchi et al. 2011).
+    S ← S + g²;  u = g / ((1 + (t − 1)·lr_decay)·(√S + ε));  θ ← θ − η·u  (Duchi et al. 2011).
 
     Args:
         params, lr, weight_decay, maximize: as in SGD.
         lr_decay: the learning rate at step t is lr / (1 + (t − 1)·lr_decay).
-        initial_accumulator_value: s₀, the starting value of the sum.
+        initial_accumulator_value: the starting value of the sum S.
         eps: ε, added to the denominator.
 
     >>> import numpy as np, glassnet as gn
@@ -234,13 +244,12 @@ class Adagrad(Optimizer):
     array([0.9])
     """
 
-    formula: ClassVar[Formula] = Formula(
-        "Adagrad",
-        "g = ∇f(θ) + λθ;  s ← s + g² (s₀ = initial_accumulator_value);  "
-        "u = g / ((1 + (t − 1)·lr_decay)·(√s + ε))",
-        r"s \leftarrow s + g^2,\quad u = \frac{g}{(1 + (t-1)\,\mathrm{lr\_decay})(\sqrt{s} + \epsilon)}",
-        "θ ← θ − lr·u",
-        r"\theta \leftarrow \theta - \eta\, u",
+    formula: ClassVar[Formula] = _update_formula(
+        "Adagrad", _COUPLED_DECAY,
+        ("S ← S + g²  (S starts at initial_accumulator_value)",
+         r"S \leftarrow S + g^2\ (S \text{ starts at initial\_accumulator\_value})"),
+        ("u = g/((1 + (t − 1)·lr_decay)·(√S + ε))",
+         r"u = \frac{g}{(1 + (t-1)\,\mathrm{lr\_decay})(\sqrt{S} + \epsilon)}"),
     )
 
     def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0.0,

@@ -1,15 +1,15 @@
 """Weight penalties added to the loss: L1, L2 and elastic net, each a differentiable scalar.
 
-A regularizer is a loss term, ``loss = data_loss + R(W)``, built from engine operations so that
-``loss.backward()`` adds dR/dw to every weight's gradient; any optimizer then follows it. L1, L2
+A regularizer is a loss term R, ``L_total = L + R``, built from engine operations so that
+``loss.backward()`` adds ∂R/∂W to every weight's gradient; any optimizer then follows it. L1, L2
 and elastic net are one graph node over all the weights (``engine.penalty_ops``), with the
 numbers of their ``penalty`` composed from ops, tensor by tensor (bit for bit for L1 and L2).
 
-L2 here is not weight decay. For plain SGD the two coincide: a step on loss + l2·Σw² is
-``w ← w - lr·(g + 2·l2·w)``, exactly PyTorch's coupled ``SGD(weight_decay=2·l2)``. With Adam
-they differ: the penalty's gradient 2·l2·w is divided by √v̂ like any other gradient, whereas
+L2 here is not weight decay. For plain SGD the two coincide: a step on L + λ₂·ΣW² is
+``W ← W − η·(∂L/∂W + 2·λ₂·W)``, exactly PyTorch's coupled ``SGD(weight_decay=2·λ₂)``. With Adam
+they differ: the penalty's gradient 2·λ₂·W is divided by √v̂ like any other gradient, whereas
 decoupled weight decay (AdamW; Loshchilov & Hutter 2019, Algorithm 2 line 12) shrinks
-``w ← w - lr·weight_decay·w`` outside the adaptive step. See docs/regularization.md.
+``W ← W − η·λ·W`` outside the adaptive step (λ = weight_decay). See docs/regularization.md.
 
 Which parameters count as weights: for a Module, those whose dotted name does not end in
 ``bias``; for a bare iterable of tensors, those with at least 2 dimensions (1-D tensors are
@@ -116,9 +116,9 @@ class Regularizer(ABC):
 
 
 class L1(Regularizer):
-    """Lasso penalty R(W) = l1·Σ|w|; its gradient l1·sign(w) pushes weights to exactly 0.
+    """Lasso penalty R = λ₁·Σ|W| (λ₁ = ``l1``); its gradient λ₁·sign(W) pushes weights to exactly 0.
 
-    The subgradient at w = 0 is taken as 0 (as PyTorch's abs).
+    The subgradient at a weight of 0 is taken as 0 (as PyTorch's abs).
 
     >>> import glassnet as gn, numpy as np
     >>> w = gn.nn.Parameter(np.array([[1.0, -2.0]]))
@@ -129,8 +129,9 @@ class L1(Regularizer):
     """
 
     formula = Formula(
-        "L1", "R(W) = l1·Σ|w|", r"R(W) = \lambda_1 \sum_i |w_i|",
-        "∂R/∂w = l1·sign(w)", r"\frac{\partial R}{\partial w_i} = \lambda_1 \operatorname{sign}(w_i)",
+        "L1", "R = λ₁·Σ|W|  (λ₁ = l1; Σ over every element of every weight W)",
+        r"R = \lambda_1 \sum |W|",
+        "∂R/∂W = λ₁·sign(W)", r"\frac{\partial R}{\partial W} = \lambda_1 \operatorname{sign}(W)",
     )  # fmt: skip
 
     def __init__(self, l1: float = 0.01, *, include_bias: bool = False) -> None:
@@ -145,7 +146,7 @@ class L1(Regularizer):
 
 
 class L2(Regularizer):
-    """Ridge penalty R(W) = l2·Σw² (a loss term, not weight decay); gradient 2·l2·w.
+    """Ridge penalty R = λ₂·ΣW² (λ₂ = ``l2``; a loss term, not weight decay); gradient 2·λ₂·W.
 
     With plain SGD, L2(l2) equals PyTorch's ``SGD(weight_decay=2·l2)``; with Adam it is neither
     AdamW's decoupled decay nor worth the same (see the module docstring).
@@ -159,8 +160,9 @@ class L2(Regularizer):
     """
 
     formula = Formula(
-        "L2", "R(W) = l2·Σw²", r"R(W) = \lambda_2 \sum_i w_i^2",
-        "∂R/∂w = 2·l2·w", r"\frac{\partial R}{\partial w_i} = 2 \lambda_2 w_i",
+        "L2", "R = λ₂·ΣW²  (λ₂ = l2; Σ over every element of every weight W)",
+        r"R = \lambda_2 \sum W^2",
+        "∂R/∂W = 2·λ₂·W", r"\frac{\partial R}{\partial W} = 2 \lambda_2 W",
     )  # fmt: skip
 
     def __init__(self, l2: float = 0.01, *, include_bias: bool = False) -> None:
@@ -175,7 +177,7 @@ class L2(Regularizer):
 
 
 class ElasticNet(Regularizer):
-    """Elastic net (Zou & Hastie 2005): R(W) = l1·Σ|w| + l2·Σw²; gradient l1·sign(w) + 2·l2·w.
+    """Elastic net (Zou & Hastie 2005): R = λ₁·Σ|W| + λ₂·ΣW²; gradient λ₁·sign(W) + 2·λ₂·W.
 
     >>> import glassnet as gn, numpy as np
     >>> w = gn.nn.Parameter(np.array([[1.0, -2.0]]))
@@ -184,10 +186,10 @@ class ElasticNet(Regularizer):
     """
 
     formula = Formula(
-        "ElasticNet", "R(W) = l1·Σ|w| + l2·Σw²",
-        r"R(W) = \lambda_1 \sum_i |w_i| + \lambda_2 \sum_i w_i^2",
-        "∂R/∂w = l1·sign(w) + 2·l2·w",
-        r"\frac{\partial R}{\partial w_i} = \lambda_1 \operatorname{sign}(w_i) + 2 \lambda_2 w_i",
+        "ElasticNet", "R = λ₁·Σ|W| + λ₂·ΣW²  (λ₁ = l1, λ₂ = l2; Σ over every element of every weight W)",
+        r"R = \lambda_1 \sum |W| + \lambda_2 \sum W^2",
+        "∂R/∂W = λ₁·sign(W) + 2·λ₂·W",
+        r"\frac{\partial R}{\partial W} = \lambda_1 \operatorname{sign}(W) + 2 \lambda_2 W",
     )  # fmt: skip
 
     def __init__(self, l1: float = 0.01, l2: float = 0.01, *, include_bias: bool = False) -> None:

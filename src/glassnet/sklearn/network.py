@@ -119,9 +119,9 @@ def build_network(n_features: int, hidden: Sequence[int], activation: str | Sequ
 
 
 class ScaledLoss(Loss):
-    """c·ℓ for the registered loss ℓ named ``base``: scikit-learn's losses that are multiples of glassnet's.
+    """factor·ℓ for the registered loss ℓ named ``base``: scikit-learn's multiples of glassnet's losses.
 
-    scikit-learn's 'squared_error' is ½·(x − y)² (its ``squared_loss``: half the MSE), and a
+    scikit-learn's 'squared_error' is ½·(ŷ − y)² (its ``squared_loss``: half the MSE), and a
     multi-label classifier's loss the sum over the labels of each label's mean binary
     cross-entropy (its ``binary_log_loss``), n_labels times the mean over all entries.
 
@@ -129,8 +129,10 @@ class ScaledLoss(Loss):
     1.25
     """
 
-    formula = Formula("ScaledLoss", "ℓ = c·ℓ₀", r"\ell = c\,\ell_0", "∂ℓ/∂x = c·∂ℓ₀/∂x",
-                      r"\frac{\partial \ell}{\partial x} = c\,\frac{\partial \ell_0}{\partial x}")
+    formula = Formula("ScaledLoss", "ℓ = factor·ℓ_base", r"\ell = \mathrm{factor}\,\ell_{\mathrm{base}}",
+                      "∂ℓ/∂ŷ = factor·∂ℓ_base/∂ŷ",
+                      r"\frac{\partial \ell}{\partial \hat y} = \mathrm{factor}\,"
+                      r"\frac{\partial \ell_{\mathrm{base}}}{\partial \hat y}")
 
     def __init__(self, base: str, factor: float, reduction: str = "mean") -> None:
         super().__init__(reduction)
