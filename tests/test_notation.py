@@ -17,7 +17,7 @@ import pytest
 
 import glassnet
 import glassnet.sklearn  # before glassnet.io.estimator, which it imports
-from glassnet.explain import Step
+from glassnet.explain import Step, Walkthrough
 from glassnet.explain.html import render_html
 from glassnet.nn import custom
 from glassnet.notation import NOTATION, Symbol, latex_symbols, text_symbols
@@ -127,7 +127,7 @@ def formula_page(path: Path) -> int:
              if latex]
     symbols = r",\quad ".join(s.latex for s in NOTATION)
     steps.append(Step("loss", None, "NOTATION", "", symbols, "", np.array(0.0)))
-    path.write_text(render_html(steps, 6), encoding="utf-8")
+    path.write_text(render_html(Walkthrough(steps, 0.0, 0.0)), encoding="utf-8")
     return len(steps)
 
 
