@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 _NAMESPACE = {"array": np.array, "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs,
+              "tanh": np.tanh, "sign": np.sign, "max": np.maximum, "min": np.minimum, "float": float,
               "__builtins__": {}}
-_OPERATORS = re.compile(r"\*|/|sqrt|exp|log|abs| \+ | - ")
+_OPERATORS = re.compile(r"\*|/|sqrt|exp|log|abs|tanh|sign|max|min|float| \+ | - ")
 
 
 @dataclass
@@ -70,6 +71,7 @@ def _python(term: str) -> str:
     t = re.sub(r"√([-\d.e]+)", r"sqrt(\1)", t)
     t = re.sub(r"log ([-\d.e()]+)", r"log(\1)", t)
     t = re.sub(r"\|([^|]+)\|", r"abs(\1)", t)
+    t = re.sub(r"𝟙\[([^\]]+)\]", r"float(\1)", t).replace("≤", "<=")
     out, depth = [], 0
     for c in t:  # each outermost [...] becomes array([...]), so lists subtract and divide
         if c == "[":

@@ -67,10 +67,10 @@ def test_layer_norm_and_batch_norm_in_training_mode_match_torch() -> None:
     w = _check(net, X, y)
     norms = w.find("norm")
     assert [s.layer for s in norms] == [1, 2] and "h¹ = LayerNorm(z¹)" in norms[0].title
-    assert "over the batch" in norms[1].substituted and "x̂ = (z² − μ)/√(σ² + ε)" in norms[1].substituted
+    assert "over the batch" in norms[1].substituted and "x̂ = (z² − x̄)/√(s² + ε)" in norms[1].substituted
     text = str(w)
-    assert "∂L/∂γ² and ∂L/∂β² (BatchNorm1d)" in text and "update γ¹ (1.weight)" in text
-    assert "ĝ = γ¹ ⊙ ∂L/∂h¹" in text
+    assert "∂L/∂Wₕ² and ∂L/∂bₕ² (BatchNorm1d)" in text and "update Wₕ¹ (1.weight)" in text
+    assert "e = Wₕ¹ ⊙ ∂L/∂h¹" in text
 
 
 def test_batch_norm_in_eval_mode_uses_the_running_estimates_and_matches_torch() -> None:
@@ -83,7 +83,7 @@ def test_batch_norm_in_eval_mode_uses_the_running_estimates_and_matches_torch() 
     w = _check(net, np.array([[0.2, -0.7, 1.1]]), np.array([2]))
     step = w.find("norm")[0]
     assert "the running estimates (eval mode)" in step.substituted
-    assert "δ¹ = ĝ/√(σ² + ε)" in w.find("delta", 1)[0].substituted
+    assert "δ¹ = e/√(s² + ε)" in w.find("delta", 1)[0].substituted
 
 
 def test_norm_after_the_activation_matches_torch() -> None:
@@ -98,7 +98,7 @@ def test_embedding_matches_torch_and_sums_the_rows_it_picked() -> None:
     net = nn.Sequential(nn.Embedding(5, 3, dtype=F64, generator=0), nn.Flatten(), nn.Linear(6, 2, dtype=F64))
     X, y = np.array([[1, 3], [3, 0]]), np.array([1, 0])
     w = _check(net, X, y)
-    assert w.find("embedding")[0].title.startswith("embedding: a⁰ = E[x]")
+    assert w.find("embedding")[0].title.startswith("embedding: a⁰ = W⁰[x]")
     grad = w.find("grad")[-1]
-    assert grad.title == "embedding: ∂L/∂E" and "∂L/∂E[3] = " in grad.substituted  # row 3 picked twice
+    assert grad.title == "embedding: ∂L/∂W⁰" and "∂L/∂W⁰[3] = " in grad.substituted  # row 3 picked twice
     assert np.all(grad.value[[2, 4]] == 0)  # rows no index picked

@@ -8,15 +8,21 @@ import itertools
 import re
 from collections.abc import Callable
 from html import escape
+from typing import Any
 
 import numpy as np
 import pytest
 
 import glassnet as gn
-from explain_checks import check, equations
+from explain_checks import _value, check, equations
 from glassnet import nn, optim
 from glassnet.explain import Walkthrough, explain
+from glassnet.explain.record import settings_of
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.losses import LOSSES, Loss
+from glassnet.notation import NOTATION, latex_symbols, text_symbols
 from glassnet.regularizers import L1, L2
+from glassnet.regularizers.penalties import REGULARIZERS, Regularizer
 
 F64 = np.float64
 IRIS_X = np.array([[5.1, 3.5, 1.4, 0.2], [7.0, 3.2, 4.7, 1.4], [6.3, 3.3, 6.0, 2.5]])
@@ -209,3 +215,72 @@ def test_the_checker_catches_a_wrong_number() -> None:
     assert check(step.substituted, 4)
     with pytest.raises(AssertionError, match="printed"):
         check(step.substituted.replace("= 0.5\n", "= 0.51\n"), 4)
+
+
+def _components() -> list[Any]:
+    """One instance of every registered activation, loss and penalty whose formula carries templates."""
+    found = []
+    for registry in (ACTIVATIONS, LOSSES, REGULARIZERS):
+        for name in registry:
+            component = registry[name]()
+            if component.formula.plug or component.formula.derivative_plug:
+                found.append(component)
+    return found
+
+
+def _filled(component: Any, template: str, **numbers: float) -> float:
+    """A template with the component's settings and these numbers in it, evaluated as a learner would."""
+    settings = {k: repr(float(v)) for k, v in settings_of(component).items()}
+    text = template.format(**settings, **{k: f"({float(v)!r})" for k, v in numbers.items()})
+    result = _value(text)
+    assert result is not None, text
+    return float(result)
+
+
+@pytest.mark.parametrize("component", _components(), ids=lambda c: type(c).__name__)
+def test_each_formula_template_computes_what_the_engine_computes(component: Any) -> None:
+    """A template filled with numbers, as explain prints it, gives the engine's value and derivative."""
+    f, values = component.formula, np.array([-1.3, -0.2, 0.4, 2.1])
+    if isinstance(component, Regularizer):
+        w = gn.nn.Parameter(values.reshape(2, 2).copy())
+        term = component([w])
+        term.backward()
+        assert sum(_filled(component, f.plug, t=v) for v in values) == pytest.approx(term.item(), rel=1e-12)
+        grads = [_filled(component, f.derivative_plug, t=v) for v in values]
+        np.testing.assert_allclose(grads, w.grad_array.reshape(-1), rtol=1e-12)
+        return
+    if isinstance(component, Loss):
+        yhat = np.array([0.2, 0.7, 0.45, 0.9]) if isinstance(component, nn.BCELoss) else values
+        y, pred = np.array([0.0, 1.0, 1.0, 0.0]), gn.tensor(yhat.copy(), requires_grad=True)
+        component.reduction = "sum"
+        loss = component(pred, y)
+        loss.backward()
+        pairs = list(zip(yhat, y, strict=True))
+        total = sum(_filled(component, f.plug, yhat=a, y=b) for a, b in pairs)
+        assert total == pytest.approx(loss.item(), rel=1e-12)
+        grads = [_filled(component, f.derivative_plug, yhat=a, y=b) for a, b in pairs]
+        np.testing.assert_allclose(grads, pred.grad_array, rtol=1e-12)
+        return
+    z = gn.tensor(values.copy(), requires_grad=True)
+    a = component(z)
+    a.backward(np.ones(4))
+    pairs = list(zip(values, a.array, strict=True))
+    if f.plug:
+        values_shown = [_filled(component, f.plug, z=v, a=o) for v, o in pairs]
+        np.testing.assert_allclose(values_shown, a.array, rtol=1e-12)
+    if f.derivative_plug:
+        grads = [_filled(component, f.derivative_plug, z=v, a=o) for v, o in pairs]
+        np.testing.assert_allclose(grads, z.grad_array, rtol=1e-12)
+
+
+def test_every_symbol_is_defined_and_text_and_latex_name_the_same(walkthrough: Walkthrough) -> None:
+    known = {s.text for s in NOTATION}
+    listed = {symbol for symbol, _, _ in walkthrough.notation}
+    for step in walkthrough.steps:
+        used = text_symbols(step.title) | text_symbols(step.formula_text) | text_symbols(step.substituted)
+        assert used <= known, (step.title, used - known)
+        assert used <= listed, (step.title, used - listed)  # the walkthrough's own table defines them
+        if step.formula_latex:
+            assert text_symbols(step.formula_text) == latex_symbols(step.formula_latex), step.title
+    text = walkthrough.to_text()
+    assert text.index("notation:") < text.index("== Input ==")

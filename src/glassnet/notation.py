@@ -93,6 +93,8 @@ NOTATION: tuple[Symbol, ...] = (
         ("ℓ", r"\ell", "the loss of one element"),
         ("Σ", r"\sum", "sum"),
         ("L", "L", "the data loss: the mean or the sum of ℓ (the loss's reduction)"),
+        ("N", "N", "what a loss's mean divides by: the elements of ŷ, the samples, or their class "
+                   "weights' sum"),
         ("R", "R", "a penalty (regularizer) added to the loss"),
         ("λ₁", r"\lambda_1", "the L1 penalty's strength (l1)"),
         ("λ₂", r"\lambda_2", "the L2 penalty's strength (l2)"),
@@ -169,7 +171,7 @@ NOTATION: tuple[Symbol, ...] = (
 """Every symbol glassnet's formulas use, in reading order, each with one meaning."""
 
 # ----------------------------------------------------------------------------- tokenising
-_SCRIPT_LETTERS = str.maketrans({"ᵢ": " i ", "ⱼ": " j ", "ₖ": " k ", "ₜ": " t ", "ᵗ": " t ",
+_SCRIPT_LETTERS = str.maketrans({"ᵢ": " i ", "ⱼ": " j ", "ₖ": " k ", "ₜ": " t ", "ᵗ": " t ", "ₕ": " h ",
                                  "ˡ": " l ", "ₚ": " p ", "ₙ": " n ", "ⁿ": " n ", "ᶜ": " c "})
 _PLAIN_OPERATORS = set("+-<=>|~¬±×÷−∓∘√∞∣≈≠≡≤≥→⋯∈∉…⁺⁻₊₋⁼₌")
 _LAYOUT = {  # LaTeX commands that are not symbols: structure, spacing, functions, relations

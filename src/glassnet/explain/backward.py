@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.engine.tensor import Tensor
-from glassnet.explain.forward import is_plain_cross_entropy
+from glassnet.explain.forward import is_plain_cross_entropy, plain
 from glassnet.explain.norms import embedding_grads, normalization_grads, normalization_lines
 from glassnet.explain.numbers import chain, sub, sup
 from glassnet.explain.record import (
@@ -21,6 +21,7 @@ from glassnet.explain.record import (
     Stage,
     formula_of,
     is_activation,
+    settings_of,
     signed,
     symbol_of,
 )
@@ -85,8 +86,10 @@ def _output_gradient(layer: Layer, loss: Module, y: Tensor, N: float | None, rec
         return chain(head, _divided("(p − onehot(y))", N, rec),
                      _divided(f"({rec.fmt(p)} − {rec.fmt(onehot)})", N, rec), value, indent="")
     f = formula_of(loss)
-    terms = [_divided(f"({rec.elements(f.derivative_plug, yhat=out.array, y=y.array)})", N, rec)] \
-        if f.derivative_plug else []
+    terms = []
+    if f.derivative_plug and plain(loss):
+        filled = rec.elements(f.derivative_plug, yhat=out.array, y=y.array, **settings_of(loss))
+        terms.append(_divided(f"({filled})", N, rec))
     return chain(name, *terms, value, indent="")
 
 
@@ -106,8 +109,8 @@ def _local(layer: Layer, stage: Stage, rec: Recorder) -> tuple[list[str], str, s
                  *chain(f"{into} = ∂L/∂{a}·J", rec.mat(d_in), indent="")]
         return lines, f"{into} = ∂L/∂{a}·J", rf"\delta^{{{l}}} = \frac{{\partial L}}{{\partial a^{{{l}}}}} J"
     fp = derivative(stage.module, stage.input.array)
-    plugged = [rec.elements(f.derivative_plug, z=stage.input.array, a=stage.output.array)] \
-        if f.derivative_plug else []
+    plugged = [rec.elements(f.derivative_plug, z=stage.input.array, a=stage.output.array,
+                            **settings_of(stage.module))] if f.derivative_plug else []
     lines = [*chain(f"f′({z})", *plugged, rec.mat(fp), indent=""),
              *chain(f"{into} = ∂L/∂{a} ⊙ f′({z})", rec.elements("{g}·{d}", g=d_out, d=fp), rec.mat(d_in),
                     indent="")]
@@ -125,7 +128,7 @@ def _through(layer: Layer, rec: Recorder) -> tuple[list[str], list[str], list[st
             more, text, latex = _local(layer, stage, rec)
             lines += more
             texts += [text, formula_of(stage.module).derivative_text]
-            latexes.append(latex)
+            latexes += [latex, formula_of(stage.module).derivative_latex]
         elif isinstance(stage.module, NORMS):
             f = formula_of(stage.module)
             lines += normalization_lines(stage, layer.index, _into(layer, stage.input), rec)

@@ -23,6 +23,7 @@ from glassnet.explain.record import (
     count,
     formula_of,
     is_activation,
+    settings_of,
     signed,
     symbol_of,
 )
@@ -67,7 +68,7 @@ def forward(model: Module, x: Tensor, rec: Recorder) -> tuple[list[Layer], list[
                             f"got {type(model).__name__}")
     names = {id(p): name for name, p in model.named_parameters()}
     if isinstance(next(iter(model.children()), None), Embedding):
-        rec.add("input", None, "input x (indices into E)", "", "", f"x = {rec.fmt(x.array)}", x.array)
+        rec.add("input", None, "input x (indices into W⁰)", "", "", f"x = {rec.fmt(x.array)}", x.array)
     else:
         rec.add("input", None, "input a⁰ = x", "", "", f"a⁰ = {rec.fmt(x.array)}", x.array)
     layers: list[Layer] = []
@@ -138,7 +139,7 @@ def _activation(stage: Stage, layer: Layer, rec: Recorder) -> None:
     arg = symbol_of(layer, stage.input)
     terms = [f"{f.name}({rec.fmt(z)})"]
     if f.plug:
-        terms.append(rec.elements(f.plug, z=z, a=a))
+        terms.append(rec.elements(f.plug, z=z, a=a, **settings_of(stage.module)))
     rec.add("activation", l, f"layer {l}: a{sup(l)} = {f.name}({arg})", f.text, f.latex,
             "\n".join(chain(f"a{sup(l)}", *terms, rec.mat(a), indent="")), a)
 
@@ -149,6 +150,12 @@ def per_element(loss: Module, out: Tensor, y: Tensor, *args: object) -> np.ndarr
     twin.reduction = "none"
     with no_grad():
         return twin(out.detach(), y, *args).array
+
+
+def plain(loss: Module) -> bool:
+    """A loss whose formula's templates hold as written: it has them, and no class or element weights."""
+    weights = [vars(loss).get(k) for k in ("weight", "pos_weight")]
+    return bool(formula_of(loss).plug) and all(w is None for w in weights)
 
 
 def is_plain_cross_entropy(loss: Module, y: Tensor) -> bool:
@@ -196,7 +203,8 @@ def loss_step(loss: Module, out: Tensor, y: Tensor, value: Tensor, rec: Recorder
             more, shown["p"] = _softmax_lines(out, y, per, rec)
             lines += more
         else:
-            terms = [rec.elements(f.plug, yhat=out.array, y=y.array)] if f.plug else []
+            settings = settings_of(loss)
+            terms = [rec.elements(f.plug, yhat=out.array, y=y.array, **settings)] if plain(loss) else []
             lines += chain("ℓ", *terms, rec.fmt(per), indent="")
     per = shown["loss_elements"]
     flat = per.reshape(-1)

@@ -2,10 +2,11 @@
 the gradients of their parameters, every value the engine's.
 
 A LayerNorm or BatchNorm1d after Linear layer l maps its input (zˡ, or aˡ after the activation)
-to hˡ = γˡ ⊙ x̂ + βˡ with x̂ = (input − μ)/√(σ² + ε); x̂ is the module itself run with γ = 1 and
-β = 0 (the engine's), μ and σ² are shown as the layer uses them (each sample's for LayerNorm, the
-batch's in training or the running estimates in eval mode for BatchNorm1d). An Embedding, first
-in the model, maps the indices x to a⁰ = E[x], rows of its table E.
+to hˡ = Wₕˡ ⊙ x̂ + bₕˡ with x̂ = (input − x̄)/√(s² + ε): Wₕˡ and bₕˡ are its weight and bias (the
+subscript h tells them from the Linear layer's Wˡ and bˡ). x̂ is the module itself run with
+Wₕ = 1 and bₕ = 0 (the engine's); x̄ and s² are shown as the layer uses them (each sample's for
+LayerNorm, the batch's in training or the running estimates in eval mode for BatchNorm1d). An
+Embedding, first in the model, maps the indices x to a⁰ = W⁰[x], rows of its table W⁰.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ __all__ = ["NORMS", "embedding_grads", "embedding_step", "normalization_grads", 
            "normalization_step", "symbol"]
 
 def symbol(module: Module, attr: str, l: int | None) -> str:
-    """A parameter's symbol: γˡ and βˡ of a normalization after layer l, E of an embedding."""
+    """A parameter's symbol: Wₕˡ and bₕˡ of a normalization after layer l, W⁰ of an embedding."""
     if isinstance(module, Embedding):
-        return "E"
-    return f"{'γ' if attr == 'weight' else 'β'}{sup(l or 0)}"
+        return "W⁰"
+    return f"{'W' if attr == 'weight' else 'b'}ₕ{sup(l or 0)}"
 
 
 def _statistics(module: Module, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-    """μ and σ² as the layer normalizes with them, shaped to broadcast against x, and what they are."""
+    """x̄ and s² as the layer normalizes with them, shaped to broadcast against x, and what they are."""
     rows = x.reshape(x.shape[0], -1)  # (n_samples, n_features)
     if isinstance(module, LayerNorm):
         return rows.mean(axis=1)[:, None], rows.var(axis=1)[:, None], "over each sample's features"
@@ -59,7 +60,7 @@ def _normalized(module: Module, x: Tensor) -> np.ndarray:
 
 
 def normalization_step(stage: Stage, l: int, arg: str, rec: Recorder) -> None:
-    """Record hˡ = γ ⊙ (arg − μ)/√(σ² + ε) + β with μ, σ², x̂ and h multiplied out (arg: zˡ or aˡ)."""
+    """Record hˡ = Wₕˡ ⊙ (arg − x̄)/√(s² + ε) + bₕˡ with x̄, s², x̂ and h multiplied out (arg: zˡ or aˡ)."""
     module, x, h, f = stage.module, stage.input.array, stage.output.array, formula_of(stage.module)
     mu, var, over = _statistics(module, x)
     eps = vars(module)["eps"]
@@ -67,32 +68,32 @@ def normalization_step(stage: Stage, l: int, arg: str, rec: Recorder) -> None:
     gamma, beta = _affine(module, x.shape[-1])
     standardized = rec.elements(f"({{x}} − {{m}})/√({{v}} + {eps})", x=x, m=mu, v=var)
     scaled = rec.elements("{g}·{x} + {b}", g=gamma, x=xhat, b=beta)
-    lines = [*chain("μ", rec.mat(mu.reshape(-1)), indent=""),
-             *chain("σ²", rec.mat(var.reshape(-1)), indent=""),
-             f"(μ and σ² {over}; ε = {eps})",
-             *chain(f"x̂ = ({arg} − μ)/√(σ² + ε)", standardized, rec.mat(xhat), indent=""),
-             *chain(f"h{sup(l)} = γ{sup(l)} ⊙ x̂ + β{sup(l)}", scaled, rec.mat(h), indent="")]
+    lines = [*chain("x̄", rec.mat(mu.reshape(-1)), indent=""),
+             *chain("s²", rec.mat(var.reshape(-1)), indent=""),
+             f"(x̄ and s² {over}; ε = {eps})",
+             *chain(f"x̂ = ({arg} − x̄)/√(s² + ε)", standardized, rec.mat(xhat), indent=""),
+             *chain(f"h{sup(l)} = Wₕ{sup(l)} ⊙ x̂ + bₕ{sup(l)}", scaled, rec.mat(h), indent="")]
     rec.add("norm", l, f"layer {l}: h{sup(l)} = {f.name}({arg})", f.text, f.latex, "\n".join(lines), h)
 
 
 def normalization_lines(stage: Stage, l: int, into: str, rec: Recorder) -> list[str]:
-    """∂L/∂(input) from ∂L/∂hˡ through the normalization: ĝ = γ ⊙ ∂L/∂h, then the layer's rule."""
+    """∂L/∂(input) from ∂L/∂hˡ through the normalization: e = Wₕ ⊙ ∂L/∂h, then the layer's rule."""
     module = stage.module
     g_out, g_in = stage.output.grad_array, stage.input.grad_array
     assert g_out is not None and g_in is not None
     gamma, _ = _affine(module, g_out.shape[-1])
     _, var, _ = _statistics(module, stage.input.array)
-    lines = [*chain(f"ĝ = γ{sup(l)} ⊙ ∂L/∂h{sup(l)}", rec.elements("{g}·{d}", g=gamma, d=g_out),
+    lines = [*chain(f"e = Wₕ{sup(l)} ⊙ ∂L/∂h{sup(l)}", rec.elements("{g}·{d}", g=gamma, d=g_out),
                     rec.mat(gamma * g_out), indent="")]
     if isinstance(module, BatchNorm1d) and not module.training and module.running_var is not None:
-        eps = module.eps  # μ and σ² are constants in eval mode: ∂L/∂x = ĝ/√(σ² + ε)
-        return lines + chain(f"{into} = ĝ/√(σ² + ε)", rec.elements(f"{{g}}/√({{v}} + {eps})", g=gamma * g_out,
+        eps = module.eps  # x̄ and s² are constants in eval mode: ∂L/∂x = e/√(s² + ε)
+        return lines + chain(f"{into} = e/√(s² + ε)", rec.elements(f"{{g}}/√({{v}} + {eps})", g=gamma * g_out,
                                                                     v=var), rec.mat(g_in), indent="")
-    return lines + chain(f"{into} = (ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂))/√(σ² + ε)", rec.mat(g_in), indent="")
+    return lines + chain(f"{into} = (e − mean(e) − x̂·mean(e ⊙ x̂))/√(s² + ε)", rec.mat(g_in), indent="")
 
 
 def normalization_grads(stage: Stage, l: int, grads: dict[str, np.ndarray], rec: Recorder) -> None:
-    """∂L/∂γ = Σₙ ∂L/∂h ⊙ x̂ and ∂L/∂β = Σₙ ∂L/∂h, each entry multiplied out."""
+    """∂L/∂Wₕ = Σ over samples of ∂L/∂h ⊙ x̂ and ∂L/∂bₕ = Σ over samples of ∂L/∂h, entry by entry."""
     if not stage.names:
         return
     g_out, xhat = stage.output.grad_array, stage.shown["xhat"]
@@ -110,25 +111,27 @@ def normalization_grads(stage: Stage, l: int, grads: dict[str, np.ndarray], rec:
             lines.append(f"∂L/∂{s}{sub(j + 1)} = {' + '.join(terms)} = {rec.num(g[j])}")
         lines += chain(f"∂L/∂{s}", rec.mat(g, samples=False), indent="")
     f = formula_of(stage.module)
-    rec.add("grad", l, f"layer {l}: ∂L/∂γ{sup(l)} and ∂L/∂β{sup(l)} ({f.name})",
-            "∂L/∂γ = Σ over samples of ∂L/∂h ⊙ x̂,  ∂L/∂β = Σ over samples of ∂L/∂h", "", "\n".join(lines),
+    rec.add("grad", l, f"layer {l}: ∂L/∂Wₕ{sup(l)} and ∂L/∂bₕ{sup(l)} ({f.name})",
+            "∂L/∂Wₕ = Σ over samples of ∂L/∂h ⊙ x̂,  ∂L/∂bₕ = Σ over samples of ∂L/∂h",
+            r"\frac{\partial L}{\partial W_h} = \sum \frac{\partial L}{\partial h} \odot \hat x,\quad "
+            r"\frac{\partial L}{\partial b_h} = \sum \frac{\partial L}{\partial h}", "\n".join(lines),
             next(iter(shown.values())), shown)
 
 
 def embedding_step(stage: Stage, rec: Recorder) -> None:
-    """Record a⁰ = E[x]: the rows of the table the indices pick."""
+    """Record a⁰ = W⁰[x]: the rows of the table the indices pick."""
     module, idx, a = stage.module, stage.input.array, stage.output.array
     assert isinstance(module, Embedding)
-    picked = ", ".join(f"E[{int(i)}]" for i in idx.reshape(-1)[: rec.max_items])
+    picked = ", ".join(f"W⁰[{int(i)}]" for i in idx.reshape(-1)[: rec.max_items])
     f = formula_of(module)
-    lines = [*chain("E", rec.mat(module.weight.array, samples=False), indent=""),
-             *chain("a⁰ = E[x]", f"[{picked}]", rec.mat(a), indent="")]
+    lines = [*chain("W⁰", rec.mat(module.weight.array, samples=False), indent=""),
+             *chain("a⁰ = W⁰[x]", f"[{picked}]", rec.mat(a), indent="")]
     size = f"{module.num_embeddings} rows of {module.embedding_dim}"
-    rec.add("embedding", None, f"embedding: a⁰ = E[x]  ({size})", f.text, f.latex, "\n".join(lines), a)
+    rec.add("embedding", None, f"embedding: a⁰ = W⁰[x]  ({size})", f.text, f.latex, "\n".join(lines), a)
 
 
 def embedding_grads(stage: Stage, grads: dict[str, np.ndarray], rec: Recorder) -> None:
-    """∂L/∂E[j] = Σ of ∂L/∂a⁰ over the positions whose index is j; rows no index picked stay 0."""
+    """∂L/∂W⁰[j] = Σ of ∂L/∂a⁰ over the positions whose index is j; rows no index picked stay 0."""
     if not stage.names:
         return
     idx, g_out = stage.input.array.reshape(-1), stage.output.grad_array
@@ -139,8 +142,8 @@ def embedding_grads(stage: Stage, grads: dict[str, np.ndarray], rec: Recorder) -
     for j in sorted(set(idx.tolist()))[: rec.max_items]:
         parts = [rec.fmt(rows[k]) for k in np.flatnonzero(idx == j)]
         terms = [" + ".join(parts)] if len(parts) > 1 else []
-        lines += chain(f"∂L/∂E[{j}]", *terms, rec.fmt(grads[name][j]), indent="")
-    lines += chain("∂L/∂E", rec.mat(grads[name], samples=False), indent="")
+        lines += chain(f"∂L/∂W⁰[{j}]", *terms, rec.fmt(grads[name][j]), indent="")
+    lines += chain("∂L/∂W⁰", rec.mat(grads[name], samples=False), indent="")
     f = formula_of(stage.module)
-    rec.add("grad", None, "embedding: ∂L/∂E", f.derivative_text, f.derivative_latex, "\n".join(lines),
+    rec.add("grad", None, "embedding: ∂L/∂W⁰", f.derivative_text, f.derivative_latex, "\n".join(lines),
             grads[name], {name: grads[name]})

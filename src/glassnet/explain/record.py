@@ -21,8 +21,8 @@ from glassnet.nn.module import Module
 from glassnet.nn.normalization import BatchNorm1d, LayerNorm
 from glassnet.registry import Formula
 
-__all__ = ["NORMS", "Layer", "Recorder", "Stage", "count", "formula_of", "is_activation", "signed",
-           "symbol_of"]
+__all__ = ["NORMS", "Layer", "Recorder", "Stage", "count", "formula_of", "is_activation", "settings_of",
+           "signed", "symbol_of"]
 
 
 NORMS = (LayerNorm, BatchNorm1d)
@@ -114,7 +114,7 @@ class Recorder:
     def num(self, x: float, digits: int | None = None) -> str:
         return format_number(x, digits or self.digits)
 
-    def elements(self, template: str, samples: bool = True, **arrays: np.ndarray | float) -> str:
+    def elements(self, template: str, samples: bool = True, /, **arrays: np.ndarray | float) -> str:
         """``template`` filled with each element's numbers, e.g. ``[0.62·(1 − 0.62), …]``.
 
         With ``samples``, the first sample's elements (a row of a batch); else every element of
@@ -149,6 +149,12 @@ class Recorder:
 def count(n: int, noun: str) -> str:
     """``n noun``, plural when n ≠ 1."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def settings_of(component: object) -> dict[str, float]:
+    """A component's numeric settings by attribute name, for its formula's templates (``{l2}``)."""
+    return {k: v for k, v in vars(component).items()
+            if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
 def signed(text: str) -> str:

@@ -42,7 +42,8 @@ def _preamble(page: Page) -> list[str]:
     lines = [f"{label:>9}: {text}" for label, text in page.header]
     if page.notation:
         lines += ["", "notation:"]
-        lines += [f"  {symbol:<10} {meaning}" for symbol, _latex, meaning in page.notation]
+        for symbol, _latex, meaning in page.notation:
+            lines += textwrap.wrap(f"  {symbol:<10} {meaning}", WIDTH, subsequent_indent=" " * 13)
     return lines
 
 

@@ -17,7 +17,7 @@ from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.explain.norms import symbol
 from glassnet.explain.numbers import chain, sub, sup
-from glassnet.explain.record import Layer, Recorder, Stage, formula_of, signed
+from glassnet.explain.record import Layer, Recorder, Stage, formula_of, settings_of, signed
 from glassnet.nn.module import Module
 from glassnet.optim import rules
 from glassnet.optim.optimizer import Optimizer
@@ -25,8 +25,8 @@ from glassnet.regularizers.penalties import Regularizer, weights_of
 
 __all__ = ["optimizer_steps", "regularizer_steps", "symbols"]
 
-_SYMBOLS = {"momentum_buffer": "b", "exp_avg": "m", "exp_avg_sq": "v", "step": "t", "square_avg": "v",
-            "max_exp_avg_sq": "v_max", "grad_avg": "ḡ", "sum": "s", "exp_inf": "u"}  # fmt: skip
+_SYMBOLS = {"momentum_buffer": "B", "exp_avg": "m", "exp_avg_sq": "v", "step": "t", "square_avg": "v",
+            "max_exp_avg_sq": "v_max", "grad_avg": "ḡ", "sum": "S", "exp_inf": "v∞"}  # fmt: skip
 
 
 def symbols(layers: Sequence[Layer], before: Sequence[Stage] = ()) -> dict[str, str]:
@@ -44,12 +44,6 @@ def symbols(layers: Sequence[Layer], before: Sequence[Stage] = ()) -> dict[str, 
 
 def _grads_of(model: Module) -> dict[str, np.ndarray]:
     return {name: p.grad_array for name, p in model.named_parameters() if p.grad_array is not None}
-
-
-def settings_of(component: object) -> dict[str, float]:
-    """A component's numeric settings by attribute name, for its formula's templates (``{l2}``)."""
-    return {k: v for k, v in vars(component).items()
-            if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
 def _penalty_lines(i: int, r: Regularizer, term: Tensor, weights: dict[str, np.ndarray],
@@ -105,7 +99,7 @@ def total_steps(data: dict[str, np.ndarray], penalties: Sequence[dict[str, np.nd
         template = " + ".join("{" + k + "}" for k in parts)
         plugged = [rec.elements(template, False, **parts)] if len(parts) > 1 else []
         rec.add("total", None, f"∂L_total/∂{symbol} ({name})", "∂L_total/∂θ = ∂L/∂θ + Σ ∂R/∂θ",
-                r"\frac{\partial L_{total}}{\partial \theta} = \frac{\partial L}{\partial \theta} + "
+                r"\frac{\partial L_{\mathrm{total}}}{\partial \theta} = \frac{\partial L}{\partial \theta} + "
                 r"\sum \frac{\partial R}{\partial \theta}",
                 "\n".join(chain(f"∂L_total/∂{symbol} = {text}", *plugged, rec.mat(g, samples=False),
                                  indent="")),
@@ -132,7 +126,7 @@ def _twin(model: Module, optimizer: Optimizer) -> tuple[Module, Optimizer]:
 
 
 _OPTIONS = {"lr": "η", "momentum": "μ", "dampening": "τ", "weight_decay": "λ", "betas": "(β₁, β₂)",
-            "eps": "ε", "alpha": "ρ", "lr_decay": "lr_decay", "initial_accumulator_value": "s₀"}  # fmt: skip
+            "eps": "ε", "alpha": "β₂", "momentum_decay": "ψ"}  # fmt: skip
 
 
 def settings_line(name: str, group: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ from glassnet.explain.update import optimizer_steps, regularizer_steps, symbols,
 from glassnet.explain.variance import Var, check_arguments, delta_text, loss_arguments, loss_lines
 from glassnet.nn.losses import GaussianNLLLoss
 from glassnet.nn.module import Module
+from glassnet.notation import NOTATION, text_symbols
 from glassnet.optim.optimizer import Optimizer
 from glassnet.regularizers.penalties import Regularizer
 
@@ -38,7 +39,7 @@ class Walkthrough:
     Attributes:
         steps: the derivation in order: input, forward pass, loss, penalties, backward pass, update.
         loss: the data loss L; ``total_loss`` adds the penalties.
-        grads: ∂(L + ΣR)/∂θ by parameter name, the gradient the optimizer receives (the engine's).
+        grads: ∂(L + Σ R)/∂θ by parameter name, the gradient the optimizer receives (the engine's).
         max_items: how many rows/columns of an array are shown (None: all).
         digits: significant digits of the printed numbers.
         header: (label, text) pairs shown before the first formula (network, sample, loss, optimizer).
@@ -81,6 +82,17 @@ class Walkthrough:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the walkthrough as its HTML page."""
+        return self.to_html()
+
+
+def notation(steps: Sequence[Step]) -> list[tuple[str, str, str]]:
+    """(symbol, LaTeX, meaning) of every NOTATION symbol the steps use, in the table's order."""
+    parts = [part for s in steps for part in (s.title, s.formula_text, s.substituted)]
+    used = set().union(*map(text_symbols, parts))
+    return [(s.text, s.latex, s.meaning) for s in NOTATION if s.text in used]
 
 
 def _batch(x: ArrayLike, y: ArrayLike, dtype: np.dtype) -> tuple[Tensor, Tensor]:
@@ -179,8 +191,8 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
     names = symbols(layers, before)
     reg_grads = regularizer_steps(model, penalties, terms, names, rec)
     if terms:
-        rec.add("regularizer", None, "total loss L_total = L + ΣR", "L_total = L + ΣR",
-                r"L_{total} = L + \sum R",
+        rec.add("regularizer", None, "total loss L_total = L + Σ R", "L_total = L + Σ R",
+                r"L_{\mathrm{total}} = L + \sum R",
                 f"L_total = {rec.num(data_loss.item())} + {' + '.join(rec.num(t.item()) for t in terms)}"
                 f" = {rec.num(total.item())}", total.array)
     total.backward()
@@ -199,8 +211,4 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
                             None if layer.activation is None else formula_of(layer.activation).name)
                for layer in layers]
     return Walkthrough(rec.steps, data_loss.item(), total.item(), grads, max_items, digits,
-                       header(model, xt, yt, loss, optimizer, penalties, rec), [], network)
-
-    def _repr_html_(self) -> str:
-        """Jupyter shows the walkthrough as its HTML page."""
-        return self.to_html()
+                       header(model, xt, yt, loss, optimizer, penalties, rec), notation(rec.steps), network)

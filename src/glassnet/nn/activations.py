@@ -133,6 +133,8 @@ class Sigmoid(Module):
     formula: ClassVar[Formula] = Formula(
         "Sigmoid", "σ(z) = 1 / (1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + \exp(-z)}",
         "σ′(z) = σ(z)·(1 - σ(z))", r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
+        plug="1 / (1 + exp(−{z}))",
+        derivative_plug="{a}·(1 − {a})",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -152,6 +154,8 @@ class Tanh(Module):
         "Tanh", "tanh(z) = (exp(z) - exp(-z)) / (exp(z) + exp(-z))",
         r"\tanh(z) = \frac{\exp(z) - \exp(-z)}{\exp(z) + \exp(-z)}",
         "tanh′(z) = 1 - tanh(z)²", r"\tanh'(z) = 1 - \tanh^2(z)",
+        plug="tanh({z})",
+        derivative_plug="1 − {a}²",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -170,6 +174,8 @@ class ReLU(Module):
     formula: ClassVar[Formula] = Formula(
         "ReLU", "f(z) = max(0, z)", r"f(z) = \max(0, z)",
         "f′(z) = 1 if z > 0, else 0", r"f'(z) = \begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}",
+        plug="max(0, {z})",
+        derivative_plug="𝟙[{z} > 0]",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -189,6 +195,8 @@ class LeakyReLU(Module):
         "LeakyReLU", "f(z) = z if z > 0, else α·z  (α = negative_slope)",
         r"f(z) = \begin{cases} z & z > 0 \\ \alpha z & z \le 0 \end{cases}",
         "f′(z) = 1 if z > 0, else α", r"f'(z) = \begin{cases} 1 & z > 0 \\ \alpha & z \le 0 \end{cases}",
+        plug="max(0, {z}) + {negative_slope}·min(0, {z})",
+        derivative_plug="𝟙[{z} > 0] + {negative_slope}·𝟙[{z} ≤ 0]",
     )  # fmt: skip
 
     def __init__(self, negative_slope: float = 0.01) -> None:
@@ -216,6 +224,8 @@ class ELU(Module):
         r"f(z) = \begin{cases} z & z > 0 \\ \alpha (\exp(z) - 1) & z \le 0 \end{cases}",
         "f′(z) = 1 if z > 0, else α·exp(z)",
         r"f'(z) = \begin{cases} 1 & z > 0 \\ \alpha \exp(z) & z \le 0 \end{cases}",
+        plug="max(0, {z}) + min(0, {alpha}·(exp({z}) − 1))",
+        derivative_plug="𝟙[{z} > 0] + 𝟙[{z} ≤ 0]·{alpha}·exp({z})",
     )  # fmt: skip
 
     def __init__(self, alpha: float = 1.0) -> None:
@@ -302,6 +312,7 @@ class SiLU(Module):
     formula: ClassVar[Formula] = Formula(
         "SiLU", "f(z) = z·σ(z)", r"f(z) = z\,\sigma(z)",
         "f′(z) = σ(z)·(1 + z·(1 - σ(z)))", r"f'(z) = \sigma(z)\,\left(1 + z\,(1 - \sigma(z))\right)",
+        plug="{z} / (1 + exp(−{z}))",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -342,6 +353,8 @@ class Softplus(Module):
         "Softplus", "f(z) = ln(1 + exp(β·z)) / β  (f(z) = z where β·z > threshold)",
         r"f(z) = \frac{1}{\beta} \ln\left(1 + \exp(\beta z)\right)",
         "f′(z) = σ(β·z)  (1 where β·z > threshold)", r"f'(z) = \sigma(\beta z)",
+        plug="log(1 + exp({beta}·{z})) / {beta}",
+        derivative_plug="1 / (1 + exp(−{beta}·{z}))",
     )  # fmt: skip
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
@@ -369,6 +382,8 @@ class Softsign(Module):
     formula: ClassVar[Formula] = Formula(
         "Softsign", "f(z) = z / (1 + |z|)", r"f(z) = \frac{z}{1 + |z|}",
         "f′(z) = 1 / (1 + |z|)²", r"f'(z) = \frac{1}{(1 + |z|)^2}",
+        plug="{z} / (1 + |{z}|)",
+        derivative_plug="1 / (1 + |{z}|)²",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:

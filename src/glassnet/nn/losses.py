@@ -115,7 +115,9 @@ class MSELoss(Loss):
 
     formula: ClassVar[Formula] = Formula(
         "MSELoss", "ℓ = (ŷ − y)²", r"\ell = (\hat y - y)^2",
-        "∂ℓ/∂ŷ = 2(ŷ − y)", r"\frac{\partial \ell}{\partial \hat y} = 2(\hat y - y)")
+        "∂ℓ/∂ŷ = 2(ŷ − y)", r"\frac{\partial \ell}{\partial \hat y} = 2(\hat y - y)",
+        plug="({yhat} − {y})²",
+        derivative_plug="2·({yhat} − {y})")
 
     def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
         return mse_loss(input, target, reduction=self.reduction)
@@ -130,7 +132,9 @@ class L1Loss(Loss):
 
     formula: ClassVar[Formula] = Formula(
         "L1Loss", "ℓ = |ŷ − y|", r"\ell = |\hat y - y|",
-        "∂ℓ/∂ŷ = sign(ŷ − y)", r"\frac{\partial \ell}{\partial \hat y} = \operatorname{sign}(\hat y - y)")
+        "∂ℓ/∂ŷ = sign(ŷ − y)", r"\frac{\partial \ell}{\partial \hat y} = \operatorname{sign}(\hat y - y)",
+        plug="|{yhat} − {y}|",
+        derivative_plug="sign({yhat} − {y})")
 
     def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
         return l1_loss(input, target, reduction=self.reduction)
@@ -194,7 +198,9 @@ class BCELoss(Loss):
         "BCELoss", "ℓ = −w·[y·log ŷ + (1 − y)·log(1 − ŷ)]  (logs clamped at −100)",
         r"\ell = -w \left[ y \log \hat y + (1 - y) \log (1 - \hat y) \right]",
         "∂ℓ/∂ŷ = w·(ŷ − y) / (ŷ·(1 − ŷ))",
-        r"\frac{\partial \ell}{\partial \hat y} = \frac{w (\hat y - y)}{\hat y (1 - \hat y)}")
+        r"\frac{\partial \ell}{\partial \hat y} = \frac{w (\hat y - y)}{\hat y (1 - \hat y)}",
+        plug="−({y}·log({yhat}) + (1 − {y})·log(1 − {yhat}))",
+        derivative_plug="({yhat} − {y}) / ({yhat}·(1 − {yhat}))")
 
     def __init__(self, weight: ArrayLike | None = None, *, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -216,7 +222,9 @@ class BCEWithLogitsLoss(Loss):
         r"\ell = -w \left[ w_+ y \log \sigma(\hat y) + (1 - y) \log (1 - \sigma(\hat y)) \right]",
         "∂ℓ/∂ŷ = w·[(1 + (w₊ − 1)·y)·σ(ŷ) − w₊·y]  (= σ(ŷ) − y for w = w₊ = 1)",
         r"\frac{\partial \ell}{\partial \hat y} = w \left[ (1 + (w_+ - 1) y) \sigma(\hat y) - w_+ y \right]"
-        r"\quad (= \sigma(\hat y) - y \text{ for } w = w_+ = 1)")
+        r"\quad (= \sigma(\hat y) - y \text{ for } w = w_+ = 1)",
+        plug="log(1 + exp({yhat})) − {y}·{yhat}",
+        derivative_plug="1 / (1 + exp(−{yhat})) − {y}")
 
     def __init__(self, weight: ArrayLike | None = None, *, reduction: str = "mean",
                  pos_weight: ArrayLike | None = None) -> None:

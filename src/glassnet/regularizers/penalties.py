@@ -132,6 +132,8 @@ class L1(Regularizer):
         "L1", "R = λ₁·Σ|W|  (λ₁ = l1; Σ over every element of every weight W)",
         r"R = \lambda_1 \sum |W|",
         "∂R/∂W = λ₁·sign(W)", r"\frac{\partial R}{\partial W} = \lambda_1 \operatorname{sign}(W)",
+        plug="{l1}·|{t}|",
+        derivative_plug="{l1}·sign({t})",
     )  # fmt: skip
 
     def __init__(self, l1: float = 0.01, *, include_bias: bool = False) -> None:
@@ -163,6 +165,8 @@ class L2(Regularizer):
         "L2", "R = λ₂·ΣW²  (λ₂ = l2; Σ over every element of every weight W)",
         r"R = \lambda_2 \sum W^2",
         "∂R/∂W = 2·λ₂·W", r"\frac{\partial R}{\partial W} = 2 \lambda_2 W",
+        plug="{l2}·{t}²",
+        derivative_plug="2·{l2}·{t}",
     )  # fmt: skip
 
     def __init__(self, l2: float = 0.01, *, include_bias: bool = False) -> None:
@@ -190,6 +194,8 @@ class ElasticNet(Regularizer):
         r"R = \lambda_1 \sum |W| + \lambda_2 \sum W^2",
         "∂R/∂W = λ₁·sign(W) + 2·λ₂·W",
         r"\frac{\partial R}{\partial W} = \lambda_1 \operatorname{sign}(W) + 2 \lambda_2 W",
+        plug="{l1}·|{t}| + {l2}·{t}²",
+        derivative_plug="{l1}·sign({t}) + 2·{l2}·{t}",
     )  # fmt: skip
 
     def __init__(self, l1: float = 0.01, l2: float = 0.01, *, include_bias: bool = False) -> None:
