@@ -60,21 +60,21 @@ def _links(layer: NetworkLayer, x0: float, x1: float, ys_in: list[float], ys_out
 def _column(x: float, ys: list[float], n: int, heading: Sequence[str], labels: list[str],
             tips: list[str]) -> list[str]:
     """The neurons of one column, its heading above and a "… n more" marker below when cut."""
-    out = [f'<text class="heading" x="{x:g}" y="{14 + 13 * k}" text-anchor="middle" font-size="11">'
+    out = [f'<text class="heading" x="{x:g}" y="{14 + 15 * k}" text-anchor="middle" font-size="13">'
            f"{escape(line)}</text>" for k, line in enumerate(heading)]
     out += [_neuron(x, y, label, tip) for y, label, tip in zip(ys, labels, tips, strict=True)]
     if n > len(ys):
         out.append(f'<text class="more" x="{x:g}" y="{ys[-1] + _GAP_Y:g}" text-anchor="middle" '
-                   f'font-size="10">… {n - len(ys)} more</text>')
+                   f'font-size="12">… {n - len(ys)} more</text>')
     return out
 
 
 def _legend(y: float) -> str:
     items = [(POSITIVE, "w > 0"), (NEGATIVE, "w < 0")]
     parts = [f'<line x1="{8 + 80 * k}" y1="{y - 4:g}" x2="{30 + 80 * k}" y2="{y - 4:g}" stroke="{c}" '
-             f'stroke-width="3"/><text x="{34 + 80 * k}" y="{y:g}" font-size="10">{escape(t)}</text>'
+             f'stroke-width="3"/><text x="{34 + 80 * k}" y="{y:g}" font-size="12">{escape(t)}</text>'
              for k, (c, t) in enumerate(items)]
-    parts.append(f'<text x="168" y="{y:g}" font-size="10">width ∝ |w|</text>')
+    parts.append(f'<text x="168" y="{y:g}" font-size="12">width ∝ |w|</text>')
     return f'<g class="legend">{"".join(parts)}</g>'
 
 

@@ -54,6 +54,7 @@ table.notation { border-collapse: collapse; } table.notation td, table.notation 
   .layout { grid-template-columns: minmax(0, 1fr) minmax(18rem, 30rem); }
   .diagram { grid-column: 2; grid-row: 1; position: sticky; top: 0; align-self: start;
              max-height: 100vh; overflow-y: auto; }
+  .diagram svg { max-height: calc(100vh - 9rem); }  /* the whole column in view, the drawing scaled */
   .steps { grid-column: 1; grid-row: 1; }
 }
 .step { border: 1px solid #d0d7de; border-radius: 6px; padding: 0.2rem 1rem 0.8rem; margin: 1rem 0; }
