@@ -22,6 +22,7 @@ __all__ = ["NEGATIVE", "POSITIVE", "network_svg"]
 POSITIVE, NEGATIVE, ZERO = "#0072b2", "#d55e00", "#8c959f"  # blue, orange (Okabe-Ito), grey
 _GAP_X, _GAP_Y, _R = 120, 30, 9  # column spacing, row spacing, neuron radius (SVG units)
 _TOP, _MARGIN, _WIDTH_MIN, _WIDTH_MAX = 52, 56, 0.6, 5.0
+_LEGEND_WIDTH = 260
 
 
 def _colour(w: float) -> tuple[str, str]:
@@ -99,8 +100,8 @@ def network_svg(network: Sequence[NetworkLayer], max_neurons: int = 12, digits: 
     sizes = [network[0].weight.shape[1], *(layer.weight.shape[0] for layer in network)]
     shown = [min(n, max_neurons) for n in sizes]
     bottom = _TOP + (max(shown) - 1 + (max(sizes) > max_neurons)) * _GAP_Y  # last neuron or marker
-    width = 2 * _MARGIN + (len(sizes) - 1) * _GAP_X
-    xs = [_MARGIN + c * _GAP_X for c in range(len(sizes))]
+    width = max(2 * _MARGIN + (len(sizes) - 1) * _GAP_X, _LEGEND_WIDTH)
+    xs = [(width - (len(sizes) - 1) * _GAP_X) / 2 + c * _GAP_X for c in range(len(sizes))]  # centred
     ys = [_ys(n, max(shown)) for n in shown]
     largest = max(float(np.abs(layer.weight).max(initial=0.0)) for layer in network)
     body = [link for c, layer in enumerate(network)
