@@ -56,6 +56,13 @@ def outside_links(page: str) -> list[str]:
     return re.findall(r"https?://\S{0,40}|//[\w.-]+\.\w+/|url\((?!data:)[^)]*\)", page)
 
 
+def shown_formulas(steps: list[Step]) -> int:
+    """Formulas the page typesets: every step's, but a per-parameter formula (update, total) once."""
+    repeated = ("update", "total")
+    per_parameter = {(s.kind, s.formula_latex) for s in steps if s.kind in repeated and s.formula_latex}
+    return sum(bool(s.formula_latex) for s in steps if s.kind not in repeated) + len(per_parameter)
+
+
 def test_page_is_self_contained_and_carries_every_formula() -> None:
     w = xor_walkthrough()
     page = w.to_html()
@@ -65,12 +72,46 @@ def test_page_is_self_contained_and_carries_every_formula() -> None:
     markup = re.sub(r"(?s)<(script|style)>.*?</\1>", "", page)  # the page's own tags, KaTeX left out
     assert not re.search(r"<[^>]*\b(src|href)\s*=", markup) and markup.count("<div") > 10
     assert "@font-face" in page and page.count("data:font/woff2;base64,") == page.count("@font-face")
-    formulas = [s.formula_latex for s in w.steps if s.formula_latex]
-    assert len(formulas) >= 8
+    assert len([s for s in w.steps if s.formula_latex]) >= 8
+    text = re.sub(r"</?span[^>]*>", "", page)  # numbers in e-notation sit in nowrap spans
     for step in w.steps:
-        assert escape(step.title) in page and escape(step.substituted) in page
+        assert escape(step.title) in page and escape(step.substituted) in text
         if step.formula_latex:
             assert f'<div class="math">{escape(step.formula_latex)}</div>' in page
+    assert page.count('<div class="math">') == shown_formulas(w.steps)
+
+
+def test_an_optimizer_formula_is_shown_once_then_only_the_numbers() -> None:
+    w = xor_walkthrough()
+    updates = w.find("update")
+    assert len(updates) == 4 and len({s.formula_latex for s in updates}) == 1
+    page = w.to_html()
+    assert page.count(f'<div class="math">{escape(updates[0].formula_latex)}</div>') == 1
+    same = re.findall(r'<div class="label same-formula">([^<]*)</div>', page)
+    first = f"formula as in “{escape(updates[0].title)}” above"
+    assert same.count(first) == 3  # W¹'s update typesets it; b¹, W², b² refer to it
+    sections = page.split('<section class="step" data-kind="update">')[1:]
+    assert ['class="math"' in s for s in sections] == [True, False, False, False]
+    for step, section in zip(updates, sections, strict=True):
+        assert escape(step.substituted) in section
+
+
+def test_header_rows_notation_and_the_network_diagram_open_the_page() -> None:
+    w = xor_walkthrough()
+    w.notation = [("W¹", "W^1", "weights of layer 1 <out, in>"), ("δ", r"\delta", "∂L/∂z & more")]
+    page = w.to_html()
+    assert len(w.header) >= 5
+    for label, text in w.header:
+        assert f"<dt>{escape(label)}</dt><dd>{escape(text)}</dd>" in page
+    row = '<td><span class="math inline">W^1</span></td><td>W¹</td><td>weights of layer 1 &lt;out, in&gt;'
+    assert row in page and '<span class="math inline">\\delta</span>' in page and "∂L/∂z &amp; more" in page
+    header, notation = page.index('<dl class="header">'), page.index('<table class="notation">')
+    diagram, steps = page.index('<aside class="diagram">'), page.index('<main class="steps">')
+    assert header < notation < diagram < steps < page.index('<section class="step"')
+    assert page.count('class="link ') == sum(layer.weight.size for layer in w.network) == 6
+    w.network, w.notation, w.header = [], [], []
+    bare = re.sub(r"(?s)<(script|style)>.*?</\1>", "", w.to_html())
+    assert '<aside class="diagram">' not in bare and "<svg" not in bare and "<dl" not in bare
 
 
 def test_text_is_escaped_never_markup() -> None:
@@ -93,36 +134,40 @@ def _typeset(driver: Any, page: Path) -> dict[str, int]:
     assert driver.execute_script("return document.readyState") == "complete"
     return driver.execute_script("""return {
         math: document.querySelectorAll(".math").length,
-        typeset: document.querySelectorAll(".math > .katex-display > .katex").length,
+        typeset: document.querySelectorAll(".math > .katex").length,
         katex: document.querySelectorAll(".katex").length,
         errors: document.querySelectorAll(".katex-error").length,
-        fetched: performance.getEntriesByType("resource").filter(e => !e.name.startsWith("data:")).length};
+        fetched: performance.getEntriesByType("resource").filter(e => !e.name.startsWith("data:")).length,
+        red: [...document.querySelectorAll(".katex-error")].map(e => getComputedStyle(e).color)};
     """)
 
 
 def test_walkthrough_renders_in_headless_chromium_with_its_math_typeset(tmp_path: Path) -> None:
     steps = xor_walkthrough().steps + every_formula()
-    n_formulas = sum(bool(s.formula_latex) for s in steps)
+    n_formulas = shown_formulas(steps)
     page = tmp_path / "walkthrough.html"
     w = xor_walkthrough()
     w.steps = steps
     page.write_text(render_html(w), encoding="utf-8")
     broken = tmp_path / "broken.html"  # the error check below can fail
     broken.write_text(render_html(Walkthrough([Step("loss", None, "broken", "", r"\frac{1}{", "L = 1",
-                                                    np.array(1.0))], 1.0, 1.0)))
+                                                    np.array(1.0)), *steps[:3]], 1.0, 1.0)))
     driver = chromium(tmp_path / "profile")
     try:
         counts = _typeset(driver, page)
         severe = severe_errors(driver)
         assert severe == [], f"the walkthrough logged console errors: {severe}"
         assert counts == {"math": n_formulas, "typeset": n_formulas, "katex": n_formulas, "errors": 0,
-                          "fetched": 0}, counts
+                          "fetched": 0, "red": []}, counts
         fonts = driver.execute_script("return document.fonts.ready.then(f => "
                                       "[...f].filter(x => x.status == 'loaded').map(x => x.family))")
         assert {"KaTeX_Main", "KaTeX_Math"} <= set(fonts), fonts  # the inlined fonts, not fallbacks
 
         check_full_page_screenshot(driver, tmp_path / "walkthrough.png")
 
-        assert _typeset(driver, broken)["errors"] == 1
+        counts = _typeset(driver, broken)  # shown in red, and the formulas after it still typeset
+        assert counts["errors"] == 1 and counts["red"] == ["rgb(204, 0, 0)"], counts
+        good = sum(bool(s.formula_latex) for s in steps[:3])
+        assert counts["typeset"] == counts["math"] - 1 == good, counts
     finally:
         driver.quit()
