@@ -144,10 +144,10 @@ def _typeset(driver: Any, page: Path) -> dict[str, int]:
 
 def test_walkthrough_renders_in_headless_chromium_with_its_math_typeset(tmp_path: Path) -> None:
     steps = xor_walkthrough().steps + every_formula()
-    n_formulas = shown_formulas(steps)
     page = tmp_path / "walkthrough.html"
     w = xor_walkthrough()
     w.steps = steps
+    n_formulas = shown_formulas(steps) + len(w.notation)  # each symbol of the notation table is typeset
     page.write_text(render_html(w), encoding="utf-8")
     broken = tmp_path / "broken.html"  # the error check below can fail
     broken.write_text(render_html(Walkthrough([Step("loss", None, "broken", "", r"\frac{1}{", "L = 1",

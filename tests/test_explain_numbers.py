@@ -159,7 +159,8 @@ def test_every_line_fits_100_columns(walkthrough: Walkthrough) -> None:
 
 
 def test_text_markdown_and_html_show_the_same_numbers(walkthrough: Walkthrough) -> None:
-    md, page = walkthrough.to_markdown(), walkthrough.to_html()
+    md = walkthrough.to_markdown()
+    page = re.sub(r"</?span[^>]*>", "", walkthrough.to_html())  # numbers in e-notation sit in nowrap spans
     for step in walkthrough.steps:
         assert f"```text\n{step.substituted}\n```" in md
         assert escape(step.substituted) in page
