@@ -92,8 +92,8 @@ def _y_ticks(ys: Sequence[float], log: bool, y_range: tuple[float, float] | None
         return log_ticks(lo, hi)
     if y_range is not None:
         return nice_ticks(min(lo, y_range[0]), max(hi, y_range[1]), 6)
-    if lo >= 0 and hi == lo:  # a constant that cannot be negative: 0 up to it (or to 1 for 0)
-        return nice_ticks(0.0, hi or 1.0, 5)
+    if lo >= 0 and hi == lo:  # a constant that cannot be negative: from 0, the line below the frame
+        return nice_ticks(0.0, hi * 1.25 or 1.0, 5)
     ticks = nice_ticks(lo, hi, 5)
     return nice_ticks(0.0, hi, 5) if lo >= 0 > ticks[0] else ticks
 

@@ -29,7 +29,8 @@ _FAMILIES: dict[str, tuple[str, str, bool | None, str]] = {
                   "|tanh| > 0.99) for more than half of the probe samples."),
     "grad_ratio": ("Gradient-norm ratios", "ratio", None,
                    "‖∂L/∂Wˡ‖ / ‖∂L/∂Wˡ⁺¹‖ between consecutive weight matrices, and first over last for "
-                   "the whole model: far below 1 means vanishing gradients, far above exploding."),
+                   "the whole model (dashed; with two layers it is layer 1's line): far below 1 means "
+                   "vanishing gradients, far above exploding."),
     "update_ratio": ("Update/weight ratio per layer", "‖ΔW‖ / ‖W‖", None,
                      "Size of the epoch's last optimizer step relative to the weights; about 1e-3 "
                      "is healthy."),
@@ -37,7 +38,7 @@ _FAMILIES: dict[str, tuple[str, str, bool | None, str]] = {
                    "The epoch's loss over the lowest loss of the epochs before: a jump is a loss spike."),
 }
 _FRACTIONS = {"dead_relu", "saturated"}
-_COLUMNS = ("epoch", "layer", "what", "value", "threshold", "reason", "fix", "formula")
+_COLUMNS = ("epoch", "layer", "what", "value", "threshold", "why, and the fix")
 
 
 def diagnostic_families(history: Mapping[str, Sequence[float]]) -> dict[str, list[str]]:
@@ -118,16 +119,19 @@ def _row(warning: Mapping[str, Any], numbers: Mapping[str, int]) -> str:
     layer = str(warning.get("layer", "") or "")
     layer = f"{numbers[layer]} ({layer})" if layer in numbers else layer or "whole model"
     cells = [_epoch(warning.get("epoch", "")), layer, str(warning.get("name", "")),
-             _number(warning.get("value", "")), _number(warning.get("threshold", "")),
-             str(warning.get("reason", "")), str(warning.get("fix", "")), str(warning.get("formula", ""))]
-    classes = ("num", "", "", "num", "num", "", "", "details")
+             _number(warning.get("value", "")), _number(warning.get("threshold", ""))]
+    classes = ("num", "", "", "num", "num")
     tds = [f'<td class="{c}">{esc(v)}</td>' if c else f"<td>{esc(v)}</td>"
            for c, v in zip(classes, cells, strict=True)]
-    return f'<tr class="warning" data-diagnostic="{esc(warning.get("name", ""))}">' + "".join(tds) + "</tr>"
+    why = (f'{esc(warning.get("reason", ""))}<div class="fix">Fix: {esc(warning.get("fix", ""))}</div>'
+           f'<div class="details">{esc(warning.get("formula", ""))}</div>')  # one wide cell: reads on a phone
+    return (f'<tr class="warning" data-diagnostic="{esc(warning.get("name", ""))}">' + "".join(tds)
+            + f'<td class="why">{why}</td></tr>')
 
 
 def warning_table(warnings: Sequence[Mapping[str, Any]], numbers: Mapping[str, int] | None = None) -> str:
-    """The warnings as an HTML table (epoch, layer, what, value, threshold, reason, fix, formula).
+    """The warnings as an HTML table: epoch, layer, what, value, threshold, then the reason, the fix
+    and the formula in one cell.
 
     ``numbers`` maps the modules' names to the report's layer numbers (``layers.layer_numbers``);
     a warning's layer is shown as ``number (name)``.

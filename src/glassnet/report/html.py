@@ -52,6 +52,7 @@ thead th { font-size: 12px; color: var(--muted); text-transform: uppercase; lett
 tfoot td { font-weight: 650; border-bottom: none; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .details { color: var(--muted); font-size: 13px; }
+.why { min-width: 16em; } .why .fix { margin-top: 4px; font-weight: 600; }
 .settings th { width: 40%; font-weight: 500; color: var(--muted); }
 .chain { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px;
          background: #f5f7fa; padding: 6px 10px; border-radius: 6px; overflow-x: auto; }
