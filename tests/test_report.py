@@ -323,6 +323,18 @@ def test_layers_are_numbered_as_explain_numbers_them_in_tables_and_warnings(deep
     assert '<td class="num">1</td><td>1 (1)</td><td>dead_relu</td>' in page  # epoch 1, layer 1 (module 1)
 
 
+def test_warnings_name_layers_as_the_report_numbers_them() -> None:
+    X, y = gn.data.make_blobs(64, centers=3, seed=0)
+    model = nn.Sequential(nn.Linear(2, 8, generator=0), nn.ReLU(), nn.Linear(8, 3, generator=1))
+    model[0].bias.array[:] = -100.0  # every ReLU unit dead: no gradient reaches either weight matrix
+    history = gn.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.01), X, y, epochs=2,
+                     seed=0, verbose=0)
+    reasons = {w.layer: w.reason for w in history.warnings if w.name == "small_update"}
+    assert "layer 1's weights" in reasons["0"] and "layer 2's weights" in reasons["2"]  # W¹ is module 0
+    page = render_report(gn.io.LoadedModel(model, history=history.to_dict()))
+    assert "<td>1 (0)</td><td>small_update</td>" in page and "layer 0" not in page
+
+
 def test_linear_layers_are_written_in_the_project_notation(classification_page: str) -> None:
     assert "z = a·Wᵀ + b" in classification_page and "x Wᵀ" not in classification_page
 

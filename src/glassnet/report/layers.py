@@ -1,38 +1,20 @@
 """Layer numbers and colours shared by every table and chart of the report.
 
-Layers are numbered as ``glassnet explain`` numbers them: layer l is the l-th Linear layer
-(Wˡ, bˡ, zˡ), and an activation belongs to the Linear layer before it (aˡ = f(zˡ)). Modules
-before the first Linear layer (a Flatten) are layer 0, the input. Each layer keeps one colour
-in every chart, so a reader can follow it from the norms to the diagnostics.
+Layers are numbered as ``glassnet explain`` numbers them (``layer_numbers``): layer l is the
+l-th Linear layer (Wˡ, bˡ, zˡ), and an activation belongs to the Linear layer before it
+(aˡ = f(zˡ)). Modules before the first Linear layer (a Flatten) are layer 0, the input. Each
+layer keeps one colour in every chart, so a reader can follow it from the norms to the diagnostics.
 """
 
 from __future__ import annotations
 
 from glassnet.explain.numbers import sup
-from glassnet.nn.layers import Linear
-from glassnet.nn.module import Module
 from glassnet.report.svg import INK, PALETTE
+from glassnet.train.diagnostics import layer_numbers  # the diagnostics' warnings number layers alike
 
 __all__ = ["WHOLE_MODEL_COLOR", "layer_color", "layer_numbers", "parameter_label", "parameter_symbol"]
 
 WHOLE_MODEL_COLOR = INK  # no layer's colour: the whole-model line never hides behind a layer's
-
-
-def layer_numbers(model: Module) -> dict[str, int]:
-    """The explain layer number of each leaf module, by its dotted name.
-
-    >>> import glassnet as gn
-    >>> net = gn.nn.Sequential(gn.nn.Linear(2, 4, generator=0), gn.nn.ReLU(), gn.nn.Linear(4, 1, generator=0))
-    >>> layer_numbers(net)
-    {'0': 1, '1': 1, '2': 2}
-    """
-    numbers, count = {}, 0
-    for name, module in model.named_modules():
-        if list(module.children()):
-            continue
-        count += isinstance(module, Linear)
-        numbers[name or "0"] = count
-    return numbers
 
 
 def layer_color(number: int) -> str:

@@ -22,6 +22,7 @@ __all__ = ["boundary_figures", "class_probabilities", "confusion_figures", "fit_
 _GRID = 120  # cells per side of the decision-boundary grid
 _LEVELS = 5  # shades of confidence per class
 _STRONGEST = 0.62  # the deepest shade, mixed from white: the points must stay visible on it
+_AXES = {"xlabel": "feature 1 (model input)", "ylabel": "feature 2 (model input)"}
 
 
 def confusion_figures(run: RunRecord) -> list[Figure]:
@@ -181,9 +182,6 @@ def _decision_boundary(run: RunRecord, extent: tuple[float, ...], outputs: np.nd
     tested = f"; rings: {n_test} test points" if n_test else ""
     return Figure("decision_boundary", svg, f"{shade} Dots: {len(sets[0][0])} training points{tested}, "
                   "coloured by their true class, in the model's input space (after preprocessing).")
-
-
-_AXES = {"xlabel": "feature 1 (model input)", "ylabel": "feature 2 (model input)"}
 
 
 def _prediction_surface(extent: tuple[float, ...], outputs: np.ndarray,

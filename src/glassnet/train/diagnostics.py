@@ -36,13 +36,13 @@ import numpy as np
 
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.nn.activations import ReLU, Sigmoid, Tanh
-from glassnet.nn.layers import Sequential
+from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module
 from glassnet.train.callbacks import Callback, Logs
 from glassnet.train.history import DiagnosticWarning
 from glassnet.train.run import Run
 
-__all__ = ["DiagnosticWarning", "Diagnostics", "improvement_at_end"]
+__all__ = ["DiagnosticWarning", "Diagnostics", "improvement_at_end", "layer_numbers"]
 
 _SATURATED = "σ(z) ∉ (0.01, 0.99) or |tanh(z)| > 0.99 for more than half of the probe samples"
 _FORMULAS = {
@@ -128,15 +128,16 @@ class Diagnostics(Callback):
     # ----------------------------------------------------------------- the measurements
     def _units(self, model: Module, found: list[Any]) -> dict[str, float]:
         """Dead ReLU and saturated Sigmoid/Tanh fractions from one probe forward pass."""
-        values = {}
+        values, numbers = {}, layer_numbers(model)
         for layer, module, a in _activations(model, self.probe):
+            number = numbers.get(layer, layer)
             a = a.reshape(len(a), -1)  # (n_probe, n_units)
             if isinstance(module, ReLU):
                 dead = float(np.mean(np.all(a == 0, axis=0)))
                 values[f"diag/dead_relu/{layer}"] = dead
                 if dead > self.dead_relu:
                     found.append(("dead_relu", layer, dead, self.dead_relu,
-                                  f"{dead:.0%} of layer {layer}'s ReLU units output 0 for every probe "
+                                  f"{dead:.0%} of layer {number}'s ReLU units output 0 for every probe "
                                   "sample, so they get no gradient and stop learning",
                                   "lower the learning rate, use LeakyReLU or He initialization"))
                 continue
@@ -146,7 +147,7 @@ class Diagnostics(Callback):
             if sat > self.saturated:
                 kind = type(module).__name__
                 found.append(("saturated", layer, sat, self.saturated,
-                              f"{sat:.0%} of layer {layer}'s {kind} units are saturated for most probe "
+                              f"{sat:.0%} of layer {number}'s {kind} units are saturated for most probe "
                               "samples, where their derivative is near 0 and learning stalls",
                               "standardize the inputs, use Xavier initialization or smaller weights, "
                               "lower the learning rate, or use ReLU"))
@@ -181,8 +182,9 @@ class Diagnostics(Callback):
         low, high = self.update_ratio
         if run.stop_training:  # the last batch may never have reached the weights
             return values
+        numbers = layer_numbers(run.model)
         for layer, p in _weights(run.model):
-            start = self._before.get(layer)
+            number, start = numbers.get(layer, layer), self._before.get(layer)
             size = 0.0 if start is None else float(np.linalg.norm(start))
             if start is None or start.shape != p.shape or size == 0:
                 continue
@@ -190,12 +192,12 @@ class Diagnostics(Callback):
             values[f"diag/update_ratio/{layer}"] = r
             if r > high:
                 found.append(("large_update", layer, r, high,
-                              f"one step moved layer {layer}'s weights by {r:.0%} of their norm: "
+                              f"one step moved layer {number}'s weights by {r:.0%} of their norm: "
                               "steps this large make training unstable",
                               "lower the learning rate or decay it with a schedule"))
             elif r < low:
                 found.append(("small_update", layer, r, low,
-                              f"one step moved layer {layer}'s weights by only {r:.1e} of their norm: "
+                              f"one step moved layer {number}'s weights by only {r:.1e} of their norm: "
                               "it is barely learning",
                               "raise the learning rate, or check that its gradients do not vanish"))
         return values
@@ -234,6 +236,23 @@ class Diagnostics(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best_loss = float(state["best_loss"])
         self._active = {(str(name), str(layer)) for name, layer in state["active"]}
+
+
+def layer_numbers(model: Module) -> dict[str, int]:
+    """The layer number of each leaf module by its dotted name, as ``glassnet explain`` numbers layers:
+    layer l is the l-th Linear layer, and an activation belongs to the Linear layer before it.
+
+    >>> from glassnet.nn import Linear, ReLU
+    >>> layer_numbers(Sequential(Linear(2, 4, generator=0), ReLU(), Linear(4, 1, generator=0)))
+    {'0': 1, '1': 1, '2': 2}
+    """
+    numbers, count = {}, 0
+    for name, module in model.named_modules():
+        if list(module.children()):
+            continue
+        count += isinstance(module, Linear)
+        numbers[name or "0"] = count
+    return numbers
 
 
 def improvement_at_end(losses: Sequence[float]) -> float | None:
