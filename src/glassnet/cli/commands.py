@@ -109,8 +109,12 @@ def _extra(ds: Dataset, parts: Splits, test: dict[str, float], predicted: np.nda
                              "n_samples": {"train": len(X_tr), "validation": len(X_va), "test": len(X_te)}}
     if ds.task == "classification":
         extra["confusion_matrix"] = confusion(y_te, predicted, ds.n_classes)
+    else:
+        extra["test_predictions"] = {"y_true": np.asarray(y_te, dtype=np.float64),
+                                     "y_pred": np.asarray(predicted, dtype=np.float64)}
     if ds.n_features == 2:
         extra["points"] = _points(X_tr, y_tr, seed)
+        extra["test_points"] = _points(X_te, y_te, seed)
     return extra
 
 

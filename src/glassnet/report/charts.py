@@ -1,4 +1,4 @@
-"""The report's three kinds of chart, as inline SVG strings: lines, a heatmap, a region map.
+"""The report's kinds of chart, as inline SVG strings: lines, a heatmap, a scatter, a region map.
 
 Each returns one ``<svg class="plot" data-plot=name>`` element with a title, labelled axes with
 ticks and a legend where there is more than one thing to tell apart.
@@ -14,6 +14,7 @@ import numpy as np
 
 from glassnet.report.svg import (
     CHAR_WIDTH,
+    INK,
     MUTED,
     LegendItem,
     Scale,
@@ -28,7 +29,7 @@ from glassnet.report.svg import (
     truncate,
 )
 
-__all__ = ["Series", "heatmap", "line_chart", "region_map"]
+__all__ = ["Points", "Series", "heatmap", "line_chart", "region_map", "scatter_chart"]
 
 WIDTH, HEIGHT = 640, 340
 _LEFT, _RIGHT, _BOTTOM, _TITLE = 70, 20, 48, 34
@@ -83,15 +84,43 @@ def _line(s: Series, x: Scale, y: Scale, log: bool) -> str:
     return '<g class="series">' + "".join(parts) + "</g>"
 
 
+def _y_ticks(ys: Sequence[float], log: bool, y_range: tuple[float, float] | None) -> list[float]:
+    """Round y ticks that fit the quantity: its fixed range (fractions: 0 to 1) widened to any value
+    outside it, else the data's own range, from 0 when no value is negative."""
+    lo, hi = min(ys), max(ys)
+    if log:
+        return log_ticks(lo, hi)
+    if y_range is not None:
+        return nice_ticks(min(lo, y_range[0]), max(hi, y_range[1]), 6)
+    if lo >= 0 and hi == lo:  # a constant that cannot be negative: from 0, the line below the frame
+        return nice_ticks(0.0, hi * 1.25 or 1.0, 5)
+    ticks = nice_ticks(lo, hi, 5)
+    return nice_ticks(0.0, hi, 5) if lo >= 0 > ticks[0] else ticks
+
+
+def _mark(mark: tuple[float, str], x: Scale, y: Scale) -> str:
+    """A labelled vertical line at an x value (the restored best epoch)."""
+    px, top = x(mark[0]), y.end
+    right = px > (x.start + x.end) / 2  # the label ends at the line when it is on the right half
+    return (f'<g class="best-epoch"><line x1="{px:.1f}" x2="{px:.1f}" y1="{top:.1f}" y2="{y.start:.1f}" '
+            f'stroke="{INK}" stroke-width="1.2" stroke-dasharray="2 3"/>'
+            + text(px + 4 if right else px - 4, top - 5, mark[1], size=11,
+                   anchor="end" if right else "start")  # above the frame, clear of the lines
+            + "</g>")
+
+
 def line_chart(name: str, title: str, series: Sequence[Series], *, xlabel: str = "epoch",
-               ylabel: str = "", log_y: bool | None = None, integer_x: bool = True) -> str:
-    """Several series against a shared x axis (epochs by default).
+               ylabel: str = "", log_y: bool | None = None, integer_x: bool = True,
+               y_range: tuple[float, float] | None = None, mark: tuple[float, str] | None = None) -> str:
+    """Several series against a shared x axis (epochs by default), drawn in order (the last on top).
 
     Args:
         name: the ``data-plot`` attribute. title, xlabel, ylabel: texts shown (escaped here).
         log_y: True for a log y axis where all values are positive, None to choose it when the
             values span more than 1.5 decades, False for linear.
         integer_x: x ticks on whole numbers (epochs).
+        y_range: the quantity's own range (``(0, 1)`` for a fraction), shown whole; linear axis.
+        mark: (x, label) of a vertical line to mark, such as the restored best epoch.
 
     >>> svg = line_chart("loss", "Loss", [Series("train", [1, 2, 3], [0.9, 0.5, 0.4], "#4e79a7")])
     >>> svg.startswith('<svg class="plot" data-plot="loss"'), svg.count("<circle")
@@ -101,22 +130,69 @@ def line_chart(name: str, title: str, series: Sequence[Series], *, xlabel: str =
     legend_svg, legend_h = ("", 0.0)
     if len(series) > 1:
         legend_svg, legend_h = legend(items, _LEFT, _TITLE, WIDTH - _LEFT - _RIGHT)
-    top = _TITLE + legend_h + 8
+    top = _TITLE + legend_h + 8 + (16 if mark else 0)
     points = _finite(series, log=False)
-    log = _wants_log([p[1] for p in points], log_y)
+    log = y_range is None and _wants_log([p[1] for p in points], log_y)
     points = _finite(series, log)
     if not points:
         return svg_document(name, title, WIDTH, 120, text(WIDTH / 2, 70, "no finite values to plot",
                                                             color=MUTED))
-    xt = nice_ticks(min(p[0] for p in points), max(p[0] for p in points), 6, integer=integer_x)
-    ys = [p[1] for p in points]
-    yt = log_ticks(min(ys), max(ys)) if log else nice_ticks(min(ys), max(ys), 5)
-    height = HEIGHT + legend_h
+    xs = [p[0] for p in points] + ([mark[0]] if mark else [])
+    xt = nice_ticks(min(xs), max(xs), 6, integer=integer_x)
+    yt = _y_ticks([p[1] for p in points], log, y_range)
+    height = HEIGHT + legend_h + (16 if mark else 0)
     x = Scale(xt[0], xt[-1], _LEFT, WIDTH - _RIGHT)
     y = Scale(yt[0], yt[-1], height - _BOTTOM, top, log=log)
     ylabel = f"{ylabel} (log scale)" if log else ylabel
-    body = axes(x, y, xt, yt, xlabel, ylabel) + "".join(_line(s, x, y, log) for s in series)
+    body = (axes(x, y, xt, yt, xlabel, ylabel) + (_mark(mark, x, y) if mark else "")
+            + "".join(_line(s, x, y, log) for s in series))
     return svg_document(name, title, WIDTH, height, legend_svg + body)
+
+
+@dataclass(frozen=True)
+class Points:
+    """One group of a scatter plot: (n, 2) positions, one colour each, and the look of the marks."""
+
+    xy: np.ndarray
+    colors: Sequence[str]
+    hollow: bool = False
+    outline: str = "#ffffff"
+
+
+def _dots(group: Points, x: Scale, y: Scale) -> str:
+    """Filled dots with an outline, or rings (hollow: white inside, the colour as a thick edge)."""
+    if group.hollow:
+        look = [f'fill="#ffffff" fill-opacity="0.7" stroke="{c}" stroke-width="1.8"' for c in group.colors]
+    else:
+        look = [f'fill="{c}" stroke="{group.outline}" stroke-width="0.8"' for c in group.colors]
+    kind = "test-points" if group.hollow else "points"
+    return f'<g class="{kind}">' + "".join(
+        f'<circle cx="{x(float(px)):.1f}" cy="{y(float(py)):.1f}" r="{3.4 if group.hollow else 3}" {a}/>'
+        for (px, py), a in zip(group.xy, look, strict=True)) + "</g>"
+
+
+def scatter_chart(name: str, title: str, groups: Sequence[Points], items: Sequence[LegendItem], *,
+                  xlabel: str, ylabel: str) -> str:
+    """Points on a square plot with equal axes and the y = x line (predicted against true values).
+
+    >>> svg = scatter_chart("fit", "Fit", [Points(np.array([[0.0, 0.1], [1.0, 0.9]]), ["#4e79a7"] * 2)],
+    ...                     [], xlabel="true", ylabel="predicted")
+    >>> svg.count("<circle"), 'class="diagonal"' in svg
+    (2, True)
+    """
+    legend_svg, legend_h = legend([*items, LegendItem("y = x (a perfect prediction)", INK, "dash")],
+                                  _LEFT, _TITLE, WIDTH - _LEFT - _RIGHT)
+    values = np.concatenate([g.xy.reshape(-1) for g in groups]) if groups else np.zeros(1)
+    values = values[np.isfinite(values)] if np.isfinite(values).any() else np.zeros(1)
+    ticks = nice_ticks(float(values.min()), float(values.max()), 6)
+    top, side = _TITLE + legend_h + 8, 440
+    left = _LEFT + (WIDTH - _LEFT - _RIGHT - side) / 2
+    x, y = Scale(ticks[0], ticks[-1], left, left + side), Scale(ticks[0], ticks[-1], top + side, top)
+    lo, hi = ticks[0], ticks[-1]
+    diagonal = (f'<line class="diagonal" x1="{x(lo):.1f}" y1="{y(lo):.1f}" x2="{x(hi):.1f}" y2="{y(hi):.1f}" '
+                f'stroke="{INK}" stroke-width="1.5" stroke-dasharray="5 3"/>')
+    body = axes(x, y, ticks, ticks, xlabel, ylabel) + "".join(_dots(g, x, y) for g in groups) + diagonal
+    return svg_document(name, title, WIDTH, top + side + _BOTTOM, legend_svg + body)
 
 
 def heatmap(name: str, title: str, matrix: np.ndarray, row_labels: Sequence[str],
@@ -184,15 +260,15 @@ def _cells(classes: np.ndarray, fills: Sequence[str], x: Scale, y: Scale, extent
 
 
 def region_map(name: str, title: str, extent: Sequence[float], classes: np.ndarray,
-               fills: Sequence[str], points: np.ndarray, point_colors: Sequence[str],
-               items: Sequence[LegendItem], *, xlabel: str, ylabel: str, outline: str = "#ffffff") -> str:
-    """Filled regions of a 2-D input space (a decision boundary) with data points on top.
+               fills: Sequence[str], groups: Sequence[Points], items: Sequence[LegendItem], *,
+               xlabel: str, ylabel: str) -> str:
+    """Filled regions of a 2-D input space (a decision boundary) with groups of points on top.
 
     Args:
         extent: (x_lo, x_hi, y_lo, y_hi) covered by the grid.
         classes: (ny, nx) indices into ``fills``; row 0 is the bottom of the plot (y_lo).
-        points: (n, 2) positions; ``point_colors`` one colour each.
-        items: the legend entries. outline: the colour around each point.
+        groups: the points, drawn in order (training points, then hollow test points).
+        items: the legend entries.
     """
     legend_svg, legend_h = legend(items, _LEFT, _TITLE, WIDTH - _LEFT - _RIGHT)
     top, side = _TITLE + legend_h + 8, 440
@@ -202,10 +278,6 @@ def region_map(name: str, title: str, extent: Sequence[float], classes: np.ndarr
     y = Scale(extent[2], extent[3], top + side, top)
     xt = [t for t in xt if extent[0] <= t <= extent[1]]
     yt = [t for t in yt if extent[2] <= t <= extent[3]]
-    dots = "".join(f'<circle cx="{x(float(px)):.1f}" cy="{y(float(py)):.1f}" r="3" fill="{c}" '
-                   f'stroke="{outline}" stroke-width="0.8"/>'
-                   for (px, py), c in zip(points, point_colors, strict=True))
     body = (_cells(classes, fills, x, y, extent) + axes(x, y, xt, yt, xlabel, ylabel)
-            + f'<g class="points">{dots}</g>')
+            + "".join(_dots(g, x, y) for g in groups))
     return svg_document(name, title, WIDTH, top + side + _BOTTOM, legend_svg + body)
-

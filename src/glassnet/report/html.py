@@ -14,7 +14,9 @@ from glassnet.io.atomic import write_atomic
 from glassnet.io.model import LoadedModel, load
 from glassnet.io.safetensors import PathLike
 from glassnet.report.diagnostics import diagnostic_figures, warning_table
-from glassnet.report.plots import Figure, boundary_figures, confusion_figures, curve_figures, norm_figures
+from glassnet.report.layers import layer_numbers
+from glassnet.report.plots import Figure, curve_figures, norm_figures
+from glassnet.report.predictions import boundary_figures, confusion_figures, fit_figures
 from glassnet.report.record import RunRecord, read_run
 from glassnet.report.svg import esc
 from glassnet.report.tables import facts_list, hyperparameter_table, metric_cards, model_table
@@ -50,6 +52,7 @@ thead th { font-size: 12px; color: var(--muted); text-transform: uppercase; lett
 tfoot td { font-weight: 650; border-bottom: none; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .details { color: var(--muted); font-size: 13px; }
+.why { min-width: 16em; } .why .fix { margin-top: 4px; font-weight: 600; }
 .settings th { width: 40%; font-weight: 500; color: var(--muted); }
 .chain { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px;
          background: #f5f7fa; padding: 6px 10px; border-radius: 6px; overflow-x: auto; }
@@ -145,7 +148,7 @@ def _training(run: RunRecord) -> str:
 
 
 def _predictions(run: RunRecord) -> str:
-    figures = confusion_figures(run) + boundary_figures(run)
+    figures = confusion_figures(run) + fit_figures(run) + boundary_figures(run)
     if not figures:
         return ""
     return _section("predictions", "Predictions", _figures(figures))
@@ -168,6 +171,7 @@ def _diagnostics(run: RunRecord) -> str:
             "No diagnostics were recorded for this run (trained with diagnostics=False, or saved by an "
             "older glassnet)."))
     count = len(run.warnings)
-    body = (f"<h3>{count} warning{'s' if count != 1 else ''}</h3>" + warning_table(run.warnings)
+    table = warning_table(run.warnings, layer_numbers(run.model))
+    body = (f"<h3>{count} warning{'s' if count != 1 else ''}</h3>" + table
             if count else _note("No warnings: no diagnostic crossed its threshold during training."))
     return _section("diagnostics", "Diagnostics", body + (_figures(figures) if figures else ""))

@@ -29,6 +29,8 @@ class RunRecord:
         dataset: the dataset's name; version: the glassnet that wrote the file.
         warnings: the diagnostics' warnings, each a dict as ``DiagnosticWarning.to_dict`` saved it
             (``name, epoch, layer, value, threshold, formula, reason, fix``).
+        restored_epoch: the 1-based epoch whose weights the model holds after early stopping
+            restored its best weights, or None (no early stopping, or no validation loss).
     """
 
     model: Module
@@ -42,6 +44,7 @@ class RunRecord:
     dataset: str = "unnamed run"
     version: str = ""
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    restored_epoch: int | None = None
 
     def class_name(self, index: int) -> str:
         """The label of class ``index`` (its number when the file has no labels)."""
@@ -84,7 +87,20 @@ def read_run(loaded: LoadedModel) -> RunRecord:
     dataset = extra.get("dataset") or hyperparameters.get("dataset") or "unnamed run"
     return RunRecord(loaded.model, history, epochs, str(saved.get("stop_reason", "") or ""),
                      hyperparameters, extra, classes, task, str(dataset), loaded.glassnet_version,
-                     _warnings(saved.get("warnings")))
+                     _warnings(saved.get("warnings")), _restored_epoch(history, epochs, hyperparameters))
+
+
+def _restored_epoch(history: Mapping[str, list[float]], epochs: list[int],
+                    hyperparameters: Mapping[str, Any]) -> int | None:
+    """The epoch of the lowest validation loss when the run used early stopping (which restores it).
+
+    EarlyStopping counts only a strictly lower value as better, so the first lowest one is kept.
+    """
+    losses = history.get("val_loss", [])
+    finite = [(v, i) for i, v in enumerate(losses) if math.isfinite(v)]
+    if not hyperparameters.get("early_stopping") or not finite:
+        return None
+    return epochs[min(finite)[1]]
 
 
 def _warnings(saved: Any) -> list[dict[str, Any]]:

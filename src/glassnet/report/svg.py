@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
-    "CHAR_WIDTH", "PALETTE", "LegendItem", "Scale", "axes", "esc", "fmt", "legend", "log_ticks",
-    "mix", "nice_ticks", "ramp", "svg_document", "text", "truncate",
+    "CHAR_WIDTH", "INK", "MUTED", "PALETTE", "LegendItem", "Scale", "axes", "esc", "fmt", "legend",
+    "log_ticks", "mix", "nice_ticks", "ramp", "svg_document", "text", "truncate",
 ]  # fmt: skip
 
 # Tableau 10: distinct, colour-blind-aware hues that print well
@@ -167,7 +167,8 @@ def axes(x: Scale, y: Scale, xticks: Sequence[float], yticks: Sequence[float], x
 
 @dataclass(frozen=True)
 class LegendItem:
-    """One legend entry: its label, colour and mark (``"line"``, ``"dash"``, ``"box"`` or ``"dot"``)."""
+    """One legend entry: its label, colour and mark: ``"line"``, ``"dash"``, ``"box"``, ``"dot"`` or
+    ``"ring"`` (a hollow dot)."""
 
     label: str
     color: str
@@ -179,6 +180,9 @@ def _mark(item: LegendItem, x: float, y: float) -> str:
         dash = ' stroke-dasharray="5 3"' if item.mark == "dash" else ""
         return (f'<line x1="{x:.1f}" x2="{x + 18:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{item.color}" '
                 f'stroke-width="2.5"{dash}/>')
+    if item.mark == "ring":
+        return (f'<circle cx="{x + 9:.1f}" cy="{y:.1f}" r="4" fill="#ffffff" stroke="{item.color}" '
+                'stroke-width="1.8"/>')
     if item.mark == "dot":
         return f'<circle cx="{x + 9:.1f}" cy="{y:.1f}" r="4" fill="{item.color}" stroke="#ffffff"/>'
     return (f'<rect x="{x + 3:.1f}" y="{y - 6:.1f}" width="12" height="12" fill="{item.color}" '

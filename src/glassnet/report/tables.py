@@ -13,6 +13,7 @@ from glassnet.io.architecture import module_to_config
 from glassnet.nn.layers import Flatten, Linear
 from glassnet.nn.module import Module
 from glassnet.registry import Formula
+from glassnet.report.layers import layer_numbers, parameter_symbol
 from glassnet.report.record import RunRecord
 from glassnet.report.svg import esc
 
@@ -57,14 +58,15 @@ def layer_rows(model: Module) -> list[tuple[str, str, str, int, str]]:
     """One row per layer: (name, type, output shape, parameter count, details).
 
     The shape follows the features through the Linear layers (``n`` is the batch); details are
-    a Linear's parameter shapes, or an activation's arguments and formula.
+    a Linear's formula (samples are rows of a, W has one row per neuron) and parameter shapes,
+    or an activation's formula and arguments.
 
     >>> import glassnet as gn
     >>> net = gn.nn.Sequential(gn.nn.Linear(2, 4, generator=0), gn.nn.ReLU())
     >>> [row[:4] for row in layer_rows(net)]
     [('0', 'Linear', '(n, 4)', 12), ('1', 'ReLU', '(n, 4)', 0)]
     """
-    rows, features = [], _input_features(model)
+    rows, features, numbers = [], _input_features(model), layer_numbers(model)
     for name, leaf in model.named_modules():
         if list(leaf.children()):
             continue
@@ -73,7 +75,8 @@ def layer_rows(model: Module) -> list[tuple[str, str, str, int, str]]:
         elif isinstance(leaf, Flatten):
             features = None
         shape = "—" if features is None else f"(n, {features})"
-        rows.append((name or "0", type(leaf).__name__, shape, leaf.num_parameters(), _details(leaf)))
+        rows.append((name or "0", type(leaf).__name__, shape, leaf.num_parameters(),
+                     _details(leaf, name, numbers)))
     return rows
 
 
@@ -82,10 +85,12 @@ def _input_features(model: Module) -> int | None:
     return first.in_features if isinstance(first, Linear) else None
 
 
-def _details(leaf: Module) -> str:
+def _details(leaf: Module, name: str, numbers: dict[str, int]) -> str:
     if isinstance(leaf, Linear):
-        shapes = [f"{n.rsplit('.', 1)[-1]} {tuple(p.shape)}" for n, p in leaf.named_parameters()]
-        return "z = x Wᵀ + b; " + ", ".join(shapes) if leaf.bias is not None else "z = x Wᵀ; " + shapes[0]
+        full = [f"{name}.{n}" if name else n for n, _ in leaf.named_parameters()]
+        shapes = [f"{parameter_symbol(f, numbers)} = {f} {tuple(p.shape)}"
+                  for f, (_, p) in zip(full, leaf.named_parameters(), strict=True)]
+        return ("z = a·Wᵀ + b; " if leaf.bias is not None else "z = a·Wᵀ; ") + ", ".join(shapes)
     args = ", ".join(f"{k}={v}" for k, v in module_to_config(leaf).get("args", {}).items())
     formula = getattr(type(leaf), "formula", None)
     math_text = formula.text if isinstance(formula, Formula) else ""
@@ -94,17 +99,19 @@ def _details(leaf: Module) -> str:
 
 def model_table(model: Module) -> str:
     """The layers as an HTML table, with the input row, a chain line and the total count."""
-    rows = layer_rows(model)
+    rows, numbers = layer_rows(model), layer_numbers(model)
     n_in = _input_features(model)
     shape = "—" if n_in is None else f"(n, {n_in})"
     body = [f'<tr class="input"><td></td><td>input</td><td class="num">{shape}</td><td></td><td></td></tr>']
     for name, kind, shape, count, details in rows:
-        body.append(f"<tr><td>{esc(name)}</td><td><strong>{esc(kind)}</strong></td>"
+        number = numbers.get(name, 0) or "input"
+        body.append(f'<tr><td>{number} <span class="details">({esc(name)})</span></td>'
+                    f"<td><strong>{esc(kind)}</strong></td>"
                     f'<td class="num">{esc(shape)}</td><td class="num">{count:,}</td>'
                     f'<td class="details">{esc(details)}</td></tr>')
     total = model.num_parameters()
     return (f'<p class="chain">{esc(_chain(rows, n_in))}</p>'
-            '<table class="layers"><thead><tr><th>#</th><th>layer</th><th class="num">output shape</th>'
+            '<table class="layers"><thead><tr><th>layer</th><th>module</th><th class="num">output shape</th>'
             '<th class="num">parameters</th><th>details</th></tr></thead><tbody>' + "".join(body)
             + f'</tbody><tfoot><tr><td></td><td>total</td><td></td><td class="num" id="total-parameters">'
               f"{total:,}</td><td>learnable scalars</td></tr></tfoot></table>")

@@ -15,6 +15,10 @@ logs, under ``diag/...`` keys of the History:
   healthy network move its weights by more than their own norm, so that ratio says little.
 - ``diag/loss_ratio``: the epoch's loss over the best loss of the epochs before.
 
+When training ends, ``still_improving`` warns if the last epoch's validation loss (the training
+loss without validation data) is still clearly below the best one before the last 10 % of the
+epochs: training stopped while the model was still learning.
+
 A :class:`DiagnosticWarning` goes to ``History.warnings`` (and the progress output) when a value
 crosses its threshold, once per crossing: a layer that stays dead is reported when it dies, again
 only if it recovers and dies again. The probe runs under ``no_grad`` in eval mode with its own
@@ -25,20 +29,20 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.nn.activations import ReLU, Sigmoid, Tanh
-from glassnet.nn.layers import Sequential
+from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module
 from glassnet.train.callbacks import Callback, Logs
 from glassnet.train.history import DiagnosticWarning
 from glassnet.train.run import Run
 
-__all__ = ["DiagnosticWarning", "Diagnostics"]
+__all__ = ["DiagnosticWarning", "Diagnostics", "improvement_at_end", "layer_numbers"]
 
 _SATURATED = "σ(z) ∉ (0.01, 0.99) or |tanh(z)| > 0.99 for more than half of the probe samples"
 _FORMULAS = {
@@ -49,6 +53,8 @@ _FORMULAS = {
     "large_update": "r = ‖W_after − W_before‖ / ‖W_before‖ of the epoch's last step",
     "small_update": "r = ‖W_after − W_before‖ / ‖W_before‖ of the epoch's last step",
     "loss_spike": "r = L_epoch / min(L of the epochs before)",
+    "still_improving": "r = (min L before the last 10% of epochs − L_last) / min L before them "
+                       "(validation loss, else training loss)",
 }
 
 
@@ -67,6 +73,8 @@ class Diagnostics(Callback):
         grad_ratio: (low, high): warn when ‖∂L/∂W¹‖ / ‖∂L/∂Wᴸ‖ leaves this range.
         update_ratio: (low, high): warn when ‖ΔW‖ / ‖W‖ of one step leaves this range.
         loss_spike: warn when the epoch loss exceeds this multiple of the best earlier one.
+        still_improving: warn at the end when the last 10 % of the epochs (at least 2) lowered the
+            loss by more than this fraction of the best loss before them.
 
     >>> Diagnostics().grad_ratio
     (0.001, 1000.0)
@@ -76,8 +84,9 @@ class Diagnostics(Callback):
 
     def __init__(self, probe_size: int = 256, seed: int = 0, dead_relu: float = 0.5,
                  saturated: float = 0.5, grad_ratio: tuple[float, float] = (1e-3, 1e3),
-                 update_ratio: tuple[float, float] = (1e-6, 1e-1), loss_spike: float = 2.0) -> None:
-        self.probe_size, self.seed = probe_size, seed
+                 update_ratio: tuple[float, float] = (1e-6, 1e-1), loss_spike: float = 2.0,
+                 still_improving: float = 0.02) -> None:
+        self.probe_size, self.seed, self.still_improving = probe_size, seed, still_improving
         self.dead_relu, self.saturated, self.loss_spike = dead_relu, saturated, loss_spike
         self.grad_ratio, self.update_ratio = grad_ratio, update_ratio
         self.probe: np.ndarray | None = None
@@ -119,15 +128,16 @@ class Diagnostics(Callback):
     # ----------------------------------------------------------------- the measurements
     def _units(self, model: Module, found: list[Any]) -> dict[str, float]:
         """Dead ReLU and saturated Sigmoid/Tanh fractions from one probe forward pass."""
-        values = {}
+        values, numbers = {}, layer_numbers(model)
         for layer, module, a in _activations(model, self.probe):
+            number = numbers.get(layer, layer)
             a = a.reshape(len(a), -1)  # (n_probe, n_units)
             if isinstance(module, ReLU):
                 dead = float(np.mean(np.all(a == 0, axis=0)))
                 values[f"diag/dead_relu/{layer}"] = dead
                 if dead > self.dead_relu:
                     found.append(("dead_relu", layer, dead, self.dead_relu,
-                                  f"{dead:.0%} of layer {layer}'s ReLU units output 0 for every probe "
+                                  f"{dead:.0%} of layer {number}'s ReLU units output 0 for every probe "
                                   "sample, so they get no gradient and stop learning",
                                   "lower the learning rate, use LeakyReLU or He initialization"))
                 continue
@@ -137,7 +147,7 @@ class Diagnostics(Callback):
             if sat > self.saturated:
                 kind = type(module).__name__
                 found.append(("saturated", layer, sat, self.saturated,
-                              f"{sat:.0%} of layer {layer}'s {kind} units are saturated for most probe "
+                              f"{sat:.0%} of layer {number}'s {kind} units are saturated for most probe "
                               "samples, where their derivative is near 0 and learning stalls",
                               "standardize the inputs, use Xavier initialization or smaller weights, "
                               "lower the learning rate, or use ReLU"))
@@ -172,8 +182,9 @@ class Diagnostics(Callback):
         low, high = self.update_ratio
         if run.stop_training:  # the last batch may never have reached the weights
             return values
+        numbers = layer_numbers(run.model)
         for layer, p in _weights(run.model):
-            start = self._before.get(layer)
+            number, start = numbers.get(layer, layer), self._before.get(layer)
             size = 0.0 if start is None else float(np.linalg.norm(start))
             if start is None or start.shape != p.shape or size == 0:
                 continue
@@ -181,12 +192,12 @@ class Diagnostics(Callback):
             values[f"diag/update_ratio/{layer}"] = r
             if r > high:
                 found.append(("large_update", layer, r, high,
-                              f"one step moved layer {layer}'s weights by {r:.0%} of their norm: "
+                              f"one step moved layer {number}'s weights by {r:.0%} of their norm: "
                               "steps this large make training unstable",
                               "lower the learning rate or decay it with a schedule"))
             elif r < low:
                 found.append(("small_update", layer, r, low,
-                              f"one step moved layer {layer}'s weights by only {r:.1e} of their norm: "
+                              f"one step moved layer {number}'s weights by only {r:.1e} of their norm: "
                               "it is barely learning",
                               "raise the learning rate, or check that its gradients do not vanish"))
         return values
@@ -205,6 +216,19 @@ class Diagnostics(Callback):
                           "lower the learning rate, clip gradients, or look for outliers in the data"))
         return {"diag/loss_ratio": r}
 
+    def on_train_end(self, run: Run) -> None:
+        """Warn when training stopped while the loss was still falling fast."""
+        key = "val_loss" if "val_loss" in run.history else "loss"
+        r = improvement_at_end(run.history.history.get(key, []))
+        if r is not None and r > self.still_improving and run.history.epoch:
+            what = "validation loss" if key == "val_loss" else "training loss"
+            run.history.warnings.append(DiagnosticWarning(
+                "still_improving", run.history.epoch[-1], "", r, self.still_improving,
+                _FORMULAS["still_improving"],
+                f"still improving when training stopped: the {what} fell by {r:.1%} over the last "
+                f"10% of the epochs",
+                "train longer (more epochs: --epochs on the command line)"))
+
     # ----------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:
         return {"best_loss": self.best_loss, "active": sorted([name, layer] for name, layer in self._active)}
@@ -212,6 +236,40 @@ class Diagnostics(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best_loss = float(state["best_loss"])
         self._active = {(str(name), str(layer)) for name, layer in state["active"]}
+
+
+def layer_numbers(model: Module) -> dict[str, int]:
+    """The layer number of each leaf module by its dotted name, as ``glassnet explain`` numbers layers:
+    layer l is the l-th Linear layer, and an activation belongs to the Linear layer before it.
+
+    >>> from glassnet.nn import Linear, ReLU
+    >>> layer_numbers(Sequential(Linear(2, 4, generator=0), ReLU(), Linear(4, 1, generator=0)))
+    {'0': 1, '1': 1, '2': 2}
+    """
+    numbers, count = {}, 0
+    for name, module in model.named_modules():
+        if list(module.children()):
+            continue
+        count += isinstance(module, Linear)
+        numbers[name or "0"] = count
+    return numbers
+
+
+def improvement_at_end(losses: Sequence[float]) -> float | None:
+    """How much the last 10 % of the epochs (at least 2) lowered the loss, as a fraction of the best
+    loss before them: (min L before − L_last) / min L before; None for fewer than 5 finite epochs.
+
+    >>> round(improvement_at_end([1.0, 0.8, 0.6, 0.5, 0.45, 0.4]), 3)  # still falling: 0.5 → 0.4
+    0.2
+    >>> improvement_at_end([1.0, 0.5, 0.5, 0.5, 0.5, 0.5])  # flat
+    0.0
+    """
+    values = [v for v in losses if math.isfinite(v)]
+    recent = max(2, round(0.1 * len(values)))
+    if len(values) < 5 or min(values[:-recent]) <= 0:
+        return None
+    before = min(values[:-recent])
+    return (before - values[-1]) / before
 
 
 def _weights(model: Module) -> list[tuple[str, Any]]:
