@@ -135,3 +135,21 @@ def test_a_graph_of_200_operations_renders_quickly() -> None:
     assert svg.count('class="node"') == 202 + 100  # x, 200 results, the sum, and 100 constants 0.9
     assert len(parse_dot(dot)[0]) == 302
     ET.fromstring(svg)
+
+
+def test_an_array_numpy_cannot_read_is_named_not_copied() -> None:
+    class OnDevice:
+        """An array whose library refuses NumPy conversion, as a GPU array does."""
+
+        shape, dtype, device = (2,), np.dtype(np.float32), "gpu:0"
+
+        def __array__(self, *args: object, **kwargs: object) -> np.ndarray:
+            raise TypeError("implicit conversion to a NumPy array is not allowed")
+
+        def __array_namespace__(self) -> object:
+            return np
+
+    t = gn.tensor([1.0, 2.0])
+    t.array = OnDevice()  # type: ignore[assignment]
+    nodes, _ = parse_dot(gn.draw_graph(t, format="dot"))
+    assert "data (an array of " in nodes["t0"] and " on gpu:0)" in nodes["t0"]

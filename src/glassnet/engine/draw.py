@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from glassnet.engine.autograd import FREED
+from glassnet.engine.backend import describe
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 
@@ -121,7 +122,10 @@ def _node(t: Tensor, parents: tuple[int, ...], name: str | None, is_root: bool) 
 
 def _values(array: Any) -> str:
     """An array in one short line: whole when small, else its mean, min and max."""
-    a = np.asarray(array)
+    try:
+        a = np.asarray(array)
+    except Exception:  # an array NumPy cannot read (on a GPU): named, not copied to the host
+        return f"({describe(array)})"
     if a.size <= MAX_SHOWN:
         shown = np.array2string(a, separator=", ", formatter={"float_kind": lambda v: f"{v:.4g}"})
         return re.sub(r"\s+", " ", shown).replace("[ ", "[")
