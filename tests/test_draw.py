@@ -74,6 +74,7 @@ def test_svg_is_valid_xml_with_a_box_per_tensor_and_a_path_per_edge() -> None:
     assert len([p for p in root.iter(SVG + "path") if p.get("class") == "edge"]) == N_EDGES
     titles = {g.find(SVG + "title").text for g in groups}  # type: ignore[union-attr]
     assert {"0.weight", "SquaredError", "x"} <= titles
+    assert "requires grad (a parameter)" in "".join(root.find(SVG + "g[@class='legend']").itertext())  # type: ignore[union-attr]
     assert svg._repr_svg_() == svg
 
 
@@ -81,7 +82,7 @@ def test_boxes_stand_in_layers_from_the_leaves_and_do_not_overlap() -> None:
     loss, params = mlp_loss()
     root = ET.fromstring(gn.draw_graph(loss, params=params))
     boxes = {g.find(SVG + "title").text + str(k): g.find(SVG + "rect").attrib  # type: ignore[union-attr]
-             for k, g in enumerate(root.iter(SVG + "g"))}
+             for k, g in enumerate(root.iter(SVG + "g")) if g.get("class") == "node"}
     rects = [(float(r["x"]), float(r["y"]), float(r["width"]), float(r["height"])) for r in boxes.values()]
     for i, a in enumerate(rects):
         for b in rects[i + 1:]:

@@ -27,6 +27,8 @@ __all__ = ["Drawing", "draw_graph"]
 MAX_SHOWN = 6  # arrays with at most this many elements are printed whole, larger ones summarised
 CHAR_WIDTH, LINE_HEIGHT, PAD, GAP_X, GAP_Y = 7.3, 16, 8, 56, 14  # 12 px monospace text, in px
 FILL = {"parameter": "#dbeafe", "constant": "#f1f5f9", "op": "#ffffff", "root": "#fef3c7"}
+LEGEND = {"parameter": "requires grad (a parameter)", "constant": "constant (an input)",
+          "op": "result of an op", "root": "drawn from"}
 BOLD = ' font-weight="bold"'
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -198,13 +200,25 @@ def _svg(nodes: list[_Node]) -> str:
         x += width + GAP_X
     edges = [_edge(box[p], box[i]) for i, node in enumerate(nodes) for p in node.parents]
     boxes = [_box(node, *box[i]) for i, node in enumerate(nodes)]
-    width = x - GAP_X + GAP_Y
+    legend, legend_width = _legend(total_height)
+    width, total_height = max(x - GAP_X + GAP_Y, legend_width), total_height + LINE_HEIGHT + GAP_Y
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{total_height:.0f}" '
             f'viewBox="0 0 {width:.0f} {total_height:.0f}" font-family="DejaVu Sans Mono, Menlo, '
             'Consolas, monospace" font-size="12">\n<title>glassnet computational graph</title>\n'
             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
             'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#52606d"/></marker></defs>\n'
-            + "".join(edges) + "".join(boxes) + "</svg>\n")
+            + "".join(edges) + "".join(boxes) + legend + "</svg>\n")
+
+
+def _legend(y: float) -> tuple[str, float]:
+    """What the fill colours mean, in one line at height ``y``; and the width it needs."""
+    x, items = float(GAP_Y), []
+    for kind, meaning in LEGEND.items():
+        items.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="12" rx="2" fill="{FILL[kind]}" '
+                     f'stroke="#52606d"/><text x="{x + 17:.1f}" y="{y + 10:.1f}" fill="#52606d">'
+                     f"{meaning}</text>")
+        x += 17 + len(meaning) * CHAR_WIDTH + 20
+    return f'<g class="legend">{"".join(items)}</g>\n', x
 
 
 def _edge(start: tuple[float, ...], end: tuple[float, ...]) -> str:

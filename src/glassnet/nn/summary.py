@@ -101,13 +101,13 @@ class ModelSummary(str):
 
     def _repr_html_(self) -> str:
         """The table as HTML, for Jupyter; every name escaped."""
-        left, right = ' style="text-align:left"', ' style="text-align:right"'
+        left, right = ' style="text-align:left;padding:1px 8px"', ' style="text-align:right;padding:1px 8px"'
         head = "".join(f"<th{a}>{html.escape(h)}</th>" for h, a in zip(_HEADER, (left, left, right, left),
                                                                         strict=True))
         body = []
         for row, children in zip(self.rows, _parents(self.rows), strict=True):
             label, shape, params, trainable = (html.escape(c) for c in row.cells(children))
-            indent = f' style="padding-left:{0.4 + 1.2 * row.depth:.1f}em;text-align:left"'
+            indent = f' style="padding:1px 8px 1px {0.5 + 1.2 * row.depth:.1f}em;text-align:left"'
             body.append(f"<tr><td{indent}><code>{label}</code></td><td{left}><code>{shape}</code></td>"
                         f"<td{right}>{params}</td><td{left}>{trainable}</td></tr>")
         foot = "<br/>".join(html.escape(t) for t in self._totals)
