@@ -105,7 +105,7 @@ def test_a_failing_forward_restores_the_model_and_a_bad_size_is_refused() -> Non
     with pytest.raises(gn.ShapeError, match=r"Linear\(4 -> 8\)"):
         net.summary((5, 6))
     assert all(m.training for m in net.modules()) and all("forward" not in vars(m) for m in net.modules())
-    for bad in [(5, 0), (5, 2.0), ()]:
+    for bad in [(5, 0), (5, 2.0), (), 4, "5x4"]:
         with pytest.raises(GlassnetError, match=r"such as \(32, 4\)"):
             net.summary(bad)  # type: ignore[arg-type]
 

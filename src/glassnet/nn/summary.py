@@ -162,7 +162,7 @@ def _example(model: Module, input_size: Sequence[int] | None, input_data: Any) -
     """The input to run the model on: ``input_data``, or zeros of ``input_size``."""
     if input_data is not None:
         return input_data if isinstance(input_data, Tensor) else Tensor(np.asarray(input_data))
-    size = tuple(input_size or ())
+    size = tuple(input_size) if isinstance(input_size, tuple | list) else ()
     if not size or not all(isinstance(n, int | np.integer) and n > 0 for n in size):
         raise GlassnetError(f"summary(input_size=...) takes the shape of one input as positive integers, "
                             f"such as (32, 4), got {input_size!r:.60}; for other inputs pass input_data=")
