@@ -7,6 +7,7 @@ regularizers on NumPy; every number checked against PyTorch.
 from glassnet import data, io, metrics, nn, optim, regularizers, train, utils
 from glassnet.engine import Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from glassnet.engine.devices import accelerator, backends, cuda, device
+from glassnet.engine.draw import draw_graph
 from glassnet.engine.dtypes import (
     bool,
     double,
@@ -150,6 +151,7 @@ __all__ = [
     "default_generator",
     "device",
     "double",
+    "draw_graph",
     "empty",
     "empty_like",
     "enable_grad",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple, Self, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, cast
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from glassnet.engine.generator import as_generator
 from glassnet.engine.placement import placement
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError, ShapeError
+
+if TYPE_CHECKING:
+    from glassnet.nn.summary import ModelSummary
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "UninitializedParameter", "as_generator"]
 
@@ -376,6 +379,26 @@ class Module:
     def num_parameters(self) -> int:
         """Number of learnable scalars."""
         return int(np.sum([p.numel() for p in self.parameters()], dtype=np.int64))
+
+    def summary(self, input_size: Any = None, *, input_data: Any = None) -> ModelSummary:
+        """A table of the layers, Keras's ``model.summary()``: name, type, output shape, parameter
+        count and whether they train, then the totals. It is a ``str`` (``print`` it) whose ``rows``
+        and ``total_params`` hold the numbers. With ``input_size=(n, d)`` or an example Tensor,
+        the model runs once on it (eval mode, no graph) to find every output shape; without, shapes
+        come from the layers' arguments, ``(-1, 16)`` for ``Linear(3, 16)`` (``glassnet.nn.summary``).
+
+        >>> import glassnet as gn
+        >>> net = gn.nn.Sequential(gn.nn.Linear(2, 3), gn.nn.Tanh())
+        >>> net.summary().total_params, net.summary((5, 2)).rows[2].output_shape
+        (9, '(5, 3)')
+        """
+        from glassnet.nn.summary import summary  # summary.py builds on Module and the layers
+
+        return summary(self, input_size, input_data=input_data)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows a module as its summary table."""
+        return self.summary()._repr_html_()
 
     def __repr__(self) -> str:
         own = [f"{n}{tuple(v.shape)}" for n, v in vars(self).items()

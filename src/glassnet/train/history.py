@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["DiagnosticWarning", "History"]
+
+HTML_ROWS = 12  # a longer History shows its first and last epochs in a notebook, with "…" between
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ class History:
 
     def append(self, epoch: int, logs: dict[str, float]) -> None:
         """Record one epoch's values (a key missing from earlier epochs is padded with nan)."""
-        for key in logs.keys() - self.history.keys():
+        for key in [k for k in logs if k not in self.history]:  # in the logs' order, as a notebook shows them
             self.history[key] = [math.nan] * len(self.epoch)
         for key, values in self.history.items():
             values.append(float(logs.get(key, math.nan)))
@@ -117,3 +120,26 @@ class History:
                    [int(e) for e in data["epoch"]], str(data.get("stop_reason", "")),
                    [DiagnosticWarning.from_dict(w) for w in data.get("warnings", [])],
                    [str(r) for r in data.get("graph_reasons", [])])
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows a History as a table: a row per epoch (numbered from 1, as the progress
+        lines), a column per quantity (per-parameter norms and diagnostics, the keys with a "/",
+        left out); why training stopped below."""
+        keys = [k for k in self.history if "/" not in k]
+        shown = list(range(len(self.epoch)))
+        if len(shown) > HTML_ROWS:
+            shown = [*shown[: HTML_ROWS // 2], -1, *shown[-HTML_ROWS // 2:]]
+        rows = [f'<tr><td colspan="{len(keys) + 1}">…</td></tr>' if i < 0 else
+                f"<tr><td>{self.epoch[i] + 1}</td>{''.join(_cell(self.history[k][i]) for k in keys)}</tr>"
+                for i in shown]
+        head = "".join(f"<th>{html.escape(k)}</th>" for k in ["epoch", *keys])
+        notes = [f"{len(self.epoch)} epochs", *([self.stop_reason] if self.stop_reason else []),
+                 *([f"{len(self.warnings)} diagnostic warnings"] if self.warnings else [])]
+        caption = f'<caption style="caption-side:bottom">{html.escape("; ".join(notes))}</caption>'
+        return (f'<table class="glassnet-history"><thead><tr>{head}</tr></thead>'
+                f'<tbody>{"".join(rows)}</tbody>{caption}</table>')
+
+
+def _cell(value: float) -> str:
+    """A table cell: the number to 4 significant digits, a dash for a missing (nan) value."""
+    return "<td>–</td>" if math.isnan(value) else f"<td>{value:.4g}</td>"
