@@ -36,7 +36,7 @@ def test_one_link_per_weight_coloured_by_sign_with_its_value() -> None:
             assert line.get("stroke") == colours[kind]
     assert POSITIVE != NEGATIVE
     titles = [line.find(f"{SVG}title").text for line in found]  # type: ignore[union-attr]
-    assert titles[:2] == ["W¹[0, 0] = 0.5", "W¹[0, 1] = -1"] and titles[-1] == "W²[0, 2] = 0.25"
+    assert titles[:2] == ["W¹₁,₁ = 0.5", "W¹₁,₂ = -1"] and titles[-1] == "W²₁,₃ = 0.25"  # numbered from 1
 
 
 def test_link_width_grows_with_the_magnitude_of_the_weight() -> None:
@@ -52,7 +52,7 @@ def test_neurons_carry_their_bias_and_columns_their_layer_and_activation() -> No
     svg = ET.fromstring(network_svg(small_net()))
     tips = [g.find(f"{SVG}title").text for g in svg.iter(f"{SVG}g") if g.get("class") == "neuron"]  # type: ignore[union-attr]
     assert len(tips) == 2 + 3 + 1
-    assert "neuron a¹[1], bias b¹[1] = -0.2" in tips and "neuron a²[0], bias b²[0]: none" in tips
+    assert "neuron a¹₂, bias b¹₂ = -0.2" in tips and "neuron a²₁, bias b²₁: none" in tips
     headings = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "heading"]
     assert headings == ["input", "x (2)", "l = 1", "Tanh", "l = 2", "linear"]
     assert svg.get("width") == "100%" and svg.get("viewBox", "").startswith("0 0 ")

@@ -14,7 +14,7 @@ from html import escape
 
 import numpy as np
 
-from glassnet.explain.numbers import format_number, sup
+from glassnet.explain.numbers import format_number, sub, sup
 from glassnet.explain.step import NetworkLayer
 
 __all__ = ["NEGATIVE", "POSITIVE", "network_svg"]
@@ -51,7 +51,7 @@ def _links(layer: NetworkLayer, x0: float, x1: float, ys_in: list[float], ys_out
             w = float(layer.weight[i, j])
             kind, colour = _colour(w)
             width = _WIDTH_MIN + (_WIDTH_MAX - _WIDTH_MIN) * abs(w) / largest if largest > 0 else 1.0
-            tip = f"W{sup(layer.index)}[{i}, {j}] = {format_number(w, digits)}"
+            tip = f"W{sup(layer.index)}{sub(i + 1, j + 1)} = {format_number(w, digits)}"  # numbered from 1
             out.append(f'<line class="link {kind}" x1="{x0 + _R:g}" y1="{y0:g}" x2="{x1 - _R:g}" y2="{y1:g}" '
                        f'stroke="{colour}" stroke-width="{width:.3g}" stroke-opacity="0.8">'
                        f"<title>{escape(tip)}</title></line>")
@@ -106,15 +106,16 @@ def network_svg(network: Sequence[NetworkLayer], max_neurons: int = 12, digits: 
     largest = max(float(np.abs(layer.weight).max(initial=0.0)) for layer in network)
     body = [link for c, layer in enumerate(network)
             for link in _links(layer, xs[c], xs[c + 1], ys[c], ys[c + 1], largest, digits)]
-    body += _column(xs[0], ys[0], sizes[0], ["input", f"x ({sizes[0]})"], [f"x{j}" for j in range(shown[0])],
-                    [f"input x[{j}]" for j in range(shown[0])])
+    inputs = [f"x{sub(j + 1)}" for j in range(shown[0])]
+    body += _column(xs[0], ys[0], sizes[0], ["input", f"x ({sizes[0]})"], inputs,
+                    [f"input x{sub(j + 1)}" for j in range(shown[0])])
     for c, layer in enumerate(network, start=1):
         a, b = f"a{sup(layer.index)}", f"b{sup(layer.index)}"
         bias = [f" = {format_number(float(layer.bias[i]), digits)}" if layer.bias is not None else ": none"
                 for i in range(shown[c])]
         body += _column(xs[c], ys[c], sizes[c], [f"l = {layer.index}", layer.activation or "linear"],
-                        [str(i) for i in range(shown[c])],
-                        [f"neuron {a}[{i}], bias {b}[{i}]{bias[i]}" for i in range(shown[c])])
+                        [str(i + 1) for i in range(shown[c])],
+                        [f"neuron {a}{sub(i + 1)}, bias {b}{sub(i + 1)}{bias[i]}" for i in range(shown[c])])
     summary = escape("network " + " → ".join(str(n) for n in sizes))
     return (f'<svg class="network" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {bottom + 40}" '
             f'width="100%" role="img" aria-label="{summary}" font-family="system-ui, sans-serif">'

@@ -46,6 +46,7 @@ h2 { font-size: 1.25rem; border-bottom: 2px solid #d0d7de; margin: 1.6rem 0 0.6r
 dl.header { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.15rem 1rem; margin: 0; }
 dl.header dt { color: #57606a; } dl.header dd { margin: 0; font-family: ui-monospace, monospace;
        font-size: 0.9rem; overflow-wrap: anywhere; }
+summary h2 { display: inline; } summary { cursor: pointer; }
 table.notation { border-collapse: collapse; } table.notation td, table.notation th { padding: 0.1rem 0.6rem;
        border-bottom: 1px solid #d0d7de; text-align: left; vertical-align: baseline; }
 .layout { display: grid; grid-template-columns: minmax(0, 1fr); gap: 0 2rem; }
@@ -143,8 +144,10 @@ def _facts(header: Sequence[tuple[str, str]], notation: Sequence[tuple[str, str,
         rows = "".join(f'<tr><td><span class="math inline">{escape(latex)}</span></td>'
                        f"<td>{escape(symbol)}</td><td>{escape(meaning)}</td></tr>"
                        for symbol, latex, meaning in notation)
-        parts.append('<section><h2>Notation</h2><table class="notation"><tr><th>symbol</th><th>in the '
-                     f"numbers</th><th>meaning</th></tr>{rows}</table></section>")
+        title = f"Notation: the {len(notation)} symbols below"
+        parts.append(f"<section><details><summary><h2>{title}</h2></summary>"
+                     '<table class="notation"><tr><th>symbol</th><th>in the numbers</th><th>meaning</th></tr>'
+                     f"{rows}</table></details></section>")
     return [*parts, "</div>"]
 
 
