@@ -47,6 +47,16 @@ def _preamble(page: Page) -> list[str]:
     return lines
 
 
+def _markdown_preamble(page: Page) -> list[str]:
+    """The header rows as a list and the notation as a table, in Markdown."""
+    lines = [f"- **{label}**: `{text}`" for label, text in page.header] + ([""] if page.header else [])
+    if page.notation:
+        lines += ["| symbol | meaning |", "|---|---|"]
+        lines += [f"| ${latex}$ | {meaning.replace('|', '&#124;')} |" for _, latex, meaning in page.notation]
+        lines.append("")
+    return lines
+
+
 def to_text(steps: Sequence[Step], preamble: Sequence[str] = ()) -> str:
     """The steps for a terminal: a heading per section, then title, formula and numbers per step.
 
@@ -120,7 +130,7 @@ def to_markdown(steps: Sequence[Step], max_items: int | None = 6) -> str:
 
 RENDERERS: dict[str, Callable[[Page], str]] = {
     "text": lambda page: to_text(page.steps, _preamble(page)),
-    "md": lambda page: to_markdown(page.steps, page.max_items),
+    "md": lambda page: "\n".join(_markdown_preamble(page)) + to_markdown(page.steps, page.max_items),
     "html": render_html,
 }
 """Output format name → renderer(page); the CLI's ``--format`` chooses from it."""
