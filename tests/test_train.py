@@ -96,10 +96,36 @@ def test_early_stopping_stops_and_restores_the_best_weights() -> None:
     history = _fit(net, X, y, epochs=40, validation_split=0.25, callbacks=[stop], optimizer=opt)
     assert len(history) < 40 and "early stopping" in history.stop_reason
     best_epoch, _ = history.best("val_loss")
-    assert stop.best_epoch == best_epoch and len(history) == best_epoch + 1 + 3
+    assert stop.best_epoch == best_epoch and len(history) == best_epoch + 1 + 2  # patience 2: 2 more epochs
     assert stop.best_weights is not None  # the weights now in the model are the best epoch's
     for name, p in net.named_parameters():
         assert np.array_equal(p.array, stop.best_weights[name])
+
+
+class _Epochs:
+    """The part of a Run that EarlyStopping reads and writes: the epoch, the model, stop()."""
+
+    def __init__(self) -> None:
+        self.epoch, self.model, self.has_validation, self.reason = 0, _net(), True, ""
+
+    def stop(self, reason: str) -> None:
+        self.reason = self.reason or reason
+
+
+@pytest.mark.parametrize(("patience", "last_epoch"), [(0, 2), (1, 2), (2, 3), (3, 4), (10, 11)])
+def test_early_stopping_counts_patience_as_keras_does(patience: int, last_epoch: int) -> None:
+    # val_loss 1.0, 0.5 (best, epoch 2), then worse every epoch. Keras's EarlyStopping(patience=p)
+    # stops at the end of the p-th epoch in a row without improvement (p = 0 and 1 alike): with
+    # patience 3, epochs 3, 4, 5 do not improve and training ends after epoch 5 (index 4).
+    stop, run = train.EarlyStopping(patience=patience), _Epochs()
+    for run.epoch, value in enumerate([1.0, 0.5, *np.linspace(0.6, 2.0, 14)]):
+        stop.on_epoch_end(run, {"val_loss": float(value)})  # type: ignore[arg-type]
+        if run.reason:
+            break
+    assert run.epoch == last_epoch
+    waited = last_epoch - 1
+    assert run.reason == (f"early stopping: val_loss has not improved for {waited} epochs, patience "
+                          f"{patience} (best 0.5 at epoch 2)")
 
 
 def test_early_stopping_restores_the_best_weights_even_when_it_never_triggers() -> None:

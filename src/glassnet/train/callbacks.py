@@ -110,8 +110,10 @@ def _check_stopping(patience: Any, start_from_epoch: Any, min_delta: Any) -> Non
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
 
-    Unlike Keras, ``restore_best_weights`` is on by default, and the best weights are restored at
-    the end of training whether or not early stopping triggered.
+    As Keras counts: with ``patience=3`` training stops at the end of the third epoch in a row
+    without improvement (``patience=0`` stops at the first), never after the first epoch. Unlike
+    Keras, ``restore_best_weights`` is on by default, and the best weights are restored at the end
+    of training whether or not early stopping triggered.
 
     Args:
         monitor: a logged quantity, by default the validation loss.
@@ -147,9 +149,9 @@ class EarlyStopping(Callback):
                 self.best_weights = run.model.state_dict()
             return
         self.wait += 1
-        if self.wait > self.patience:
-            run.stop(f"early stopping: {self.monitor} has not improved for {self.wait} epochs "
-                     f"(best {self.best:.6g} at epoch {self.best_epoch + 1})")
+        if self.wait >= self.patience and run.epoch > 0:  # Keras: `patience` epochs without improvement
+            run.stop(f"early stopping: {self.monitor} has not improved for {self.wait} epochs, patience "
+                     f"{self.patience} (best {self.best:.6g} at epoch {self.best_epoch + 1})")
 
     def on_train_end(self, run: Run) -> None:
         if self.restore_best_weights and self.best_weights is not None:
