@@ -84,6 +84,9 @@ class ModelInfo:
         self.loss: str = _field(self.path, "hyperparameters 'loss'", hyper.get("loss"), str) or default_loss(
             self.task)
         self.target: str | None = _field(self.path, "hyperparameters 'target'", hyper.get("target"), str)
+        self.optimizer: str | None = _field(self.path, "hyperparameters 'optimizer'", hyper.get("optimizer"),
+                                            str)
+        self.steps: dict[str, float] = {k: _setting(self.path, k, hyper[k]) for k in _STEP if k in hyper}
         self.target_name: str = _field(self.path, "extra 'target_name'", extra.get("target_name"),
                                        str) or "prediction"
         self.feature_names: list[str] = _names(self.path, extra.get("feature_names"), self.n_features)
@@ -117,6 +120,17 @@ def _field(path: str, field: str, value: Any, kind: type | tuple[type, ...]) -> 
         return value
     names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
     raise _bad(path, field, f"is a {type(value).__name__}", f"a {names}")
+
+
+_STEP = ("lr", "weight_decay", "l1", "l2")  # the run's settings that shape one training step
+
+
+def _setting(path: str, name: str, value: Any) -> float:
+    """A saved step setting: a finite number >= 0."""
+    number = _field(path, f"hyperparameters {name!r}", value, (int, float))
+    if number is None or not 0.0 <= number < float("inf"):
+        raise _bad(path, f"hyperparameters {name!r}", f"is {value!r}", "a finite number >= 0")
+    return float(number)
 
 
 def _classes(path: str, classes: Any, n_outputs: int) -> list[Any] | None:
