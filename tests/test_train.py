@@ -272,6 +272,32 @@ def test_user_mistakes_give_clear_errors(kwargs: dict[str, object], error: type,
         _fit(_net(), X, target, **options)  # type: ignore[arg-type]
 
 
+def _regression(y: np.ndarray, lr: float) -> tuple[train.History, train.TerminateOnNaN]:
+    X = np.random.default_rng(0).normal(size=(len(y), 2)).astype(np.float32)  # (n, 2)
+    net, guard = nn.Linear(2, 1, generator=0), train.TerminateOnNaN(growth=1e300)  # only NaN/inf stop it
+    history = train.fit(net, nn.MSELoss(), optim.SGD(net.parameters(), lr=lr), X, y, epochs=20,
+                        batch_size=8, callbacks=[guard], verbose=0, seed=0)
+    return history, guard
+
+
+def test_a_loss_that_grew_before_turning_inf_blames_the_learning_rate() -> None:
+    # lr 10 on MSE: each step multiplies the error by about |1 − 2·lr·x²|, so the loss grows
+    # geometrically until it overflows float32; the reason says so and names the learning rate
+    history, guard = _regression(np.ones((64, 1), dtype=np.float32), lr=10.0)
+    assert guard.cause == "learning rate" and "after growing from" in history.stop_reason
+    assert "the learning rate is likely too large" in history.stop_reason
+    assert history.stop_reason.endswith("Lower the learning rate.")
+
+
+def test_a_loss_that_turned_inf_without_growing_blames_the_data() -> None:
+    y = np.ones((64, 1), dtype=np.float32)
+    y[40] = 1e30  # finite in float32, its squared error is not
+    history, guard = _regression(y, lr=0.01)
+    assert guard.cause == "data" and "without growing first" in history.stop_reason
+    assert "learning rate" not in history.stop_reason
+    assert history.stop_reason.endswith("Check the data and the targets.")
+
+
 def test_the_nan_sentinel_names_the_first_layer_and_operation() -> None:
     X, y = make_xor(64)
     net = _net()

@@ -22,13 +22,14 @@ from glassnet.cli.build import (
     targets,
 )  # fmt: skip
 from glassnet.cli.parser import TRAIN_DEFAULTS, load_config
-from glassnet.cli.scoring import ModelInfo, confusion, format_table, load_model, score
+from glassnet.cli.scoring import ModelInfo, confusion, load_model, metrics_table, score
 from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
 from glassnet.data.checks import check_classes
 from glassnet.errors import GlassnetError
 from glassnet.io.atomic import write_atomic
 from glassnet.io.model import save
 from glassnet.train import EarlyStopping, HistoryLogger, ModelCheckpoint, TerminateOnNaN, fit, predict
+from glassnet.train.sentinel import LEARNING_RATE
 
 __all__ = ["TEST_SIZE", "VAL_SIZE", "datasets", "evaluate", "predict_file", "report", "resume", "train"]
 
@@ -152,7 +153,7 @@ def train(settings: dict[str, Any], resume_from: Path | None = None) -> int:
                   resume_from=None if resume_from is None else str(resume_from))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # _check_trained reports
         test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
-    print(format_table(f"test metrics ({len(X_te)} samples)", test))
+    print(metrics_table(f"test metrics ({len(X_te)} samples)", test))
     _check_trained(guard, test, ds.task, used["lr"])
     save(model, run_dir / "model.safetensors", preprocessing=scaler.state_dict(),
          classes=None if ds.classes is None else ds.classes.tolist(), hyperparameters=used,
@@ -196,8 +197,8 @@ def _check_trained(guard: TerminateOnNaN, test: dict[str, float], task: str, lr:
     scale = " (regression targets are used as given: check their scale)" if task == "regression" else ""
     if guard.diverged:
         tested = f" Test metrics not finite: {bad}." if bad else ""
-        raise GlassnetError(f"training diverged: {guard.diverged}{tested} No model was written; try a "
-                            f"smaller --lr than {lr:g}{scale}")
+        fix = f"try a smaller --lr than {lr:g}" if guard.cause == LEARNING_RATE else "check the data"
+        raise GlassnetError(f"training diverged: {guard.diverged}{tested} No model was written; {fix}{scale}")
     if bad:
         raise GlassnetError(f"training did not converge: test metrics not finite: {bad}. No model was "
                             f"written; try a smaller --lr than {lr:g} or scale the data{scale}")
@@ -226,7 +227,7 @@ def evaluate(model_path: str, data: str, target: str | None) -> int:
                                 f"{info.n_outputs}")
         n_classes = 0
     values, _ = score(info.model, info.loss, X, y, info.task, n_classes)
-    print(format_table(f"{info.path} on {data} ({len(X)} samples)", values))
+    print(metrics_table(f"{info.path} on {data} ({len(X)} samples)", values))
     return 0
 
 

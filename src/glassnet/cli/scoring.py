@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from glassnet.train import evaluate, predict
 
 __all__ = [
     "CLASSIFICATION_METRICS", "REGRESSION_METRICS", "ModelInfo", "confusion", "format_table", "load_model",
-    "score", "shape_of",
+    "metrics_table", "score", "shape_of",
 ]  # fmt: skip
 
 CLASSIFICATION_METRICS = ("accuracy", "f1_macro", "log_loss")
@@ -46,15 +47,42 @@ def confusion(y: np.ndarray, labels: np.ndarray, n_classes: int) -> list[list[in
 
 
 def format_table(title: str, values: Mapping[str, float]) -> str:
-    """``title`` and one aligned ``name  value`` line per entry.
+    """``title`` and one aligned ``name  value`` line per entry (4 significant digits from a million).
 
-    >>> print(format_table("test metrics", {"loss": 0.25, "accuracy": 0.975}))
+    >>> print(format_table("test metrics", {"loss": 0.25, "accuracy": 0.975, "mse": 4.5e13}))
     test metrics
       loss      0.2500
       accuracy  0.9750
+      mse       4.5e+13
     """
     width = max(len(k) for k in values)
-    return "\n".join([title, *(f"  {k:<{width}}  {v:.4f}" for k, v in values.items())])
+    return "\n".join([title, *(f"  {k:<{width}}  {v:.4f}" if abs(v) < 1e6 else f"  {k:<{width}}  {v:.4g}"
+                                for k, v in values.items())])
+
+
+_EPS = float(np.finfo(np.float64).eps)  # log_loss's clip of the float64 probabilities
+
+
+def metrics_table(title: str, values: Mapping[str, float]) -> str:
+    """``format_table``, and a note when log_loss (its probabilities clipped) and the loss differ.
+
+    >>> print(metrics_table("test", {"loss": 4.5e13, "log_loss": 33.44}))
+    test
+      loss      4.5e+13
+      log_loss  33.4400  (clipped: see below)
+      log_loss clips each probability to [2.2e-16, 1 − 2.2e-16] as scikit-learn does, so no sample adds
+      more than 36.04; the loss takes the outputs unclipped, so confident mistakes weigh more there
+    """
+    loss, clipped = values.get("loss"), values.get("log_loss")
+    if loss is None or clipped is None or math.isclose(loss, clipped, rel_tol=1e-4, abs_tol=1e-6):
+        return format_table(title, values)
+    lines = format_table(title, values).splitlines()
+    row = list(values).index("log_loss") + 1
+    lines[row] += "  (clipped: see below)"
+    note = (f"  log_loss clips each probability to [{_EPS:.2g}, 1 − {_EPS:.2g}] as scikit-learn does, so no "
+            f"sample adds\n  more than {-math.log(_EPS):.2f}; the loss takes the outputs unclipped, so "
+            "confident mistakes weigh more there")
+    return "\n".join([*lines, note])
 
 
 def shape_of(model: Module) -> tuple[int, int]:
