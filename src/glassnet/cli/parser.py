@@ -153,8 +153,8 @@ _HELP: dict[str, str] = {
     "weight_decay": "the optimizer's weight decay (default: the optimizer's own)",
     "dropout": "dropout probability after each hidden layer (default 0)",
     "epochs": "most passes over the training data (default 100)", "batch_size": "default 32",
-    "early_stopping": "patience in epochs on the validation loss, best weights restored; 0 = off "
-                      "(default 10)",
+    "early_stopping": "stop after this many epochs in a row without a better validation loss (Keras's "
+                      "patience), best weights restored; 0 = off (default 10)",
     "seed": "seed of the split, the initial weights and the shuffling (default 0)",
     "out": "the run folder (default runs/<data>-<YYYYmmdd-HHMMSS>)",
 }  # fmt: skip
