@@ -37,7 +37,7 @@ __all__ = ["CLASSIC_LR", "XOR", "explain", "spirals_sample", "step_settings"]
 XOR = (np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 1, 0]))
 _CLASSIC = {"0.weight": np.array([[0.15, 0.20], [0.25, 0.30]]), "0.bias": np.array([0.35, 0.35]),
             "2.weight": np.array([[0.40, 0.45]]), "2.bias": np.array([0.60])}  # fmt: skip
-CLASSIC_LR = 0.5  # the classic example's η: SGD's own 1e-3 would move no weight within 4 digits
+CLASSIC_LR = 0.5  # the classic example's η: with SGD's own 1e-3, W¹ would not move within 4 digits
 _PER_CLASS = 4  # points per class of the --classes sample
 
 

@@ -264,15 +264,15 @@ def _add_explain(commands: Any) -> None:
                    help="N classes: N softmax outputs and cross-entropy, on the seeded N-arm spirals "
                         "(4 points per class; XOR for 2)")
     p.add_argument("--loss", type=_argtype(_text), default=None,
-                   help="default mse (cross_entropy with --classes; with --model, the run's)")
+                   help="default mse (cross_entropy with --classes); with --model, the run's own")
     p.add_argument("--var", type=_argtype(_positive), default=None,
                    help="the predicted variance for --loss gaussian_nll (default 1)")
     p.add_argument("--optimizer", type=_argtype(_text), default=None,
                    help="default sgd; with --model, the run's own")
     p.add_argument("--lr", type=_argtype(_positive), default=None,
                    help="learning rate (default: the optimizer's own, or with --model the run's; 0.5 for "
-                        "SGD on the built-in sample, the classic example's rate, as SGD's own 0.001 "
-                        "moves no weight within the digits shown)")
+                        "SGD on the built-in sample, the classic example's rate: with SGD's own 0.001 "
+                        "the first layer's weights would not move within 4 digits)")
     p.add_argument("--l1", type=_argtype(_nonnegative), default=None,
                    help="L1 penalty (default 0; with --model, the run's)")
     p.add_argument("--l2", type=_argtype(_nonnegative), default=None,
