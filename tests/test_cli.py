@@ -205,6 +205,23 @@ def test_python_dash_m_glassnet() -> None:
     assert "digits" in done.stdout and "moons" in done.stdout
 
 
+def test_a_clipped_log_loss_that_disagrees_with_the_loss_is_labelled() -> None:
+    from glassnet import nn
+    from glassnet.cli.scoring import metrics_table, score
+
+    net = nn.Linear(2, 2, generator=0)
+    X, y = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32), np.array([1, 0])
+    net.weight.array[...] = [[1e6, 0.0], [0.0, 1e6]]  # certain of class 0 for x = (1, 0): both wrong
+    values, _ = score(net, "cross_entropy", X, y, "classification", 2)
+    assert values["loss"] == pytest.approx(1e6, rel=1e-6)  # −log softmax(z)_y: the logit gap, unclipped
+    assert values["log_loss"] == pytest.approx(-np.log(np.finfo(np.float64).eps))  # 36.04 per sample
+    table = metrics_table("test", values)
+    assert "log_loss  36.0437  (clipped: see below)" in table and "no sample adds" in table
+    net.weight.array[...] = [[0.0, 1.0], [1.0, 0.0]]  # a mild, right model: the two agree
+    values, _ = score(net, "cross_entropy", X, y, "classification", 2)
+    assert "clipped" not in metrics_table("test", values)
+
+
 # ----------------------------------------------------------------------------- user mistakes
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:

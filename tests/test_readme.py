@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from pathlib import Path
+
+import pytest
+
+from glassnet.cli import main
+from glassnet.io import load
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,3 +50,22 @@ def test_readme_examples_run_and_learn() -> None:
 def test_readme_mentions_only_existing_docs() -> None:
     for link in re.findall(r"\]\((docs/[^)]+)\)", (ROOT / "README.md").read_text()):
         assert (ROOT / link).exists(), link
+
+
+def train_commands() -> list[str]:
+    """README's ``glassnet train --data <built-in set> ...`` examples, as written."""
+    return re.findall(r"`glassnet (train --data [a-z0-9_]+[^`]*)`", (ROOT / "README.md").read_text())
+
+
+def test_readme_has_train_examples_on_moons_and_spirals() -> None:
+    assert {command.split()[2] for command in train_commands()} >= {"moons", "spirals"}
+
+
+@pytest.mark.parametrize("command", train_commands())
+def test_readme_train_examples_reach_a_good_result(command: str, tmp_path: Path) -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main([*command.split(), "--no-report", "-q", "--out", str(tmp_path)])
+    assert code == 0, out.getvalue()
+    accuracy = load(tmp_path / "model.safetensors").extra["test_metrics"]["accuracy"]
+    assert accuracy >= 0.95, f"glassnet {command}: test accuracy {accuracy:.4f}\n{out.getvalue()}"

@@ -96,10 +96,36 @@ def test_early_stopping_stops_and_restores_the_best_weights() -> None:
     history = _fit(net, X, y, epochs=40, validation_split=0.25, callbacks=[stop], optimizer=opt)
     assert len(history) < 40 and "early stopping" in history.stop_reason
     best_epoch, _ = history.best("val_loss")
-    assert stop.best_epoch == best_epoch and len(history) == best_epoch + 1 + 3
+    assert stop.best_epoch == best_epoch and len(history) == best_epoch + 1 + 2  # patience 2: 2 more epochs
     assert stop.best_weights is not None  # the weights now in the model are the best epoch's
     for name, p in net.named_parameters():
         assert np.array_equal(p.array, stop.best_weights[name])
+
+
+class _Epochs:
+    """The part of a Run that EarlyStopping reads and writes: the epoch, the model, stop()."""
+
+    def __init__(self) -> None:
+        self.epoch, self.model, self.has_validation, self.reason = 0, _net(), True, ""
+
+    def stop(self, reason: str) -> None:
+        self.reason = self.reason or reason
+
+
+@pytest.mark.parametrize(("patience", "last_epoch"), [(0, 2), (1, 2), (2, 3), (3, 4), (10, 11)])
+def test_early_stopping_counts_patience_as_keras_does(patience: int, last_epoch: int) -> None:
+    # val_loss 1.0, 0.5 (best, epoch 2), then worse every epoch. Keras's EarlyStopping(patience=p)
+    # stops at the end of the p-th epoch in a row without improvement (p = 0 and 1 alike): with
+    # patience 3, epochs 3, 4, 5 do not improve and training ends after epoch 5 (index 4).
+    stop, run = train.EarlyStopping(patience=patience), _Epochs()
+    for run.epoch, value in enumerate([1.0, 0.5, *np.linspace(0.6, 2.0, 14)]):
+        stop.on_epoch_end(run, {"val_loss": float(value)})  # type: ignore[arg-type]
+        if run.reason:
+            break
+    assert run.epoch == last_epoch
+    waited = last_epoch - 1
+    assert run.reason == (f"early stopping: val_loss has not improved for {waited} epochs, patience "
+                          f"{patience} (best 0.5 at epoch 2)")
 
 
 def test_early_stopping_restores_the_best_weights_even_when_it_never_triggers() -> None:
@@ -244,6 +270,32 @@ def test_user_mistakes_give_clear_errors(kwargs: dict[str, object], error: type,
     target = options.pop("y")
     with pytest.raises(error, match=match):
         _fit(_net(), X, target, **options)  # type: ignore[arg-type]
+
+
+def _regression(y: np.ndarray, lr: float) -> tuple[train.History, train.TerminateOnNaN]:
+    X = np.random.default_rng(0).normal(size=(len(y), 2)).astype(np.float32)  # (n, 2)
+    net, guard = nn.Linear(2, 1, generator=0), train.TerminateOnNaN(growth=1e300)  # only NaN/inf stop it
+    history = train.fit(net, nn.MSELoss(), optim.SGD(net.parameters(), lr=lr), X, y, epochs=20,
+                        batch_size=8, callbacks=[guard], verbose=0, seed=0)
+    return history, guard
+
+
+def test_a_loss_that_grew_before_turning_inf_blames_the_learning_rate() -> None:
+    # lr 10 on MSE: each step multiplies the error by about |1 − 2·lr·x²|, so the loss grows
+    # geometrically until it overflows float32; the reason says so and names the learning rate
+    history, guard = _regression(np.ones((64, 1), dtype=np.float32), lr=10.0)
+    assert guard.cause == "learning rate" and "after growing from" in history.stop_reason
+    assert "the learning rate is likely too large" in history.stop_reason
+    assert history.stop_reason.endswith("Lower the learning rate.")
+
+
+def test_a_loss_that_turned_inf_without_growing_blames_the_data() -> None:
+    y = np.ones((64, 1), dtype=np.float32)
+    y[40] = 1e30  # finite in float32, its squared error is not
+    history, guard = _regression(y, lr=0.01)
+    assert guard.cause == "data" and "without growing first" in history.stop_reason
+    assert "learning rate" not in history.stop_reason
+    assert history.stop_reason.endswith("Check the data and the targets.")
 
 
 def test_the_nan_sentinel_names_the_first_layer_and_operation() -> None:

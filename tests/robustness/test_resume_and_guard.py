@@ -128,6 +128,7 @@ def test_a_run_ending_with_non_finite_metrics_fails_with_one_line_even_when_quie
     assert code != 0
     assert err.count("\n") == 1 and err.startswith("glassnet: error: training diverged: the loss became inf")
     assert "Test metrics not finite: loss inf" in err and "r2 nan" in err
+    assert "without growing first" in err and "check the data" in err and "--lr" not in err  # not the lr
     assert not (tmp_path / "run" / "model.safetensors").exists()  # no untrained model left as the result
 
 

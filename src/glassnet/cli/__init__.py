@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.cli import commands
+from glassnet.cli import commands, explaining
 from glassnet.cli.parser import parse, train_settings
 from glassnet.engine import memory
 from glassnet.errors import GlassnetError
@@ -37,7 +37,7 @@ def _run(args: dict[str, Any]) -> int:
     if command == "datasets":
         return commands.datasets()
     if command == "explain":
-        return commands.explain(args)
+        return explaining.explain(args)
     return commands.report(args["run_dir"])
 
 

@@ -16,30 +16,22 @@ from glassnet.cli.build import (
     build_optimizer,
     build_regularizers,
     check_loss,
-    check_parameters,
     default_loss,
     n_outputs,
     probabilities,
     targets,
 )  # fmt: skip
 from glassnet.cli.parser import TRAIN_DEFAULTS, load_config
-from glassnet.cli.scoring import ModelInfo, confusion, format_table, load_model, score
+from glassnet.cli.scoring import ModelInfo, confusion, load_model, metrics_table, score
 from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
 from glassnet.data.checks import check_classes
 from glassnet.errors import GlassnetError
-from glassnet.explain import explain as explain_step
 from glassnet.io.atomic import write_atomic
 from glassnet.io.model import save
-from glassnet.nn.activations import ACTIVATIONS
-from glassnet.nn.layers import Linear, Sequential
-from glassnet.nn.losses import LOSSES
-from glassnet.nn.module import Module
 from glassnet.train import EarlyStopping, HistoryLogger, ModelCheckpoint, TerminateOnNaN, fit, predict
+from glassnet.train.sentinel import LEARNING_RATE
 
-__all__ = [
-    "TEST_SIZE", "VAL_SIZE", "XOR", "datasets", "evaluate", "explain", "predict_file", "report", "resume",
-    "train",
-]  # fmt: skip
+__all__ = ["TEST_SIZE", "VAL_SIZE", "datasets", "evaluate", "predict_file", "report", "resume", "train"]
 
 VAL_SIZE, TEST_SIZE = 0.1, 0.2  # of all samples; the rest (70%) trains
 SETTINGS, CHECKPOINT = "settings.json", "checkpoint.safetensors"  # in a run folder, for --resume
@@ -165,7 +157,7 @@ def train(settings: dict[str, Any], resume_from: Path | None = None) -> int:
                   resume_from=None if resume_from is None else str(resume_from))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # _check_trained reports
         test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
-    print(format_table(f"test metrics ({len(X_te)} samples)", test))
+    print(metrics_table(f"test metrics ({len(X_te)} samples)", test))
     _check_trained(guard, test, ds.task, used["lr"])
     save(model, run_dir / "model.safetensors", preprocessing=scaler.state_dict(),
          classes=None if ds.classes is None else ds.classes.tolist(), hyperparameters=used,
@@ -209,8 +201,8 @@ def _check_trained(guard: TerminateOnNaN, test: dict[str, float], task: str, lr:
     scale = " (regression targets are used as given: check their scale)" if task == "regression" else ""
     if guard.diverged:
         tested = f" Test metrics not finite: {bad}." if bad else ""
-        raise GlassnetError(f"training diverged: {guard.diverged}{tested} No model was written; try a "
-                            f"smaller --lr than {lr:g}{scale}")
+        fix = f"try a smaller --lr than {lr:g}" if guard.cause == LEARNING_RATE else "check the data"
+        raise GlassnetError(f"training diverged: {guard.diverged}{tested} No model was written; {fix}{scale}")
     if bad:
         raise GlassnetError(f"training did not converge: test metrics not finite: {bad}. No model was "
                             f"written; try a smaller --lr than {lr:g} or scale the data{scale}")
@@ -239,7 +231,7 @@ def evaluate(model_path: str, data: str, target: str | None) -> int:
                                 f"{info.n_outputs}")
         n_classes = 0
     values, _ = score(info.model, info.loss, X, y, info.task, n_classes)
-    print(format_table(f"{info.path} on {data} ({len(X)} samples)", values))
+    print(metrics_table(f"{info.path} on {data} ({len(X)} samples)", values))
     return 0
 
 
@@ -287,78 +279,4 @@ def report(run_dir: str) -> int:
         raise GlassnetError(f"{run_dir!r} has no model.safetensors; pass a run folder written by "
                             "'glassnet train'")
     print(f"report: {_write_report(path)}")
-    return 0
-
-
-# XOR's four points and the weights of the classic 2-2-1 worked example (tests/test_worked_example.py)
-XOR = (np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 1, 0]))
-_CLASSIC = {"0.weight": np.array([[0.15, 0.20], [0.25, 0.30]]), "0.bias": np.array([0.35, 0.35]),
-            "2.weight": np.array([[0.40, 0.45]]), "2.bias": np.array([0.60])}  # fmt: skip
-
-
-def _xor_model(hidden: list[int], activation: str, loss: str) -> Sequential:
-    """A float64 network 2 → hidden → outputs for XOR; the classic weights when it is 2-2-1 sigmoid."""
-    indices = LOSSES.fact(loss, "targets") == "indices"
-    n_out = 2 if indices else 1
-    check_parameters([2, *hidden, n_out])
-    act = ACTIVATIONS.lookup(activation)
-    rngs = np.random.SeedSequence(0).spawn(len(hidden) + 1)
-    layers: list[Module] = []
-    for n_in, n, rng in zip([2, *hidden[:-1]], hidden, rngs, strict=False):
-        layers += [Linear(n_in, n, dtype=np.float64, generator=np.random.default_rng(rng)), act()]
-    last = np.random.default_rng(rngs[-1])
-    layers.append(Linear(([2, *hidden])[-1], n_out, dtype=np.float64, generator=last))
-    classifier = LOSSES.fact(loss, "task") == "classification"
-    head = LOSSES.fact(loss, "head") if classifier else "sigmoid"  # regression on XOR: σ(z) against 0/1
-    if head is not None:
-        layers.append(ACTIVATIONS[head]())
-    model = Sequential(*layers)
-    if hidden == [2] and n_out == 1:
-        model.load_state_dict(_CLASSIC)
-    return model
-
-
-def _sample(X: np.ndarray, y: np.ndarray, index: int | None, default: int,
-            where: str) -> tuple[np.ndarray, np.ndarray]:
-    i = default if index is None else index
-    if not 0 <= i < len(X):
-        raise GlassnetError(f"--sample {i} is out of range: {where} has {len(X)} samples, 0 to {len(X) - 1}")
-    return X[i : i + 1], y[i : i + 1]
-
-
-def _explain_inputs(args: dict[str, Any]) -> tuple[Module, str, np.ndarray, np.ndarray]:
-    """The model, its loss name and one sample (x, y as the loss wants it): XOR's, or from --data."""
-    if args.get("model") is None:
-        if args.get("data") is not None:
-            raise GlassnetError("--data is for --model; without --model, explain uses XOR's 4 points")
-        name = args["loss"].strip().lower()
-        LOSSES.lookup(name)  # an unknown name: the error lists the losses
-        task = "classification" if LOSSES.fact(name, "task") == "classification" else "regression"
-        gaussian = args["loss"].strip().lower() == "gaussian_nll"  # explain only: it takes a variance
-        loss = "gaussian_nll" if gaussian else check_loss(args["loss"], task, 2)
-        x, y = _sample(*XOR, args.get("sample"), 2, "XOR")
-        indices = LOSSES.fact(loss, "targets") == "indices"
-        y = y if indices else y.reshape(-1, 1).astype(np.float64)  # (1,) or (1, 1)
-        return _xor_model(args["layers"], args["activation"], loss), loss, x, y
-    if args.get("data") is None:
-        raise GlassnetError("--model needs --data: the data set or file to take the sample from")
-    info = load_model(args["model"])
-    ds = _load(args["data"], None if _is_builtin(args["data"]) else info.target, info.task)
-    y = info.class_indices(ds.decode(ds.y), args["data"]) if info.task == "classification" else ds.y
-    x, y = _sample(_features(info, ds, args["data"]), y, args.get("sample"), 0, args["data"])
-    return info.model.double(), info.loss, x, targets(info.loss, y)
-
-
-def explain(args: dict[str, Any]) -> int:
-    """Print one training step derived with its numbers (``glassnet explain``)."""
-    model, loss, x, y = _explain_inputs(args)
-    var = args.get("var")
-    if loss != "gaussian_nll" and var is not None:
-        raise GlassnetError(f"--var is the variance of --loss gaussian_nll; the loss {loss!r} takes none")
-    optimizer = build_optimizer(args["optimizer"], model.parameters(), args["lr"], None)
-    walkthrough = explain_step(model, x, y, build_loss(loss), optimizer,
-                               build_regularizers(args["l1"], args["l2"]) or None,
-                               var=(1.0 if var is None else var) if loss == "gaussian_nll" else None,
-                               max_items=None if args["show_all"] else 6)
-    print(walkthrough.render(args["format"]))
     return 0

@@ -153,8 +153,8 @@ _HELP: dict[str, str] = {
     "weight_decay": "the optimizer's weight decay (default: the optimizer's own)",
     "dropout": "dropout probability after each hidden layer (default 0)",
     "epochs": "most passes over the training data (default 100)", "batch_size": "default 32",
-    "early_stopping": "patience in epochs on the validation loss, best weights restored; 0 = off "
-                      "(default 10)",
+    "early_stopping": "stop after this many epochs in a row without a better validation loss (Keras's "
+                      "patience), best weights restored; 0 = off (default 10)",
     "seed": "seed of the split, the initial weights and the shuffling (default 0)",
     "out": "the run folder (default runs/<data>-<YYYYmmdd-HHMMSS>)",
 }  # fmt: skip
@@ -238,24 +238,52 @@ def _add_train(commands: Any) -> None:
     p.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=0, help="no progress")
 
 
+def _digits(value: Any) -> int:
+    n = _int(value)
+    if not 1 <= n <= 17:
+        raise ValueError(f"expected 1 to 17 significant digits (17 shows a float64 exactly), got {value!r}")
+    return n
+
+
+def _classes(value: Any) -> int:
+    n = _int(value)
+    if not 2 <= n <= 20:
+        raise ValueError(f"expected 2 to 20 classes, got {value!r}")
+    return n
+
+
 def _add_explain(commands: Any) -> None:
     p = commands.add_parser("explain", help="derive one training step with its numbers",
                             description="One training step (forward, loss, backward, update) with every "
                                         "formula and its numbers; by default the 2-2-1 sigmoid network "
-                                        "on the XOR sample x = (1, 0), y = 1 with MSE and SGD(lr=0.5).")
+                                        "on the XOR sample x = (1, 0), y = 1 with MSE and SGD(lr=0.5), "
+                                        "the classic worked example.")
     p.add_argument("--layers", type=_argtype(_layers), default=[2], help="hidden layer sizes (default 2)")
     p.add_argument("--activation", type=_argtype(_text), default="sigmoid", help="default sigmoid")
-    p.add_argument("--loss", type=_argtype(_text), default="mse", help="default mse")
+    p.add_argument("--classes", type=_argtype(_classes), default=None,
+                   help="N classes: N softmax outputs and cross-entropy, on the seeded N-arm spirals "
+                        "(4 points per class; XOR for 2)")
+    p.add_argument("--loss", type=_argtype(_text), default=None,
+                   help="default mse (cross_entropy with --classes); with --model, the run's own")
     p.add_argument("--var", type=_argtype(_positive), default=None,
                    help="the predicted variance for --loss gaussian_nll (default 1)")
-    p.add_argument("--optimizer", type=_argtype(_text), default="sgd", help="default sgd")
-    p.add_argument("--lr", type=_argtype(_positive), default=0.5, help="learning rate (default 0.5)")
-    p.add_argument("--l1", type=_argtype(_nonnegative), default=0.0, help="L1 penalty (default 0)")
-    p.add_argument("--l2", type=_argtype(_nonnegative), default=0.0, help="L2 penalty (default 0)")
+    p.add_argument("--optimizer", type=_argtype(_text), default=None,
+                   help="default sgd; with --model, the run's own")
+    p.add_argument("--lr", type=_argtype(_positive), default=None,
+                   help="learning rate (default: the optimizer's own, or with --model the run's; 0.5 for "
+                        "SGD on the built-in sample, the classic example's rate: with SGD's own 0.001 "
+                        "the first layer's weights would not move within 4 digits)")
+    p.add_argument("--l1", type=_argtype(_nonnegative), default=None,
+                   help="L1 penalty (default 0; with --model, the run's)")
+    p.add_argument("--l2", type=_argtype(_nonnegative), default=None,
+                   help="L2 penalty (default 0; with --model, the run's)")
     p.add_argument("--sample", type=_argtype(_int), default=None,
-                   help="which sample: 0-3 of XOR (default 2: x = (1, 0)), or a row of --data (default 0)")
+                   help="which sample: 0-3 of XOR (default 2: x = (1, 0)), 0 to 4N-1 of the --classes N "
+                        "spirals (default 0), or a row of --data (default 0)")
     p.add_argument("--model", help="a model.safetensors file written by 'glassnet train' (needs --data)")
     p.add_argument("--data", help="a built-in data set or a data file, with --model")
+    p.add_argument("--digits", type=_argtype(_digits), default=4,
+                   help="significant digits of the numbers shown, 1 to 17 (default 4)")
     p.add_argument("--format", choices=("text", "md", "html"), default="text",
                    help="text (default), md, or html (one self-contained page, math typeset offline)")
     p.add_argument("--all", dest="show_all", action="store_true", help="show every row and column")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from glassnet.train import evaluate, predict
 
 __all__ = [
     "CLASSIFICATION_METRICS", "REGRESSION_METRICS", "ModelInfo", "confusion", "format_table", "load_model",
-    "score", "shape_of",
+    "metrics_table", "score", "shape_of",
 ]  # fmt: skip
 
 CLASSIFICATION_METRICS = ("accuracy", "f1_macro", "log_loss")
@@ -46,15 +47,42 @@ def confusion(y: np.ndarray, labels: np.ndarray, n_classes: int) -> list[list[in
 
 
 def format_table(title: str, values: Mapping[str, float]) -> str:
-    """``title`` and one aligned ``name  value`` line per entry.
+    """``title`` and one aligned ``name  value`` line per entry (4 significant digits from a million).
 
-    >>> print(format_table("test metrics", {"loss": 0.25, "accuracy": 0.975}))
+    >>> print(format_table("test metrics", {"loss": 0.25, "accuracy": 0.975, "mse": 4.5e13}))
     test metrics
       loss      0.2500
       accuracy  0.9750
+      mse       4.5e+13
     """
     width = max(len(k) for k in values)
-    return "\n".join([title, *(f"  {k:<{width}}  {v:.4f}" for k, v in values.items())])
+    return "\n".join([title, *(f"  {k:<{width}}  {v:.4f}" if abs(v) < 1e6 else f"  {k:<{width}}  {v:.4g}"
+                                for k, v in values.items())])
+
+
+_EPS = float(np.finfo(np.float64).eps)  # log_loss's clip of the float64 probabilities
+
+
+def metrics_table(title: str, values: Mapping[str, float]) -> str:
+    """``format_table``, and a note when log_loss (its probabilities clipped) and the loss differ.
+
+    >>> print(metrics_table("test", {"loss": 4.5e13, "log_loss": 33.44}))
+    test
+      loss      4.5e+13
+      log_loss  33.4400  (clipped: see below)
+      log_loss clips each probability to [2.2e-16, 1 − 2.2e-16] as scikit-learn does, so no sample adds
+      more than 36.04; the loss takes the outputs unclipped, so confident mistakes weigh more there
+    """
+    loss, clipped = values.get("loss"), values.get("log_loss")
+    if loss is None or clipped is None or math.isclose(loss, clipped, rel_tol=1e-4, abs_tol=1e-6):
+        return format_table(title, values)
+    lines = format_table(title, values).splitlines()
+    row = list(values).index("log_loss") + 1
+    lines[row] += "  (clipped: see below)"
+    note = (f"  log_loss clips each probability to [{_EPS:.2g}, 1 − {_EPS:.2g}] as scikit-learn does, so no "
+            f"sample adds\n  more than {-math.log(_EPS):.2f}; the loss takes the outputs unclipped, so "
+            "confident mistakes weigh more there")
+    return "\n".join([*lines, note])
 
 
 def shape_of(model: Module) -> tuple[int, int]:
@@ -84,6 +112,9 @@ class ModelInfo:
         self.loss: str = _field(self.path, "hyperparameters 'loss'", hyper.get("loss"), str) or default_loss(
             self.task)
         self.target: str | None = _field(self.path, "hyperparameters 'target'", hyper.get("target"), str)
+        self.optimizer: str | None = _field(self.path, "hyperparameters 'optimizer'", hyper.get("optimizer"),
+                                            str)
+        self.steps: dict[str, float] = {k: _setting(self.path, k, hyper[k]) for k in _STEP if k in hyper}
         self.target_name: str = _field(self.path, "extra 'target_name'", extra.get("target_name"),
                                        str) or "prediction"
         self.feature_names: list[str] = _names(self.path, extra.get("feature_names"), self.n_features)
@@ -117,6 +148,17 @@ def _field(path: str, field: str, value: Any, kind: type | tuple[type, ...]) -> 
         return value
     names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
     raise _bad(path, field, f"is a {type(value).__name__}", f"a {names}")
+
+
+_STEP = ("lr", "weight_decay", "l1", "l2")  # the run's settings that shape one training step
+
+
+def _setting(path: str, name: str, value: Any) -> float:
+    """A saved step setting: a finite number >= 0."""
+    number = _field(path, f"hyperparameters {name!r}", value, (int, float))
+    if number is None or not 0.0 <= number < float("inf"):
+        raise _bad(path, f"hyperparameters {name!r}", f"is {value!r}", "a finite number >= 0")
+    return float(number)
 
 
 def _classes(path: str, classes: Any, n_outputs: int) -> list[Any] | None:

@@ -7,13 +7,13 @@ from glassnet.train.callbacks import (
     LambdaCallback,
     LRSchedulerCallback,
     ModelCheckpoint,
-    TerminateOnNaN,
 )  # fmt: skip
 from glassnet.train.diagnostics import Diagnostics, DiagnosticWarning
 from glassnet.train.history import History
 from glassnet.train.loop import evaluate, fit, predict
 from glassnet.train.progress import ProgressBar
 from glassnet.train.run import Run
+from glassnet.train.sentinel import TerminateOnNaN
 
 __all__ = [
     "Callback", "DiagnosticWarning", "Diagnostics", "EarlyStopping", "History", "HistoryLogger",

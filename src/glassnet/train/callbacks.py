@@ -27,18 +27,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.io.atomic import write_atomic
 from glassnet.io.state import save_state
 from glassnet.train.run import Run
-from glassnet.train.sentinel import first_nonfinite
 
 __all__ = [
     "Callback", "EarlyStopping", "HistoryLogger", "LRSchedulerCallback", "LambdaCallback",
-    "ModelCheckpoint", "TerminateOnNaN", "better", "monitor_mode",
+    "ModelCheckpoint", "better", "monitor_mode",
 ]  # fmt: skip
 
 Logs = dict[str, float]
@@ -110,8 +107,10 @@ def _check_stopping(patience: Any, start_from_epoch: Any, min_delta: Any) -> Non
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
 
-    Unlike Keras, ``restore_best_weights`` is on by default, and the best weights are restored at
-    the end of training whether or not early stopping triggered.
+    As Keras counts: with ``patience=3`` training stops at the end of the third epoch in a row
+    without improvement (``patience=0`` stops at the first), never after the first epoch. Unlike
+    Keras, ``restore_best_weights`` is on by default, and the best weights are restored at the end
+    of training whether or not early stopping triggered.
 
     Args:
         monitor: a logged quantity, by default the validation loss.
@@ -147,9 +146,9 @@ class EarlyStopping(Callback):
                 self.best_weights = run.model.state_dict()
             return
         self.wait += 1
-        if self.wait > self.patience:
-            run.stop(f"early stopping: {self.monitor} has not improved for {self.wait} epochs "
-                     f"(best {self.best:.6g} at epoch {self.best_epoch + 1})")
+        if self.wait >= self.patience and run.epoch > 0:  # Keras: `patience` epochs without improvement
+            run.stop(f"early stopping: {self.monitor} has not improved for {self.wait} epochs, patience "
+                     f"{self.patience} (best {self.best:.6g} at epoch {self.best_epoch + 1})")
 
     def on_train_end(self, run: Run) -> None:
         if self.restore_best_weights and self.best_weights is not None:
@@ -242,82 +241,6 @@ class LRSchedulerCallback(Callback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.scheduler.load_state_dict(state)
-
-
-class TerminateOnNaN(Callback):
-    """Stop when training diverges, and keep the last good state (fit adds this one).
-
-    Training has diverged when
-
-    - a batch's loss is NaN or infinite, or above ``growth`` · max(|L₀|, 10⁻³), L₀ being the run's
-      first batch loss (the untrained model's): a loss that grew by orders of magnitude. Checked on
-      every batch, after the loss and before backward, so that batch never reaches the weights;
-    - a weight is NaN or infinite, or beyond √(the largest float of its dtype) (1.8e19 in float32,
-      1.3e154 in float64), where its square overflows. Checked after every epoch.
-
-    The last good state is the one at the start of the epoch in which training diverged (after the
-    last recorded epoch): fit restores the weights, buffers and the optimizer's state to it (the
-    optimizer's options, such as lr, are left as they are), records nothing of that epoch and stops.
-    The granularity is the epoch because a step that blows the weights up shows only in the next
-    batch's loss; keeping it costs one copy of the model and optimizer state per epoch.
-
-    Args:
-        growth: how many times the loss may exceed max(|L₀|, 10⁻³) before training counts as diverged.
-    """
-
-    changes_model = False
-
-    def __init__(self, growth: float = 1e4) -> None:
-        if not growth > 1.0:
-            raise GlassnetError(f"TerminateOnNaN(growth=...) must be a number > 1, got {growth!r}")
-        self.growth = float(growth)
-        self.reference: float | None = None  # L₀: the run's first finite batch loss
-        self.diverged = ""  # why training diverged, once it has
-        self._good: tuple[dict[str, Any], dict[str, Any]] | None = None
-
-    def on_epoch_begin(self, run: Run) -> None:
-        self._good = run.model.state_dict(), run.optimizer.state_dict()  # the last good state
-
-    def on_loss(self, run: Run, loss: float) -> None:
-        if math.isfinite(loss) and self.reference is None:
-            self.reference = loss
-        if not math.isfinite(loss):
-            where = "" if run.inputs is None else first_nonfinite(run.model, run.inputs)
-            source = f" First non-finite value: {where}." if where else ""
-            self._stop(run, f"the loss became {loss} at epoch {run.epoch + 1}, batch {run.batch + 1}",
-                           source)
-        elif self.reference is not None and loss > self.growth * max(abs(self.reference), 1e-3):
-            self._stop(run, f"the loss became {loss:.4g} at epoch {run.epoch + 1}, batch "
-                           f"{run.batch + 1}, over {self.growth:g} × the first batch's loss "
-                           f"{self.reference:.4g}", " Lower the learning rate.")
-
-    def check_weights(self, run: Run) -> None:
-        """After an epoch's steps: stop if a weight is non-finite or beyond √(its dtype's largest float)."""
-        if run.rollback is not None:  # already diverged on a loss
-            return
-        for name, p in run.model.named_parameters():
-            a = p.array
-            bound = math.sqrt(float(np.finfo(a.dtype).max))
-            if a.size and not (-bound <= a.min() and a.max() <= bound):  # NaN compares False
-                worst = a.flat[int(np.nanargmax(np.abs(a)))] if not np.isnan(a).all() else math.nan
-                how = "too large" if np.isfinite(a).all() else "non-finite"
-                self._stop(run, f"the weights became {how} in epoch {run.epoch + 1}: {name} holds "
-                               f"{worst:.4g} (beyond ±{bound:.2g}, where squares overflow)",
-                               " Lower the learning rate.")
-                return
-
-    def _stop(self, run: Run, what: str, hint: str) -> None:
-        epoch = run.epoch + 1
-        self.diverged = (f"{what}; the weights and optimizer state are restored to the start of epoch "
-                         f"{epoch}{f' (after epoch {epoch - 1})' if epoch > 1 else ''}.{hint}")
-        run.stop(self.diverged)
-        run.rollback = self._good
-
-    def state_dict(self) -> dict[str, Any]:
-        return {} if self.reference is None else {"reference": self.reference}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.reference = state.get("reference")
 
 
 class HistoryLogger(Callback):

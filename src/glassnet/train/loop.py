@@ -24,12 +24,13 @@ from glassnet.nn.module import Module
 from glassnet.optim.optimizer import Optimizer
 from glassnet.regularizers.penalties import Regularizer
 from glassnet.train.arguments import check_fit_arguments
-from glassnet.train.callbacks import Callback, TerminateOnNaN
+from glassnet.train.callbacks import Callback
 from glassnet.train.diagnostics import Diagnostics
 from glassnet.train.history import History
 from glassnet.train.outputs import OutputKind, output_kind, score
 from glassnet.train.progress import ProgressBar
 from glassnet.train.run import Run
+from glassnet.train.sentinel import TerminateOnNaN
 from glassnet.train.sources import (
     ArrayBatches,
     LoaderBatches,

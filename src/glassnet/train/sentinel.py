@@ -1,16 +1,24 @@
-"""The NaN/inf sentinel: which layer, and which operation in it, first produced a non-finite value."""
+"""The divergence guard ``TerminateOnNaN`` and its sentinel: which layer, and which operation in it,
+first produced a non-finite value, and the likely cause."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from glassnet.engine.tensor import Tensor, no_grad
+from glassnet.errors import GlassnetError
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module
+from glassnet.train.callbacks import Callback
+from glassnet.train.run import Run
 
-__all__ = ["first_nonfinite"]
+__all__ = ["DATA", "LEARNING_RATE", "TerminateOnNaN", "first_nonfinite"]
+
+LEARNING_RATE, DATA = "learning rate", "data"  # TerminateOnNaN.cause: what most likely diverged
 
 
 def _layers(module: Module, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -59,4 +67,104 @@ def first_nonfinite(model: Module, x: np.ndarray) -> str:
                             "finite inputs; lower the learning rate or scale the inputs")
     finally:
         model.train(was_training)
-    return "every layer's output is finite: the loss itself produced it (check the targets and the loss)"
+    return "every layer's output is finite: the loss itself produced it from the outputs and the targets"
+
+
+class TerminateOnNaN(Callback):
+    """Stop when training diverges, and keep the last good state (fit adds this one).
+
+    Training has diverged when
+
+    - a batch's loss is NaN or infinite, or above ``growth`` · max(|L₀|, 10⁻³), L₀ being the run's
+      first batch loss (the untrained model's): a loss that grew by orders of magnitude. Checked on
+      every batch, after the loss and before backward, so that batch never reaches the weights;
+    - a weight is NaN or infinite, or beyond √(the largest float of its dtype) (1.8e19 in float32,
+      1.3e154 in float64), where its square overflows. Checked after every epoch.
+
+    ``cause`` names what most likely diverged: ``LEARNING_RATE`` when the loss grew (above twice
+    max(|L₀|, 10⁻³)) before it became NaN or inf, when it exploded, or when a weight did; else
+    ``DATA`` (a loss that was not growing turned non-finite: a bad value in the data or the targets,
+    or targets the loss cannot take). The reason says which, with the numbers.
+
+    The last good state is the one at the start of the epoch in which training diverged (after the
+    last recorded epoch): fit restores the weights, buffers and the optimizer's state to it (the
+    optimizer's options, such as lr, are left as they are), records nothing of that epoch and stops.
+    The granularity is the epoch because a step that blows the weights up shows only in the next
+    batch's loss; keeping it costs one copy of the model and optimizer state per epoch.
+
+    Args:
+        growth: how many times the loss may exceed max(|L₀|, 10⁻³) before training counts as diverged.
+    """
+
+    changes_model = False
+
+    def __init__(self, growth: float = 1e4) -> None:
+        if not growth > 1.0:
+            raise GlassnetError(f"TerminateOnNaN(growth=...) must be a number > 1, got {growth!r}")
+        self.growth = float(growth)
+        self.reference: float | None = None  # L₀: the run's first finite batch loss
+        self.last: float | None = None  # the last finite batch loss
+        self.diverged, self.cause = "", ""  # why training diverged and its likely cause, once it has
+        self._good: tuple[dict[str, Any], dict[str, Any]] | None = None
+
+    def on_epoch_begin(self, run: Run) -> None:
+        self._good = run.model.state_dict(), run.optimizer.state_dict()  # the last good state
+
+    def on_loss(self, run: Run, loss: float) -> None:
+        if math.isfinite(loss) and self.reference is None:
+            self.reference = loss
+        where = f"at epoch {run.epoch + 1}, batch {run.batch + 1}"
+        if not math.isfinite(loss):
+            self._nonfinite(run, f"the loss became {loss} {where}")
+        elif self.reference is not None and loss > self.growth * self._scale():
+            self._stop(run, f"the loss became {loss:.4g} {where}, over {self.growth:g} × the first batch's "
+                           f"loss {self.reference:.4g}", " Lower the learning rate.")
+        else:
+            self.last = loss
+
+    def _scale(self) -> float:
+        return max(abs(self.reference or 0.0), 1e-3)
+
+    def _nonfinite(self, run: Run, what: str) -> None:
+        """A NaN or inf loss: after a growing loss or a broken weight, the learning rate; else the data."""
+        where = "" if run.inputs is None else first_nonfinite(run.model, run.inputs)
+        source = f" First non-finite value: {where}." if where else ""
+        grew = self.last is not None and self.last > 2.0 * self._scale()
+        broken = not all(np.isfinite(p.array).all() for p in run.model.parameters())
+        if grew or broken:
+            before = (f" after growing from {self.reference:.4g} (the first batch's) to {self.last:.4g}"
+                      if grew else " after an update made a weight non-finite")
+            self._stop(run, f"{what}{before}: the learning rate is likely too large", f"{source} Lower the "
+                            "learning rate.", LEARNING_RATE)
+        else:
+            last = "" if self.last is None else f" (the last finite loss {self.last:.4g})"
+            self._stop(run, f"{what} without growing first{last}: likely a bad value in the data or targets "
+                            "the loss cannot take", f"{source} Check the data and the targets.", DATA)
+
+    def check_weights(self, run: Run) -> None:
+        """After an epoch's steps: stop if a weight is non-finite or beyond √(its dtype's largest float)."""
+        if run.rollback is not None:  # already diverged on a loss
+            return
+        for name, p in run.model.named_parameters():
+            a = p.array
+            bound = math.sqrt(float(np.finfo(a.dtype).max))
+            if a.size and not (-bound <= a.min() and a.max() <= bound):  # NaN compares False
+                worst = a.flat[int(np.nanargmax(np.abs(a)))] if not np.isnan(a).all() else math.nan
+                how = "too large" if np.isfinite(a).all() else "non-finite"
+                self._stop(run, f"the weights became {how} in epoch {run.epoch + 1}: {name} holds "
+                               f"{worst:.4g} (beyond ±{bound:.2g}, where squares overflow)",
+                               " Lower the learning rate.")
+                return
+
+    def _stop(self, run: Run, what: str, hint: str, cause: str = LEARNING_RATE) -> None:
+        epoch, self.cause = run.epoch + 1, cause
+        self.diverged = (f"{what}; the weights and optimizer state are restored to the start of epoch "
+                         f"{epoch}{f' (after epoch {epoch - 1})' if epoch > 1 else ''}.{hint}")
+        run.stop(self.diverged)
+        run.rollback = self._good
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("reference", self.reference), ("last", self.last)) if v is not None}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.reference, self.last = state.get("reference"), state.get("last")
