@@ -249,9 +249,9 @@ def test_cli_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixture[
 
 def test_cli_explains_gaussian_nll_with_its_variance(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "--loss", "gaussian_nll"]) == 0  # var 1 by default
-    assert "v = max(var, eps) = max(1, 1e-06) = 1" in capsys.readouterr().out
+    assert "s² = max(var, ε) = max(1, 1e-06) = 1" in capsys.readouterr().out
     assert main(["explain", "--loss", "gaussian_nll", "--var", "0.25"]) == 0
-    assert "v = max(var, eps) = max(0.25, 1e-06) = 0.25" in capsys.readouterr().out
+    assert "s² = max(var, ε) = max(0.25, 1e-06) = 0.25" in capsys.readouterr().out
 
 
 class _WeightedMSE(nn.Module):
@@ -310,10 +310,10 @@ def test_gaussian_nll_shows_var_clamped_and_delta_from_the_engine(var_shape: tup
     n = 4 if reduction == "mean" else 1
     np.testing.assert_allclose(delta.value, (out - y) / v / n, rtol=1e-13)
     text = str(w)
-    assert any(line.startswith("v = max(var, eps) = max(") for line in step.substituted.splitlines())
+    assert any(line.startswith("s² = max(var, ε) = max(") for line in step.substituted.splitlines())
     assert ", 0.3) = " in text
-    assert "ℓ = ½(log v + (ŷ − y)²/v)" in text and f"L = {reduction}(ℓ)" in text
-    assert ("(ŷ − y)/v / N" in delta.substituted) == (reduction == "mean")
+    assert "ℓ = ½(log s² + (ŷ − y)²/s²)" in text and f"L = {reduction}(ℓ)" in text
+    assert ("(ŷ − y)/s² / N" in delta.substituted) == (reduction == "mean")
     assert ("N = 4, the elements of ŷ" in delta.substituted) == (reduction == "mean")
 
 
@@ -327,8 +327,8 @@ def test_gaussian_nll_numbers_worked_by_hand() -> None:
     assert w.loss == pytest.approx(0.5 * (np.log(0.5) + 2.0), abs=1e-15)
     assert w.grads["0.weight"].tolist() == [[2.0]] and w.grads["0.bias"].tolist() == [2.0]
     text = str(w)
-    assert "v = max(var, eps) = max([0.5], 1e-06) = [0.5]" in text and "= [0.6534]" in text
-    assert "∂L/∂z¹ = (ŷ − y)/v / N = ([2] − [1])/[0.5] / 1 = [2]" in text
+    assert "s² = max(var, ε) = max([0.5], 1e-06) = [0.5]" in text and "= [0.6534]" in text
+    assert "∂L/∂z¹ = (ŷ − y)/s² / N = ([2] − [1])/[0.5] / 1 = [2]" in text
     assert "(reduction='mean': N = 1" in text
 
 
@@ -338,7 +338,7 @@ def test_gaussian_nll_renders_in_every_format() -> None:
     step, delta = w.find("loss")[0], w.find("delta", 3)[0]
     text, md, page = w.to_text(), w.to_markdown(), w.to_html()
     assert nn.GaussianNLLLoss.formula.text in text and step.substituted.splitlines()[0] in text
-    assert "(ŷ − y)/v / N" in text and "var = [[" in text and "v = max(var, eps)" in text
+    assert "(ŷ − y)/s² / N" in text and "var = [[" in text and "s² = max(var, ε)" in text
     formula = nn.GaussianNLLLoss.formula
     assert f"${formula.latex}$" in md and f"${formula.derivative_latex}$" in md
     assert f"```text\n{step.substituted}\n```" in md and f"```text\n{delta.substituted}\n```" in md

@@ -112,9 +112,17 @@ def float32_after_training() -> Walkthrough:
     return explain(net, IRIS_X[:1].astype(np.float32), IRIS_Y[:1], nn.CrossEntropyLoss(), opt)
 
 
+def gaussian_nll() -> Walkthrough:
+    net = _net(2, nn.Tanh, 3, None, 2, seed=7)
+    X, y = np.array([[0.5, -1.0], [1.5, 0.2]]), np.array([[0.1, -0.3], [0.7, 0.2]])
+    return explain(net, X, y, nn.GaussianNLLLoss(eps=0.3), optim.RMSprop(net.parameters(), lr=0.01),
+                   var=np.array([[0.2, 1.4], [0.9, 0.5]]))
+
+
 WALKTHROUGHS: dict[str, Callable[[], Walkthrough]] = {
     f.__name__: f for f in (defaults, two_hidden_tanh, cross_entropy, adam_l2, relu_l1, iris_sgd, iris_adam,
-                            iris_batch_momentum, softmax_hidden, normalization, float32_after_training)
+                            iris_batch_momentum, softmax_hidden, normalization, float32_after_training,
+                            gaussian_nll)
 }
 
 

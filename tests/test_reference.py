@@ -44,6 +44,13 @@ def test_committed_reference_equals_a_fresh_build(built: Path) -> None:
             encoding="utf-8"), f"docs/reference/{svg.name} is stale: run `python tools/build_reference.py`"
 
 
+def test_explain_md_notation_and_example_are_fresh(built: Path) -> None:
+    fresh = (built / "explain.md").read_text(encoding="utf-8")
+    committed = (ROOT / "docs" / "explain.md").read_text(encoding="utf-8")
+    assert fresh == committed, "docs/explain.md is stale: run `python tools/build_reference.py`"
+    assert "p = softmax(ŷ)" in fresh and "m̂ / (√v̂ + ε)" in fresh and "∂R₁/∂W¹ = " in fresh
+
+
 def test_every_registered_component_appears_with_its_formula(built: Path) -> None:
     page = (built / "reference.md").read_text(encoding="utf-8")
     for heading, registry, _ in tool.FAMILIES:

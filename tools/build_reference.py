@@ -1,5 +1,8 @@
 """Write docs/reference.md: every layer, activation, loss, regularizer, optimizer and schedule with its math.
 
+It also regenerates the notation tables and the full worked example (code and output) of
+docs/explain.md, between its ``<!-- generated: ... -->`` and ``<!-- end: ... -->`` marks.
+
 The page opens with the notation every formula uses, the table ``glassnet.notation.NOTATION``.
 The rest is generated from the single source of the formulas, each class's ``formula`` (a
 ``glassnet.registry.Formula``), found through the registries (``LAYERS``, ``ACTIVATIONS``,
@@ -89,6 +92,43 @@ def notation_table() -> str:
     return "\n".join(parts)
 
 
+EXAMPLE = """import numpy as np
+from glassnet import nn, optim
+from glassnet.explain import explain
+from glassnet.regularizers import L2
+
+net = nn.Sequential(nn.Linear(2, 3, dtype=np.float64), nn.Tanh(), nn.Linear(3, 3, dtype=np.float64))
+net.load_state_dict({"0.weight": np.array([[0.5, -0.3], [0.2, 0.8], [-0.6, 0.1]]),
+                     "0.bias": np.array([0.1, 0.0, -0.1]),
+                     "2.weight": np.array([[0.3, -0.5, 0.2], [0.7, 0.1, -0.4], [-0.2, 0.6, 0.5]]),
+                     "2.bias": np.array([0.0, 0.1, -0.1])})
+walkthrough = explain(net, [1.0, -0.5], 2, nn.CrossEntropyLoss(),
+                      optim.Adam(net.parameters(), lr=0.01), L2(0.01))
+print(walkthrough)
+"""
+"""The full example of docs/explain.md: softmax and cross-entropy, Adam and an L2 penalty."""
+
+
+def _generated(page: str, name: str, content: str) -> str:
+    """``page`` with the text between ``<!-- generated: name -->`` and ``<!-- end: name -->`` replaced."""
+    start, end = f"<!-- generated: {name} -->\n", f"<!-- end: {name} -->"
+    head, _, rest = page.partition(start)
+    _, found, tail = rest.partition(end)
+    if not found:
+        raise SystemExit(f"docs/explain.md has no {start.strip()} ... {end} region")
+    return f"{head}{start}{content}{end}{tail}"
+
+
+def explain_page(template: str) -> str:
+    """docs/explain.md with its notation tables and its full example (code and output) regenerated."""
+    namespace: dict[str, Any] = {}
+    exec(EXAMPLE.replace("print(walkthrough)\n", ""), namespace)  # our own example
+    tables = notation_table().split("\n", 1)[1].replace("### ", "#### ")
+    page = _generated(template, "notation", tables)
+    page = _generated(page, "example code", f"```python\n{EXAMPLE}```\n")
+    return _generated(page, "example output", f"```text\n{namespace['walkthrough'].to_text()}\n```\n")
+
+
 def activation_curves(module: Module, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """f(z) and f′(z) by the engine, for each z, from one forward and one backward pass.
 
@@ -159,7 +199,9 @@ def build(out: Path) -> list[Path]:
             sections.append(entry(name, cls, label, plot))
     page = out / PAGE
     page.write_text("\n".join(sections), encoding="utf-8")
-    return [page, *written]
+    explain_md = out / "explain.md"
+    explain_md.write_text(explain_page((DOCS / "explain.md").read_text(encoding="utf-8")), encoding="utf-8")
+    return [page, explain_md, *written]
 
 
 def main(argv: list[str] | None = None) -> None:

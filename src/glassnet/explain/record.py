@@ -7,6 +7,7 @@ tensors; every tensor keeps its ``.grad`` (``retain_grad``) for the backward pas
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol, cast
 
@@ -130,7 +131,8 @@ class Recorder:
         n_rows, n_cols = next(iter(grid.values())).shape
         rows = range(n_rows if self.max_items is None else min(n_rows, self.max_items))
         cols = range(n_cols if self.max_items is None else min(n_cols, self.max_items))
-        cells = [[template.format(**{k: signed(self.num(float(v[i, j]))) for k, v in grid.items()})
+        cells = [[_DOUBLED.sub(r"(\1)", template.format(**{k: signed(self.num(float(v[i, j])))
+                                                            for k, v in grid.items()}))
                   for j in cols] for i in rows]
         if len(shape) == 0 or n_rows == n_cols == 1:
             return cells[0][0]
@@ -155,6 +157,9 @@ def settings_of(component: object) -> dict[str, float]:
     """A component's numeric settings by attribute name, for its formula's templates (``{l2}``)."""
     return {k: v for k, v in vars(component).items()
             if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+_DOUBLED = re.compile(r"\(\((-[^()]+)\)\)")  # f((-0.2)): a template's parentheses around a signed number
 
 
 def signed(text: str) -> str:

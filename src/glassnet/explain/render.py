@@ -7,6 +7,7 @@ Each renderer maps a sequence of Steps to a string; ``RENDERERS`` names them. Th
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -43,7 +44,8 @@ def _preamble(page: Page) -> list[str]:
     if page.notation:
         lines += ["", "notation:"]
         for symbol, _latex, meaning in page.notation:
-            lines += textwrap.wrap(f"  {symbol:<10} {meaning}", WIDTH, subsequent_indent=" " * 13)
+            pad = 10 + sum(1 for ch in symbol if unicodedata.combining(ch))  # m̂: its mark takes no column
+            lines += textwrap.wrap(f"  {symbol:<{pad}} {meaning}", WIDTH, subsequent_indent=" " * 13)
     return lines
 
 

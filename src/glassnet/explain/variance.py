@@ -1,7 +1,7 @@
 """The variance GaussianNLLLoss takes besides (prediction, target), and how a walkthrough shows it.
 
 explain calls ``loss(ŷ, y)``, or ``loss(ŷ, y, var)`` for GaussianNLLLoss, whose formula reads
-ℓ = ½(log v + (ŷ − y)²/v) with v = max(var, eps), so ∂ℓ/∂ŷ = (ŷ − y)/v, divided by N (the number of
+ℓ = ½(log s² + (ŷ − y)²/s²) with s² = max(var, ε), so ∂ℓ/∂ŷ = (ŷ − y)/s², divided by N (the number of
 elements of ŷ) for ``reduction='mean'``. ℓ per element is the loss itself run with
 ``reduction='none'``; L and δ at the output are the engine's, as for every other loss. v is shown
 as the clamp the loss applies (tests/test_explain.py checks it against the engine's δ).
@@ -64,7 +64,7 @@ def loss_arguments(var: ArrayLike | float | None, one_sample: bool, dtype: np.dt
 
 
 def _clamped(loss: GaussianNLLLoss, out: Tensor, var: Var) -> tuple[np.ndarray, np.ndarray]:
-    """var as given and v = max(var, eps), the loss's clamp, shaped to broadcast against ŷ."""
+    """var as given and s² = max(var, ε), the loss's clamp, shaped to broadcast against ŷ."""
     V = var.array if isinstance(var, Tensor) else np.asarray(var)
     if 0 < V.ndim == out.ndim - 1:  # one variance per row: (n,) → (n, 1), as the loss reads it
         V = V[..., None]
@@ -73,19 +73,19 @@ def _clamped(loss: GaussianNLLLoss, out: Tensor, var: Var) -> tuple[np.ndarray, 
 
 def loss_lines(loss: GaussianNLLLoss, out: Tensor, y: Tensor, var: Var,
                rec: Recorder) -> tuple[list[str], dict[str, np.ndarray]]:
-    """v = max(var, eps) and ℓ per element with the numbers plugged in; the arrays shown, by name."""
+    """s² = max(var, ε) and ℓ per element with the numbers plugged in; the arrays shown, by name."""
     V, v = _clamped(loss, out, var)
     per = type(loss)(full=loss.full, eps=loss.eps, reduction="none")(out.detach(), y, var)  # ℓ, the engine's
     full = " + ½·log 2π" if loss.full else ""
-    lines = [f"v = max(var, eps) = max({rec.fmt(V)}, {rec.num(loss.eps)}) = {rec.fmt(v)}",
-             f"ℓ = ½(log v + (ŷ − y)²/v){full}",
+    lines = [f"s² = max(var, ε) = max({rec.fmt(V)}, {rec.num(loss.eps)}) = {rec.fmt(v)}",
+             f"ℓ = ½(log s² + (ŷ − y)²/s²){full}",
              f"  = ½(log {rec.fmt(v)} + ({rec.fmt(out.array)} − {rec.fmt(y.array)})²/{rec.fmt(v)}){full}",
              f"  = {rec.fmt(per.array)}"]
     return lines, {"var": V, "v": v, "loss_elements": per.array}
 
 
 def delta_text(loss: GaussianNLLLoss, out: Tensor, y: Tensor, var: Var, rec: Recorder) -> tuple[str, str]:
-    """∂L/∂ŷ = (ŷ − y)/v, ÷ N for 'mean', with the numbers plugged in, and a note on N.
+    """∂L/∂ŷ = (ŷ − y)/s², ÷ N for 'mean', with the numbers plugged in, and a note on N.
 
     Its value is not computed here: the walkthrough shows the engine's ``.grad`` after it.
     """
@@ -93,5 +93,5 @@ def delta_text(loss: GaussianNLLLoss, out: Tensor, y: Tensor, var: Var, rec: Rec
     plugged = f"({rec.fmt(out.array)} − {rec.fmt(y.array)})/{rec.fmt(v)}"
     found = divisor(loss, out, y, rec)  # N = the elements of ŷ for 'mean', None for 'sum'
     if found is None:
-        return f"(ŷ − y)/v = {plugged}", ""
-    return f"(ŷ − y)/v / N = {plugged} / {int(found[0])}", f"  (reduction='mean': {found[1]})"
+        return f"(ŷ − y)/s² = {plugged}", ""
+    return f"(ŷ − y)/s² / N = {plugged} / {int(found[0])}", f"  (reduction='mean': {found[1]})"
