@@ -16,6 +16,7 @@ from glassnet import nn, optim
 from glassnet.explain import Walkthrough, explain
 from glassnet.regularizers import L2
 from test_explain_html import xor_walkthrough
+from test_explain_numbers import WALKTHROUGHS as READ
 from test_report_browser import chromium, severe_errors
 
 WIDTHS = (800, 1280)
@@ -42,7 +43,10 @@ def deep_tanh_walkthrough() -> Walkthrough:
 
 
 WALKTHROUGHS: dict[str, Callable[[], Walkthrough]] = {
-    "xor": xor_walkthrough, "iris_adam_l2": iris_walkthrough, "deep_tanh": deep_tanh_walkthrough}
+    "xor": xor_walkthrough, "iris_adam_l2": iris_walkthrough, "deep_tanh": deep_tanh_walkthrough,
+    **{name: READ[name] for name in ("two_hidden_tanh", "cross_entropy", "adam_l2", "relu_l1", "iris_sgd",
+                                     "iris_batch_momentum", "softmax_hidden", "normalization")}}
+"""The walkthroughs a learner reads (tests/test_explain_numbers.py checks their numbers) and three more."""
 
 
 @pytest.fixture(scope="module")
