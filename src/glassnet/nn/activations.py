@@ -313,6 +313,7 @@ class SiLU(Module):
         "SiLU", "f(z) = z·σ(z)", r"f(z) = z\,\sigma(z)",
         "f′(z) = σ(z)·(1 + z·(1 - σ(z)))", r"f'(z) = \sigma(z)\,\left(1 + z\,(1 - \sigma(z))\right)",
         plug="{z} / (1 + exp(−{z}))",
+        derivative_plug="(1 + {z}·(1 − 1 / (1 + exp(−{z})))) / (1 + exp(−{z}))",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -334,6 +335,7 @@ class Mish(Module):
         "f′(z) = tanh(softplus(z)) + z·σ(z)·(1 - tanh²(softplus(z)))",
         r"f'(z) = \tanh(\operatorname{softplus}(z))"
         r" + z\,\sigma(z)\left(1 - \tanh^2(\operatorname{softplus}(z))\right)",
+        plug="{z}·tanh(log(1 + exp({z})))",
     )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -405,6 +407,8 @@ class Hardtanh(Module):
         "f′(z) = 1 if min_val < z < max_val, else 0",
         r"f'(z) = \begin{cases} 1 & \mathrm{min\_val} < z < \mathrm{max\_val} \\ "
         r"0 & \text{otherwise} \end{cases}",
+        plug="min(max({z}, {min_val}), {max_val})",
+        derivative_plug="𝟙[{min_val} < {z} < {max_val}]",
     )  # fmt: skip
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:

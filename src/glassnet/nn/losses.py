@@ -153,7 +153,9 @@ class HuberLoss(Loss):
         r"\kappa (|\hat y - y| - \tfrac12 \kappa) & \text{otherwise} \end{cases}",
         "∂ℓ/∂ŷ = ŷ − y if |ŷ − y| < κ, else κ·sign(ŷ − y)",
         r"\frac{\partial \ell}{\partial \hat y} = \begin{cases} \hat y - y & |\hat y - y| < \kappa \\ "
-        r"\kappa \operatorname{sign}(\hat y - y) & \text{otherwise} \end{cases}")
+        r"\kappa \operatorname{sign}(\hat y - y) & \text{otherwise} \end{cases}",
+        plug="0.5·min(|{yhat} − {y}|, {delta})² + {delta}·max(|{yhat} − {y}| − {delta}, 0)",
+        derivative_plug="max(min({yhat} − {y}, {delta}), −{delta})")
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
@@ -177,7 +179,9 @@ class SmoothL1Loss(Loss):
         "∂ℓ/∂ŷ = (ŷ − y)/κ if |ŷ − y| < κ, else sign(ŷ − y)",
         r"\frac{\partial \ell}{\partial \hat y} = \begin{cases} (\hat y - y)/\kappa "
         r"& |\hat y - y| < \kappa \\ "
-        r"\operatorname{sign}(\hat y - y) & \text{otherwise} \end{cases}")
+        r"\operatorname{sign}(\hat y - y) & \text{otherwise} \end{cases}",
+        plug="(0.5·min(|{yhat} − {y}|, {beta})² + {beta}·max(|{yhat} − {y}| − {beta}, 0)) / {beta}",
+        derivative_plug="max(min(({yhat} − {y}) / {beta}, 1), −1)")
 
     def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
