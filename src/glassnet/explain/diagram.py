@@ -92,7 +92,7 @@ def network_svg(network: Sequence[NetworkLayer], max_neurons: int = 12, digits: 
 
     >>> layer = NetworkLayer(1, np.array([[0.5, -0.25]]), np.array([0.1]), "Sigmoid")
     >>> svg = network_svg([layer])
-    >>> svg.count('class="link pos"'), svg.count('class="link neg"'), "W¹[0, 1] = -0.25" in svg
+    >>> svg.count('class="link pos"'), svg.count('class="link neg"'), "W¹₁,₂ = -0.25" in svg
     (1, 1, True)
     """
     if not network:
