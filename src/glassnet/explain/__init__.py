@@ -1,9 +1,10 @@
 """Explain: one real training step derived with its numbers, from the engine's own computation.
 
-``explain(model, x, y, loss, optimizer)`` records the forward pass (z = W·a + b, a = f(z)), the
-loss, the backward pass (δ, ∂L/∂W, ∂L/∂b), the penalties and the optimizer's update, as a
-``Walkthrough`` of ``Step`` records that renders as text (``str``) or Markdown. Formulas are read
-from each component's ``formula``; see docs/explain.md.
+``explain(model, x, y, loss, optimizer)`` records the forward pass (zˡ = aˡ⁻¹·(Wˡ)ᵀ + bˡ,
+aˡ = f(zˡ), samples as rows), the loss, the backward pass (δ, ∂L/∂W, ∂L/∂b), the penalties and the
+optimizer's update, each with its numbers multiplied out, as a ``Walkthrough`` of ``Step`` records
+that renders as text (``str``), Markdown or HTML. Formulas and their templates are read from each
+component's ``formula``, symbols from ``glassnet.notation``; see docs/explain.md.
 """
 
 from glassnet.explain.numbers import format_array, format_number

@@ -1,8 +1,10 @@
 """Regularization terms and the optimizer's update, each computed by the real component on a copy.
 
 The user's model and optimizer are never touched: a penalty's gradient comes from ``backward()``
-on a deep copy of the model, and the update from a real ``step()`` of a twin optimizer (same
-class, same options, state loaded with ``load_state_dict``) over a copy of the model.
+on a deep copy of the model, and the update from a twin optimizer (same class, same options, state
+loaded with ``load_state_dict``) over a copy of the model: its direction u from
+``Optimizer.directions()`` (the optimizer's own rule on copies of its state), then a real
+``step()`` for θ_new. η·u is shown computed forwards, in float64, from that u.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ _SYMBOLS = {"momentum_buffer": "B", "exp_avg": "m", "exp_avg_sq": "v", "step": "
 def symbols(layers: Sequence[Layer], before: Sequence[Stage] = ()) -> dict[str, str]:
     """Parameter name → its symbol in the derivation, e.g. ``{"0.weight": "W¹", "0.bias": "b¹"}``.
 
-    A normalization's γˡ and βˡ, an Embedding's table E.
+    A normalization's Wₕˡ and bₕˡ, an Embedding's table W⁰.
     """
     names = {layer.weight_name: f"W{sup(layer.index)}" for layer in layers}
     names |= {layer.bias_name: f"b{sup(layer.index)}" for layer in layers if layer.bias_name}

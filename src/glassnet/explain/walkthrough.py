@@ -142,14 +142,17 @@ def explain(model: Module, x: ArrayLike, y: ArrayLike, loss: Module, optimizer: 
             var: ArrayLike | float | None = None, max_items: int | None = 6, digits: int = 4) -> Walkthrough:
     """Derive one training step of ``model`` on (x, y): forward, loss, backward and update, with numbers.
 
-    Layer l computes zˡ = Wˡ·aˡ⁻¹ + bˡ and aˡ = f(zˡ); backward, δ at the output is ∂L/∂a ⊙ f′(z)
-    (or ∂L/∂z), δˡ = (Wˡ⁺¹)ᵀδˡ⁺¹ ⊙ f′(zˡ), ∂L/∂Wˡ = δˡ·(aˡ⁻¹)ᵀ and ∂L/∂bˡ = δˡ; the update is the
-    optimizer's own step. The model and optimizer given are left unchanged.
+    Samples are rows. Layer l computes zˡ = aˡ⁻¹·(Wˡ)ᵀ + bˡ and aˡ = f(zˡ); backward,
+    ∂L/∂aˡ⁻¹ = δˡ·Wˡ, δˡ = ∂L/∂aˡ ⊙ f′(zˡ), ∂L/∂Wˡ = (δˡ)ᵀ·aˡ⁻¹ and ∂L/∂bˡ = Σ over samples of δˡ;
+    the update is the optimizer's own direction u (``Optimizer.directions()``) and its own step.
+    The model and optimizer given are left unchanged.
 
     Args:
-        model: an ``nn.Sequential`` of Linear layers and activations (Identity, Flatten and Dropout
-            in eval mode may appear).
-        x: one sample (n_features,) or a tiny batch (n_samples, n_features).
+        model: an ``nn.Sequential`` of Linear layers, each followed by at most one activation;
+            LayerNorm and BatchNorm1d after a Linear layer, an Embedding first, and Identity,
+            Flatten and Dropout in eval mode may appear.
+        x: one sample (n_features,) or a tiny batch (n_samples, n_features); integer indices for
+            a model that starts with an Embedding.
         y: the target(s), as ``loss`` expects them (a single sample's y gets the batch axis too).
         loss: a loss module, e.g. ``nn.MSELoss()``.
         optimizer: the optimizer over ``model.parameters()``; None leaves out the update.
