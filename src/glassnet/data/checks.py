@@ -29,6 +29,12 @@ def first_bad_value(a: np.ndarray, dtype: Any) -> tuple[tuple[int, ...], str] | 
     if a.dtype.kind not in "fc" and not (a.dtype.kind in "iu" and np.finfo(dtype).max < 2.0 ** 64):
         return None  # bool, or integers that every float type of the model holds
     largest = float(np.finfo(dtype).max)
+    if a.dtype.kind == "f" and a.size:  # the common case, in one pass and no temporary: a finite sum
+        with np.errstate(over="ignore", invalid="ignore"):  # means no NaN or inf (an overflowing
+            total = np.add.reduce(a, axis=None)  # sum of finite values falls through to the search)
+        fits = np.finfo(a.dtype).max <= largest or -largest <= a.min() <= a.max() <= largest
+        if np.isfinite(total) and fits:
+            return None
     magnitude = np.abs(a)
     bad = ~np.isfinite(magnitude) if a.dtype.kind in "fc" else np.zeros(a.shape, dtype=bool)
     if np.finfo(a.dtype if a.dtype.kind in "fc" else np.float64).max > largest:

@@ -14,6 +14,7 @@ subclass too: format ``"glassnet-weights"``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -111,8 +112,8 @@ def save(model: Module | Any, path: PathLike, *, preprocessing: Any = None, clas
         save_state(path, model)  # a state_dict or checkpoint, as torch.save(obj, path)
         return
     _check_fields(model, classes, extra)
-    tensors = {name: t.array for name, t in model.state_dict().items()}  # first: it names a lazy layer
-    # that has not seen an input
+    state = model.state_dict(keep_vars=True)  # first: it names a lazy layer that has not seen an input
+    tensors = {name: t.array for name, t in state.items()}
     config = module_to_config(model)
     problem = _mismatch(module_from_config(config), tensors)
     if problem:
@@ -183,19 +184,26 @@ def load(path: PathLike, *, weights_only: bool = True, map_location: Any = None)
             do not match its architecture in names, shapes or dtypes.
     """
     as_device(map_location)
-    tensors, metadata = load_tensors(path)
+    built: list[Module] = []
+
+    def into(metadata: dict[str, str], specs: dict[str, tuple[Any, tuple[int, ...]]]) -> dict[str, Any]:
+        """A model file's model, built before its weights are read, so they are read into it."""
+        if is_state(metadata) or metadata.get("format") == _WEIGHTS_NAME:
+            return {}
+        check_format(metadata, FORMAT_NAME, FORMAT_VERSION, str(path))
+        fields = tuple(f"{field}/" for field in _FIELDS)
+        n_weights = sum(math.prod(shape) for name, (_, shape) in specs.items()
+                        if not name.startswith(fields))
+        built.append(_model(metadata, n_weights, path))
+        return {name: t.array for name, t in built[0].state_dict(keep_vars=True).items()}
+
+    tensors, metadata = load_tensors(path, into)
     if is_state(metadata):
         return tree_of(tensors, metadata, path)
     if metadata.get("format") == _WEIGHTS_NAME:
         return _weights(tensors, metadata, path)
     fields, weights = _split(tensors, metadata, path)
-    try:
-        config = json.loads(_entry(metadata, "architecture", path))
-        config = _upgraded(config, int(metadata["format_version"]))
-        budget = sum(a.size for a in weights.values()) + _SLACK  # never allocate far beyond the file
-        model = module_from_config(config, max_parameters=budget)
-    except (ValueError, RecursionError, GlassnetError) as e:
-        raise GlassnetError(f"cannot load {path}: the architecture is not valid: {e}") from e
+    model = built[0]
     problem = _mismatch(model, weights)
     if problem:
         raise GlassnetError(f"cannot load {path}: the weights do not fit the architecture ({problem}); "
@@ -203,6 +211,16 @@ def load(path: PathLike, *, weights_only: bool = True, map_location: Any = None)
     model.load_state_dict(weights)
     model.eval()
     return LoadedModel(model, **fields, glassnet_version=_entry(metadata, "glassnet_version", path))
+
+
+def _model(metadata: dict[str, str], n_weights: int, path: PathLike) -> Module:
+    """The model a file's architecture describes, refused if it would hold far more than the file."""
+    try:
+        config = json.loads(_entry(metadata, "architecture", path))
+        config = _upgraded(config, int(metadata["format_version"]))
+        return module_from_config(config, max_parameters=n_weights + _SLACK)  # never far beyond the file
+    except (ValueError, RecursionError, GlassnetError) as e:
+        raise GlassnetError(f"cannot load {path}: the architecture is not valid: {e}") from e
 
 
 def save_state_dict(model: Module | Mapping[str, ArrayLike], path: PathLike) -> None:
@@ -306,7 +324,7 @@ def _entry(metadata: dict[str, str], key: str, path: PathLike) -> str:
 def _mismatch(model: Module, weights: dict[str, np.ndarray]) -> str:
     """What differs between the model's state (parameters and buffers) and ``weights`` (names,
     shapes, dtypes), or ''."""
-    own = model.state_dict()
+    own = model.state_dict(keep_vars=True)
     missing, unexpected = sorted(set(own) - set(weights)), sorted(set(weights) - set(own))
     if missing or unexpected:
         return f"missing {missing[:5]}, unexpected {unexpected[:5]}"

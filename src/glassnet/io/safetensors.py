@@ -21,12 +21,13 @@ imported, evaluated or unpickled, so a file can never run code.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import math
 import os
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -140,8 +141,23 @@ def checksum_of(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) 
 
 
 # ----------------------------------------------------------------------------- reading
-def load_tensors(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+Destinations = Callable[[dict[str, str], dict[str, tuple[np.dtype[Any], tuple[int, ...]]]],
+                       Mapping[str, np.ndarray]]
+"""``into`` of ``load_tensors``: (metadata, name → (dtype, shape)) → arrays to read tensors into."""
+
+
+def load_tensors(path: PathLike,
+                 into: Destinations | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read a safetensors file: (name → ndarray, metadata), validating every byte of the layout.
+
+    The layout is checked against the file's size before anything is allocated, and each tensor is
+    read straight into an array, so loading takes about the file's size in memory, not twice.
+
+    Args:
+        into: called with the metadata and each tensor's dtype and shape once the header is checked,
+            before any tensor is read; it returns arrays (e.g. a freshly built model's parameters)
+            that tensors of the same name, dtype and shape are read into, in place. The others get
+            arrays of their own. A file that turns out damaged leaves those arrays part-written.
 
     Raises:
         GlassnetError: naming the file and what is wrong, for a missing, truncated or corrupt file.
@@ -152,14 +168,20 @@ def load_tensors(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]
             size = os.fstat(f.fileno()).st_size
             n = _header_length(path, f.read(8), size)
             header = _parse_header(path, f.read(n))
-            data = f.read()
+            metadata = _metadata(path, header.pop("__metadata__", None))
+            given = None if into is None else (lambda specs: into(metadata, specs))
+            tensors = _tensors(path, header, f, size - 8 - n, given)
     except OSError as e:
         raise GlassnetError(f"cannot load {path}: {e.strerror or e}; check the path") from e
-    metadata = _metadata(path, header.pop("__metadata__", None))
-    tensors = _tensors(path, header, data)
     _verify(path, tensors, metadata)
     metadata.pop(CHECKSUM_KEY, None)
     return tensors, metadata
+
+
+def _fits(array: np.ndarray | None, dtype: np.dtype[Any], shape: tuple[int, ...]) -> bool:
+    """Whether a tensor of this dtype and shape can be read straight into ``array``."""
+    return (isinstance(array, np.ndarray) and array.dtype == dtype and array.shape == shape
+            and array.flags.c_contiguous and array.flags.writeable)
 
 
 def _verify(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
@@ -244,24 +266,37 @@ def _entry(path: Path, name: str, info: Any) -> tuple[int, int, str, str, list[i
     return offsets[0], offsets[1], name, dtype, shape
 
 
-def _tensors(path: Path, header: dict[str, Any], data: bytes) -> dict[str, np.ndarray]:
-    """The arrays of a parsed header: offsets must tile the data part exactly, in some order."""
-    tensors, end = {}, 0
-    for begin, stop, name, dtype, shape in sorted(_entry(path, n, i) for n, i in header.items()):
+def _tensors(path: Path, header: dict[str, Any], f: io.BufferedReader, n_data: int,
+             into: Callable[[dict[str, tuple[np.dtype[Any], tuple[int, ...]]]], Mapping[str, np.ndarray]]
+             | None) -> dict[str, np.ndarray]:
+    """The arrays of a parsed header, read from ``f`` one by one: offsets must tile the ``n_data``
+    bytes after the header exactly, in some order (checked before any array is made); a tensor
+    whose name, dtype and shape match one of ``into``'s arrays is read into it."""
+    entries, end = sorted(_entry(path, n, i) for n, i in header.items()), 0
+    for begin, stop, name, _, _ in entries:
         if begin != end:
             raise _corrupt(path, f"tensor '{name}' starts at byte {begin} but the previous one ends at "
                                  f"{end}: data_offsets overlap or leave a gap")
-        if stop > len(data):
+        if stop > n_data:
             raise _corrupt(path, f"tensor '{name}' ends at byte {stop}, past the end of the data "
-                                 f"({len(data)} bytes): the file is truncated")
-        array = np.frombuffer(memoryview(data)[begin:stop], dtype=DTYPES[dtype])
+                                 f"({n_data} bytes): the file is truncated")
+        end = stop
+    if end != n_data:
+        raise _corrupt(path, f"the tensors end at byte {end} of {n_data}: trailing garbage")
+    specs = {name: (DTYPES[dtype], tuple(shape)) for _, _, name, dtype, shape in entries}
+    given = into(specs) if into else {}
+    tensors = {}
+    for begin, stop, name, dtype, shape in entries:
+        array = given.get(name)
+        if array is None or not _fits(array, *specs[name]):
+            try:
+                array = np.empty(shape, dtype=DTYPES[dtype])
+            except ValueError as e:  # e.g. a zero-size shape with an astronomically large axis
+                raise _corrupt(path, f"tensor '{name}' has shape {shape}, which NumPy cannot make "
+                                     f"({e})") from e
+        if f.readinto(array.reshape(-1).view(np.uint8).data) != stop - begin:  # the file shrank meanwhile
+            raise _corrupt(path, f"tensor '{name}' ends past the end of the file: the file is truncated")
         if dtype == "BOOL" and np.any(array.view(np.uint8) > 1):
             raise _corrupt(path, f"BOOL tensor '{name}' holds bytes other than 0 and 1")
-        try:
-            tensors[name] = array.reshape(shape).astype(array.dtype.newbyteorder("="))  # a copy
-        except ValueError as e:  # e.g. a zero-size shape with an astronomically large axis
-            raise _corrupt(path, f"tensor '{name}' has shape {shape}, which NumPy cannot make ({e})") from e
-        end = stop
-    if end != len(data):
-        raise _corrupt(path, f"the tensors end at byte {end} of {len(data)}: trailing garbage")
+        tensors[name] = array.astype(array.dtype.newbyteorder("="), copy=False)  # big-endian hosts: a copy
     return tensors

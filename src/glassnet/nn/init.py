@@ -117,6 +117,25 @@ def ones_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 1.0)
 
 
+_CHUNK = 1 << 20  # values drawn at a time: the float64 draws take at most 8 MiB beside the tensor
+
+
+def _draw_into(tensor: Tensor, draw: Callable[[int], np.ndarray]) -> None:
+    """Fill ``tensor`` in order with ``draw(n)``'s values, at most ``_CHUNK`` at a time.
+
+    A Generator draws the same values in chunks as in one call, so this is ``draw(size)`` without its
+    float64 copy of a whole large float32 tensor (building a model, e.g. to load a file, would
+    otherwise need twice its size).
+    """
+    flat = tensor.array.reshape(-1)
+    if not np.shares_memory(flat, tensor.array):  # not contiguous: one draw
+        tensor.array[...] = draw(tensor.array.size).reshape(tensor.shape)
+        return
+    for start in range(0, flat.size, _CHUNK):
+        stop = min(start + _CHUNK, flat.size)
+        flat[start:stop] = draw(stop - start)
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator = None) -> Tensor:
     """Fill with samples from the uniform distribution U(a, b): mean (a+b)/2, std (b-a)/√12.
 
@@ -127,7 +146,8 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generato
     """
     if not a <= b:
         raise GlassnetError(f"uniform_ needs a <= b, got a={a}, b={b}")
-    _target(tensor, "uniform_").array[...] = as_generator(generator).uniform(a, b, size=tensor.shape)
+    rng = as_generator(generator)
+    _draw_into(_target(tensor, "uniform_"), lambda n: rng.uniform(a, b, size=n))
     return tensor
 
 
@@ -140,7 +160,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Gene
     """
     if not std >= 0:
         raise GlassnetError(f"normal_ needs std >= 0, got std={std}")
-    _target(tensor, "normal_").array[...] = as_generator(generator).normal(mean, std, size=tensor.shape)
+    rng = as_generator(generator)
+    _draw_into(_target(tensor, "normal_"), lambda n: rng.normal(mean, std, size=n))
     return tensor
 
 

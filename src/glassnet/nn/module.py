@@ -327,15 +327,18 @@ class Module:
                 found[f"{module_name}.{name}" if module_name else name] = own[name]
         return found
 
-    def state_dict(self) -> dict[str, Tensor]:
+    def state_dict(self, *, keep_vars: bool = False) -> dict[str, Tensor]:
         """Every parameter's and persistent buffer's values as Tensors, by dotted name (PyTorch's
         keys: ``'0.weight'``, ``'bn.running_mean'``). They are copies, so later training cannot
-        change them (PyTorch's share memory with the model; ``.clone()`` is not needed here)."""
+        change them (PyTorch's share memory with the model; ``.clone()`` is not needed here).
+        ``keep_vars=True`` (PyTorch's) gives the parameters and buffers themselves, no copy."""
         state = self._state_tensors()
         for name, t in state.items():
             if isinstance(t, UninitializedParameter):
                 raise GlassnetError(f"state_dict: '{name}' is not initialized yet (a lazy layer that has "
                                     "not seen an input); call the model once on a batch first")
+        if keep_vars:
+            return state
         return {name: Tensor(t.numpy().copy()) for name, t in state.items()}
 
     def load_state_dict(self, state: Mapping[str, ArrayLike], strict: bool = True) -> IncompatibleKeys:
@@ -362,7 +365,8 @@ class Module:
             target = own[name]
             if isinstance(target, UninitializedParameter):
                 target.materialize(value.shape)
-            target.array[...] = value
+            if value is not target.array:  # a file read straight into the model: already in place
+                target.array[...] = value
         for module in self.modules():
             module._state_loaded()
         return IncompatibleKeys(missing, unexpected)
