@@ -223,3 +223,12 @@ def test_add_param_group_and_optimizer_state_round_trip_as_torch() -> None:
     again.load_state_dict(opt_g.state_dict())
     assert again.param_groups[1]["lr"] == 0.002 and again.param_groups[1]["betas"] == (0.8, 0.99)
     _steps(theirs, ours, opt_t, again, n=3)  # the restored optimizer continues torch's trajectory
+
+
+def test_state_dict_keep_vars_gives_the_parameters_themselves() -> None:
+    import glassnet as gn
+
+    net = gn.nn.Sequential(gn.nn.Linear(2, 3), gn.nn.BatchNorm1d(3))
+    kept, copied = net.state_dict(keep_vars=True), net.state_dict()
+    assert kept["0.weight"] is net[0].weight and kept["1.running_mean"] is net[1].running_mean
+    assert list(kept) == list(copied) and copied["0.weight"] is not net[0].weight
