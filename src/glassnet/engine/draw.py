@@ -22,7 +22,7 @@ from glassnet.engine.backend import describe
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 
-__all__ = ["Drawing", "draw_graph"]
+__all__ = ["Drawing", "draw_graph", "esc"]
 
 MAX_SHOWN = 6  # arrays with at most this many elements are printed whole, larger ones summarised
 CHAR_WIDTH, LINE_HEIGHT, PAD, GAP_X, GAP_Y = 7.3, 16, 8, 56, 14  # 12 px monospace text, in px
@@ -152,9 +152,14 @@ def _dot_text(text: str) -> str:
     return _NOT_XML.sub("", text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
-def _esc(text: str) -> str:
-    """Text safe inside SVG (XML) text and attributes."""
-    return html.escape(_NOT_XML.sub("", text))
+def esc(value: object) -> str:
+    """``value`` as text safe inside HTML and XML: markup escaped, characters XML forbids dropped
+    (the one escape of every SVG and page glassnet draws: the report and explain use it too).
+
+    >>> esc('<script>alert("hi")</script>')
+    '&lt;script&gt;alert(&quot;hi&quot;)&lt;/script&gt;'
+    """
+    return html.escape(_NOT_XML.sub("", str(value)))
 
 
 def _layers(nodes: list[_Node]) -> list[list[int]]:
@@ -236,7 +241,7 @@ def _box(node: _Node, x: float, y: float, width: float, height: float) -> str:
     stroke = "#b7791f" if node.kind == "root" else "#52606d"
     lines = "".join(
         f'<tspan x="{x + PAD:.1f}" y="{y + PAD / 2 + LINE_HEIGHT * (k + 0.75):.1f}"'
-        f'{BOLD if k == 0 else ""}>{_esc(line)}</tspan>' for k, line in enumerate(node.lines))
-    return (f'<g class="node"><title>{_esc(node.lines[0])}</title><rect x="{x:.1f}" y="{y:.1f}" '
+        f'{BOLD if k == 0 else ""}>{esc(line)}</tspan>' for k, line in enumerate(node.lines))
+    return (f'<g class="node"><title>{esc(node.lines[0])}</title><rect x="{x:.1f}" y="{y:.1f}" '
             f'width="{width:.1f}" height="{height:.1f}" rx="4" fill="{FILL[node.kind]}" stroke="{stroke}"/>'
             f'<text fill="#1f2933" xml:space="preserve">{lines}</text></g>\n')

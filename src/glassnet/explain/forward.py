@@ -33,6 +33,7 @@ from glassnet.nn.embedding import Embedding
 from glassnet.nn.layers import Dropout, Flatten, Identity, Linear, Sequential
 from glassnet.nn.losses import CrossEntropyLoss
 from glassnet.nn.module import Module
+from glassnet.optim.optimizer import Optimizer
 
 __all__ = ["forward", "header", "is_plain_cross_entropy", "loss_step", "per_element"]
 
@@ -219,16 +220,13 @@ def loss_step(loss: Module, out: Tensor, y: Tensor, value: Tensor, rec: Recorder
             "\n".join([*lines, *result]), value.array, shown)
 
 
-def _settings(component: object) -> str:
-    """A component with its settings, e.g. ``SGD(lr=0.5, momentum=0, ...)``; an optimizer's first group."""
-    groups = getattr(component, "param_groups", None)
-    if groups:
-        options = ", ".join(f"{k}={v!r}" for k, v in groups[0].items() if k != "params")
-        return f"{type(component).__name__}({options})"
-    return repr(component)
+def _one_line(optimizer: Optimizer) -> str:
+    """An optimizer with its first group's settings on one line, e.g. ``SGD(lr=0.5, momentum=0, ...)``."""
+    options = ", ".join(f"{k}={v!r}" for k, v in optimizer.param_groups[0].items() if k != "params")
+    return f"{type(optimizer).__name__}({options})"
 
 
-def header(model: Module, x: Tensor, y: Tensor, loss: Module, optimizer: object | None,
+def header(model: Module, x: Tensor, y: Tensor, loss: Module, optimizer: Optimizer | None,
            penalties: Sequence[object], rec: Recorder) -> list[tuple[str, str]]:
     """What the walkthrough derives, before the first formula: network, sample, target, loss, optimizer."""
     sizes: list[str] = []
@@ -243,8 +241,8 @@ def header(model: Module, x: Tensor, y: Tensor, loss: Module, optimizer: object 
     rows = [("network", f"{' → '.join(sizes)}: {n_params} parameters, {params[0].dtype}"),
             ("sample", f"x = {rec.fmt(x.array)}" + (f"  ({x.shape[0]} samples)" if x.shape[0] > 1 else "")),
             ("target", f"y = {rec.fmt(y.array)}"),
-            ("loss", _settings(loss))]
+            ("loss", repr(loss))]
     rows += [("penalty", repr(r)) for r in penalties]
     if optimizer is not None:
-        rows.append(("optimizer", _settings(optimizer)))
+        rows.append(("optimizer", _one_line(optimizer)))
     return rows

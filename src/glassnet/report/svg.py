@@ -6,11 +6,11 @@ the page passes through ``esc``, since dataset names and class labels come from 
 
 from __future__ import annotations
 
-import html
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from glassnet.engine.draw import esc
 
 __all__ = [
     "CHAR_WIDTH", "INK", "MUTED", "PALETTE", "LegendItem", "Scale", "axes", "esc", "fmt", "legend",
@@ -22,16 +22,6 @@ PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b
            "#9c755f", "#bab0ac")  # fmt: skip
 INK, GRID, MUTED = "#1f2933", "#e4e7eb", "#616e7c"
 CHAR_WIDTH = 6.6  # mean width of a 12 px sans-serif character: lays out text without a browser
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def esc(value: object) -> str:
-    """``value`` as text safe inside HTML and XML: markup escaped, characters XML forbids dropped.
-
-    >>> esc('<script>alert("hi")</script>')
-    '&lt;script&gt;alert(&quot;hi&quot;)&lt;/script&gt;'
-    """
-    return html.escape(_NOT_XML.sub("", str(value)))
 
 
 def truncate(label: str, limit: int = 16) -> str:
