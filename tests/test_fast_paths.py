@@ -111,9 +111,12 @@ def test_a_regularizer_with_its_own_penalty_is_not_fused() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(1, 2000), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
-def test_relu_helpers_equal_their_array_expressions(n: int, dtype: type, seed: int) -> None:
-    """max(x, 0) and g where x > 0: a comparison and a choice, so the same bits (NaN, ±0 included)."""
+@given(n=st.integers(1, 2000), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16),
+       slope=st.sampled_from([0.01, 0.2, 1.5, -0.3, 0.0]))
+def test_relu_helpers_equal_their_array_expressions(n: int, dtype: type, seed: int, slope: float) -> None:
+    """max(x, 0) and g where x > 0, and LeakyReLU's x·s and g·s (s = 1 or a): a comparison, a choice
+    and one product in the array's dtype, so the same bits (NaN, ±0 included) as the expression that
+    multiplies by s (the rule as written before the helper)."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(n).astype(dtype)
     g = rng.standard_normal(n).astype(dtype)
@@ -126,7 +129,12 @@ def test_relu_helpers_equal_their_array_expressions(n: int, dtype: type, seed: i
             fast_grad = kernels.relu_grad(g.reshape(shape), x.reshape(shape))
             plain = np.maximum(x.reshape(shape), 0.0)
             plain_grad = np.where(x.reshape(shape) > 0, g.reshape(shape), 0.0)
-        for a, b in ((fast, plain), (fast_grad, plain_grad)):
+            a = dtype(slope)  # LeakyReLU's helpers against x·s and g·s, s = 1 for x > 0 else a
+            s = np.where(x.reshape(shape) > 0, dtype(1.0), a).astype(dtype)
+            pairs = [(fast, plain), (fast_grad, plain_grad),
+                     (kernels.leaky_relu(x.reshape(shape), slope), x.reshape(shape) * s),
+                     (kernels.leaky_relu_grad(g.reshape(shape), x.reshape(shape), slope), g.reshape(shape) * s)]
+        for a, b in pairs:
             assert a.dtype == b.dtype and a.shape == b.shape
             assert np.array_equal(np.isnan(a), np.isnan(b))
             keep = ~np.isnan(a)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine import kernels
-from glassnet.engine.backend import NUMPY, constant, namespace
+from glassnet.engine.backend import NUMPY, namespace
 from glassnet.engine.op import Op, apply, as_tensor
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError, ShapeError
@@ -151,13 +151,12 @@ class ReLU(Op):
 class LeakyReLU(Op):
     @staticmethod
     def forward(x: Any, negative_slope: float) -> tuple[Any, Any]:
-        xp = namespace(x)
-        slope = xp.astype(xp.where(x > 0, constant(1.0, x), negative_slope), x.dtype)
-        return x * slope, slope  # f(x) = x for x > 0, a·x for x ≤ 0
+        return kernels.leaky_relu(x, negative_slope), (x, negative_slope)  # f(x) = x for x > 0, a·x else
 
     @staticmethod
-    def backward(g: Any, slope: Any, needs: Needs) -> tuple[Any]:
-        return (g * slope,)  # f'(x) = 1 for x > 0, a for x ≤ 0 (a at 0, as PyTorch)
+    def backward(g: Any, saved: Any, needs: Needs) -> tuple[Any]:
+        x, a = saved  # f'(x) = 1 for x > 0, a for x ≤ 0 (a at 0, as PyTorch)
+        return (kernels.leaky_relu_grad(g, x, a),)
 
 
 class ScaledELU(Op):

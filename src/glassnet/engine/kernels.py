@@ -1,10 +1,10 @@
-"""Compiled helpers inside the engine's rules: ReLU and its gradient, sums and maxima of rows, log
-softmax of rows and the picking of each row's class.
+"""Compiled helpers inside the engine's rules: ReLU and LeakyReLU and their gradients, sums and
+maxima of rows, log softmax of rows and the picking of each row's class.
 
 Optional, used when numba is installed (``pip install 'glassnet[fast]'``) and the arrays are
 NumPy's; every other case takes the array expression written beside each helper, which is the
 rule's definition. A helper computes the same formula in one pass where NumPy makes two or
-three (ReLU), or reduces short rows without NumPy's cost per row (softmax's and log-softmax's
+three (ReLU, LeakyReLU), or reduces short rows without NumPy's cost per row (softmax's and log-softmax's
 maximum and sum over 10 classes); it is tested against its expression (exactly where the
 operation is exact, else to a few units in the last place: ``tests/test_fast_paths.py``).
 ``python bench/kernels.py --helpers relu`` (or ``rows``) measures what each buys on a whole
@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine.backend import namespace
+from glassnet.engine.backend import constant, namespace
 
-__all__ = ["ENABLED", "MIN_SIZE", "log_softmax_rows", "pick_rows", "relu", "relu_grad", "row_sum",
-           "shift_rows", "subtract_picked"]
+__all__ = ["ENABLED", "MIN_SIZE", "leaky_relu", "leaky_relu_grad", "log_softmax_rows", "pick_rows", "relu",
+           "relu_grad", "row_sum", "shift_rows", "subtract_picked"]
 
 MIN_SIZE = 4096  # below this many elements NumPy's one call costs less than a kernel call
 ENABLED = True  # tests turn the helpers off to compare with the array expressions
@@ -55,6 +55,17 @@ if numba is not None:
     def _relu_grad(g: Any, x: Any, out: Any) -> None:
         for i in range(x.size):
             out[i] = g[i] if x[i] > 0 else 0.0  # g where x > 0, else 0
+
+    @numba.njit(cache=True)
+    def _leaky_relu(x: Any, a: Any, out: Any) -> None:
+        for i in range(x.size):
+            v = x[i]
+            out[i] = v if v > 0 else a * v  # x for x > 0, a·x else (a in x's dtype)
+
+    @numba.njit(cache=True)
+    def _leaky_relu_grad(g: Any, x: Any, a: Any, out: Any) -> None:
+        for i in range(x.size):
+            out[i] = g[i] if x[i] > 0 else a * g[i]  # g where x > 0, else a·g
 
 
 if numba is not None:
@@ -159,6 +170,24 @@ def relu_grad(g: Any, x: Any) -> Any:
         return namespace(g).where(x > 0, g, 0.0)
     out = np.empty_like(g)
     _relu_grad(g.reshape(-1), x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def leaky_relu(x: Any, a: float) -> Any:
+    """x for x > 0, a·x for x ≤ 0, elementwise, a new array (a·x in x's dtype)."""
+    if not _usable(x):
+        return namespace(x).where(x > 0, x, x * constant(a, x))
+    out = np.empty_like(x)
+    _leaky_relu(x.reshape(-1), x.dtype.type(a), out.reshape(-1))
+    return out
+
+
+def leaky_relu_grad(g: Any, x: Any, a: float) -> Any:
+    """g where x > 0, else a·g, a new array: LeakyReLU's backward rule (a at the kink, as PyTorch)."""
+    if not _usable(x, g):
+        return namespace(g).where(x > 0, g, g * constant(a, g))
+    out = np.empty_like(g)
+    _leaky_relu_grad(g.reshape(-1), x.reshape(-1), g.dtype.type(a), out.reshape(-1))
     return out
 
 
