@@ -4,7 +4,7 @@ For each case (network, batch size, optimizer) two identical models train side b
 process, one with a family of compiled helpers and one with the array form of the same rules,
 taking turns chunk by chunk so that both see the same load on a shared machine. ``--helpers``:
 ``optim`` (the optimizer loops of ``glassnet.optim.kernels``, the default), ``engine`` (every
-helper of ``glassnet.engine.kernels``), ``relu`` (its ReLU and ReLU-gradient helpers) or ``rows``
+helper of ``glassnet.engine.kernels``), ``relu`` (its ReLU and LeakyReLU helpers, both ways) or ``rows``
 (its row maximum, row sum and log softmax, and the picking of each row's class). A step is what
 ``glassnet.fit`` runs per batch::
 
@@ -51,6 +51,7 @@ class Case:
 
 
 NETWORKS = [("mlp", (784, 256, 128, 10), nn.ReLU, False, (32, 128, 512)),
+            ("leaky", (784, 256, 128, 10), nn.LeakyReLU, False, (128, 512)),  # the relu family's other op
             ("digits", (64, 256, 10), nn.ReLU, False, (32,)),  # glassnet train's default network
             ("tanh", (2, 16, 16, 1), nn.Tanh, True, (32,))]
 CASES = [Case(f"{net}-{batch}-{opt}", sizes, act, regress, batch, opt)
