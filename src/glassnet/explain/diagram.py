@@ -10,10 +10,10 @@ layer of more than ``max_neurons`` neurons shows its first ``max_neurons`` and a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
 import numpy as np
 
+from glassnet.engine.draw import esc as escape
 from glassnet.explain.numbers import format_number, sub, sup
 from glassnet.explain.step import NetworkLayer
 

@@ -6,7 +6,7 @@ and, beside the steps, a diagram of the network (``explain/diagram.py``); it ref
 stylesheet (fonts inlined as ``data:`` URIs) are bundled in ``assets/`` and inlined into the page,
 so it opens from a file with no network; ``tools/bundle_katex.py`` rebuilds them. Formulas are
 typeset at load time with ``throwOnError: false``, so a bad one shows in red instead of stopping
-the rest; every text is escaped with ``html.escape``.
+the rest; every text is escaped with ``engine.draw.esc`` (as the report and SVGs are).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from html import escape
 from importlib.resources import files
 
 import numpy as np
 
+from glassnet.engine.draw import esc as escape
 from glassnet.explain.diagram import network_svg
 from glassnet.explain.numbers import format_array, format_number
 from glassnet.explain.step import Page, Step
