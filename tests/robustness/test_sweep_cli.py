@@ -42,7 +42,8 @@ VALUES: dict[str, dict[str, str]] = {
     "sizes": {"negative": "-1", "zero": "0", "nan": "nan", "inf": "inf", "text": "abc", "empty item": "4,,x"},
     "name": {"unknown": "no_such_name", "number": "5", "blank": " "},
     "choice": {"unknown": "no_such_choice"},
-    "path": {"missing": "{missing}", "folder": "{folder}", "empty": "{empty}", "unknown name": "no_such_name"},
+    "path": {"missing": "{missing}", "folder": "{folder}", "empty": "{empty}",
+             "unknown name": "no_such_name"},
 }  # fmt: skip
 _INTEGERS = {"int", "count", "seed", "patience", "verbosity", "digits", "classes"}
 _NUMBERS = {"positive", "nonnegative", "probability"}
@@ -63,7 +64,8 @@ def kind_of(action: argparse.Action) -> str | None:
     if name == "layers":
         return "sizes"
     helps = action.help or ""
-    if ("file" in helps or "folder" in helps) and "column" not in helps:
+    first = helps.split(";")[0]  # "the target column of a CSV file" names a column, not a file
+    if ("file" in first or "folder" in first) and "column" not in first:
         return "path"
     return "name"
 
@@ -93,7 +95,8 @@ BASE: dict[str, list[str]] = {
 # what an option needs beside it; and options whose command line is the option alone
 NEEDS: dict[tuple[str, str], list[str]] = {
     ("explain", "model"): ["--data", "{data}"], ("explain", "data"): ["--model", "{model}"],
-    ("explain", "var"): ["--loss", "gaussian_nll"], ("explain", "sample"): ["--model", "{model}", "--data", "{data}"],
+    ("explain", "var"): ["--loss", "gaussian_nll"],
+    ("explain", "sample"): ["--model", "{model}", "--data", "{data}"],
 }  # fmt: skip
 ALONE = {("train", "resume"): ["train"]}
 SUFFIX = {"config": ".json", "model": ".safetensors", "run_dir": "", "resume": "", "out": ""}
@@ -123,7 +126,8 @@ def _cases() -> list[tuple[str, str, str, str, str, str]]:
         flag = action.option_strings[-1] if action.option_strings else ""
         kind = kind_of(action) or ""
         for label, value in VALUES[kind].items():
-            found.append((f"{command}-{flag or action.dest}={label}", command, action.dest, flag, kind, value))
+            case_id = f"{command}-{flag or action.dest}={label}"
+            found.append((case_id, command, action.dest, flag, kind, value))
     return found
 
 
@@ -173,7 +177,8 @@ def test_a_bad_option_exits_2_in_one_line_or_works(trained: dict[str, str], tmp_
     argv = _argv(command, dest, flag, value, fields)
     code, _, err = run(argv)  # an exception out of main fails the test: a traceback for a user
     given = value.format(**fields)
-    _verdict(code, err, (flag, dest.replace("_", " "), Path(given).name if kind == "path" else ""), " ".join(argv))
+    file = Path(given).name if kind == "path" else ""
+    _verdict(code, err, (flag, dest.replace("_", " "), file), " ".join(argv))
 
 
 def test_every_command_is_swept() -> None:
@@ -182,8 +187,10 @@ def test_every_command_is_swept() -> None:
 
 
 # ----------------------------------------------------------------------------- config files
-CONFIG_VALUES: dict[str, Any] = {"-1": -1, "0": 0, "nan text": "nan", "huge": 1e400, "null": None, "list": [1],
-                                 "table": {"a": 1}, "true": True, "text": "abc", "empty text": ""}
+CONFIG_VALUES: dict[str, Any] = {
+    "-1": -1, "0": 0, "nan text": "nan", "huge": 1e400, "null": None, "list": [1], "table": {"a": 1},
+    "true": True, "text": "abc", "empty text": "",
+}  # fmt: skip
 
 
 def _config_keys() -> list[str]:
@@ -198,12 +205,14 @@ CONFIG_CASES = [(key, label) for key in _config_keys() for label in CONFIG_VALUE
 
 @pytest.mark.parametrize(("key", "label"), CONFIG_CASES, ids=[f"{k}={v}" for k, v in CONFIG_CASES])
 def test_a_bad_config_value_exits_2_in_one_line_or_works(trained: dict[str, str], tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch, key: str, label: str) -> None:
+                                                         monkeypatch: pytest.MonkeyPatch, key: str,
+                                                         label: str) -> None:
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "settings.json"
     config.write_text(json.dumps({key: CONFIG_VALUES[label]}))
     given = {"data": trained["data"], "layers": "3", "epochs": "2", "out": str(tmp_path / "fresh")}
     argv = ["train", "--config", str(config), "--no-report"]
-    argv += [a for k, v in given.items() if k != key for a in (f"--{k}", v)] + (["-q"] if key != "verbose" else [])
+    argv += [a for k, v in given.items() if k != key for a in (f"--{k}", v)]
+    argv += ["-q"] if key != "verbose" else []
     code, _, err = run(argv)
     _verdict(code, err, (key, config.name), f"{config.read_text()} {' '.join(argv)}")

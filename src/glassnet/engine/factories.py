@@ -38,7 +38,8 @@ def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
     (2.5 is refused, not truncated), and at most what an array can hold."""
     dims = size[0] if len(size) == 1 and isinstance(size[0], Sequence | np.ndarray) else size
     if isinstance(dims, str) or not all(
-            isinstance(n, numbers.Integral) and not isinstance(n, builtins.bool) and n >= 0 for n in dims):
+            isinstance(n, numbers.Integral) and not isinstance(n, builtins.bool) and builtins.int(n) >= 0
+            for n in dims):
         raise GlassnetError(f"got size {tuple(size)!r}; expected whole numbers >= 0, e.g. zeros(2, 3)")
     shape = tuple(builtins.int(n) for n in dims)
     if math.prod(shape) > sys.maxsize // 16:

@@ -307,7 +307,9 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, generator: int | np.random.Generator | None = None) -> None:
         super().__init__()
-        self.p = check_number("Dropout", "p", p, 0.0, 1.0, open_high=False, example=0.5)
+        if not 0.0 <= check_number("Dropout", "p", p, example=0.5) <= 1.0:
+            raise GlassnetError(f"Dropout(p) needs 0 <= p <= 1, got p={p}")
+        self.p = p
         self._rng = as_generator(generator)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -100,7 +100,8 @@ def _state_value(name: str, value: Any) -> np.ndarray:
     try:
         array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
     except ValueError as e:  # ragged nested lists
-        raise GlassnetError(f"load_state_dict: '{name}' is not an array: {' '.join(str(e).split())}") from None
+        reason = " ".join(str(e).split())
+        raise GlassnetError(f"load_state_dict: '{name}' is not an array: {reason}") from None
     if array.dtype.kind not in "biuf":
         raise GlassnetError(f"load_state_dict: '{name}' holds {array.dtype} values, not numbers; the state "
                             "must hold the arrays of state_dict()")

@@ -82,16 +82,16 @@ class OneCycleLR(LRScheduler):
                  last_epoch: int = -1) -> None:
         optimizer = _checked(optimizer, "OneCycleLR")
         counts = (("total_steps", total_steps), ("epochs", epochs), ("steps_per_epoch", steps_per_epoch))
-        for name, value in counts:
-            if value is not None:
-                check_whole("OneCycleLR", name, value, 1, example=100)
+        for name, count in counts:
+            if count is not None:
+                check_whole("OneCycleLR", name, count, 1, example=100)
         check_number("OneCycleLR", "pct_start", pct_start, 0.0, 1.0, open_high=False, example=0.3)
-        for name, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
-            check_number("OneCycleLR", name, value, 0.0, open_low=True, example=25.0)
+        for name, factor in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+            check_number("OneCycleLR", name, factor, 0.0, open_low=True, example=25.0)
         rates = (("max_lr", max_lr), ("base_momentum", base_momentum), ("max_momentum", max_momentum))
         for name, values in rates:
-            for value in _per_group(name, values, optimizer):
-                check_number("OneCycleLR", name, value, 0.0, example=0.1 if name == "max_lr" else 0.9)
+            for rate in _per_group(name, values, optimizer):
+                check_number("OneCycleLR", name, rate, 0.0, example=0.1 if name == "max_lr" else 0.9)
         if total_steps is None and epochs is not None and steps_per_epoch is not None:
             total_steps = epochs * steps_per_epoch
         if not isinstance(total_steps, int) or total_steps <= 0:

@@ -340,7 +340,7 @@ def _as_value_error(check: Any, *args: Any, **kwargs: Any) -> None:
 def _hidden(sizes: Any) -> list[int]:
     """hidden_layer_sizes as a list: an int is one layer; each a whole number >= 1 (2.5 is not truncated)."""
     hidden = np.atleast_1d(np.asarray(sizes, dtype=object)).tolist()
-    if not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1 for h in hidden):
+    if not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and int(h) >= 1 for h in hidden):
         raise ValueError(f"hidden_layer_sizes must be whole numbers >= 1, e.g. (100,) or (64, 32), got "
                          f"{sizes!r}")
     return [int(h) for h in hidden]

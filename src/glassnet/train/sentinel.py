@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.tensor import Tensor, no_grad
-from glassnet.errors import GlassnetError, check_number
+from glassnet.errors import check_number
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module
 from glassnet.train.callbacks import Callback
