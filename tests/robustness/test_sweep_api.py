@@ -7,7 +7,7 @@ layers, initializers), every callback of ``glassnet.train``, the keyword argumen
 each (component, argument, value) is one of two:
 
 - it raises a GlassnetError (for the estimators, scikit-learn's ValueError) whose message is one
-  line naming the argument; or
+  line naming the argument (or quoting the unknown name it was given); or
 - the value is legal: PyTorch (scikit-learn for the estimators) accepts it too where the component
   and the argument exist there, or it is in ``ACCEPTED`` with its reason; and the component then
   works on a small input (a forward and backward pass, two optimizer steps, a few schedule steps,
