@@ -120,11 +120,18 @@ class ReLU(nn.Module):  # the name of a known layer, but not that class
         return x
 
 
+def _softmax_with_dim(dim: Any) -> nn.Softmax:
+    """A Softmax whose dim was changed after construction (the constructor refuses 1.5)."""
+    softmax = nn.Softmax()
+    softmax.dim = dim
+    return softmax
+
+
 @pytest.mark.parametrize(("model", "match"), [
     (nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Tanh(), Scale())), "module '1.1': Scale is not"),
     (nn.Sequential(MyLinear(2, 2)), "module '0': MyLinear"),
     (ReLU(), "the model: ReLU is not"),
-    (nn.Sequential(nn.Softmax(dim=1.5)), "dim=1.5 should be a int"),  # type: ignore[arg-type]
+    (nn.Sequential(_softmax_with_dim(1.5)), "dim=1.5 should be a int"),
 ])
 def test_a_module_that_cannot_be_saved_raises_naming_it(tmp_path: Path, model: nn.Module, match: str) -> None:
     with pytest.raises(GlassnetError, match=match):

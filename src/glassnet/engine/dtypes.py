@@ -68,9 +68,24 @@ def as_dtype(value: Any) -> Any:
         return value  # a dtype of another array library (see backend.py), kept as it is
     try:
         return np.dtype(value)
-    except TypeError:
+    except (TypeError, ValueError):
         raise GlassnetError(f"{value!r} is not a dtype; use one of gn.float32, gn.float64, gn.int64, "
                             "gn.bool, ...") from None
+
+
+def numeric_dtype(value: Any, who: str) -> Any:
+    """``as_dtype(value)``, refused unless it holds numbers (bool, integer, floating, complex), as PyTorch's.
+
+    >>> numeric_dtype("U3", "zeros()")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.GlassnetError: zeros() got dtype <U3, which holds no numbers; use gn.float32, ...
+    """
+    dtype = as_dtype(value)
+    if isinstance(dtype, np.dtype) and dtype.kind not in "biufc":
+        raise GlassnetError(f"{who} got dtype {dtype}, which holds no numbers; use gn.float32, gn.float64, "
+                            "gn.int64, ...")
+    return dtype
 
 
 def type_name(dtype: Any) -> str:

@@ -9,6 +9,9 @@ does. Random values come from ``generator`` or else from the default generator t
 from __future__ import annotations
 
 import builtins
+import math
+import numbers
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,9 +19,10 @@ import numpy as np
 
 from glassnet.engine import ops
 from glassnet.engine.devices import as_device
-from glassnet.engine.dtypes import as_dtype
+from glassnet.engine.dtypes import as_dtype, numeric_dtype
 from glassnet.engine.generator import as_generator
 from glassnet.engine.tensor import ArrayLike, Tensor, tensor
+from glassnet.errors import GlassnetError
 
 __all__ = [
     "arange", "as_tensor", "cat", "concat", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
@@ -30,29 +34,36 @@ _DEFAULT = np.dtype(np.float32)
 
 
 def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
-    """``(2, 3)`` from ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros([2, 3])``."""
-    if len(size) == 1 and isinstance(size[0], Sequence | np.ndarray):
-        return tuple(builtins.int(n) for n in size[0])
-    return tuple(builtins.int(n) for n in size)
+    """``(2, 3)`` from ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros([2, 3])``; whole numbers >= 0 only
+    (2.5 is refused, not truncated), and at most what an array can hold."""
+    dims = size[0] if len(size) == 1 and isinstance(size[0], Sequence | np.ndarray) else size
+    if isinstance(dims, str) or not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, builtins.bool) and builtins.int(n) >= 0
+            for n in dims):
+        raise GlassnetError(f"got size {tuple(size)!r}; expected whole numbers >= 0, e.g. zeros(2, 3)")
+    shape = tuple(builtins.int(n) for n in dims)
+    if math.prod(shape) > sys.maxsize // 16:
+        raise GlassnetError(f"got size {shape}: {math.prod(shape):,} elements, more than an array can hold")
+    return shape
 
 
 def _made(array: np.ndarray, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     """A new Tensor over ``array`` cast to ``dtype`` (float32 when None), on the CPU."""
     as_device(device)
-    wanted = _DEFAULT if dtype is None else as_dtype(dtype)
+    wanted = _DEFAULT if dtype is None else numeric_dtype(dtype, "a tensor factory")
     return Tensor(array if array.dtype == wanted else array.astype(wanted), requires_grad=requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of the given size (float32 unless ``dtype``)."""
-    return _made(np.zeros(_size(size), _DEFAULT if dtype is None else as_dtype(dtype)), dtype, device,
-                 requires_grad)
+    shape, wanted = _size(size), _DEFAULT if dtype is None else numeric_dtype(dtype, "zeros()")
+    return _made(np.zeros(shape, wanted), dtype, device, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of the given size."""
-    return _made(np.ones(_size(size), _DEFAULT if dtype is None else as_dtype(dtype)), dtype, device,
-                 requires_grad)
+    shape, wanted = _size(size), _DEFAULT if dtype is None else numeric_dtype(dtype, "ones()")
+    return _made(np.ones(shape, wanted), dtype, device, requires_grad)
 
 
 empty = zeros  # PyTorch leaves the values undefined; zeros are one allowed choice

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.errors import GlassnetError
+
 __all__ = ["Generator", "as_generator", "default_generator", "initial_seed", "manual_seed", "seed"]
 
 
@@ -80,13 +82,21 @@ def initial_seed() -> int:
     return _DEFAULT.initial_seed()
 
 
-def as_generator(generator: int | np.random.Generator | Generator | None) -> np.random.Generator:
+def as_generator(generator: int | np.random.Generator | Generator | None,
+                 name: str = "generator") -> np.random.Generator:
     """A NumPy Generator from a seed, a NumPy Generator (used as is), a ``gn.Generator`` (its
-    stream), or None (the default generator that ``manual_seed`` seeds)."""
+    stream), or None (the default generator that ``manual_seed`` seeds); anything else is refused
+    with an error naming the argument ``name``."""
     if isinstance(generator, np.random.Generator):
         return generator
     if isinstance(generator, Generator):
         return generator.rng
     if generator is None:
         return _DEFAULT.rng
-    return np.random.default_rng(generator)
+    try:
+        if isinstance(generator, bool):
+            raise TypeError("a bool is not a seed")
+        return np.random.default_rng(generator)
+    except (TypeError, ValueError):
+        raise GlassnetError(f"{name}={generator!r} is not a seed: expected a whole number >= 0, a NumPy "
+                            "Generator, a gn.Generator or None") from None

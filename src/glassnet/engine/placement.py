@@ -70,6 +70,8 @@ device='cpu', or choose it as PyTorch code does: device = 'cuda' if gn.cuda.is_a
     for device in devices:
         as_device(device)  # only the CPU: anything else raises
     chosen = [_dtype(d) for d in dtypes if d is not None]
+    if len(chosen) > 1:  # as PyTorch: to(np.float32, np.float64) is a mistake, not the last one winning
+        raise GlassnetError(f"{where}() got {len(chosen)} dtypes; give one (and at most one device)")
     if any(d is None for d in chosen):  # (not `None in`: a dtype equals None when it is float64)
         raise GlassnetError(f"{where}() got dtype={kwargs.get('dtype')!r:.60}, which is not a dtype; use "
                             "np.float32 or np.float64")

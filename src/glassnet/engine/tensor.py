@@ -18,6 +18,7 @@ import numpy as np
 from glassnet.engine import autograd
 from glassnet.engine.backend import check_one_library, device, is_numpy, kind, namespace
 from glassnet.engine.devices import as_device
+from glassnet.engine.dtypes import numeric_dtype
 from glassnet.engine.tensor_methods import TensorMethods, bind
 from glassnet.errors import GlassnetError
 
@@ -472,7 +473,12 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, d
     (1, 2)
     """
     as_device(device)
-    made = Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    dtype = None if dtype is None else numeric_dtype(dtype, "tensor()")
+    try:
+        made = Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    except (TypeError, ValueError) as e:  # NumPy's refusal: ragged lists, values that are not numbers
+        reason = " ".join(str(e).split())
+        raise GlassnetError(f"tensor() cannot make an array of this data: {reason}") from None
     if is_numpy(made.array) and made.array.dtype.kind not in "biufc":  # as torch.tensor: numbers only
         like = made.array.reshape(-1)[:3].tolist()
         raise GlassnetError(f"tensor() takes numbers, got {made.array.dtype} data like {like}; convert "

@@ -23,26 +23,6 @@ def check_reduction(name: str, reduction: str, valid: tuple[str, ...] = REDUCTIO
     return reduction
 
 
-def check_number(owner: str, name: str, value: Any, low: float, high: float = float("inf"), *,
-                 open_low: bool = False, open_high: bool = True, example: float = 1.0) -> float:
-    """A finite number in [low, high] (an open end excluded), or an error naming the argument and the range.
-
-    >>> check_number("HuberLoss", "delta", -1.0, 0.0, open_low=True)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    glassnet.errors.GlassnetError: HuberLoss got delta=-1.0; expected a finite number in (0, inf), ...
-    """
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    number = float(value) if ok else float("nan")
-    ok = ok and bool(np.isfinite(number)) and (number > low if open_low else number >= low) and (
-        number < high if open_high else number <= high)
-    if not ok:
-        bounds = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
-        raise GlassnetError(f"{owner} got {name}={value!r}; expected a finite number in {bounds}, "
-                            f"e.g. {name}={example!r}")
-    return number
-
-
 def beside(name: str, values: ArrayLike, like: Any, dtype: Any = None) -> Tensor:
     """``values`` (an array, nested lists, a number) as a Tensor of ``like``'s array library and
     device, in ``dtype`` if given; an array of another library raises, it is never converted."""

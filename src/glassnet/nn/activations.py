@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Protocol
 
 from glassnet.engine import activation_ops as ops
 from glassnet.engine.tensor import Tensor
-from glassnet.errors import GlassnetError
+from glassnet.errors import GlassnetError, check_number, check_whole
 from glassnet.nn.layers import Identity
 from glassnet.nn.module import Module
 from glassnet.registry import Formula, Registry
@@ -201,7 +201,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = check_number("LeakyReLU", "negative_slope", negative_slope, example=0.01)
 
     def forward(self, input: Tensor) -> Tensor:
         return leaky_relu(input, self.negative_slope)
@@ -230,7 +230,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha = check_number("ELU", "alpha", alpha)
 
     def forward(self, input: Tensor) -> Tensor:
         return elu(input, self.alpha)
@@ -361,8 +361,10 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
-        if beta == 0:
-            raise GlassnetError("Softplus(beta=0) divides by zero; use beta != 0 (the default is 1.0)")
+        if check_number("Softplus", "beta", beta) == 0:
+            raise GlassnetError("Softplus got beta=0, which divides by zero; use beta != 0 (the default is "
+                                "1.0)")
+        check_number("Softplus", "threshold", threshold, example=20.0, finite=False)  # inf: never linear
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input: Tensor) -> Tensor:
@@ -413,9 +415,10 @@ class Hardtanh(Module):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
         super().__init__()
-        if min_val > max_val:
+        if check_number("Hardtanh", "min_val", min_val, example=-1.0) >= check_number(
+                "Hardtanh", "max_val", max_val):  # as PyTorch: an empty range is refused
             raise GlassnetError(
-                f"Hardtanh(min_val={min_val}, max_val={max_val}): min_val must be <= max_val; swap them"
+                f"Hardtanh(min_val={min_val}, max_val={max_val}): min_val must be below max_val; swap them"
             )
         self.min_val, self.max_val = min_val, max_val
 
@@ -444,7 +447,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = check_whole(type(self).__name__, "dim", dim, low=None, example=-1)
 
     def forward(self, input: Tensor) -> Tensor:
         return softmax(input, self.dim)
@@ -472,7 +475,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = check_whole(type(self).__name__, "dim", dim, low=None, example=-1)
 
     def forward(self, input: Tensor) -> Tensor:
         return log_softmax(input, self.dim)

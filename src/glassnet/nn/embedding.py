@@ -11,7 +11,7 @@ from glassnet.engine.devices import as_device
 from glassnet.engine.norm_ops import EmbeddingLookup
 from glassnet.engine.op import apply
 from glassnet.engine.tensor import ArrayLike, Tensor
-from glassnet.errors import GlassnetError
+from glassnet.errors import GlassnetError, check_whole
 from glassnet.nn import init
 from glassnet.nn.module import Module, Parameter, as_generator
 from glassnet.registry import Formula
@@ -65,10 +65,12 @@ class Embedding(Module):
                  device: Any = None) -> None:
         super().__init__()
         as_device(device)
-        if not all(isinstance(n, int) and n > 0 for n in (num_embeddings, embedding_dim)):
+        sizes = (num_embeddings, embedding_dim)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes):
             raise GlassnetError(f"Embedding needs num_embeddings > 0 and embedding_dim > 0, got "
                                 f"({num_embeddings!r}, {embedding_dim!r})")
         if padding_idx is not None:
+            padding_idx = check_whole("Embedding", "padding_idx", padding_idx, low=None, example=0)
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise GlassnetError(f"Embedding padding_idx must be in [{-num_embeddings}, {num_embeddings}) "
                                     f"(a row of the table), got {padding_idx}")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet.engine.tensor import Tensor
-from glassnet.errors import GlassnetError, ShapeError
+from glassnet.errors import GlassnetError, ShapeError, check_number
 from glassnet.nn.module import as_generator
 from glassnet.registry import Registry
 
@@ -58,7 +58,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
             return math.sqrt(2.0 / (1 + 0.01**2))
         if isinstance(param, bool) or not isinstance(param, int | float):
             raise GlassnetError(f"leaky_relu's negative slope must be a number, got {param!r}")
-        return math.sqrt(2.0 / (1 + param**2))
+        return math.sqrt(2.0 / (1 + param * param))  # not param**2, which raises OverflowError for 1e300
     raise GlassnetError(
         f"unknown nonlinearity {nonlinearity!r}; valid names are {', '.join(_NONLINEARITIES)}"
     )
@@ -76,7 +76,7 @@ def _target(tensor: Tensor, name: str) -> Tensor:
 
 def _fan(tensor: Tensor, mode: str | None = None) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight (out_features, in_features, *receptive_field); mode checked."""
-    if mode is not None and mode.lower() not in _MODES:
+    if mode is not None and (not isinstance(mode, str) or mode.lower() not in _MODES):
         raise GlassnetError(f"unknown mode {mode!r}; valid modes are {', '.join(_MODES)}")
     if tensor.ndim < 2:
         raise ShapeError(f"fan_in and fan_out need a weight with at least 2 dimensions (out_features, "
@@ -93,7 +93,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     >>> constant_(gn.tensor([0.0, 0.0]), 0.5)
     tensor([0.5, 0.5])
     """
-    _target(tensor, "constant_").array[...] = val
+    _target(tensor, "constant_").array[...] = check_number("constant_", "val", val, example=0.0)
     return tensor
 
 
@@ -144,7 +144,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generato
     >>> bool(abs(w.array).max() <= 1.0)
     True
     """
-    if not a <= b:
+    if not check_number("uniform_", "a", a, example=-0.1) <= check_number("uniform_", "b", b, example=0.1):
         raise GlassnetError(f"uniform_ needs a <= b, got a={a}, b={b}")
     rng = as_generator(generator)
     _draw_into(_target(tensor, "uniform_"), lambda n: rng.uniform(a, b, size=n))
@@ -158,7 +158,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Gene
     >>> normal_(gn.tensor([0.0, 0.0]), 3.0, 0.0).array.tolist()
     [3.0, 3.0]
     """
-    if not std >= 0:
+    check_number("normal_", "mean", mean, example=0.0)
+    if not check_number("normal_", "std", std, example=0.02) >= 0:
         raise GlassnetError(f"normal_ needs std >= 0, got std={std}")
     rng = as_generator(generator)
     _draw_into(_target(tensor, "normal_"), lambda n: rng.normal(mean, std, size=n))
@@ -178,10 +179,17 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     >>> bool(abs(w.array).max() <= 0.5)
     True
     """
-    if not (std > 0 and a < b):
+    check_number("trunc_normal_", "mean", mean, example=0.0)
+    check_number("trunc_normal_", "std", std, 0.0, open_low=True, example=0.02)
+    if not check_number("trunc_normal_", "a", a, example=-2.0, finite=False) < check_number(
+            "trunc_normal_", "b", b, example=2.0, finite=False):
         raise GlassnetError(f"trunc_normal_ needs std > 0 and a < b, got std={std}, a={a}, b={b}")
     rng, size = as_generator(generator), _target(tensor, "trunc_normal_").shape
     p = 0.5 * (math.erf((b - mean) / (std * math.sqrt(2))) - math.erf((a - mean) / (std * math.sqrt(2))))
+    if not p > 0:  # no draw would ever land in [a, b]: refused rather than redrawn forever
+        raise GlassnetError(f"trunc_normal_ got mean={mean!r}, std={std!r}: the interval [a, b] = [{a}, "
+                            f"{b}] holds no probability of N(mean, std²) in float64; choose a mean within a "
+                            "few std of it")
     if p > 0.3:
         x = rng.normal(mean, std, size=size)
         while (out := (x < a) | (x > b)).any():
@@ -211,7 +219,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator = No
     if tensor.numel() == 0:
         return tensor
     fan_in, fan_out = _fan(tensor)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    bound = check_number("xavier_uniform_", "gain", gain, 0.0) * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -225,11 +233,13 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator = Non
     if tensor.numel() == 0:
         return tensor
     fan_in, fan_out = _fan(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+    std = check_number("xavier_normal_", "gain", gain, 0.0) * math.sqrt(2.0 / (fan_in + fan_out))
+    return normal_(tensor, 0.0, std, generator)
 
 
-def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str, owner: str) -> float:
     """std = gain / √fan with fan = fan_in or fan_out by mode (He et al. 2015, eq. 10 and 14)."""
+    check_number(owner, "a", a, example=0.0)
     fan_in, fan_out = _fan(tensor, mode)
     return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode.lower() == "fan_in" else fan_out)
 
@@ -248,7 +258,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     """
     if tensor.numel() == 0:
         return tensor
-    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -263,7 +273,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     """
     if tensor.numel() == 0:
         return tensor
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_"), generator)
 
 
 def lecun_uniform_(tensor: Tensor, generator: Generator = None) -> Tensor:
@@ -310,6 +320,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator = None) 
     >>> np.allclose(w.array @ w.array.T, np.eye(3))
     True
     """
+    check_number("orthogonal_", "gain", gain)
     if _target(tensor, "orthogonal_").ndim < 2:
         raise ShapeError(f"orthogonal_ needs a tensor with at least 2 dimensions, got shape {tensor.shape}")
     if tensor.numel() == 0:

@@ -14,7 +14,7 @@ from glassnet.engine.devices import as_device
 from glassnet.engine.op import apply
 from glassnet.engine.random_ops import dropout_mask
 from glassnet.engine.tensor import Tensor
-from glassnet.errors import GlassnetError, ShapeError
+from glassnet.errors import GlassnetError, ShapeError, check_number, check_whole
 from glassnet.nn import init
 from glassnet.nn.containers import ModuleDict, ModuleList, _ModuleSequence
 from glassnet.nn.embedding import Embedding
@@ -219,7 +219,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.start_dim = check_whole("Flatten", "start_dim", start_dim, low=None)
+        self.end_dim = check_whole("Flatten", "end_dim", end_dim, low=None, example=-1)
 
     def forward(self, x: Tensor) -> Tensor:
         x = ops.as_tensor(x)
@@ -245,7 +246,11 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size: tuple[int, ...] | list[int]) -> None:
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        self.dim = check_whole("Unflatten", "dim", dim, low=None)
+        if not isinstance(unflattened_size, tuple | list):
+            raise GlassnetError(f"Unflatten got unflattened_size={unflattened_size!r}; expected a tuple of "
+                                "positive ints (one may be -1), e.g. unflattened_size=(2, 5)")
+        self.unflattened_size = tuple(unflattened_size)
         if not self.unflattened_size or sum(n == -1 for n in self.unflattened_size) > 1 or not all(
                 isinstance(n, int) and (n > 0 or n == -1) for n in self.unflattened_size):
             raise GlassnetError(f"Unflatten needs unflattened_size of positive ints (one may be -1), got "
@@ -302,7 +307,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, generator: int | np.random.Generator | None = None) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
+        if not 0.0 <= check_number("Dropout", "p", p, example=0.5) <= 1.0:
             raise GlassnetError(f"Dropout(p) needs 0 <= p <= 1, got p={p}")
         self.p = p
         self._rng = as_generator(generator)

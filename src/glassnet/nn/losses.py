@@ -21,7 +21,8 @@ import numpy as np
 from glassnet.engine.loss_ops import REDUCTIONS
 from glassnet.engine.op import raw
 from glassnet.engine.tensor import ArrayLike, Tensor
-from glassnet.nn._loss_checks import check_number, check_reduction
+from glassnet.errors import check_number, check_whole
+from glassnet.nn._loss_checks import check_reduction
 from glassnet.nn._loss_functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -261,6 +262,7 @@ class CrossEntropyLoss(Loss):
         super().__init__(reduction)
         label_smoothing = check_number("CrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0,
                                        open_high=False, example=0.1)  # as torch: in [0, 1]
+        ignore_index = check_whole("CrossEntropyLoss", "ignore_index", ignore_index, low=None, example=-100)
         self.weight, self.ignore_index, self.label_smoothing = _weights(weight), ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
@@ -282,7 +284,8 @@ class NLLLoss(Loss):
     def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.weight, self.ignore_index = _weights(weight), ignore_index
+        self.weight = _weights(weight)
+        self.ignore_index = check_whole("NLLLoss", "ignore_index", ignore_index, low=None, example=-100)
 
     def forward(self, input: Tensor, target: ArrayLike) -> Tensor:
         return nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)

@@ -95,6 +95,19 @@ class IncompatibleKeys(NamedTuple):
         return f"IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
 
 
+def _state_value(name: str, value: Any) -> np.ndarray:
+    """One value of a state dict as an array of numbers (integers are cast on copy, as PyTorch's)."""
+    try:
+        array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
+    except ValueError as e:  # ragged nested lists
+        reason = " ".join(str(e).split())
+        raise GlassnetError(f"load_state_dict: '{name}' is not an array: {reason}") from None
+    if array.dtype.kind not in "biuf":
+        raise GlassnetError(f"load_state_dict: '{name}' holds {array.dtype} values, not numbers; the state "
+                            "must hold the arrays of state_dict()")
+    return array
+
+
 class Module:
     """Base class of every layer and network.
 
@@ -353,8 +366,7 @@ class Module:
                 f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}; the state "
                 f"must come from a model of the same architecture (or pass strict=False)"
             )
-        values = {name: np.asarray(v.numpy() if isinstance(v, Tensor) else v)
-                  for name, v in state.items() if name in own}
+        values = {name: _state_value(name, v) for name, v in state.items() if name in own}
         for name, value in values.items():
             if value.shape != own[name].shape and not isinstance(own[name], UninitializedParameter):
                 raise ShapeError(

@@ -18,7 +18,7 @@ from glassnet.engine.devices import as_device
 from glassnet.engine.norm_ops import Normalize, Standardize
 from glassnet.engine.op import apply
 from glassnet.engine.tensor import ArrayLike, Tensor
-from glassnet.errors import GlassnetError, ShapeError
+from glassnet.errors import GlassnetError, ShapeError, check_number
 from glassnet.nn.module import Module, Parameter
 from glassnet.registry import Formula
 
@@ -75,10 +75,12 @@ class LayerNorm(Module):
                  device: Any = None) -> None:
         super().__init__()
         as_device(device)
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        if not shape or not all(isinstance(n, int) and n > 0 for n in shape):
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else (
+            tuple(normalized_shape) if isinstance(normalized_shape, tuple | list) else ())
+        if not shape or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
             raise GlassnetError(f"LayerNorm needs normalized_shape of positive ints, e.g. 64 or (4, 16), "
                                 f"got {normalized_shape!r}")
+        eps = check_number("LayerNorm", "eps", eps, 0.0, example=1e-5)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
@@ -192,9 +194,13 @@ class BatchNorm1d(Module):
                  device: Any = None) -> None:
         super().__init__()
         as_device(device)
-        if not isinstance(num_features, int) or num_features <= 0:
+        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features <= 0:
             raise GlassnetError(f"BatchNorm1d needs num_features > 0 (the number of features), got "
                                 f"{num_features!r}")
+        eps = check_number("BatchNorm1d", "eps", eps, 0.0, open_low=True, example=1e-5)  # as torch: eps > 0
+        if momentum is not None:  # None: a cumulative average
+            momentum = check_number("BatchNorm1d", "momentum", momentum, 0.0, 1.0, open_high=False,
+                                    example=0.1)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None

@@ -22,7 +22,7 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, SupportsFloat
 
-from glassnet.errors import GlassnetError
+from glassnet.errors import GlassnetError, check_number, check_whole
 from glassnet.optim.optimizer import Optimizer
 from glassnet.optim.schedules import (
     CosineAnnealingLR,
@@ -81,6 +81,17 @@ class OneCycleLR(LRScheduler):
                  div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False,
                  last_epoch: int = -1) -> None:
         optimizer = _checked(optimizer, "OneCycleLR")
+        counts = (("total_steps", total_steps), ("epochs", epochs), ("steps_per_epoch", steps_per_epoch))
+        for name, count in counts:
+            if count is not None:
+                check_whole("OneCycleLR", name, count, 1, example=100)
+        check_number("OneCycleLR", "pct_start", pct_start, 0.0, 1.0, open_high=False, example=0.3)
+        for name, factor in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+            check_number("OneCycleLR", name, factor, 0.0, open_low=True, example=25.0)
+        rates = (("max_lr", max_lr), ("base_momentum", base_momentum), ("max_momentum", max_momentum))
+        for name, values in rates:
+            for rate in _per_group(name, values, optimizer):
+                check_number("OneCycleLR", name, rate, 0.0, example=0.1 if name == "max_lr" else 0.9)
         if total_steps is None and epochs is not None and steps_per_epoch is not None:
             total_steps = epochs * steps_per_epoch
         if not isinstance(total_steps, int) or total_steps <= 0:
@@ -179,6 +190,13 @@ class ReduceLROnPlateau(LRScheduler):
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: Literal["rel", "abs"] = "rel",
                  cooldown: int = 0, min_lr: float | list[float] = 0.0, eps: float = 1e-8) -> None:
         self.optimizer = _checked(optimizer, "ReduceLROnPlateau")
+        check_number("ReduceLROnPlateau", "factor", factor, example=0.1)  # below 1: checked with mode
+        check_whole("ReduceLROnPlateau", "patience", patience, 0, example=10)
+        check_whole("ReduceLROnPlateau", "cooldown", cooldown, 0, example=0)
+        check_number("ReduceLROnPlateau", "threshold", threshold, example=1e-4)
+        check_number("ReduceLROnPlateau", "eps", eps, 0.0, example=1e-8)
+        for value in _per_group("min_lr", min_lr, optimizer):
+            check_number("ReduceLROnPlateau", "min_lr", value, 0.0, example=0.0)
         if factor >= 1.0 or mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
             raise GlassnetError(f"ReduceLROnPlateau: need factor < 1, mode 'min' or 'max', threshold_mode "
                                 f"'rel' or 'abs'; got factor={factor}, mode={mode!r}, "
@@ -245,6 +263,8 @@ class SequentialLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int],
                  last_epoch: int = -1) -> None:
         self.optimizer = _checked(optimizer, "SequentialLR")
+        check_whole("SequentialLR", "last_epoch", last_epoch, -1, example=-1)
+        milestones = [check_whole("SequentialLR", "milestones", m, 0, example=5) for m in milestones]
         if not schedulers or len(milestones) != len(schedulers) - 1:
             raise GlassnetError(f"SequentialLR needs one more scheduler than milestones, got "
                                 f"{len(schedulers)} schedulers and {len(milestones)} milestones")

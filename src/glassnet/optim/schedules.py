@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from glassnet.errors import GlassnetError
+from glassnet.errors import GlassnetError, check_number, check_whole
 from glassnet.optim.optimizer import Optimizer
 from glassnet.registry import Formula
 
@@ -40,6 +40,7 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         self.optimizer = _checked(optimizer, type(self).__name__)
+        check_whole(type(self).__name__, "last_epoch", last_epoch, -1, example=-1)
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
                 group.setdefault("initial_lr", group["lr"])
@@ -190,6 +191,7 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        milestones = [check_whole(type(self).__name__, "milestones", m, 0, example=30) for m in milestones]
         self.milestones: dict[int, int] = dict(Counter(milestones))  # a repeated milestone decays twice
         self.gamma = _gamma(type(self).__name__, gamma)
         super().__init__(optimizer, last_epoch)
@@ -249,7 +251,8 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         if not isinstance(T_max, int) or T_max < 1:
             raise GlassnetError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max!r}")
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max = T_max
+        self.eta_min = check_number("CosineAnnealingLR", "eta_min", eta_min, 0.0, example=0.0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -292,6 +295,10 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
+        check_number("LinearLR", "start_factor", start_factor, 0.0, 1.0, open_low=True, open_high=False,
+                     example=0.5)
+        check_number("LinearLR", "end_factor", end_factor, 0.0, 1.0, open_high=False, example=1.0)
+        check_whole("LinearLR", "total_iters", total_iters, 1, example=5)
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
             raise GlassnetError(f"LinearLR: need 0 < start_factor <= 1 and 0 <= end_factor <= 1, got "
                                 f"start_factor={start_factor}, end_factor={end_factor}")

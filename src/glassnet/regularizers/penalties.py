@@ -59,9 +59,10 @@ def penalised(named: Iterable[tuple[str, Tensor]], include_bias: bool) -> list[T
 
 
 def _strength(name: str, value: float) -> float:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (number and math.isfinite(value) and value >= 0):
         raise GlassnetError(
-            f"regularization strength {name} must be a finite number >= 0, got {value!r}; "
+            f"regularization strength {name} must be a finite number >= 0, got {name}={value!r}; "
             "a negative strength would reward large weights"
         )
     return float(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -21,7 +22,7 @@ from sklearn.model_selection import train_test_split  # type: ignore[import-unty
 from sklearn.utils import check_random_state  # type: ignore[import-untyped]
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data  # type: ignore[import-untyped]
 
-from glassnet.errors import GlassnetError
+from glassnet.errors import GlassnetError, check_number, check_whole
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module
 from glassnet.sklearn.lbfgs import fit_lbfgs
@@ -199,6 +200,16 @@ class BaseMLP(TransformerMixin, BaseEstimator):
                 (X[idx_val], score), (X[idx_val], targets[idx_val]))
 
     def _check_params(self) -> None:
+        for name, (low, high, open_low, open_high) in _RANGES.items():
+            if hasattr(self, name):
+                _as_value_error(check_number, type(self).__name__, name, getattr(self, name), low, high,
+                                open_low=open_low, open_high=open_high, example=_DEFAULTS[name])
+        for name in ("max_iter", "n_iter_no_change", "max_fun"):
+            _as_value_error(check_whole, type(self).__name__, name, getattr(self, name), 1,
+                            example=_DEFAULTS[name])
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            _as_value_error(check_whole, type(self).__name__, "batch_size", self.batch_size, 1,
+                            example="auto")
         if not 0.0 < float(self.validation_fraction) < 1.0:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
         if int(self.max_iter) < 1 or int(self.n_iter_no_change) < 1:
@@ -232,7 +243,10 @@ class BaseMLP(TransformerMixin, BaseEstimator):
             return next(self.model_.parameters()).dtype
         if self.dtype is None:
             return X.dtype
-        dtype = np.dtype(self.dtype)
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError:
+            dtype = np.dtype(object)  # not a dtype: refused below
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be 'float32', 'float64' or None (X's own), got {self.dtype!r}")
         return dtype
@@ -299,11 +313,37 @@ class _Snapshot:
 
 
 _TRAINED = ("model_", "_optimizer", "_train_rng")  # what training changes in place
+# scikit-learn's ranges of the numeric parameters (low, high, open at low, open at high), glassnet's too
+_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "alpha": (0.0, math.inf, False, True), "learning_rate_init": (0.0, math.inf, True, True),
+    "power_t": (0.0, math.inf, False, True), "tol": (0.0, math.inf, False, True),
+    "momentum": (0.0, 1.0, False, False), "validation_fraction": (0.0, 1.0, True, True),
+    "beta_1": (0.0, 1.0, False, True), "beta_2": (0.0, 1.0, False, True),
+    "epsilon": (0.0, math.inf, True, True),
+    "dropout": (0.0, 1.0, False, True), "l1": (0.0, math.inf, False, True),
+}  # fmt: skip
+_DEFAULTS: dict[str, Any] = {
+    "alpha": 1e-4, "learning_rate_init": 1e-3, "power_t": 0.5, "tol": 1e-4, "momentum": 0.9,
+    "validation_fraction": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "dropout": 0.0, "l1": 0.0,
+    "max_iter": 200, "n_iter_no_change": 10, "max_fun": 15000,
+}  # fmt: skip
+
+
+def _as_value_error(check: Any, *args: Any, **kwargs: Any) -> None:
+    """A parameter check raising ValueError, scikit-learn's error for a bad parameter."""
+    try:
+        check(*args, **kwargs)
+    except GlassnetError as e:
+        raise ValueError(str(e)) from None
 
 
 def _hidden(sizes: Any) -> list[int]:
-    """hidden_layer_sizes as a list: an int is one layer."""
-    return [int(h) for h in np.atleast_1d(sizes).tolist()]
+    """hidden_layer_sizes as a list: an int is one layer; each a whole number >= 1 (2.5 is not truncated)."""
+    hidden = np.atleast_1d(np.asarray(sizes, dtype=object)).tolist()
+    if not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and int(h) >= 1 for h in hidden):
+        raise ValueError(f"hidden_layer_sizes must be whole numbers >= 1, e.g. (100,) or (64, 32), got "
+                         f"{sizes!r}")
+    return [int(h) for h in hidden]
 
 
 

@@ -42,6 +42,10 @@ _SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}  # scikit-learn's names that glas
 
 def _activation_names(activation: str | Sequence[str], n_hidden: int) -> list[str]:
     """One activation name per hidden layer: a single name is repeated."""
+    if not isinstance(activation, str) and not (isinstance(activation, list | tuple) and all(
+            isinstance(name, str) for name in activation)):
+        raise GlassnetError(f"activation must be a name such as 'relu', or a list of names, one per hidden "
+                            f"layer; got {activation!r}")
     names = [activation] * n_hidden if isinstance(activation, str) else list(activation)
     if len(names) != n_hidden:
         raise GlassnetError(f"activation has {len(names)} names for {n_hidden} hidden layers; give "

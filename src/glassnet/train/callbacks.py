@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from glassnet.engine.tensor import Tensor
-from glassnet.errors import GlassnetError
+from glassnet.errors import GlassnetError, check_whole
 from glassnet.io.atomic import write_atomic
 from glassnet.io.state import save_state
 from glassnet.train.run import Run
@@ -68,6 +68,8 @@ def monitor_mode(monitor: str, mode: str = "auto") -> str:
         return mode
     if mode != "auto":
         raise GlassnetError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if not isinstance(monitor, str) or not monitor:
+        raise GlassnetError(f"monitor must name a logged quantity such as 'val_loss', got {monitor!r}")
     name = monitor.removeprefix("val_")
     higher = ("accuracy", "precision", "recall", "f1", "r2", "score")
     return "max" if any(h in name for h in higher) else "min"
@@ -181,8 +183,7 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss", mode: str = "auto",
                  save_best_only: bool = False, every: int = 1) -> None:
-        if every < 1:
-            raise GlassnetError(f"ModelCheckpoint(every=...) must be >= 1, got {every}")
+        check_whole("ModelCheckpoint", "every", every, 1, example=1)
         self.path, self.monitor, self.every = str(path), monitor, every
         self.mode, self.save_best_only = monitor_mode(monitor, mode), save_best_only
         self.best = math.inf if self.mode == "min" else -math.inf
@@ -223,6 +224,9 @@ class LRSchedulerCallback(Callback):
     def __init__(self, scheduler: Any, interval: str = "epoch", monitor: str = "val_loss") -> None:
         if interval not in ("epoch", "batch"):
             raise GlassnetError(f"interval must be 'epoch' or 'batch', got {interval!r}")
+        if not isinstance(monitor, str):
+            raise GlassnetError(f"LRSchedulerCallback got monitor={monitor!r}; expected a logged quantity "
+                                "such as 'val_loss'")
         self.scheduler, self.interval, self.monitor = scheduler, interval, monitor
         self.on_plateau = type(scheduler).__name__ == "ReduceLROnPlateau"
 

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.tensor import Tensor, no_grad
+from glassnet.errors import GlassnetError, check_number, check_whole
 from glassnet.nn.activations import ReLU, Sigmoid, Tanh
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module
@@ -56,6 +57,15 @@ _FORMULAS = {
     "still_improving": "r = (min L before the last 10% of epochs − L_last) / min L before them "
                        "(validation loss, else training loss)",
 }
+
+
+def _check_range(name: str, pair: Any) -> None:
+    """A (low, high) pair of thresholds: two finite numbers, 0 < low < high."""
+    ok = isinstance(pair, tuple | list) and len(pair) == 2 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in pair)
+    if not ok or not pair[0] < pair[1]:
+        raise GlassnetError(f"Diagnostics got {name}={pair!r}; expected two finite numbers 0 < low < high, "
+                            f"e.g. {name}=(0.001, 1000.0)")
 
 
 class Diagnostics(Callback):
@@ -86,6 +96,14 @@ class Diagnostics(Callback):
                  saturated: float = 0.5, grad_ratio: tuple[float, float] = (1e-3, 1e3),
                  update_ratio: tuple[float, float] = (1e-6, 1e-1), loss_spike: float = 2.0,
                  still_improving: float = 0.02) -> None:
+        check_whole("Diagnostics", "probe_size", probe_size, 1, example=256)
+        check_whole("Diagnostics", "seed", seed, 0, example=0)
+        fractions = (("dead_relu", dead_relu), ("saturated", saturated), ("still_improving", still_improving))
+        for name, value in fractions:
+            check_number("Diagnostics", name, value, 0.0, 1.0, open_high=False, example=0.5)
+        check_number("Diagnostics", "loss_spike", loss_spike, 1.0, open_low=True, example=2.0)
+        for name, pair in (("grad_ratio", grad_ratio), ("update_ratio", update_ratio)):
+            _check_range(name, pair)
         self.probe_size, self.seed, self.still_improving = probe_size, seed, still_improving
         self.dead_relu, self.saturated, self.loss_spike = dead_relu, saturated, loss_spike
         self.grad_ratio, self.update_ratio = grad_ratio, update_ratio

@@ -7,6 +7,7 @@ step. Everything else (validation, metrics, callbacks, checkpoints) happens arou
 from __future__ import annotations
 
 import copy
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -17,7 +18,7 @@ from glassnet.data.checks import check_dtype, check_numbers, check_targets
 from glassnet.data.splits import train_test_split
 from glassnet.engine.generator import as_generator
 from glassnet.engine.tensor import Tensor, no_grad
-from glassnet.errors import GlassnetError, ShapeError
+from glassnet.errors import GlassnetError, ShapeError, check_whole
 from glassnet.io.state import load_state
 from glassnet.nn.losses import Loss
 from glassnet.nn.module import Module
@@ -27,7 +28,7 @@ from glassnet.train.arguments import check_fit_arguments
 from glassnet.train.callbacks import Callback
 from glassnet.train.diagnostics import Diagnostics
 from glassnet.train.history import History
-from glassnet.train.outputs import OutputKind, output_kind, score
+from glassnet.train.outputs import OutputKind, check_metrics, output_kind, score
 from glassnet.train.progress import ProgressBar
 from glassnet.train.run import Run
 from glassnet.train.sentinel import TerminateOnNaN
@@ -100,8 +101,9 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         ``glassnet.train.steps``).
     """
     check_fit_arguments(epochs, batch_size, validation_split, verbose)
+    check_metrics(metrics, "fit")
     kind = output_kind(loss)
-    rng = as_generator(seed)  # None: the default generator that gn.manual_seed seeds
+    rng = as_generator(seed, "seed")  # None: the default generator that gn.manual_seed seeds
     val = _validation_data(validation_data, model, kind)
     source: ArrayBatches | LoaderBatches
     if isinstance(X, DataLoader):
@@ -121,7 +123,7 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         if isinstance(callback, Diagnostics):
             callback.use_samples(source.n_samples(), source.inputs_at)  # the probe: training samples only
     if resume_from is not None:
-        run.restore(load_state(resume_from))
+        run.restore(_checkpoint(resume_from))
     weighting = None if w is None else (_per_sample(loss), w)
     step = TrainStep(model, loss, weighting, _regularizers(regularizer), _dtype(model),  # recorded, replayed
                      penalty_per_sample)
@@ -206,6 +208,8 @@ def evaluate(model: Module, loss: Module, X: Any, y: Any = None, *, metrics: Seq
     if isinstance(X, DataLoader):
         loader_options(y=y)
         X, y = LoaderBatches(X, _dtype(model), kind).arrays()
+    check_whole("evaluate", "batch_size", batch_size, 1, example=256)
+    check_metrics(metrics, "evaluate")
     X, y = _arrays(X, y, model, kind)
     out = predict(model, X, batch_size=batch_size)
     with no_grad():
@@ -216,6 +220,7 @@ def evaluate(model: Module, loss: Module, X: Any, y: Any = None, *, metrics: Seq
 def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
     """The model's raw outputs for ``X`` (or for the inputs of one pass of a DataLoader: each batch,
     or its first element when it is a list or tuple), batched, in eval mode, without a graph."""
+    check_whole("predict", "batch_size", batch_size, 1, example=256)
     X = check_dtype(loader_inputs(X) if isinstance(X, DataLoader) else as_array(X), "X")
     X = X.astype(_dtype(model), copy=False)
     was_training = model.training
@@ -339,12 +344,25 @@ def _sample_weights(y: np.ndarray, kind: OutputKind, class_weight: Weights,
 Pair = tuple[np.ndarray, np.ndarray]
 
 
+def _checkpoint(path: Any) -> Any:
+    """The state in a ModelCheckpoint file for ``resume_from``; an error names the argument."""
+    if not isinstance(path, str | os.PathLike):
+        raise GlassnetError(f"fit got resume_from={path!r}; expected the path of a ModelCheckpoint file")
+    try:
+        return load_state(path)
+    except GlassnetError as e:
+        raise GlassnetError(f"fit got resume_from={str(path)!r}: {e}") from None
+
+
 def _validation_data(data: Any, model: Module, kind: OutputKind) -> Pair | LoaderBatches | None:
     """validation_data as fit uses it: arrays, or a loader read again each epoch."""
     if data is None:
         return None
     if isinstance(data, DataLoader):
         return LoaderBatches(data, _dtype(model), kind)
+    if not isinstance(data, tuple | list) or len(data) != 2 or min(np.ndim(data[0]), np.ndim(data[1])) < 1:
+        raise GlassnetError(f"fit got validation_data={data!r}; expected a pair (X_val, y_val) of arrays, "
+                            "or a DataLoader")
     return _arrays(data[0], data[1], model, kind, ("validation_data X", "validation_data y"))
 
 

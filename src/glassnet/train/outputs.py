@@ -14,7 +14,7 @@ from glassnet.metrics.table import get_metric
 from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
 
-__all__ = ["OutputKind", "output_kind", "score"]
+__all__ = ["OutputKind", "check_metrics", "output_kind", "score"]
 
 Transform = Callable[[np.ndarray], np.ndarray]
 
@@ -56,6 +56,16 @@ def output_kind(loss: Module) -> OutputKind:
     proba, labels = LOSSES.fact(name, "proba"), LOSSES.fact(name, "labels")
     return OutputKind(type(loss).__name__, True, LOSSES.fact(name, "targets") == "indices", _PROBA[proba],
                       _LABELS[labels])
+
+
+def check_metrics(metrics: object, who: str) -> None:
+    """A list of known metric names, checked before anything runs (a bare string is not a list)."""
+    if isinstance(metrics, str) or not isinstance(metrics, Sequence) or not all(
+            isinstance(name, str) for name in metrics):
+        raise GlassnetError(f"{who} got metrics={metrics!r}; expected a list of metric names, e.g. "
+                            "metrics=['accuracy']")
+    for name in metrics:
+        get_metric(name)  # an unknown name: an error listing the known ones
 
 
 def score(metrics: Sequence[str], kind: OutputKind, outputs: np.ndarray, y: np.ndarray,

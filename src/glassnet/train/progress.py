@@ -6,6 +6,7 @@ import sys
 import time
 from typing import TextIO
 
+from glassnet.errors import GlassnetError
 from glassnet.train.callbacks import Callback, Logs
 from glassnet.train.run import Run
 
@@ -38,6 +39,9 @@ class ProgressBar(Callback):
     changes_model = False
 
     def __init__(self, verbose: int = 1, file: TextIO | None = None) -> None:
+        if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+            raise GlassnetError(f"ProgressBar got verbose={verbose!r}; expected 0 (silent), 1 (progress "
+                                "bar) or 2 (one line per epoch)")
         self.verbose, self.file = verbose, file or sys.stdout
         self.live = verbose == 1 and self.file.isatty()
         self._start = self._shown = 0.0

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.tensor import Tensor, no_grad
-from glassnet.errors import GlassnetError
+from glassnet.errors import check_number
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module
 from glassnet.train.callbacks import Callback
@@ -99,9 +99,8 @@ class TerminateOnNaN(Callback):
     changes_model = False
 
     def __init__(self, growth: float = 1e4) -> None:
-        if not growth > 1.0:
-            raise GlassnetError(f"TerminateOnNaN(growth=...) must be a number > 1, got {growth!r}")
-        self.growth = float(growth)
+        self.growth = check_number("TerminateOnNaN", "growth", growth, 1.0, open_low=True, example=1e4,
+                                   finite=False)  # inf: no limit on the growth
         self.reference: float | None = None  # L₀: the run's first finite batch loss
         self.last: float | None = None  # the last finite batch loss
         self.diverged, self.cause = "", ""  # why training diverged and its likely cause, once it has
