@@ -1,0 +1,388 @@
+"""Each registered layer's and activation's ONNX form: ``FORMS``, keyed by the registered class.
+
+A form is written once and read both ways. Most are *templates*: small expression trees over
+the layer's input ``X``, ONNX operators (``op("Mul", X, op("Sigmoid", X))`` is SiLU), constants,
+the layer's constructor arguments (``Param``) and its weights (``Weight``, named by their
+state_dict keys). Exporting instantiates a template with the layer's numbers; loading matches
+the templates against a graph's nodes and rebuilds the layer from what they bound. A layer may
+have several templates (*variants*): one per dtype or opset where onnxruntime lacks a kernel
+(float64 expands Elu, Erf, Softplus... into operators it runs in float64), and read-only ones
+for the forms other exporters write (``torch.onnx.export``'s GELU and Mish). Layers whose nodes
+depend on the input's shape (Flatten, LayerNorm, ...) have an ``export`` function instead.
+
+An activation or layer without an entry here cannot be exported: the error names it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from glassnet.engine.activation_ops import SELU_ALPHA, SELU_SCALE
+from glassnet.errors import GlassnetError
+from glassnet.io.onnx.graph import MIN_OPSET, Graph
+from glassnet.nn.activations import (
+    ELU,
+    GELU,
+    SELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanh,
+)  # fmt: skip
+from glassnet.nn.embedding import Embedding
+from glassnet.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
+from glassnet.nn.module import Module
+from glassnet.nn.normalization import BatchNorm1d, LayerNorm
+
+__all__ = ["FORMS", "Const", "Form", "Node", "Param", "Variant", "Weight", "X", "emit", "op", "size"]
+
+
+# ----------------------------------------------------------------------------- templates
+class _Input:
+    def __repr__(self) -> str:
+        return "X"
+
+
+X = _Input()
+"""The layer's input in a template."""
+
+
+@dataclass(frozen=True)
+class Const:
+    """A fixed number: a scalar tensor in the graph's dtype (or an attribute's value)."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class Param:
+    """A constructor argument of the layer: a scalar tensor, or an attribute of type ``kind``."""
+
+    name: str
+    kind: type = float
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A parameter or buffer of the layer, an initializer named by its state_dict key; ``transposed``
+    (read only) matches an initializer holding its transpose."""
+
+    key: str
+    transposed: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Node:
+    """One operator applied to templates; the same Node object used twice is one node."""
+
+    op_type: str
+    inputs: tuple[Any, ...]
+    attributes: Mapping[str, Any]
+
+
+def op(op_type: str, *inputs: Any, **attributes: Any) -> Node:
+    return Node(op_type, inputs, attributes)
+
+
+def size(template: Any) -> int:
+    """The number of distinct nodes of a template."""
+    seen: dict[int, Node] = {}
+
+    def walk(t: Any) -> None:
+        if isinstance(t, Node) and id(t) not in seen:
+            seen[id(t)] = t
+            for i in t.inputs:
+                walk(i)
+
+    walk(template)
+    return len(seen)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One template of a layer, with the constructor arguments it stands for (``fixed``), where it
+    runs (``dtypes``, ``min_opset``, ``input_rank``) and whether export writes it or only loading reads it."""
+
+    root: Any
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    min_opset: int = MIN_OPSET
+    input_rank: int | None = None
+    exported: bool = True
+
+    def fits(self, module: Module, dtype: str, opset: int, rank: int) -> bool:
+        """Whether export may write this variant for ``module``."""
+        return (self.exported and dtype in self.dtypes and opset >= self.min_opset
+                and self.input_rank in (None, rank)
+                and all(getattr(module, k) == v for k, v in self.fixed.items()))
+
+
+Exporter = Callable[[Graph, str, Any, str, tuple[int, ...]], str]
+"""(graph, input name, layer, state_dict prefix, the input's shape without the batch axis) → output name."""
+
+
+@dataclass(frozen=True)
+class Form:
+    """How one registered class is written and read: its variants (the first that fits is
+    exported; all are read), or an ``export`` function; ``build`` makes the layer from what a
+    variant bound (default: the class called with the fixed and bound arguments)."""
+
+    variants: tuple[Variant, ...] = ()
+    export: Exporter | None = None
+    build: Callable[[dict[str, Any]], Module] | None = None
+
+
+def emit(graph: Graph, root: Any, x: str, module: Module, prefix: str) -> str:
+    """The nodes of a template for one layer, added to ``graph``; returns the output's name."""
+    made: dict[int, str] = {}
+
+    def walk(t: Any) -> str:
+        if t is X:
+            return x
+        if isinstance(t, Const):
+            return graph.constant(t.value)
+        if isinstance(t, Param):
+            return graph.constant(float(getattr(module, t.name)))
+        if isinstance(t, Weight):
+            return graph.initializer(prefix + t.key, getattr(module, t.key).array)
+        if id(t) not in made:
+            inputs = [walk(i) for i in t.inputs]
+            attributes = {k: _attribute(v, module) for k, v in t.attributes.items()}
+            made[id(t)] = graph.op(t.op_type, *inputs, **attributes)
+        return made[id(t)]
+
+    return walk(root)
+
+
+def _attribute(value: Any, module: Module) -> Any:
+    if isinstance(value, Param):
+        return value.kind(getattr(module, value.name))
+    return value.value if isinstance(value, Const) else value
+
+
+# ----------------------------------------------------------------------------- the activations
+F32, F64 = ("float32",), ("float64",)
+_ERF_SERIES = np.cumprod([1.0] + [1.0 / (2 * n + 1) for n in range(1, 31)]).tolist()  # 1/(1·3···(2n+1))
+_ERF_FRACTION_DEPTH = 40
+
+
+def _erf(u: Any) -> Node:
+    """erf(u) from operators onnxruntime runs in float64, computed as ``engine.activation_ops.erf``:
+    the power series (Abramowitz & Stegun 7.1.6) where |u| < 2, erfc's continued fraction (7.1.14)
+    where |u| ≥ 2."""
+    a = op("Abs", u)
+    s = op("Min", a, Const(2.0))
+    y = op("Mul", op("Mul", Const(2.0), s), s)  # 2s²
+    series: Any = Const(_ERF_SERIES[-1])
+    for c in _ERF_SERIES[-2::-1]:  # Horner's rule
+        series = op("Add", op("Mul", series, y), Const(c))
+    near = op("Mul", op("Mul", op("Mul", Const(2.0 / math.sqrt(math.pi)), s), op("Exp", op("Neg", op("Mul", s, s)))),
+              series)
+    t = op("Clip", a, Const(2.0), Const(6.0))
+    fraction: Any = t
+    for k in range(_ERF_FRACTION_DEPTH, 0, -1):
+        fraction = op("Add", op("Div", Const(k / 2.0), fraction), t)
+    far = op("Sub", Const(1.0), op("Div", op("Exp", op("Neg", op("Mul", t, t))), op("Mul", Const(math.sqrt(math.pi)),
+                                                                                     fraction)))
+    return op("Mul", op("Sign", u), op("Where", op("Less", a, Const(2.0)), near, far))
+
+
+def _softplus64(z: Any) -> Node:
+    """ln(1 + eᶻ) = max(z, 0) + ln(1 + e^-|z|): no overflow, and float64 kernels throughout."""
+    return op("Add", op("Relu", z), op("Log", op("Add", Const(1.0), op("Exp", op("Neg", op("Abs", z))))))
+
+
+def _where_positive(negative: Any) -> Node:
+    return op("Where", op("Greater", X, Const(0.0)), X, negative)
+
+
+def _elu(alpha: Any) -> Node:
+    return _where_positive(op("Mul", op("Sub", op("Exp", X), Const(1.0)), alpha))
+
+
+def _softplus(core: Callable[[Any], Any], beta_is_one: bool) -> Variant:
+    if beta_is_one:
+        root = op("Where", op("Greater", X, Param("threshold")), X, core(X))
+        return Variant(root, {"beta": 1.0}, F32 if core is _native_softplus else F64)
+    z = op("Mul", X, Param("beta"))
+    root = op("Where", op("Greater", z, Param("threshold")), X, op("Div", core(z), Param("beta")))
+    return Variant(root, {}, F32 if core is _native_softplus else F64)
+
+
+def _native_softplus(z: Any) -> Node:
+    return op("Softplus", z)
+
+
+def _gelu_erf(erf: Callable[[Any], Any], dtypes: tuple[str, ...]) -> Variant:
+    root = op("Mul", op("Mul", X, op("Add", erf(op("Div", X, Const(math.sqrt(2.0)))), Const(1.0))), Const(0.5))
+    return Variant(root, {"approximate": "none"}, dtypes)
+
+
+_TANH_GELU = op("Mul", op("Mul", Const(0.5), X), op("Add", Const(1.0), op("Tanh", op(
+    "Mul", Const(math.sqrt(2.0 / math.pi)), op("Add", X, op("Mul", Const(0.044715), op("Mul", op("Mul", X, X), X))))))))
+
+
+def _variants(*variants: Variant) -> Form:
+    return Form(variants)
+
+
+_ACTIVATIONS: dict[type[Module], Form] = {
+    Sigmoid: _variants(Variant(op("Sigmoid", X))),
+    Tanh: _variants(Variant(op("Tanh", X))),
+    ReLU: _variants(Variant(op("Relu", X))),
+    LeakyReLU: _variants(Variant(op("LeakyRelu", X, alpha=Param("negative_slope")), dtypes=F32),
+                         Variant(_where_positive(op("Mul", X, Param("negative_slope"))), dtypes=F64)),
+    ELU: _variants(Variant(op("Elu", X, alpha=Param("alpha")), dtypes=F32),
+                   Variant(_elu(Param("alpha")), dtypes=F64)),
+    SELU: _variants(Variant(op("Selu", X, alpha=Const(SELU_ALPHA), gamma=Const(SELU_SCALE)), dtypes=F32),
+                    Variant(op("Mul", _elu(Const(SELU_ALPHA)), Const(SELU_SCALE)), dtypes=F64)),
+    GELU: _variants(Variant(op("Gelu", X), {"approximate": "none"}, F32, min_opset=20),
+                    _gelu_erf(lambda u: op("Erf", u), F32),
+                    _gelu_erf(_erf, F64),
+                    Variant(op("Gelu", X, approximate="tanh"), {"approximate": "tanh"}, F32, min_opset=20),
+                    Variant(_TANH_GELU, {"approximate": "tanh"})),
+    SiLU: _variants(Variant(op("Mul", X, op("Sigmoid", X)))),  # onnxruntime has no Swish kernel
+    Mish: _variants(Variant(op("Mish", X), dtypes=F32, min_opset=18),
+                    Variant(op("Mul", X, op("Tanh", op("Softplus", X))), dtypes=F32),
+                    Variant(op("Mul", X, op("Tanh", _softplus64(X))), dtypes=F64)),
+    Softplus: _variants(_softplus(_native_softplus, True), _softplus(_native_softplus, False),
+                        _softplus(_softplus64, True), _softplus(_softplus64, False),
+                        # what torch.onnx.export writes: no threshold (the two differ by < 2.1e-9 above it)
+                        Variant(op("Softplus", X), {"beta": 1.0}, exported=False),
+                        Variant(op("Div", op("Softplus", op("Mul", X, Param("beta"))), Param("beta")),
+                                exported=False)),
+    Softsign: _variants(Variant(op("Softsign", X), dtypes=F32),
+                        Variant(op("Div", X, op("Add", Const(1.0), op("Abs", X))), dtypes=F64)),
+    Hardtanh: _variants(Variant(op("Clip", X, Param("min_val"), Param("max_val")))),
+    Softmax: _variants(Variant(op("Softmax", X, axis=Param("dim", int)))),
+    LogSoftmax: _variants(Variant(op("LogSoftmax", X, axis=Param("dim", int)))),
+}
+
+
+# ----------------------------------------------------------------------------- the layers
+def _build_linear(bound: dict[str, Any]) -> Module:
+    """A Linear layer holding the weights a Gemm or MatMul (+ Add) node bound, bit for bit."""
+    W, b = bound["weight"], bound.get("bias")
+    if W.ndim != 2 or W.dtype.kind != "f" or (b is not None and b.size != W.shape[0]):
+        raise GlassnetError(f"a Gemm or MatMul with weights of shape {W.shape} ({W.dtype}) and bias of "
+                            f"shape {None if b is None else b.shape} is not a Linear layer")
+    layer = Linear(W.shape[1], W.shape[0], bias=b is not None, dtype=W.dtype, generator=0)
+    state = {"weight": W} if b is None else {"weight": W, "bias": b.reshape(-1).astype(W.dtype)}
+    layer.load_state_dict(state)
+    return layer
+
+
+def _linear_variants() -> tuple[Variant, ...]:
+    W, Wt, b = Weight("weight"), Weight("weight", transposed=True), Weight("bias")
+    return (Variant(op("Gemm", X, W, b, transB=1), {}, input_rank=1),
+            Variant(op("Gemm", X, W, transB=1), {}, input_rank=1),
+            Variant(op("Add", op("MatMul", X, op("Transpose", W)), b)),
+            Variant(op("MatMul", X, op("Transpose", W))),
+            Variant(op("Gemm", X, Wt, b), exported=False), Variant(op("Gemm", X, Wt), exported=False),
+            Variant(op("Add", op("MatMul", X, Wt), b), exported=False),
+            Variant(op("MatMul", X, Wt), exported=False))
+
+
+def _export_linear(graph: Graph, x: str, layer: Any, prefix: str, shape: tuple[int, ...]) -> str:
+    """Gemm for a batch of rows, MatMul and Add for inputs of other ranks (Gemm takes matrices only)."""
+    ok = [v for v in _linear_variants() if v.exported and v.input_rank in (None, len(shape))
+          and (len(v.root.inputs) == 3 or v.root.op_type == "Add") == (layer.bias is not None)]
+    return emit(graph, ok[0].root, x, layer, prefix)
+
+
+def _pass(graph: Graph, x: str, layer: Any, prefix: str, shape: tuple[int, ...]) -> str:
+    return x  # Identity, and Dropout, the identity in eval mode
+
+
+def _export_flatten(graph: Graph, x: str, layer: Any, prefix: str, shape: tuple[int, ...]) -> str:
+    full = (-1, *shape)  # -1: the batch axis, whose size the file leaves open
+    start, end = layer.start_dim % len(full), layer.end_dim % len(full)
+    if start == 1 and end == len(full) - 1:
+        return graph.op("Flatten", x, axis=1)
+    target = [0] * start + [-1] + list(full[end + 1:])  # 0: this axis as it is
+    return graph.op("Reshape", x, graph.constant(np.array(target, dtype=np.int64)))
+
+
+def _export_unflatten(graph: Graph, x: str, layer: Any, prefix: str, shape: tuple[int, ...]) -> str:
+    full = (-1, *shape)
+    dim = layer.dim % len(full)
+    if dim == 0:
+        raise GlassnetError(f"cannot export layer '{prefix.rstrip('.')}': Unflatten(dim=0) splits the batch "
+                            "axis, whose size an exported model leaves open")
+    target = [0] * dim + list(layer.unflattened_size) + list(full[dim + 1:])
+    return graph.op("Reshape", x, graph.constant(np.array(target, dtype=np.int64)))
+
+
+def _affine(graph: Graph, layer: Any, prefix: str, shape: tuple[int, ...]) -> tuple[str, str | None]:
+    """The scale and shift of a normalization layer: its weight and bias, or 1 and 0 without them."""
+    scale = (graph.initializer(prefix + "weight", layer.weight.array) if layer.weight is not None
+             else graph.constant(np.ones(shape, dtype=graph.dtype)))
+    shift = graph.initializer(prefix + "bias", layer.bias.array) if layer.bias is not None else None
+    return scale, shift
+
+
+def _mean(graph: Graph, x: str, axes: list[int]) -> str:
+    """The mean over ``axes``, kept (ReduceMean takes its axes as an input from opset 18)."""
+    if graph.opset >= 18:
+        return graph.op("ReduceMean", x, graph.constant(np.array(axes, dtype=np.int64)), keepdims=1)
+    return graph.op("ReduceMean", x, axes=axes, keepdims=1)
+
+
+def _export_layer_norm(graph: Graph, x: str, layer: Any, prefix: str, shape: tuple[int, ...]) -> str:
+    """LayerNormalization in float32; in float64, where onnxruntime has no kernel for it, the
+    formula x̂ = (x − x̄)/√(s² + ε) itself (``engine.norm_ops.Normalize``), then W ⊙ x̂ + b."""
+    k = len(layer.normalized_shape)
+    scale, shift = _affine(graph, layer, prefix, tuple(layer.normalized_shape))
+    if graph.dtype == np.float32:
+        inputs = (x, scale) if shift is None else (x, scale, shift)
+        return graph.op("LayerNormalization", *inputs, axis=-k, epsilon=float(layer.eps))
+    axes = list(range(-k, 0))
+    d = graph.op("Sub", x, _mean(graph, x, axes))
+    var = _mean(graph, graph.op("Mul", d, d), axes)
+    y = graph.op("Mul", graph.op("Div", d, graph.op("Sqrt", graph.op("Add", var, graph.constant(layer.eps)))),
+                 scale)
+    return y if shift is None else graph.op("Add", y, shift)
+
+
+def _export_batch_norm(graph: Graph, x: str, layer: Any, prefix: str, shape: tuple[int, ...]) -> str:
+    if layer.running_mean is None:
+        raise GlassnetError(f"cannot export layer '{prefix.rstrip('.')}': BatchNorm1d(track_running_stats="
+                            "False) normalizes with each batch's own statistics, also in eval mode; an exported "
+                            "model needs running statistics (build it with track_running_stats=True)")
+    n = (layer.num_features,)
+    scale, shift = _affine(graph, layer, prefix, n)
+    shift = shift if shift is not None else graph.constant(np.zeros(n, dtype=graph.dtype))
+    mean = graph.initializer(prefix + "running_mean", layer.running_mean.array)
+    var = graph.initializer(prefix + "running_var", layer.running_var.array)
+    return graph.op("BatchNormalization", x, scale, shift, mean, var, epsilon=float(layer.eps))
+
+
+def _export_embedding(graph: Graph, x: str, layer: Any, prefix: str, shape: tuple[int, ...]) -> str:
+    return graph.op("Gather", graph.initializer(prefix + "weight", layer.weight.array), x, axis=0)
+
+
+_LAYERS: dict[type[Module], Form] = {
+    Linear: Form(_linear_variants(), _export_linear, _build_linear),
+    Identity: Form(export=_pass),
+    Dropout: Form(export=_pass),
+    Flatten: Form((Variant(op("Flatten", X, axis=1), {"start_dim": 1, "end_dim": -1}),), _export_flatten),
+    Unflatten: Form(export=_export_unflatten),
+    LayerNorm: Form(export=_export_layer_norm),
+    BatchNorm1d: Form(export=_export_batch_norm),
+    Embedding: Form(export=_export_embedding),
+}
+
+FORMS: dict[type[Module], Form] = {**_LAYERS, **_ACTIVATIONS}
+"""The ONNX form of every registered layer and activation ONNX can express, by registered class."""
