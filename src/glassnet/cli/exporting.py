@@ -29,8 +29,8 @@ def _model_file(source: str) -> Path:
     path = Path(source)
     file = path / "model.safetensors" if path.is_dir() else path
     if not file.is_file():
-        raise GlassnetError(f"no model file {str(file)!r}; pass a run folder written by 'glassnet train' or a "
-                            "model file")
+        raise GlassnetError(f"no model file {str(file)!r}; pass a run folder written by 'glassnet train' or "
+                            "a model file")
     return file
 
 
@@ -39,8 +39,8 @@ def export(source: str, output: str, opset: int | None) -> int:
     file = _model_file(source)
     loaded = load(file)
     if not isinstance(loaded, LoadedModel):
-        raise GlassnetError(f"{file} holds weights or a state, not a model; export needs a model file written "
-                            "by 'glassnet train', glassnet.save or glassnet.sklearn.save")
+        raise GlassnetError(f"{file} holds weights or a state, not a model; export needs a model file "
+                            "written by 'glassnet train', glassnet.save or glassnet.sklearn.save")
     hyper = loaded.hyperparameters
     if isinstance(hyper, dict) and hyper.get("estimator") in _ESTIMATORS:
         from glassnet.io.estimator import load as load_estimator  # needs scikit-learn
@@ -71,6 +71,6 @@ def _head(info: ModelInfo) -> Classifier | None:
         return None
     proba = LOSSES.fact(info.loss, "proba") if info.loss in LOSSES else None
     if proba is None:
-        raise GlassnetError(f"the model file {info.path} is a classifier, but its loss {info.loss!r} gives no "
-                            "probabilities")
+        raise GlassnetError(f"the model file {info.path} is a classifier, but its loss {info.loss!r} gives "
+                            "no probabilities")
     return Classifier(info.classes or [], proba, "proba_argmax")

@@ -49,7 +49,7 @@ _CODES = {"BOOL": "b1", "U8": "u1", "I8": "i1", "I16": "i2", "U16": "u2", "F16":
 DTYPES: dict[str, np.dtype[Any]] = {name: np.dtype("<" + code) for name, code in _CODES.items()}
 _NAME_OF = {code: name for name, code in _CODES.items()}  # "f4" → "F32"
 _RANK = {name: rank for rank, name in enumerate(_CODES)}
-_WIDENED = {"BF16": np.dtype("<u2")}  # read as its bits, then widened exactly to float32 (NumPy has no bfloat16)
+_WIDENED = {"BF16": np.dtype("<u2")}  # read as its bits, widened exactly to float32: NumPy has no bfloat16
 _NO_NUMPY = ("F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64")
 
 
@@ -253,7 +253,7 @@ def _entry(path: Path, name: str, info: Any) -> tuple[int, int, str, str, list[i
     if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
         raise _corrupt(path, f"tensor '{name}' needs exactly dtype, shape and data_offsets, got {info!r:.80}")
     dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
-    if not isinstance(dtype, str) or dtype not in DTYPES and dtype not in _WIDENED:
+    if not isinstance(dtype, str) or (dtype not in DTYPES and dtype not in _WIDENED):
         why = "has no NumPy equivalent" if dtype in _NO_NUMPY else "is unknown"
         raise _corrupt(path, f"tensor '{name}' has dtype {dtype!r}, which {why}; known: {sorted(DTYPES)}")
     if not isinstance(shape, list) or len(shape) > 64 or not all(map(_is_count, shape)):

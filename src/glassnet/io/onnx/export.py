@@ -67,7 +67,7 @@ def export(model: Any, path: str | Path, *, example_input: Any = None, opset: in
     export_network(model.model_, path, example_input=example_input, opset=opset, head=head)
 
 
-def _estimator_classes() -> tuple[type, type] | None:
+def _estimator_classes() -> tuple[type[Any], type[Any]] | None:
     """(BaseMLP, MLPClassifier), or None where scikit-learn is not installed."""
     try:
         from glassnet.sklearn.base import BaseMLP

@@ -188,14 +188,14 @@ def _erf(u: Any) -> Node:
     series: Any = Const(_ERF_SERIES[-1])
     for c in _ERF_SERIES[-2::-1]:  # Horner's rule
         series = op("Add", op("Mul", series, y), Const(c))
-    near = op("Mul", op("Mul", op("Mul", Const(2.0 / math.sqrt(math.pi)), s), op("Exp", op("Neg", op("Mul", s, s)))),
-              series)
+    gauss = op("Exp", op("Neg", op("Mul", s, s)))  # e^(-s²)
+    near = op("Mul", op("Mul", op("Mul", Const(2.0 / math.sqrt(math.pi)), s), gauss), series)
     t = op("Clip", a, Const(2.0), Const(6.0))
     fraction: Any = t
     for k in range(_ERF_FRACTION_DEPTH, 0, -1):
         fraction = op("Add", op("Div", Const(k / 2.0), fraction), t)
-    far = op("Sub", Const(1.0), op("Div", op("Exp", op("Neg", op("Mul", t, t))), op("Mul", Const(math.sqrt(math.pi)),
-                                                                                     fraction)))
+    tail = op("Exp", op("Neg", op("Mul", t, t)))  # e^(-t²)
+    far = op("Sub", Const(1.0), op("Div", tail, op("Mul", Const(math.sqrt(math.pi)), fraction)))
     return op("Mul", op("Sign", u), op("Where", op("Less", a, Const(2.0)), near, far))
 
 
@@ -226,12 +226,15 @@ def _native_softplus(z: Any) -> Node:
 
 
 def _gelu_erf(erf: Callable[[Any], Any], dtypes: tuple[str, ...]) -> Variant:
-    root = op("Mul", op("Mul", X, op("Add", erf(op("Div", X, Const(math.sqrt(2.0)))), Const(1.0))), Const(0.5))
+    cdf = op("Add", erf(op("Div", X, Const(math.sqrt(2.0)))), Const(1.0))  # 2Φ(x)
+    root = op("Mul", op("Mul", X, cdf), Const(0.5))
     return Variant(root, {"approximate": "none"}, dtypes)
 
 
-_TANH_GELU = op("Mul", op("Mul", Const(0.5), X), op("Add", Const(1.0), op("Tanh", op(
-    "Mul", Const(math.sqrt(2.0 / math.pi)), op("Add", X, op("Mul", Const(0.044715), op("Mul", op("Mul", X, X), X))))))))
+_CUBE = op("Mul", X, op("Mul", X, X))  # x³, as torch.onnx.export writes it
+_TANH_GELU = op("Mul", Const(0.5), op("Mul", X, op("Add", Const(1.0), op("Tanh", op(
+    "Mul", Const(math.sqrt(2.0 / math.pi)), op("Add", X, op("Mul", Const(0.044715), _CUBE)))))))
+"""½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), the tanh approximation of GELU."""
 
 
 def _variants(*variants: Variant) -> Form:
@@ -359,8 +362,9 @@ def _export_layer_norm(graph: Graph, x: str, layer: Any, prefix: str, shape: tup
 def _export_batch_norm(graph: Graph, x: str, layer: Any, prefix: str, shape: tuple[int, ...]) -> str:
     if layer.running_mean is None:
         raise GlassnetError(f"cannot export layer '{prefix.rstrip('.')}': BatchNorm1d(track_running_stats="
-                            "False) normalizes with each batch's own statistics, also in eval mode; an exported "
-                            "model needs running statistics (build it with track_running_stats=True)")
+                            "False) normalizes with each batch's own statistics, also in eval mode; an "
+                            "exported model needs running statistics (build it with "
+                            "track_running_stats=True)")
     n = (layer.num_features,)
     scale, shift = _affine(graph, layer, prefix, n)
     shift = shift if shift is not None else graph.constant(np.zeros(n, dtype=graph.dtype))

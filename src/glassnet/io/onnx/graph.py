@@ -72,7 +72,8 @@ def array_of(tensor: dict[str, Any], what: str) -> np.ndarray:
     return _numbers(tensor, dtype.newbyteorder("<"), typed, dims, what).astype(dtype, copy=False)
 
 
-def _numbers(tensor: dict[str, Any], dtype: np.dtype[Any], typed: str, dims: list[int], what: str) -> np.ndarray:
+def _numbers(tensor: dict[str, Any], dtype: np.dtype[Any], typed: str, dims: list[int],
+             what: str) -> np.ndarray:
     n = int(np.prod(dims, dtype=np.int64))
     if "raw_data" in tensor:
         raw = tensor["raw_data"]
@@ -159,8 +160,10 @@ class Graph:
         return name
 
     def constant(self, value: Any, dtype: Any = None) -> str:
-        """A constant tensor (scalar by default in the graph's dtype), shared between nodes."""
-        array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
+        """A constant tensor, shared between nodes: a number in the graph's dtype, an array in its own."""
+        if dtype is None and not isinstance(value, np.ndarray):
+            dtype = self.dtype
+        array = np.asarray(value, dtype=dtype)
         key = (array.dtype.str, array.tobytes(), array.shape) if array.dtype.kind not in "UO" else (
             "str", "\0".join(map(str, array.reshape(-1))).encode(), array.shape)
         if key not in self._constants:

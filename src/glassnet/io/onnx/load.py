@@ -19,7 +19,7 @@ from glassnet.errors import GlassnetError
 from glassnet.io.onnx.forms import FORMS, Const, Form, Node, Param, Variant, Weight, X, size
 from glassnet.io.onnx.graph import Model, read_model
 from glassnet.io.onnx.graph import Node as GraphNode
-from glassnet.nn.layers import Sequential
+from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module
 
 __all__ = ["load"]
@@ -52,7 +52,7 @@ def _op_types(template: Any, found: set[str]) -> set[str]:
 
 def readable() -> set[str]:
     """The ONNX operators some form is made of."""
-    found = set(_PASS)
+    found = {*_PASS, "Cast", "Reshape"}
     for _, _, variant in _candidates():
         _op_types(variant.root, found)
     return found
@@ -97,7 +97,8 @@ class _Matcher:
         bound, _, nodes = state
         inside = {id(n) for n in nodes}
         for node in nodes:
-            if node.outputs[0] != value and any(id(c) not in inside for c in self.consumers.get(node.outputs[0], [])):
+            used_by = self.consumers.get(node.outputs[0], [])
+            if node.outputs[0] != value and any(id(c) not in inside for c in used_by):
                 return None
         return bound, nodes
 
@@ -135,7 +136,8 @@ class _Matcher:
             inputs.pop()
         if len(inputs) != len(t.inputs) or node.outputs[0] != value:
             return None
-        orders = [t.inputs, t.inputs[::-1]] if t.op_type in _COMMUTATIVE and len(t.inputs) == 2 else [t.inputs]
+        swap = t.op_type in _COMMUTATIVE and len(t.inputs) == 2
+        orders = [t.inputs, t.inputs[::-1]] if swap else [t.inputs]
         for order in orders:
             tried: Any = (dict(state[0]), {**state[1], id(t): value}, [*state[2], node])
             tried = self._attributes(t, node, tried)
@@ -222,21 +224,45 @@ def load(path: str | Path) -> Sequential:
     known = readable()
     for node in _ancestors(model, value):
         if node.op_type not in known or node.domain not in ("", "ai.onnx"):
-            raise GlassnetError(f"cannot load {what}: {_node_name(node)} is not an operator glassnet reads; it "
-                                f"reads chains of {', '.join(sorted(known))}")
-    matcher, candidates, layers = _Matcher(model), _candidates(), []
+            raise GlassnetError(f"cannot load {what}: {_node_name(node)} is not an operator glassnet reads; "
+                                f"it reads chains of {', '.join(sorted(known))}")
+    matcher, candidates = _Matcher(model), _candidates()
+    layers: list[tuple[Module, str]] = []
+    widths: list[int] = []
     while value != source:
-        node = matcher.producer.get(value)
-        if node is None:
-            raise GlassnetError(f"cannot load {what}: the value '{value}' is neither computed from the input nor "
-                                "the input itself")
-        if node.op_type in _PASS:
+        found = matcher.producer.get(value)
+        if found is None:
+            raise GlassnetError(f"cannot load {what}: the value '{value}' is neither computed from the input "
+                                "nor the input itself")
+        node = found
+        if node.op_type in _PASS or _casts_the_input(node, source) or _rows(node, matcher, widths):
             value = node.inputs[0]
             continue
         layers.append(_layer(matcher, candidates, value, node, what))
         value = layers[-1][1]
     network = Sequential(*[layer for layer, _ in reversed(layers)])
+    linears = [m for m in network if isinstance(m, Linear)]
+    if widths and (not linears or any(linears[-1].out_features != k for k in widths)):
+        raise GlassnetError(f"cannot load {what}: a Reshape to {widths[0]} columns does not fit the "
+                            "network's outputs")
     return network.eval()
+
+
+def _casts_the_input(node: GraphNode, source: str) -> bool:
+    """A Cast of the input to float32 or float64: the network computes in its weights' dtype anyway."""
+    to = node.attributes.get("to")
+    return node.op_type == "Cast" and node.inputs[:1] == [source] and to in _FLOAT_TYPES
+
+
+def _rows(node: GraphNode, matcher: _Matcher, widths: list[int]) -> bool:
+    """A Reshape of the output to rows of k columns (skl2onnx's regressors end in one); k is kept in
+    ``widths``, checked against the network once it is read."""
+    reshape = node.op_type == "Reshape" and len(node.inputs) == 2
+    shape = matcher.constants.get(node.inputs[1]) if reshape else None
+    if shape is None or shape.shape != (2,) or shape[0] not in (-1, 0) or shape[1] < 1:
+        return False
+    widths.append(int(shape[1]))
+    return True
 
 
 def _layer(matcher: _Matcher, candidates: list[tuple[type[Module], Form, Variant]], value: str,
@@ -251,8 +277,9 @@ def _layer(matcher: _Matcher, candidates: list[tuple[type[Module], Form, Variant
         try:
             layer = form.build(bound) if form.build is not None else cls(**variant.fixed, **bound)
         except (GlassnetError, TypeError, ValueError) as e:
-            raise GlassnetError(f"cannot load {what}: {_node_name(node)} reads as {cls.__name__}, but: {e}") from e
+            raise GlassnetError(f"cannot load {what}: {_node_name(node)} reads as {cls.__name__}, but: "
+                                f"{e}") from e
         return layer, x
-    raise GlassnetError(f"cannot load {what}: {_node_name(node)} does not form a layer glassnet knows with the "
-                        "nodes before it (its attributes or inputs differ from every form in "
+    raise GlassnetError(f"cannot load {what}: {_node_name(node)} does not form a layer glassnet knows with "
+                        "the nodes before it (its attributes or inputs differ from every form in "
                         "glassnet.io.onnx.forms.FORMS)")

@@ -87,8 +87,8 @@ def _form(layer: Module, prefix: str) -> Form:
                             "batch first")
     form = FORMS.get(type(layer))
     if form is None:
-        raise GlassnetError(f"cannot export {where}: {type(layer).__name__} has no ONNX form; glassnet exports "
-                            f"{', '.join(exportable())} (and Sequentials of them)")
+        raise GlassnetError(f"cannot export {where}: {type(layer).__name__} has no ONNX form; glassnet "
+                            f"exports {', '.join(exportable())} (and Sequentials of them)")
     return form
 
 
@@ -129,8 +129,12 @@ def _example(layers: list[tuple[str, Module]], dtype: np.dtype[Any], given: Any)
 
 
 def _metadata(model: Module, layers: list[tuple[str, Module]]) -> dict[str, str]:
-    formulas = [{"layer": prefix.rstrip(".") or "model", "type": type(layer).__name__, "formula": formula.text}
-                for prefix, layer in layers if (formula := getattr(type(layer), "formula", None)) is not None]
+    formulas = []
+    for prefix, layer in layers:
+        formula = getattr(type(layer), "formula", None)
+        if formula is not None:
+            formulas.append({"layer": prefix.rstrip(".") or "model", "type": type(layer).__name__,
+                             "formula": formula.text})
     return {"glassnet_version": _version(), "architecture": json.dumps(module_to_config(model)),
             "formulas": json.dumps(formulas, ensure_ascii=False)}
 
@@ -207,8 +211,8 @@ def _layer(graph: Graph, form: Form, x: str, layer: Module, prefix: str, example
     for variant in form.variants:
         if variant.fits(layer, dtype, graph.opset, len(shape)):
             return emit(graph, variant.root, x, layer, prefix)
-    raise GlassnetError(f"cannot export layer '{prefix.rstrip('.')}': {layer!r} has no ONNX form in {dtype} at "
-                        f"opset {graph.opset}")
+    raise GlassnetError(f"cannot export layer '{prefix.rstrip('.')}': {layer!r} has no ONNX form in {dtype} "
+                        f"at opset {graph.opset}")
 
 
 def _outputs(graph: Graph, z: str, example: np.ndarray,

@@ -18,7 +18,7 @@ on reading, as protobuf readers do, so files of newer ONNX versions still load.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, cast
 
 from glassnet.errors import GlassnetError
 
@@ -163,7 +163,7 @@ def decode(message: str, data: bytes | memoryview, what: str = "the file", depth
     """
     if depth > MAX_DEPTH:
         raise GlassnetError(f"{what} is not a valid ONNX file: messages nest more than {MAX_DEPTH} deep")
-    reader, fields = _Reader(memoryview(data), what), {}
+    reader, fields = _Reader(memoryview(data), what), cast(dict[str, Any], {})
     known = _BY_NUMBER[message]
     while reader.at < len(reader.data):
         tag = reader.varint()
