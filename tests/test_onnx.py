@@ -76,11 +76,13 @@ def test_float32_exports_pass_the_checker_and_run_in_onnxruntime(tmp_path: Path,
     np.testing.assert_allclose(got, net(x).array, rtol=2e-6, atol=2e-6)
 
 
+@pytest.mark.parametrize("opset", [17, 20])
 @pytest.mark.parametrize("activation", ACTIVATION_CASES, ids=repr)
-def test_float64_exports_run_in_onnxruntime_within_1e_12(tmp_path: Path, activation: nn.Module) -> None:
+def test_float64_exports_run_in_onnxruntime_within_1e_12(tmp_path: Path, activation: nn.Module,
+                                                         opset: int) -> None:
     net, x = network(activation, np.float64), inputs(np.float64)
     path = tmp_path / "net.onnx"
-    gn.onnx.export(net, path)
+    gn.onnx.export(net, path, opset=opset)
     check(path)
     (got,) = run(path, x)
     assert got.dtype == np.float64
@@ -200,6 +202,22 @@ def test_the_wire_format_agrees_with_the_onnx_package() -> None:
     assert proto.decode("AttributeProto", attr.SerializeToString())["ints"] == [-1, 0, 2**40]
     packed = onnx.TensorProto(dims=[3], data_type=1, float_data=[1.5, -2.0, 0.25])
     assert proto.decode("TensorProto", packed.SerializeToString())["float_data"] == [1.5, -2.0, 0.25]
+
+
+def test_flipped_bytes_load_or_raise_glassnet_error(tmp_path: Path) -> None:
+    path = tmp_path / "net.onnx"
+    gn.onnx.export(network(nn.Softplus(beta=2.0)), path)
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        damaged = bytearray(data)
+        for i in rng.integers(0, len(data), size=3):
+            damaged[i] ^= 1 << int(rng.integers(8))
+        path.write_bytes(damaged)
+        try:
+            gn.onnx.load(path)
+        except GlassnetError:
+            pass  # anything else (an IndexError, a KeyError) fails the test
 
 
 @pytest.mark.parametrize("damage", [b"", b"\x0a\xff\xff\xff\xff\x0f", b"\x3a\x05abc",

@@ -55,14 +55,18 @@ def tensor_proto(name: str, array: np.ndarray) -> dict[str, Any]:
 def array_of(tensor: dict[str, Any], what: str) -> np.ndarray:
     """The ndarray a TensorProto holds (raw bytes or typed data fields; bfloat16 widened to float32)."""
     dims, code = [int(d) for d in tensor.get("dims", [])], tensor.get("data_type", 0)
-    if any(d < 0 for d in dims) or tensor.get("data_location", 0) == 1:
+    if any(d < 0 for d in dims) or len(dims) > 64 or tensor.get("data_location", 0) == 1:
         raise GlassnetError(f"{what}: tensor '{tensor.get('name', '')}' is stored outside the file or has a "
-                            "negative size; glassnet reads tensors stored in the file")
+                            "negative size or over 64 axes; glassnet reads tensors stored in the file")
     if code == DATA_TYPES["bfloat16"]:
         bits = _numbers(tensor, np.dtype("<u2"), "int32_data", dims, what)
         return (bits.astype(np.uint32) << 16).view(np.float32)
     if code == DATA_TYPES["object"]:
-        return np.array([s.decode("utf-8", "replace") for s in tensor.get("string_data", [])]).reshape(dims)
+        strings = [s.decode("utf-8", "replace") for s in tensor.get("string_data", [])]
+        if len(strings) != int(np.prod(dims, dtype=np.int64)):
+            raise GlassnetError(f"{what}: string tensor '{tensor.get('name', '')}' of shape {dims} holds "
+                                f"{len(strings)} strings; the file is damaged")
+        return np.array(strings, dtype=str).reshape(dims)
     if code not in _DTYPE_OF:
         raise GlassnetError(f"{what}: tensor '{tensor.get('name', '')}' has ONNX data type {code}, which "
                             "glassnet does not read")

@@ -235,6 +235,9 @@ def load(path: str | Path) -> Sequential:
             raise GlassnetError(f"cannot load {what}: the value '{value}' is neither computed from the input "
                                 "nor the input itself")
         node = found
+        if not node.inputs:
+            raise GlassnetError(f"cannot load {what}: {_node_name(node)} has no inputs; glassnet reads chains "
+                                "of layers from the graph's input")
         if node.op_type in _PASS or _casts_the_input(node, source) or _rows(node, matcher, widths):
             value = node.inputs[0]
             continue

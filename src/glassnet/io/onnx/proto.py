@@ -182,8 +182,11 @@ def decode(message: str, data: bytes | memoryview, what: str = "the file", depth
             raise reader.fail(f"wire type {wire} (groups are not part of ONNX)")
         if not name:
             continue
+        repeated = kind[-1] in "*+"
+        if wire == 2 and base in _SCALAR_WIRE and not repeated:
+            raise reader.fail(f"the number '{name}' is stored as a run of bytes")
         value = _value(base, wire, value, what, depth, reader)
-        if kind[-1] in "*+":
+        if repeated:
             fields.setdefault(name, []).extend(value if isinstance(value, list) else [value])
         else:
             fields[name] = value
