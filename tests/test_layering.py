@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "glassnet.io.state": 1,
     "glassnet.io.onnx": 1,  # the wire format and graphs (proto, graph): NumPy only
     "glassnet.io.onnx.forms": 2,
+    "glassnet.io.onnx.templates": 2,
     "glassnet.io.onnx.load": 2,
     "glassnet.io.onnx.network": 5,
     "glassnet.io.onnx.export": 6,

@@ -4,6 +4,7 @@ against the onnx package's own parser; the IR version; errors that name what can
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -214,10 +215,8 @@ def test_flipped_bytes_load_or_raise_glassnet_error(tmp_path: Path) -> None:
         for i in rng.integers(0, len(data), size=3):
             damaged[i] ^= 1 << int(rng.integers(8))
         path.write_bytes(damaged)
-        try:
+        with contextlib.suppress(GlassnetError):  # anything else (an IndexError, a KeyError) fails the test
             gn.onnx.load(path)
-        except GlassnetError:
-            pass  # anything else (an IndexError, a KeyError) fails the test
 
 
 @pytest.mark.parametrize("damage", [b"", b"\x0a\xff\xff\xff\xff\x0f", b"\x3a\x05abc",

@@ -2,6 +2,7 @@
 
 - ``proto``: the protobuf wire format, written and read with NumPy only;
 - ``graph``: tensors, nodes and models as glassnet builds and reads them;
+- ``templates``: a layer's nodes as an expression tree, written by export and matched by load;
 - ``forms``: each layer's and activation's ONNX form (``FORMS``), used both ways;
 - ``network``: a network (with a run's scaling and a classifier's head) to a file;
 - ``load``: a file of an MLP to a glassnet network;

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from glassnet.errors import GlassnetError
-from glassnet.io.onnx.forms import FORMS, Const, Form, Node, Param, Variant, Weight, X, size
+from glassnet.io.onnx.forms import FORMS
 from glassnet.io.onnx.graph import Model, read_model
 from glassnet.io.onnx.graph import Node as GraphNode
+from glassnet.io.onnx.templates import Const, Form, Node, Param, Variant, Weight, X, size
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module
 
@@ -236,8 +237,8 @@ def load(path: str | Path) -> Sequential:
                                 "nor the input itself")
         node = found
         if not node.inputs:
-            raise GlassnetError(f"cannot load {what}: {_node_name(node)} has no inputs; glassnet reads chains "
-                                "of layers from the graph's input")
+            raise GlassnetError(f"cannot load {what}: {_node_name(node)} has no inputs; glassnet reads "
+                                "chains of layers from the graph's input")
         if node.op_type in _PASS or _casts_the_input(node, source) or _rows(node, matcher, widths):
             value = node.inputs[0]
             continue

@@ -22,8 +22,9 @@ from glassnet.engine import no_grad
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 from glassnet.io.architecture import module_to_config
-from glassnet.io.onnx.forms import FORMS, Form, emit
+from glassnet.io.onnx.forms import FORMS
 from glassnet.io.onnx.graph import MAX_OPSET, MIN_OPSET, Graph
+from glassnet.io.onnx.templates import Form, emit
 from glassnet.nn.containers import ModuleDict, ModuleList
 from glassnet.nn.embedding import Embedding
 from glassnet.nn.layers import Linear, Sequential
