@@ -308,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex = commands.add_parser("export", help="write a saved model as an ONNX file")
     ex.add_argument("model", help="a run folder written by 'glassnet train', or a model file")
     ex.add_argument("-o", "--output", required=True, help="the ONNX file to write, e.g. model.onnx")
-    ex.add_argument("--opset", type=_argtype(_int), default=None, help="the ONNX opset, 17 (default) to 21")
+    ex.add_argument("--opset", type=_argtype(_int), default=None, help="the ONNX opset, 17 (default) to 23")
     rep = commands.add_parser("report", help="rebuild report.html of a run folder")
     rep.add_argument("run_dir", help="a run folder written by 'glassnet train'")
     return parser

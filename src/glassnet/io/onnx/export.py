@@ -35,7 +35,7 @@ def export(model: Any, path: str | Path, *, example_input: Any = None, opset: in
         path: the file to write, e.g. ``"model.onnx"`` (atomically).
         example_input: one batch of inputs (e.g. ``X[:1]``), needed only when the first layer does
             not fix the input's shape (an activation, Flatten, an Embedding's indices).
-        opset: the ONNX operator set, 17 (default) to 21; 18 writes Mish as one node, 20 GELU.
+        opset: the ONNX operator set, 17 (default) to 23; 18 writes Mish as one node, 20 GELU.
 
     Raises:
         GlassnetError: naming the first layer that has no ONNX form, or an opset out of range.

@@ -23,8 +23,8 @@ __all__ = ["IR_VERSIONS", "MAX_OPSET", "MIN_OPSET", "Graph", "Model", "Node", "a
            "read_model", "tensor_proto"]
 
 # the lowest IR version each opset needs (onnx's VERSION_TABLE): older runtimes load the file
-IR_VERSIONS = {13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10}
-MIN_OPSET, MAX_OPSET = 17, 21
+IR_VERSIONS = {13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11}
+MIN_OPSET, MAX_OPSET = 17, 23
 _DTYPE_OF = {code: np.dtype(name) for name, code in DATA_TYPES.items() if name not in ("bfloat16", "object")}
 _ATTRIBUTE_TYPES = {"f": 1, "i": 2, "s": 3, "t": 4, "floats": 6, "ints": 7, "strings": 8}
 _MAX_FILE = 2**31  # protobuf's own limit on one message; larger models keep data outside, unsupported here

@@ -156,7 +156,7 @@ def export_network(model: Module, path: str | Path, *, example_input: Any = None
         path: the ONNX file to write (atomically).
         example_input: one batch of inputs, needed when the first layer does not fix the input's
             shape (an activation, Flatten, Embedding); it fixes the shape of every axis but the first.
-        opset: the ONNX operator set, 17 (default) to 21: 18 writes Mish as one node, 20 GELU.
+        opset: the ONNX operator set, 17 (default) to 23: 18 writes Mish as one node, 20 GELU.
         scaling: the standardization before the network; the input is then float64.
         head: a classifier's ``label`` and ``probabilities`` outputs instead of ``output``.
     """
