@@ -164,6 +164,14 @@ def test_rows_of_any_rank_and_embeddings(tmp_path: Path) -> None:
     np.testing.assert_allclose(run(path, ids)[0], emb(ids).array, rtol=2e-6, atol=2e-6)
 
 
+def test_a_loaded_model_file_exports_its_network(tmp_path: Path) -> None:
+    net = network(nn.ELU())
+    gn.save(net, tmp_path / "model.safetensors", classes=["a", "b", "c"])
+    gn.onnx.export(gn.load(tmp_path / "model.safetensors"), tmp_path / "net.onnx")
+    x = inputs(np.float32)
+    np.testing.assert_allclose(run(tmp_path / "net.onnx", x)[0], net(x).array, rtol=2e-6, atol=2e-6)
+
+
 def test_what_cannot_be_exported_is_named(tmp_path: Path) -> None:
     path = tmp_path / "net.onnx"
     nn.custom.activation("cube_for_onnx", lambda x: x * x * x, lambda x: 3 * x * x)

@@ -190,6 +190,16 @@ def test_glassnet_export_on_the_command_line(tmp_path: Path, capsys: pytest.Capt
     gn.sklearn.save(clf, tmp_path / "clf.safetensors")
     assert main(["export", str(tmp_path / "clf.safetensors"), "-o", str(out)]) == 0
     assert np.array_equal(run(out, X.astype(np.float32))["label"], clf.predict(X.astype(np.float32)))
+    nll = tmp_path / "nll"  # log-probabilities out of the network: its probabilities are their exp
+    assert main(["train", "--data", "iris", "--layers", "6", "--loss", "nll", "--epochs", "2", "--out", str(nll),
+                 "--no-report", "-q"]) == 0
+    assert main(["export", str(nll), "-o", str(out)]) == 0
+    info = load_model(str(nll / "model.safetensors"))
+    X = np.random.default_rng(1).normal(5.0, 1.5, size=(30, 4))
+    P = probabilities(info.loss, gn.predict(info.model, info.inputs(X, "X")))
+    got = run(out, X)
+    np.testing.assert_allclose(got["probabilities"], P, rtol=1e-6, atol=1e-6)
+    assert got["label"].tolist() == [info.classes[k] for k in P.argmax(axis=1)]  # type: ignore[index]
     capsys.readouterr()
     assert main(["export", str(tmp_path / "nowhere"), "-o", str(out)]) == 2
     assert "glassnet: error: no model file" in capsys.readouterr().err
