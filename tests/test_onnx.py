@@ -150,6 +150,27 @@ def test_layers_dropout_and_normalization_in_eval_mode(tmp_path: Path, dtype: An
     assert net.training and net[5].training
 
 
+def test_normalization_and_embeddings_come_back_bit_for_bit(tmp_path: Path) -> None:
+    net = nn.Sequential(nn.Linear(6, 8, generator=0), nn.LayerNorm(8), nn.Tanh(), nn.BatchNorm1d(8),
+                        nn.Linear(8, 3, generator=1), nn.LayerNorm(3, bias=False))
+    x = np.random.default_rng(4).normal(size=(16, 6)).astype(np.float32)
+    net(x)  # training mode: running statistics move
+    net[1].weight.array[...] = np.linspace(0.5, 1.5, 8)
+    net.eval()
+    path = tmp_path / "net.onnx"
+    gn.onnx.export(net, path)
+    back = gn.onnx.load(path)
+    assert repr(back) == repr(net)
+    for name, value in net.state_dict().items():  # all but the count of batches, which a file does not keep
+        assert np.array_equal(back.state_dict()[name].array, value.array) or name.endswith("tracked")
+    assert np.array_equal(back(x).array, net(x).array)
+    emb = nn.Sequential(nn.Embedding(10, 3, generator=0), nn.Flatten(), nn.Linear(6, 2, generator=1))
+    ids = np.array([[1, 9], [0, 4]], dtype=np.int64)
+    gn.onnx.export(emb, path, example_input=ids)
+    back = gn.onnx.load(path)
+    assert repr(back) == repr(emb) and np.array_equal(back(ids).array, emb(ids).array)
+
+
 def test_rows_of_any_rank_and_embeddings(tmp_path: Path) -> None:
     net = nn.Sequential(nn.Linear(4, 3, generator=0), nn.Tanh(), nn.Flatten(1, 2))
     x = np.random.default_rng(2).normal(size=(5, 6, 4)).astype(np.float32)

@@ -64,6 +64,24 @@ def test_torch_exported_mlps_load_and_predict_within_1e_6(tmp_path: Path,
         assert np.array_equal(net.state_dict()[name].array, value.numpy())
 
 
+def test_torch_layer_norm_and_batch_norm(tmp_path: Path) -> None:
+    torch.manual_seed(2)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.LayerNorm(8), torch.nn.ReLU(),
+                                torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 3))
+    model[1].weight.data.uniform_(0.5, 1.5)
+    model.train()
+    for _ in range(3):
+        model(torch.randn(32, 6) * 2 + 1)  # running statistics away from 0 and 1
+    model.eval()
+    x = torch.randn(20, 6)
+    path = tmp_path / "torch.onnx"
+    torch_export(model, x[:2], path)
+    net = gn.onnx.load(path)
+    assert [type(m).__name__ for m in net] == ["Linear", "LayerNorm", "ReLU", "BatchNorm1d", "Linear"]
+    with torch.no_grad():
+        np.testing.assert_allclose(net(x.numpy()).array, model(x).numpy(), rtol=1e-6, atol=1e-6)
+
+
 def test_torch_log_softmax_rows_of_float64_and_no_bias(tmp_path: Path) -> None:
     torch.manual_seed(1)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 8, bias=False), torch.nn.ELU(),
@@ -191,8 +209,8 @@ def test_glassnet_export_on_the_command_line(tmp_path: Path, capsys: pytest.Capt
     assert main(["export", str(tmp_path / "clf.safetensors"), "-o", str(out)]) == 0
     assert np.array_equal(run(out, X.astype(np.float32))["label"], clf.predict(X.astype(np.float32)))
     nll = tmp_path / "nll"  # log-probabilities out of the network: its probabilities are their exp
-    assert main(["train", "--data", "iris", "--layers", "6", "--loss", "nll", "--epochs", "2", "--out", str(nll),
-                 "--no-report", "-q"]) == 0
+    assert main(["train", "--data", "iris", "--layers", "6", "--loss", "nll", "--epochs", "2",
+                 "--out", str(nll), "--no-report", "-q"]) == 0
     assert main(["export", str(nll), "-o", str(out)]) == 0
     info = load_model(str(nll / "model.safetensors"))
     X = np.random.default_rng(1).normal(5.0, 1.5, size=(30, 4))

@@ -252,15 +252,62 @@ def _export_embedding(graph: Graph, x: str, layer: Any, prefix: str, shape: tupl
     return graph.op("Gather", graph.initializer(prefix + "weight", layer.weight.array), x, axis=0)
 
 
+def _floats(bound: dict[str, Any], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The bound weights ``keys`` as flat arrays of one float dtype (a read layer's state)."""
+    dtype = bound[keys[0]].dtype
+    if dtype.kind != "f" or any(bound[k].dtype != dtype for k in keys):
+        raise GlassnetError(f"its tensors {list(keys)} are not all of one float dtype")
+    return {k: bound[k] for k in keys}
+
+
+def _build_layer_norm(bound: dict[str, Any]) -> Module:
+    """LayerNorm over the weight's shape (the node's axis must count that many trailing axes)."""
+    state = _floats(bound, ("weight", "bias") if "bias" in bound else ("weight",))
+    shape = tuple(state["weight"].shape)
+    if bound["axis"] != -len(shape):
+        raise GlassnetError(f"a LayerNormalization over axis {bound['axis']} with a scale of shape {shape} "
+                            "is not a LayerNorm over the trailing axes; glassnet reads negative axes")
+    layer = LayerNorm(shape, eps=bound["eps"], bias="bias" in state, dtype=state["weight"].dtype)
+    layer.load_state_dict(state)
+    return layer
+
+
+def _build_batch_norm(bound: dict[str, Any]) -> Module:
+    """BatchNorm1d in eval mode from a BatchNormalization's scale, shift and running statistics."""
+    state = _floats(bound, ("weight", "bias", "running_mean", "running_var"))
+    if len({v.shape for v in state.values()}) != 1 or state["weight"].ndim != 1:
+        raise GlassnetError("its scale, shift, mean and variance are not vectors of one length")
+    layer = BatchNorm1d(state["weight"].size, eps=bound["eps"], dtype=state["weight"].dtype)
+    layer.load_state_dict({**state, "num_batches_tracked": np.array(0, dtype=np.int64)})
+    return layer
+
+
+def _build_embedding(bound: dict[str, Any]) -> Module:
+    table = _floats(bound, ("weight",))["weight"]
+    if table.ndim != 2:
+        raise GlassnetError(f"a Gather from a table of shape {table.shape} is not an Embedding")
+    return Embedding.from_pretrained(table, freeze=False)
+
+
+def _normalization_variants() -> tuple[Variant, ...]:
+    """LayerNormalization as export writes it in float32 and torch.onnx.export writes it (read only)."""
+    W, b, eps, axis = Weight("weight"), Weight("bias"), Param("eps"), Param("axis", int)
+    return (Variant(op("LayerNormalization", X, W, b, axis=axis, epsilon=eps), exported=False),
+            Variant(op("LayerNormalization", X, W, axis=axis, epsilon=eps), exported=False))
+
+
+_BATCH_NORM = op("BatchNormalization", X, Weight("weight"), Weight("bias"), Weight("running_mean"),
+                 Weight("running_var"), epsilon=Param("eps"), momentum=Param("momentum"))
 _LAYERS: dict[type[Module], Form] = {
     Linear: Form(_linear_variants(), _export_linear, _build_linear),
     Identity: Form(export=_pass),
     Dropout: Form(export=_pass),
     Flatten: Form((Variant(op("Flatten", X, axis=1), {"start_dim": 1, "end_dim": -1}),), _export_flatten),
     Unflatten: Form(export=_export_unflatten),
-    LayerNorm: Form(export=_export_layer_norm),
-    BatchNorm1d: Form(export=_export_batch_norm),
-    Embedding: Form(export=_export_embedding),
+    LayerNorm: Form(_normalization_variants(), _export_layer_norm, _build_layer_norm),
+    BatchNorm1d: Form((Variant(_BATCH_NORM, exported=False),), _export_batch_norm, _build_batch_norm),
+    Embedding: Form((Variant(op("Gather", Weight("weight"), X), exported=False),), _export_embedding,
+                    _build_embedding),
 }
 
 FORMS: dict[type[Module], Form] = {**_LAYERS, **_ACTIVATIONS}

@@ -250,6 +250,9 @@ def read_model(path: str | Path) -> Model:
             kind = {"value_float": np.float32, "value_int": np.int64}.get(held[0])
             constants[node.outputs[0]] = value if kind is None else np.asarray(value, dtype=kind)
             continue
+        if node.op_type == "Identity" and node.inputs[:1] and node.inputs[0] in constants and node.outputs:
+            constants[node.outputs[0]] = constants[node.inputs[0]]  # torch shares equal initializers so
+            continue
         node.attributes = {k: _value_of(a, f"{what}: node '{node.name}' ({node.op_type})")
                            for k, a in attributes.items()}
         nodes.append(node)

@@ -34,6 +34,10 @@ _DEFAULTS: dict[tuple[str, str], Any] = {
     ("LeakyRelu", "alpha"): 0.01, ("Elu", "alpha"): 1.0, ("Selu", "alpha"): 1.67326319217681884765625,
     ("Selu", "gamma"): 1.05070102214813232421875, ("Softmax", "axis"): -1, ("LogSoftmax", "axis"): -1,
     ("Gelu", "approximate"): "none", ("Flatten", "axis"): 1, ("Transpose", "perm"): [1, 0],
+    ("LayerNormalization", "axis"): -1, ("LayerNormalization", "epsilon"): 1e-5,
+    ("LayerNormalization", "stash_type"): 1, ("BatchNormalization", "epsilon"): 1e-5,
+    ("BatchNormalization", "momentum"): 0.9, ("BatchNormalization", "training_mode"): 0,
+    ("Gather", "axis"): 0,
 }  # fmt: skip
 
 
@@ -222,6 +226,7 @@ def load(path: str | Path) -> Sequential:
     what = str(path)
     model = read_model(path)
     source, value = _chosen(model, what)
+    output = value
     known = readable()
     for node in _ancestors(model, value):
         if node.op_type not in known or node.domain not in ("", "ai.onnx"):
@@ -239,7 +244,8 @@ def load(path: str | Path) -> Sequential:
         if not node.inputs:
             raise GlassnetError(f"cannot load {what}: {_node_name(node)} has no inputs; glassnet reads "
                                 "chains of layers from the graph's input")
-        if node.op_type in _PASS or _casts_the_input(node, source) or _rows(node, matcher, widths):
+        ends = node.outputs[0] == output and _rows(node, matcher, widths)  # skl2onnx's regressors end so
+        if node.op_type in _PASS or _casts_the_input(node, source) or ends:
             value = node.inputs[0]
             continue
         layers.append(_layer(matcher, candidates, value, node, what))
