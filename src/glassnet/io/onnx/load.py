@@ -4,8 +4,9 @@ Reading starts at the output and walks back to the input: at each step the large
 any layer or activation that matches the nodes producing the current value is taken, its layer
 built from the constants and weights it bound, and the walk goes on from the value the template's
 ``X`` matched. Identity and Dropout nodes (inference: the identity) are stepped over. What glassnet
-reads is a chain of layers (an MLP): Gemm or MatMul (+ Add), the activations, Softmax, Flatten;
-the files ``torch.onnx.export`` and skl2onnx write for such networks among them.
+reads is a chain of layers (an MLP): Gemm or MatMul (+ Add), the activations, Softmax, Flatten,
+LayerNormalization, BatchNormalization and Gather (Embedding); the files ``torch.onnx.export`` and
+skl2onnx write for such networks among them.
 """
 
 from __future__ import annotations
