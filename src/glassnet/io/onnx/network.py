@@ -173,13 +173,8 @@ def export_network(model: Module, path: str | Path, *, example_input: Any = None
     dtype = _dtype(model, given)
     x = _example(layers, dtype, given)
     graph = Graph(dtype, opset)
-    metadata = _metadata(model, layers)  # first: it refuses a model model files cannot describe
-    name = "input"
-    if scaling is not None:
-        graph.scope = "scaling"
-        z = graph.op("Div", graph.op("Sub", name, graph.initializer("scaling.shift", scaling.shift.astype(
-            np.float64))), graph.initializer("scaling.scale", scaling.scale.astype(np.float64)))
-        name = graph.op("Cast", z, to=1 if dtype == np.float32 else 11)
+    metadata = _metadata(model, layers)
+    name = "input" if scaling is None else _scaled(graph, "input", scaling)
     in_shape = x.shape[1:]
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -193,6 +188,15 @@ def export_network(model: Module, path: str | Path, *, example_input: Any = None
     outputs = _outputs(graph, name, x, head)
     inputs = [("input", np.float64 if scaling is not None else _input_dtype(given, dtype), ["N", *in_shape])]
     graph.save(path, inputs, outputs, metadata, _version())
+
+
+def _scaled(graph: Graph, x: str, scaling: Scaling) -> str:
+    """z = (x − shift)/scale in float64, as glassnet's scalers compute it, then in the network's dtype."""
+    graph.scope = "scaling"
+    shift = graph.initializer("scaling.shift", scaling.shift.astype(np.float64))
+    scale = graph.initializer("scaling.scale", scaling.scale.astype(np.float64))
+    z = graph.op("Div", graph.op("Sub", x, shift), scale)
+    return graph.op("Cast", z, to=1 if graph.dtype == np.float32 else 11)
 
 
 def _input_dtype(given: np.ndarray | None, dtype: np.dtype[Any]) -> Any:
