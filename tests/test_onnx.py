@@ -212,6 +212,8 @@ def test_what_cannot_be_exported_is_named(tmp_path: Path) -> None:
         gn.onnx.export(nn.Sequential(nn.ReLU(), nn.Linear(2, 2)), path)
     with pytest.raises(GlassnetError, match="lazy layer has no weights yet"):
         gn.onnx.export(nn.Sequential(nn.LazyLinear(2)), path, example_input=np.ones((1, 3), np.float32))
+    with pytest.raises(GlassnetError, match="cannot export a float16 model"):
+        gn.onnx.export(nn.Linear(2, 2).to(np.float16), path)
     with pytest.raises(GlassnetError, match="got str"):
         gn.onnx.export("model", path)  # type: ignore[arg-type]
     with pytest.raises(GlassnetError, match="example_input is float64 but the model computes in float32"):

@@ -99,11 +99,15 @@ def _dtype(model: Module, example: np.ndarray | None) -> np.dtype[Any]:
     if len(dtypes) > 1:
         raise GlassnetError(f"cannot export a model that mixes dtypes {sorted(map(str, dtypes))}; convert it "
                             "with model.to(np.float32) or model.to(np.float64)")
+    dtype = np.dtype(np.float32)
     if dtypes:
-        return np.dtype(dtypes.pop())
-    if example is not None and example.dtype.kind == "f":
-        return np.dtype(example.dtype)
-    return np.dtype(np.float32)
+        dtype = np.dtype(dtypes.pop())
+    elif example is not None and example.dtype.kind == "f":
+        dtype = np.dtype(example.dtype)
+    if dtype not in (np.float32, np.float64):
+        raise GlassnetError(f"cannot export a {dtype} model; glassnet exports float32 and float64 networks: "
+                            "convert it with model.to(np.float32)")
+    return dtype
 
 
 def _example(layers: list[tuple[str, Module]], dtype: np.dtype[Any], given: Any) -> np.ndarray:
