@@ -4,7 +4,8 @@ A form is written once and read both ways: most are templates (``templates.py``)
 trees over the layer's input ``X`` that export instantiates with the layer's numbers and loading
 matches against a graph's nodes, rebuilding the layer from what they bound. A layer may have
 several *variants*: one per dtype or opset where onnxruntime lacks a kernel (float64 expands
-Elu, Erf, Softplus... into operators it runs in float64), and read-only ones for the forms other
+Elu, Erf, Softplus... into operators it runs in float64) or where an attribute, always a float32,
+would round a float64 argument (LeakyReLU's slope), and read-only ones for the forms other
 exporters write (``torch.onnx.export``'s Softplus). Layers whose nodes depend on the input's
 shape (Flatten, LayerNorm, ...) have an ``export`` function instead.
 
@@ -219,8 +220,8 @@ def _mean(graph: Graph, x: str, axes: list[int]) -> str:
 
 
 def _export_layer_norm(graph: Graph, x: str, layer: Any, prefix: str, shape: tuple[int, ...]) -> str:
-    """LayerNormalization in float32; in float64, where onnxruntime has no kernel for it, the
-    formula x̂ = (x − x̄)/√(s² + ε) itself (``engine.norm_ops.Normalize``), then W ⊙ x̂ + b."""
+    """LayerNormalization in float32; in float64 the formula x̂ = (x − x̄)/√(s² + ε) itself
+    (``engine.norm_ops.Normalize``), then W ⊙ x̂ + b, so that ε stays a float64 (an attribute is a float32)."""
     k = len(layer.normalized_shape)
     scale, shift = _affine(graph, layer, prefix, tuple(layer.normalized_shape))
     if graph.dtype == np.float32:
