@@ -139,6 +139,13 @@ def test_an_unsupported_node_is_named(tmp_path: Path) -> None:
     onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)]), str(path))
     with pytest.raises(GlassnetError, match=r"node 'odd' \(Gemm\) does not form a layer"):
         gn.onnx.load(path)
+    graph = onnx.helper.make_graph(  # a cycle, which the onnx checker refuses: loading must not hang
+        [onnx.helper.make_node("Identity", ["b"], ["a"]), onnx.helper.make_node("Identity", ["a"], ["b"])],
+        "g", [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [None, 2])],
+        [onnx.helper.make_tensor_value_info("b", onnx.TensorProto.FLOAT, [None, 2])])
+    path.write_bytes(onnx.helper.make_model(graph).SerializeToString())
+    with pytest.raises(GlassnetError, match="depends on itself"):
+        gn.onnx.load(path)
     with pytest.raises(GlassnetError, match=r"missing\.onnx"):
         gn.onnx.load(tmp_path / "missing.onnx")
 

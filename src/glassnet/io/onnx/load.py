@@ -236,8 +236,12 @@ def load(path: str | Path) -> Sequential:
     matcher, candidates = _Matcher(model), _candidates()
     layers: list[tuple[Module, str]] = []
     widths: list[int] = []
+    walked: set[str] = set()
     while value != source:
         found = matcher.producer.get(value)
+        if value in walked:
+            raise GlassnetError(f"cannot load {what}: the value '{value}' depends on itself (a cycle)")
+        walked.add(value)
         if found is None:
             raise GlassnetError(f"cannot load {what}: the value '{value}' is neither computed from the input "
                                 "nor the input itself")
