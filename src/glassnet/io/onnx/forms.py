@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine.activation_ops import SELU_ALPHA, SELU_SCALE
+from glassnet.engine.activation_ops import ERF_FRACTION_DEPTH, ERF_SERIES, SELU_ALPHA, SELU_SCALE
 from glassnet.errors import GlassnetError
 from glassnet.io.onnx.graph import Graph
 from glassnet.io.onnx.templates import Const, Form, Node, Param, Variant, Weight, X, emit, op
@@ -50,8 +50,6 @@ __all__ = ["FORMS"]
 
 # ----------------------------------------------------------------------------- the activations
 F32, F64 = ("float32",), ("float64",)
-_ERF_SERIES = np.cumprod([1.0] + [1.0 / (2 * n + 1) for n in range(1, 31)]).tolist()  # 1/(1·3···(2n+1))
-_ERF_FRACTION_DEPTH = 40
 
 
 def _erf(u: Any) -> Node:
@@ -61,14 +59,14 @@ def _erf(u: Any) -> Node:
     a = op("Abs", u)
     s = op("Min", a, Const(2.0))
     y = op("Mul", op("Mul", Const(2.0), s), s)  # 2s²
-    series: Any = Const(_ERF_SERIES[-1])
-    for c in _ERF_SERIES[-2::-1]:  # Horner's rule
+    series: Any = Const(ERF_SERIES[-1])
+    for c in ERF_SERIES[-2::-1]:  # Horner's rule
         series = op("Add", op("Mul", series, y), Const(c))
     gauss = op("Exp", op("Neg", op("Mul", s, s)))  # e^(-s²)
     near = op("Mul", op("Mul", op("Mul", Const(2.0 / math.sqrt(math.pi)), s), gauss), series)
     t = op("Clip", a, Const(2.0), Const(6.0))
     fraction: Any = t
-    for k in range(_ERF_FRACTION_DEPTH, 0, -1):
+    for k in range(ERF_FRACTION_DEPTH, 0, -1):
         fraction = op("Add", op("Div", Const(k / 2.0), fraction), t)
     tail = op("Exp", op("Neg", op("Mul", t, t)))  # e^(-t²)
     far = op("Sub", Const(1.0), op("Div", tail, op("Mul", Const(math.sqrt(math.pi)), fraction)))
