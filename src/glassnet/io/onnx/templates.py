@@ -83,7 +83,8 @@ def size(template: Any) -> int:
 @dataclass(frozen=True)
 class Variant:
     """One template of a layer, with the constructor arguments it stands for (``fixed``), where it
-    runs (``dtypes``, ``min_opset``, ``input_rank``) and whether export writes it or only loading reads it."""
+    runs (``dtypes``, ``min_opset``, ``input_rank``: the input's number of axes after the batch axis,
+    None for any) and whether export writes it or only loading reads it."""
 
     root: Any
     fixed: Mapping[str, Any] = field(default_factory=dict)
