@@ -317,7 +317,7 @@ CORRUPT: dict[str, tuple[bytes, str]] = {
 }
 HEADERS: dict[str, tuple[dict[str, Any], bytes, str]] = {
     "unknown dtype": ({"x": {**F32, "dtype": "F99"}}, b"1234", "'F99', which is unknown"),
-    "bfloat16": ({"x": {**F32, "dtype": "BF16", "data_offsets": [0, 2]}}, b"12", "no NumPy equivalent"),
+    "float8": ({"x": {**F32, "dtype": "F8_E4M3", "data_offsets": [0, 1]}}, b"1", "no NumPy equivalent"),
     "extra field": ({"x": {**F32, "code": "rm -rf"}}, b"1234", "exactly dtype, shape and data_offsets"),
     "not a dict": ({"x": [1]}, b"", "exactly dtype"),
     "negative size": ({"x": {**F32, "shape": [-1]}}, b"1234", "shape"),

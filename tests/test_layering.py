@@ -20,6 +20,12 @@ LAYERS: dict[str, int] = {
     "glassnet.io.atomic": 1,
     "glassnet.io.safetensors": 1,
     "glassnet.io.state": 1,
+    "glassnet.io.onnx": 1,  # the wire format and graphs (proto, graph): NumPy only
+    "glassnet.io.onnx.forms": 2,
+    "glassnet.io.onnx.templates": 2,
+    "glassnet.io.onnx.load": 2,
+    "glassnet.io.onnx.network": 5,
+    "glassnet.io.onnx.export": 6,
     "glassnet.nn": 2,
     "glassnet.data": 2,
     "glassnet.io.tables": 2,
@@ -44,7 +50,7 @@ LAYERS: dict[str, int] = {
 }
 # Facades only re-export public names for users; they sit above everything they re-export.
 FACADES = {"glassnet", "glassnet.nn", "glassnet.nn.functional", "glassnet.io", "glassnet.metrics",
-           "glassnet.regularizers", "glassnet.utils", "glassnet.utils.data"}
+           "glassnet.onnx", "glassnet.regularizers", "glassnet.utils", "glassnet.utils.data"}
 
 
 def layer_of(module: str) -> int:

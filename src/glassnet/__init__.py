@@ -4,7 +4,7 @@ Reverse-mode automatic differentiation, layers, activations, losses, optimizers 
 regularizers on NumPy; every number checked against PyTorch.
 """
 
-from glassnet import data, io, metrics, nn, optim, regularizers, train, utils
+from glassnet import data, io, metrics, nn, onnx, optim, regularizers, train, utils
 from glassnet.engine import Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad
 from glassnet.engine.devices import accelerator, backends, cuda, device
 from glassnet.engine.draw import draw_graph
@@ -210,6 +210,7 @@ __all__ = [
     "numel",
     "ones",
     "ones_like",
+    "onnx",
     "optim",
     "permute",
     "pow",

@@ -1,4 +1,4 @@
-"""The ``glassnet`` command: train, evaluate, predict, datasets and report (see docs/cli.md).
+"""The ``glassnet`` command: train, evaluate, predict, datasets, explain, export and report (see docs/cli.md).
 
 ``main(argv)`` returns the exit status: 0 on success, 2 for a user mistake, which is printed as one
 line ``glassnet: error: ...`` on standard error, never as a traceback. ``console()`` is the
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.cli import commands, explaining
+from glassnet.cli import commands, explaining, exporting
 from glassnet.cli.parser import parse, train_settings
 from glassnet.engine import memory
 from glassnet.errors import GlassnetError
@@ -38,6 +38,8 @@ def _run(args: dict[str, Any]) -> int:
         return commands.datasets()
     if command == "explain":
         return explaining.explain(args)
+    if command == "export":
+        return exporting.export(args["model"], args["output"], args["opset"])
     return commands.report(args["run_dir"])
 
 

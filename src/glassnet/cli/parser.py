@@ -290,7 +290,8 @@ def _add_explain(commands: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``glassnet`` parser with its subcommands train, evaluate, predict, datasets, explain and report."""
+    """The ``glassnet`` parser with its subcommands train, evaluate, predict, datasets, explain, export and
+    report."""
     parser = _Parser(prog="glassnet", description="Neural networks whose math you can see.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_train(commands)
@@ -304,6 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("-o", "--output", help="the CSV file to write (default: standard output)")
     commands.add_parser("datasets", help="list the built-in data sets")
     _add_explain(commands)
+    ex = commands.add_parser("export", help="write a saved model as an ONNX file")
+    ex.add_argument("model", help="a run folder written by 'glassnet train', or a model file")
+    ex.add_argument("-o", "--output", required=True, help="the ONNX file to write, e.g. model.onnx")
+    ex.add_argument("--opset", type=_argtype(_int), default=None, help="the ONNX opset, 17 (default) to 23")
     rep = commands.add_parser("report", help="rebuild report.html of a run folder")
     rep.add_argument("run_dir", help="a run folder written by 'glassnet train'")
     return parser

@@ -39,8 +39,8 @@ GELU_APPROXIMATIONS = ("none", "tanh")
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)  # GELU's tanh approximation, Hendrycks & Gimpel 2016
 _SQRT_1_2 = math.sqrt(0.5)
 # erf's series coefficients cₙ = 1/(1·3···(2n+1)), n = 0..30: float64 precision where |x| < 2
-_ERF_COEFFICIENTS = np.cumprod([1.0] + [1.0 / (2 * n + 1) for n in range(1, 31)]).tolist()
-_ERF_FRACTION_DEPTH = 40  # levels of erfc's continued fraction: float64 precision where |x| ≥ 2
+ERF_SERIES = np.cumprod([1.0] + [1.0 / (2 * n + 1) for n in range(1, 31)]).tolist()
+ERF_FRACTION_DEPTH = 40  # levels of erfc's continued fraction: float64 precision where |x| ≥ 2
 
 Needs = tuple[bool, ...]
 
@@ -77,13 +77,13 @@ def erf(x: ArrayLike) -> Any:
     a = xp.abs(xp.astype(x, xp.float64))
     s = xp.minimum(a, 2.0)  # the series' argument (used where |x| < 2)
     y = 2.0 * s * s
-    series = xp.full_like(s, _ERF_COEFFICIENTS[-1])
-    for c in _ERF_COEFFICIENTS[-2::-1]:  # Horner's rule: series = series·y + cₙ
+    series = xp.full_like(s, ERF_SERIES[-1])
+    for c in ERF_SERIES[-2::-1]:  # Horner's rule: series = series·y + cₙ
         series = series * y + c
     near = (2.0 / math.sqrt(math.pi)) * s * xp.exp(-s * s) * series
     t = xp.clip(a, min=2.0, max=6.0)  # the fraction's argument; erfc(6) < 2.2e-17: erf rounds to 1
     fraction = t
-    for k in range(_ERF_FRACTION_DEPTH, 0, -1):  # evaluated from the bottom up
+    for k in range(ERF_FRACTION_DEPTH, 0, -1):  # evaluated from the bottom up
         fraction = (k / 2.0) / fraction + t
     far = 1.0 - xp.exp(-t * t) / (math.sqrt(math.pi) * fraction)
     return xp.copysign(xp.where(a < 2.0, near, far), xp.astype(x, xp.float64))

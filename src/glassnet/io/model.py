@@ -261,6 +261,11 @@ def save_state_dict(model: Module | Mapping[str, ArrayLike], path: PathLike) -> 
 def load_state_dict(path: PathLike) -> dict[str, np.ndarray]:
     """The weights in a file of ``save_state_dict`` (or of ``save``), by ``state_dict`` name.
 
+    A safetensors file another library wrote (PyTorch's ``safetensors.torch.save_file(
+    model.state_dict(), path)``) gives its tensors as they are: float32 and float64 as stored,
+    float16 as float16 and bfloat16 as float32 (exactly), which ``model.load_state_dict`` copies
+    into the model's own dtype.
+
     Returns:
         name → ndarray, for ``model.load_state_dict``, which checks names and shapes.
 
@@ -276,6 +281,8 @@ def load_state_dict(path: PathLike) -> dict[str, np.ndarray]:
             return state
         raise GlassnetError(f"cannot load {path} as a state_dict: it holds a {type(state).__name__} saved by "
                             "save(); load it with glassnet.load(path)")
+    if not metadata.get("format", "").startswith("glassnet"):
+        return tensors  # another writer's tensors, e.g. PyTorch's state_dict (format "pt" or none)
     return _weights(tensors, metadata, path)
 
 

@@ -7,7 +7,8 @@ A safetensors file (https://huggingface.co/docs/safetensors) is three parts::
 The header maps each tensor name to ``{"dtype": "F32", "shape": [2, 3], "data_offsets": [b, e]}``
 (byte offsets into the data part, C order, little-endian) and the optional key ``"__metadata__"``
 to a dict of strings. Loading only parses JSON and copies bytes into ndarrays: nothing is
-imported, evaluated or unpickled, so a file can never run code.
+imported, evaluated or unpickled, so a file can never run code. A BF16 tensor (PyTorch's
+bfloat16) loads as float32, exactly: NumPy has no bfloat16.
 
 >>> import os, tempfile, numpy as np
 >>> path = os.path.join(tempfile.mkdtemp(), "weights.safetensors")
@@ -48,7 +49,8 @@ _CODES = {"BOOL": "b1", "U8": "u1", "I8": "i1", "I16": "i2", "U16": "u2", "F16":
 DTYPES: dict[str, np.dtype[Any]] = {name: np.dtype("<" + code) for name, code in _CODES.items()}
 _NAME_OF = {code: name for name, code in _CODES.items()}  # "f4" → "F32"
 _RANK = {name: rank for rank, name in enumerate(_CODES)}
-_NO_NUMPY = ("BF16", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64")
+_WIDENED = {"BF16": np.dtype("<u2")}  # read as its bits, widened exactly to float32: NumPy has no bfloat16
+_NO_NUMPY = ("F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64")
 
 
 # ----------------------------------------------------------------------------- writing
@@ -251,7 +253,7 @@ def _entry(path: Path, name: str, info: Any) -> tuple[int, int, str, str, list[i
     if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
         raise _corrupt(path, f"tensor '{name}' needs exactly dtype, shape and data_offsets, got {info!r:.80}")
     dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
-    if not isinstance(dtype, str) or dtype not in DTYPES:
+    if not isinstance(dtype, str) or (dtype not in DTYPES and dtype not in _WIDENED):
         why = "has no NumPy equivalent" if dtype in _NO_NUMPY else "is unknown"
         raise _corrupt(path, f"tensor '{name}' has dtype {dtype!r}, which {why}; known: {sorted(DTYPES)}")
     if not isinstance(shape, list) or len(shape) > 64 or not all(map(_is_count, shape)):
@@ -259,11 +261,21 @@ def _entry(path: Path, name: str, info: Any) -> tuple[int, int, str, str, list[i
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))
             and offsets[0] <= offsets[1]):
         raise _corrupt(path, f"tensor '{name}' has data_offsets {offsets!r:.80}; expected [begin, end]")
-    n_bytes = math.prod(shape) * DTYPES[dtype].itemsize
+    n_bytes = math.prod(shape) * _stored(dtype).itemsize
     if n_bytes != offsets[1] - offsets[0]:
         raise _corrupt(path, f"tensor '{name}' of shape {shape} and dtype {dtype} needs {n_bytes} "
                              f"bytes but its data_offsets {offsets} span {offsets[1] - offsets[0]}")
     return offsets[0], offsets[1], name, dtype, shape
+
+
+def _stored(dtype: str) -> np.dtype[Any]:
+    """The NumPy dtype of a tensor's bytes in the file (bfloat16: its 16 bits)."""
+    return DTYPES.get(dtype) or _WIDENED[dtype]
+
+
+def _widened(array: np.ndarray) -> np.ndarray:
+    """bfloat16 bits as float32: a bfloat16 is the top half of a float32, so the value is exact."""
+    return (array.astype(np.uint32) << 16).view(np.float32)
 
 
 def _tensors(path: Path, header: dict[str, Any], f: io.BufferedReader, n_data: int,
@@ -283,14 +295,14 @@ def _tensors(path: Path, header: dict[str, Any], f: io.BufferedReader, n_data: i
         end = stop
     if end != n_data:
         raise _corrupt(path, f"the tensors end at byte {end} of {n_data}: trailing garbage")
-    specs = {name: (DTYPES[dtype], tuple(shape)) for _, _, name, dtype, shape in entries}
+    specs = {name: (_stored(dtype), tuple(shape)) for _, _, name, dtype, shape in entries}
     given = into(specs) if into else {}
     tensors = {}
     for begin, stop, name, dtype, shape in entries:
         array = given.get(name)
         if array is None or not _fits(array, *specs[name]):
             try:
-                array = np.empty(shape, dtype=DTYPES[dtype])
+                array = np.empty(shape, dtype=_stored(dtype))
             except ValueError as e:  # e.g. a zero-size shape with an astronomically large axis
                 raise _corrupt(path, f"tensor '{name}' has shape {shape}, which NumPy cannot make "
                                      f"({e})") from e
@@ -298,5 +310,6 @@ def _tensors(path: Path, header: dict[str, Any], f: io.BufferedReader, n_data: i
             raise _corrupt(path, f"tensor '{name}' ends past the end of the file: the file is truncated")
         if dtype == "BOOL" and np.any(array.view(np.uint8) > 1):
             raise _corrupt(path, f"BOOL tensor '{name}' holds bytes other than 0 and 1")
-        tensors[name] = array.astype(array.dtype.newbyteorder("="), copy=False)  # big-endian hosts: a copy
+        array = array.astype(array.dtype.newbyteorder("="), copy=False)  # big-endian hosts: a copy
+        tensors[name] = _widened(array) if dtype in _WIDENED else array
     return tensors
