@@ -131,9 +131,9 @@ def test_relu_helpers_equal_their_array_expressions(n: int, dtype: type, seed: i
             plain_grad = np.where(x.reshape(shape) > 0, g.reshape(shape), 0.0)
             a = dtype(slope)  # LeakyReLU's helpers against x·s and g·s, s = 1 for x > 0 else a
             s = np.where(x.reshape(shape) > 0, dtype(1.0), a).astype(dtype)
-            pairs = [(fast, plain), (fast_grad, plain_grad),
-                     (kernels.leaky_relu(x.reshape(shape), slope), x.reshape(shape) * s),
-                     (kernels.leaky_relu_grad(g.reshape(shape), x.reshape(shape), slope), g.reshape(shape) * s)]
+            xs, gs = x.reshape(shape), g.reshape(shape)
+            pairs = [(fast, plain), (fast_grad, plain_grad), (kernels.leaky_relu(xs, slope), xs * s),
+                     (kernels.leaky_relu_grad(gs, xs, slope), gs * s)]
         for a, b in pairs:
             assert a.dtype == b.dtype and a.shape == b.shape
             assert np.array_equal(np.isnan(a), np.isnan(b))

@@ -91,6 +91,7 @@ BASE: dict[str, list[str]] = {
     "predict": ["predict", "{model}", "{data}"],
     "explain": ["explain", "--digits", "3"],
     "report": ["report", "{run}"],
+    "export": ["export", "{model}", "-o", "{fresh}.onnx"],
 }
 # what an option needs beside it; and options whose command line is the option alone
 NEEDS: dict[tuple[str, str], list[str]] = {
@@ -99,7 +100,8 @@ NEEDS: dict[tuple[str, str], list[str]] = {
     ("explain", "sample"): ["--model", "{model}", "--data", "{data}"],
 }  # fmt: skip
 ALONE = {("train", "resume"): ["train"]}
-SUFFIX = {"config": ".json", "model": ".safetensors", "run_dir": "", "resume": "", "out": ""}
+SUFFIX = {"config": ".json", "model": ".safetensors", "run_dir": "", "resume": "", "out": "",
+          "output": ".onnx"}
 
 
 def _data_csv(rows: int = 24) -> str:
