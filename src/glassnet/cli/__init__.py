@@ -1,4 +1,5 @@
-"""The ``glassnet`` command: train, evaluate, predict, datasets and report (see docs/cli.md).
+"""The ``glassnet`` command: train, evaluate, predict, datasets, explain, report and playground (see
+docs/cli.md).
 
 ``main(argv)`` returns the exit status: 0 on success, 2 for a user mistake, which is printed as one
 line ``glassnet: error: ...`` on standard error, never as a traceback. ``console()`` is the
@@ -38,6 +39,8 @@ def _run(args: dict[str, Any]) -> int:
         return commands.datasets()
     if command == "explain":
         return explaining.explain(args)
+    if command == "playground":
+        return commands.playground(args["port"], not args["no_browser"], args["seed"])
     return commands.report(args["run_dir"])
 
 
