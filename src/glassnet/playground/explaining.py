@@ -3,6 +3,7 @@ cut down to the steps and lines that concern it, in the walkthrough's own notati
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -121,6 +122,10 @@ def explain_target(session: Session, target: Any, sample: Any) -> dict[str, Any]
     linears = session.linears()
     l = _int(target.get("layer"), "'layer'", len(linears), first=1)
     W = linears[l - 1][1].weight
+    if target["kind"] == "neuron":
+        j = _int(target.get("index"), "'index'", W.shape[0])
+    else:
+        i, j = _int(target.get("row"), "'row'", W.shape[0]), _int(target.get("col"), "'col'", W.shape[1])
     model = session.model
     model.eval()  # dropout off: the walkthrough derives the network as it predicts
     try:
@@ -129,13 +134,11 @@ def explain_target(session: Session, target: Any, sample: Any) -> dict[str, Any]
     finally:
         model.train()
     if target["kind"] == "neuron":
-        j = _int(target.get("index"), "'index'", W.shape[0])
         title, sections = f"neuron {j + 1} of layer {l}", _neuron(walk, session, l, j)
     else:
-        i, j = _int(target.get("row"), "'row'", W.shape[0]), _int(target.get("col"), "'col'", W.shape[1])
         title = f"weight W{sup(l)}{sub(i + 1, j + 1)}: input {j + 1} → neuron {i + 1} of layer {l}"
         sections = _link(walk, session, l, i, j)
-    return {"title": title, "loss": walk.loss,
+    return {"title": title, "loss": walk.loss if math.isfinite(walk.loss) else None,
             "sample": {"index": k, "x": session.X_train[k].astype(float).tolist(),
                        "y": np.asarray(session.y_train[k]).tolist()},
             "sections": sections}

@@ -24,7 +24,8 @@ from glassnet.nn.layers import Dropout, Linear
 from glassnet.nn.module import Module
 from glassnet.playground.config import SCHEDULES
 from glassnet.playground.datasets import FEATURES, TARGETS
-from glassnet.playground.session import Session, target_kind
+from glassnet.playground.network import target_kind
+from glassnet.playground.session import Session
 from glassnet.report.html import write_report
 from glassnet.train.history import History
 

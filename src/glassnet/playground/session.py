@@ -16,38 +16,27 @@ initial weights, dropout masks and batches. A Session is not thread-safe: the se
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from glassnet.cli.build import build_model
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError
 from glassnet.nn.layers import Linear, Sequential
-from glassnet.nn.losses import LOSSES
 from glassnet.nn.module import Module
-from glassnet.optim import OPTIMIZERS
-from glassnet.optim.lr_scheduler import SCHEDULERS, LRScheduler
+from glassnet.optim.lr_scheduler import LRScheduler
 from glassnet.optim.optimizer import Optimizer
-from glassnet.playground.config import DEFAULTS, DISPLAY_ONLY, SCHEDULES, SIGNED_MSE, configure
-from glassnet.playground.datasets import (
-    DOMAIN,
-    Data,
-    feature_matrix,
-    make_data,
-    read_upload,
-    split,
-    target_array,
-)
-from glassnet.regularizers.penalties import REGULARIZERS, Regularizer
+from glassnet.playground.config import DEFAULTS, DISPLAY_ONLY, configure
+from glassnet.playground.datasets import DOMAIN, Data, make_data, read_upload, split
+from glassnet.playground.network import Setup
+from glassnet.regularizers.penalties import Regularizer
 from glassnet.train.diagnostics import Diagnostics, layer_numbers
 from glassnet.train.history import DiagnosticWarning, History
 from glassnet.train.run import Run
 
-__all__ = ["HISTORY_LIMIT", "OPS", "Session", "target_kind"]
+__all__ = ["HISTORY_LIMIT", "OPS", "Session"]
 
 HISTORY_LIMIT = 1000
 """Epochs of (epoch, train loss, test loss) kept for the loss chart; the export keeps every epoch's."""
@@ -57,15 +46,6 @@ OPS = ("play", "pause", "step", "reset", "reseed", "configure", "regenerate", "s
 
 _MAX_POINTS = 5000
 _MAX_WEIGHT = 1e3
-
-
-def target_kind(config: Mapping[str, Any]) -> str:
-    """How the loss wants the labels: a kind of ``datasets.TARGETS``."""
-    if config["problem"] == "regression":
-        return "values"
-    if config["loss"] == SIGNED_MSE:
-        return "signed"
-    return "binary" if LOSSES.fact(config["loss"], "targets") == "binary" else "indices"
 
 
 def _number(op: Mapping[str, Any], key: str, limit: float) -> float:
@@ -118,51 +98,51 @@ class Session:
         """Make the data (when asked) and the network of ``config``, then commit them all, or raise and
         change nothing."""
         data = self._data_for(config) if new_data else self.data
-        parts = _Parts(config, data)
-        self.config, self.data, self._parts = config, data, parts
+        parts = Setup(config, data)
+        self.config, self.data, self._setup = config, data, parts
         if new_data:
             self.data_version += 1
         self.reset()
 
     @property
     def model(self) -> Sequential:
-        return self._parts.model
+        return self._setup.model
 
     @property
     def loss(self) -> Module:
-        return self._parts.loss
+        return self._setup.loss
 
     @property
     def optimizer(self) -> Optimizer:
-        return self._parts.optimizer
+        return self._setup.optimizer
 
     @property
     def schedule(self) -> LRScheduler | None:
-        return self._parts.schedule
+        return self._setup.schedule
 
     @property
     def penalty(self) -> Regularizer | None:
-        return self._parts.penalty
+        return self._setup.penalty
 
     @property
     def X_train(self) -> np.ndarray:
-        return self._parts.X_train
+        return self._setup.X_train
 
     @property
     def y_train(self) -> np.ndarray:
-        return self._parts.y_train
+        return self._setup.y_train
 
     @property
     def X_test(self) -> np.ndarray:
-        return self._parts.X_test
+        return self._setup.X_test
 
     @property
     def y_test(self) -> np.ndarray:
-        return self._parts.y_test
+        return self._setup.y_test
 
     def reset(self) -> None:
         """Back to epoch 0: the seed's initial weights, a fresh optimizer, schedule and batch order."""
-        self._parts.rebuild()
+        self._setup.rebuild()
         self.initial = {k: v.numpy() for k, v in self.model.state_dict().items()}
         self.epoch, self.steps = 0, 0
         self.history: list[tuple[int, float, float]] = []  # (epoch, train loss, test loss)
@@ -234,7 +214,8 @@ class Session:
         """The current warnings for the page: the Linear layer l they concern (None: the whole network)."""
         numbers = layer_numbers(self.model)
         return [{"layer": numbers.get(w.layer) if w.layer else None, "neuron": None, "kind": w.name,
-                 "message": w.reason, "fix": w.fix, "value": w.value, "threshold": w.threshold}
+                 "message": w.reason, "fix": w.fix, "value": w.value if math.isfinite(w.value) else None,
+                 "threshold": w.threshold}
                 for w in self.warnings]
 
     def linears(self) -> list[tuple[str, Linear]]:
@@ -351,38 +332,3 @@ class Session:
         """What the export and the report record: the CONFIG and the run's facts."""
         return {"config": dict(self.config), "epochs": self.epoch, "steps": self.steps,
                 "classes": self.classes, "n_train": len(self.X_train), "n_test": len(self.X_test)}
-
-
-class _Parts:
-    """The network, loss, optimizer, schedule and penalty of one CONFIG on one data set."""
-
-    def __init__(self, config: dict[str, Any], data: Data) -> None:
-        self.config = config
-        kind = target_kind(config)
-        self.X_train = feature_matrix(data.points[data.train], config["features"])  # (n_train, n_features)
-        self.X_test = feature_matrix(data.points[data.test], config["features"])
-        self.y_train = target_array(data.labels[data.train], kind)
-        self.y_test = target_array(data.labels[data.test], kind)
-        self.n_out = config["n_classes"] if kind == "indices" else 1
-        make = OPTIMIZERS.lookup(config["optimizer"])
-        if config["momentum"] > 0 and "momentum" not in inspect.signature(make).parameters:
-            takes = ", ".join(n for n in OPTIMIZERS
-                              if "momentum" in inspect.signature(OPTIMIZERS[n]).parameters)
-            raise GlassnetError(f"configure: 'momentum' is an option of {takes}, not of "
-                                f"{config['optimizer']}; set momentum to 0")
-        self.loss = LOSSES.lookup(config["loss"])()
-        self.rebuild()
-
-    def rebuild(self) -> None:
-        c = self.config
-        self.model, _ = build_model(len(c["features"]), c["layers"], c["activations"], c["dropout"],
-                                    self.n_out, c["loss"], c["seed"])
-        options = {"lr": c["lr"]} | ({"momentum": c["momentum"]} if c["momentum"] > 0 else {})
-        self.optimizer: Optimizer = OPTIMIZERS.lookup(c["optimizer"])(self.model.parameters(), **options)
-        self.schedule: LRScheduler | None = None
-        if c["schedule"] != "none":
-            self.schedule = SCHEDULERS.lookup(c["schedule"])(self.optimizer, **SCHEDULES[c["schedule"]])
-        self.penalty: Regularizer | None = None
-        if c["regularization"] != "none" and c["reg_rate"] > 0:
-            self.penalty = REGULARIZERS.lookup(c["regularization"])(c["reg_rate"])
-
