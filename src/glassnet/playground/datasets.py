@@ -200,8 +200,7 @@ def make_data(config: dict[str, Any]) -> Data:
     return Data(points, labels, split(len(points), config["train_share"], rng))
 
 
-def read_upload(text: str,
-                problem: str | None = None) -> tuple[np.ndarray, np.ndarray, str, list[Any] | None]:
+def read_upload(text: str) -> tuple[np.ndarray, np.ndarray, str, list[Any] | None]:
     """An uploaded CSV table: two feature columns and a label column (a header is optional).
 
     Read and checked by glassnet's own CSV reader, so its errors are the command line's.
@@ -213,8 +212,7 @@ def read_upload(text: str,
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "upload.csv"
         path.write_text(text, encoding="utf-8")
-        task = {"classification": "classification", "regression": "regression"}.get(problem or "")
-        ds = load_csv(path, **({"task": task} if task else {}))
+        ds = load_csv(path)  # the task inferred as for the command line's CSV files
     if ds.n_features != 2:
         raise GlassnetError(f"upload.csv: found {ds.n_features} feature columns; expected two (x1, x2) "
                             "and a label column last")

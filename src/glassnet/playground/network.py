@@ -4,7 +4,7 @@ optimizer, the schedule and the penalty, each made from glassnet's registries by
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from glassnet.cli.build import build_model
@@ -55,11 +55,14 @@ class Setup:
         self.model, _ = build_model(len(c["features"]), c["layers"], c["activations"], c["dropout"],
                                     self.n_out, c["loss"], c["seed"])
         options = {"lr": c["lr"]} | ({"momentum": c["momentum"]} if c["momentum"] > 0 else {})
-        self.optimizer: Optimizer = OPTIMIZERS.lookup(c["optimizer"])(self.model.parameters(), **options)
+        make: Callable[..., Optimizer] = OPTIMIZERS.lookup(c["optimizer"])  # each takes lr (and momentum)
+        self.optimizer = make(self.model.parameters(), **options)
         self.schedule: LRScheduler | None = None
         if c["schedule"] != "none":
-            self.schedule = SCHEDULERS.lookup(c["schedule"])(self.optimizer, **SCHEDULES[c["schedule"]])
+            schedule: Callable[..., LRScheduler] = SCHEDULERS.lookup(c["schedule"])
+            self.schedule = schedule(self.optimizer, **SCHEDULES[c["schedule"]])
         self.penalty: Regularizer | None = None
         if c["regularization"] != "none" and c["reg_rate"] > 0:
-            self.penalty = REGULARIZERS.lookup(c["regularization"])(c["reg_rate"])
+            penalty: Callable[..., Regularizer] = REGULARIZERS.lookup(c["regularization"])  # L1(l1), L2(l2)
+            self.penalty = penalty(c["reg_rate"])
 
