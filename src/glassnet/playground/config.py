@@ -91,8 +91,8 @@ def _ranged(key: str, integer: bool = False, low_open: bool = False) -> Callable
         lo, hi = LIMITS[key]
         number = _number(key, value, integer)
         if not lo <= number <= hi or (low_open and number == lo):
-            bound = f"above {lo}" if low_open else f"from {lo}"
-            raise GlassnetError(f"configure: {key!r} must be {bound} to {hi}, got {value!r}")
+            bound = f"above {lo:g} and at most {hi:g}" if low_open else f"from {lo:g} to {hi:g}"
+            raise GlassnetError(f"configure: {key!r} must be {bound}, got {value!r}")
         return int(number) if integer else float(number)
     return check
 

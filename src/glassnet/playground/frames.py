@@ -139,6 +139,7 @@ def build_frame(session: Session, points: bool = False) -> dict[str, Any]:
         "gradients": [_gradient(m) for m in linears],
         "diagnostics": session.diagnostics(),
         "data_version": session.data_version,
+        "classes": session.classes,  # an uploaded file's class labels (None: 0, 1, ...)
     }
     if points:
         frame["points"] = _points(session)
