@@ -224,7 +224,7 @@ export class NetworkView {
       const link = this.links[i]?.[r]?.[c];
       if (!link) return;
       link.path.setAttribute("stroke", css(diverging(w)));
-      link.path.setAttribute("stroke-width", String(Math.min(10, 0.6 + 1.8 * Math.abs(w))));
+      link.path.setAttribute("stroke-width", String(Math.min(7, 0.6 + 1.5 * Math.abs(w))));
     })));
     this.showDiagnostics(frame.diagnostics ?? []);
   }

@@ -26,6 +26,7 @@ export class OutputView {
   private readonly legend = h("div", { class: "legend" });
   private readonly showTest = h("input", { type: "checkbox", id: "show-test" });
   private readonly discretize = h("input", { type: "checkbox", id: "discretize" });
+  private readonly diagnostics = h("div", { class: "diagnostics", id: "diagnostics" });
 
   constructor() {
     this.chart.append(this.testLine, this.trainLine);
@@ -44,7 +45,8 @@ export class OutputView {
       this.legend,
       h("div", { class: "checks" },
         h("label", {}, this.showTest, " Show test data"),
-        h("label", {}, this.discretize, " Discretize output")));
+        h("label", {}, this.discretize, " Discretize output")),
+      this.diagnostics);
     this.drawTicks();
   }
 
@@ -62,6 +64,20 @@ export class OutputView {
     drawOutput(this.heatmap, frame.output, config.discretize, config.n_classes);
     this.drawPoints();
     this.drawLegend();
+    this.listDiagnostics();
+  }
+
+  /** glassnet's training diagnostics, each with its reason and its fix (badges mark the layers too). */
+  private listDiagnostics(): void {
+    const diagnostics = store.frame?.diagnostics ?? [];
+    const key = JSON.stringify(diagnostics.map((d) => [d.layer, d.neuron, d.kind, d.message]));
+    if (this.diagnostics.dataset.key === key) return;
+    this.diagnostics.dataset.key = key;
+    this.diagnostics.replaceChildren(...(diagnostics.length ? [h("h4", {}, "Diagnostics")] : []),
+      ...diagnostics.map((d) => h("div", { class: "diagnostic", "data-kind": d.kind },
+        h("span", { class: `badge ${d.kind}` }, "!"),
+        h("div", {}, h("b", {}, d.layer === null ? "network" : `layer ${d.layer}`), `: ${d.message}`,
+          h("div", { class: "fix" }, `Fix: ${d.fix}`)))));
   }
 
   private drawChart(history: [number, number, number | null][]): void {
