@@ -72,6 +72,8 @@ class Session:
     (1, 1)
     """
 
+    data: Data  # the points, labels and train/test split
+
     def __init__(self, config: Mapping[str, Any] | None = None, seed: int = 0) -> None:
         self._seeds = np.random.default_rng(seed)  # the seeds that 'reseed' and 'regenerate' draw
         self.custom_points, self.custom_labels = np.zeros((0, 2)), np.zeros(0)
