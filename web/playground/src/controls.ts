@@ -5,6 +5,7 @@
 import { apiUrl } from "./api";
 import { classColor, css } from "./colors";
 import { h, icon, ICONS, select } from "./dom";
+import { className } from "./output";
 import { drawThumbnail, hasSketch } from "./thumbnails";
 import { configure, send, sendCsv, showError, store } from "./store";
 import type { Config, DatasetChoice } from "./types";
@@ -167,7 +168,7 @@ export class DataColumn {
     store.addLabel = Math.min(store.addLabel, n - 1);
     const swatches = Array.from({ length: n }, (_, k) => h("button", {
       class: `swatch${store.addLabel === k ? " selected" : ""}`, style: `background:${css(classColor(k))}`,
-      title: `class ${k}`, "aria-label": `class ${k}`, "data-class": k,
+      title: className(k), "aria-label": className(k), "data-class": k,
       onclick: (event: Event) => {
         store.addLabel = k;
         (event.currentTarget as HTMLElement).parentElement?.querySelectorAll(".swatch").forEach((e, i) =>

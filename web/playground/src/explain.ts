@@ -106,6 +106,7 @@ export class ExplainPanel {
     const sample = Math.max(0, Math.floor(Number(this.sampleInput.value) || 0));
     this.shown = moment();
     this.root.classList.add("loading");
+    if (!this.body.querySelector("section")) this.body.replaceChildren(h("p", { class: "wait" }, "Deriving one training step…"));
     try {
       const [explanation] = await Promise.all([explain(this.target, sample), loadKatex()]);
       if (ticket === this.pending) this.show(explanation);

@@ -144,12 +144,12 @@ export class OutputView {
   private drawLegend(): void {
     const frame = store.frame;
     if (!frame) return;
-    const key = `${frame.output.kind}:${frame.output.range}:${store.config.n_classes}`;
+    const key = JSON.stringify([frame.output.kind, frame.output.range, store.config.n_classes, frame.classes]);
     if (this.legend.dataset.key === key) return;
     this.legend.dataset.key = key;
     if (frame.output.kind === "classes") {
       this.legend.replaceChildren(...Array.from({ length: store.config.n_classes }, (_, k) =>
-        h("span", { class: "class" }, h("i", { style: `background:${css(classColor(k))}` }), `class ${k}`)));
+        h("span", { class: "class" }, h("i", { style: `background:${css(classColor(k))}` }), className(k))));
       return;
     }
     const [lo, hi] = frame.output.kind === "binary" ? [0, 1] : frame.output.range;
@@ -172,4 +172,10 @@ export class OutputView {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Class k as the data name it: an upload's own label, else its index. */
+export function className(k: number): string {
+  const label = store.frame?.classes?.[k];
+  return label === undefined || label === null ? `class ${k}` : `class ${label}`;
+}
 const fmtShort = (x: number) => String(Number(x.toPrecision(3)));

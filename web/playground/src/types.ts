@@ -76,6 +76,8 @@ export interface Frame {
   diagnostics: Diagnostic[];
   points?: { train: PointSet; test: PointSet };
   data_version?: number;
+  /** An upload's class labels, by class index (null: the classes are 0, 1, ...). */
+  classes?: (string | number)[] | null;
 }
 
 export interface ExplainSection {
