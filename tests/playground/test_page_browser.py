@@ -152,6 +152,10 @@ def epoch_shown(driver: Any) -> int:
     return int(css(driver, "#epoch").text.replace(",", ""))
 
 
+def wait_for_epoch(driver: Any, epoch: int) -> None:
+    wait(lambda: epoch_shown(driver) == epoch, f"epoch {epoch} on the page")
+
+
 def hash_config(driver: Any) -> dict[str, str]:
     fragment = driver.execute_script("return location.hash")[1:]
     return {unquote(k): unquote(v) for k, v in (pair.split("=", 1) for pair in fragment.split("&"))}
@@ -177,7 +181,7 @@ def test_the_page_drives_the_session(driver: Any, server: Any, shots: Path, down
 
     # step, play, pause
     click(driver, "#step")
-    wait(lambda: epoch_shown(driver) == 1, "epoch 1 after one step")
+    wait_for_epoch(driver, 1)
     assert session.epoch == 1
     click(driver, "#play")
     wait(lambda: epoch_shown(driver) >= 4, "the epochs to run while playing")
@@ -240,7 +244,7 @@ def test_the_page_drives_the_session(driver: Any, server: Any, shots: Path, down
          "the uploaded data")
     wait(lambda: "your" in css(driver, ".thumbnail.selected").text.lower(), "'your data' selected")
     click(driver, "#step")
-    wait(lambda: epoch_shown(driver) == 1, "a step on the uploaded data")
+    wait_for_epoch(driver, 1)  # a step on the uploaded data
     screenshot(driver, shots, "upload")
 
     # a bad upload: one clear line, no change
@@ -304,7 +308,7 @@ def test_a_url_restores_the_configuration_its_weights_and_its_losses(driver: Any
         n = 3
         for k in range(1, n + 1):
             click(driver, "#step")
-            wait(lambda k=k: epoch_shown(driver) == k, f"epoch {k}")
+            wait_for_epoch(driver, k)
         screenshot(driver, shots, "from-url")
         shown = float(css(driver, "#loss-train").get_attribute("data-value"))
         shown_test = float(css(driver, "#loss-test").get_attribute("data-value"))
