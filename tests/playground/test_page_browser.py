@@ -216,8 +216,12 @@ def test_the_page_drives_the_session(driver: Any, server: Any, shots: Path, down
     wait(lambda: all_css(driver, "#explain .sections .katex"), "KaTeX formulas in the panel")
     text = css(driver, "#explain").text
     assert "z" in text and css(driver, "#explain h3").text, text
-    screenshot(driver, shots, "explain-neuron")
     css(driver, "#editor-input").send_keys("\ue00c")  # Esc closes the bias editor
+    sample_text = css(driver, "#explain .sample-text").text
+    click(driver, '[aria-label="next sample"]')  # the sample chooser: the same neuron on training point 1
+    wait(lambda: css(driver, "#explain-sample").get_attribute("value") == "1", "sample 1")
+    wait(lambda: css(driver, "#explain .sample-text").text != sample_text, "sample 1's numbers")
+    screenshot(driver, shots, "explain-neuron")
 
     # click a link: its weight in a small input; the edit reaches the model's state_dict()
     retried(lambda: js_click(driver, css(driver, 'path.hit[data-layer="2"][data-row="1"][data-col="3"]')))

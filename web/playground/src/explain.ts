@@ -50,12 +50,13 @@ export class ExplainPanel {
   private readonly what = h("div", { class: "what" });
   private readonly sampleInput = h("input", { type: "number", min: 0, value: 0, id: "explain-sample", "aria-label": "sample" });
   private readonly sampleText = h("div", { class: "sample-text" });
+  private readonly map = h("canvas", { class: "where", width: 192, height: 192, title: "The sample on the output" });
   private readonly body = h("div", { class: "sections" });
   private target: Target | null = null;
   private shown = "";
   private pending = 0;
 
-  constructor(private readonly onClose: () => void) {
+  constructor(private readonly onClose: () => void, private readonly onSample: () => void) {
     const close = h("button", { class: "icon close", title: "Close", "aria-label": "close", onclick: () => this.close() },
       icon(ICONS.close, 20));
     const previous = h("button", { class: "small", onclick: () => this.moveSample(-1), "aria-label": "previous sample" }, "‹");
@@ -64,8 +65,10 @@ export class ExplainPanel {
     this.root.append(
       h("div", { class: "explain-head" }, this.title, close),
       this.what,
-      h("div", { class: "sample" }, h("label", { for: "explain-sample" }, "Training sample"), previous, this.sampleInput, next,
-        this.sampleText),
+      h("div", { class: "sample" }, this.map,
+        h("div", { class: "chooser" },
+          h("div", {}, h("label", { for: "explain-sample" }, "Training sample "), previous, this.sampleInput, next),
+          this.sampleText)),
       this.body);
     void loadKatex();
   }
@@ -84,6 +87,8 @@ export class ExplainPanel {
 
   close(): void {
     this.target = null;
+    store.explained = null;
+    this.onSample();
     this.root.classList.remove("open");
     this.root.setAttribute("aria-hidden", "true");
     this.onClose();
@@ -98,6 +103,10 @@ export class ExplainPanel {
     const count = store.train?.x.length ?? 1;
     this.sampleInput.value = String((Number(this.sampleInput.value) + delta + count) % count);
     void this.load();
+  }
+
+  private drawMap(k: number): void {
+    drawMapInto(this.map, k);
   }
 
   private async load(): Promise<void> {
@@ -123,12 +132,40 @@ export class ExplainPanel {
     this.title.textContent = explanation.title;
     const { x, y, index } = explanation.sample;
     this.sampleInput.value = String(index);
+    store.explained = index;
+    this.onSample();
+    this.drawMap(index);
     this.sampleInput.max = String(Math.max(0, (store.train?.x.length ?? 1) - 1));
     this.sampleText.textContent = `x = (${x.map(fmt).join(", ")}), y = ${Array.isArray(y) ? y.map(fmt).join(", ") : fmt(y)}`;
     this.body.replaceChildren(...explanation.sections.map((section) => h("section", {},
       h("h4", {}, section.title),
       ...section.latex.map(typeset),
       ...section.text.map((line) => h("p", {}, line)))));
+  }
+}
+
+/** Where the sample is: the output heatmap, the training points, and a ring around sample k. */
+function drawMapInto(canvas: HTMLCanvasElement, k: number): void {
+  const context = canvas.getContext("2d");
+  const heatmap = document.getElementById("output-heatmap") as HTMLCanvasElement | null;
+  const frame = store.frame, train = store.train;
+  if (!context || !heatmap || !frame || !train) return;
+  const size = canvas.width, [lo, hi] = frame.grid.domain;
+  const at = (x: number, y: number): [number, number] => [((x - lo) / (hi - lo)) * size, ((hi - y) / (hi - lo)) * size];
+  context.imageSmoothingEnabled = true;
+  context.drawImage(heatmap, 0, 0, size, size);
+  context.fillStyle = "rgba(27,31,36,.35)";
+  for (let i = 0; i < train.x.length; i++) {
+    const [px, py] = at(train.x[i], train.y[i]);
+    context.fillRect(px - 1.5, py - 1.5, 3, 3);
+  }
+  if (k < train.x.length) {
+    const [px, py] = at(train.x[k], train.y[k]);
+    context.beginPath();
+    context.arc(px, py, 9, 0, 2 * Math.PI);
+    context.lineWidth = 3;
+    context.strokeStyle = "#1b1f24";
+    context.stroke();
   }
 }
 

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const top = new TopBar();
   const data = new DataColumn();
   const output = new OutputView();
-  const panel = new ExplainPanel(() => network.select(null));
+  const panel = new ExplainPanel(() => network.select(null), () => output.redrawPoints());
   const network = new NetworkView((target, event) => pick(target, event));
 
   function pick(target: Target, event: MouseEvent): void {

@@ -127,6 +127,20 @@ export class OutputView {
     };
     draw(store.train, "#ffffff");
     if (store.config.show_test) draw(store.test, "#1b1f24");
+    const k = store.explained;
+    if (k !== null && store.train && k < store.train.x.length) {
+      context.beginPath();
+      context.arc(((store.train.x[k] - lo) / (hi - lo)) * size, ((hi - store.train.y[k]) / (hi - lo)) * size, 8 * ratio, 0,
+        2 * Math.PI);
+      context.lineWidth = 2.5 * ratio;
+      context.strokeStyle = "#1b1f24";
+      context.stroke();
+    }
+  }
+
+  /** Draw the points again (the explained sample changed). */
+  redrawPoints(): void {
+    this.drawPoints();
   }
 
   private drawTicks(): void {

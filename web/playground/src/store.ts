@@ -16,6 +16,8 @@ export const store = {
   /** What a click on the output adds: a class index, or a target value for regression. */
   addLabel: 1,
   addValue: 0.5,
+  /** The training point the explain panel derives (ringed on the output), or null. */
+  explained: null as number | null,
 };
 
 type Listener = () => void;
