@@ -59,6 +59,9 @@ class _Frames:
 class Server:
     """The playground server for one Session; ``start()`` serves in background threads.
 
+    The session (given, or made from ``seed``) is prepared in a thread of its own from the start, so
+    the URL is out while the engine warms up; ``session`` and every request wait for it.
+
     >>> srv = Server(port=0)
     >>> srv.start(); srv.url.startswith("http://127.0.0.1:")
     True
@@ -73,7 +76,8 @@ class Server:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise GlassnetError(f"--port must be a port number from 0 to 65535 (0: any free one), "
                                 f"got {port!r}")
-        self.session = session if session is not None else Session(seed=seed)
+        self._session, self._failed = session, ""
+        self._ready = threading.Event()  # the session is built and its first frame published
         self.token = secrets.token_urlsafe(24)
         self.lock = threading.Lock()  # the session's: held by a command, a frame, or one epoch
         self.frames = _Frames()
@@ -84,6 +88,32 @@ class Server:
         self.httpd.daemon_threads = True
         self.host, self.port = host, int(self.httpd.server_address[1])
         self._threads: list[threading.Thread] = []
+        self._launch(self._prepare, seed)  # the URL can be printed while the session is being built
+
+    def _launch(self, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True, name=f"playground-{target.__name__}")
+        thread.start()
+        self._threads.append(thread)
+
+    def _prepare(self, seed: int) -> None:
+        """Build the session (its first use loads the engine's compiled helpers) and publish its frame."""
+        try:
+            if self._session is None:
+                self._session = Session(seed=seed)
+            with self.lock:
+                self.publish()
+        except GlassnetError as e:
+            self._failed = str(e)
+        finally:
+            self._ready.set()
+
+    @property
+    def session(self) -> Session:
+        """The Session the page drives (waits until it is built)."""
+        self._ready.wait()
+        if self._session is None or self._failed:
+            raise GlassnetError(f"the playground's session could not be made: {self._failed}")
+        return self._session
 
     @property
     def url(self) -> str:
@@ -96,12 +126,8 @@ class Server:
 
     def start(self) -> None:
         """Serve requests and train in background threads (daemons)."""
-        with self.lock:
-            self.publish()
-        for target in (self.httpd.serve_forever, self._train):
-            thread = threading.Thread(target=target, daemon=True, name=f"playground-{target.__name__}")
-            thread.start()
-            self._threads.append(thread)
+        self._launch(self.httpd.serve_forever)
+        self._launch(self._train)
 
     def stop(self) -> None:
         """Stop training and serving, close the event streams and the socket."""
@@ -117,21 +143,23 @@ class Server:
     def frame(self) -> dict[str, Any]:
         """The session's frame now, with the points if the data changed since the last frame published
         (call with the lock held)."""
-        points = self.session.data_version != self._sent_data
-        return build_frame(self.session, points=points)
+        session = self._session
+        assert session is not None  # frames are built once the session exists
+        return build_frame(session, points=session.data_version != self._sent_data)
 
     def publish(self) -> dict[str, Any]:
         """Build the frame and send it to every event stream (call with the lock held)."""
         frame = self.frame()
         if "points" in frame:
-            self._sent_data = self.session.data_version
+            self._sent_data = frame["data_version"]
         self.frames.publish(frame)
         return frame
 
     def _train(self) -> None:
         """While playing: one epoch after another, a frame at most every FRAME_INTERVAL seconds."""
         last = 0.0
-        while not self._stopping.is_set():
+        self._ready.wait()
+        while not self._stopping.is_set() and not self._failed:
             if not self.session.playing:
                 self._wake.wait(0.25)
                 self._wake.clear()
@@ -156,33 +184,39 @@ class Server:
             session.playing = False  # diverged: the page shows the loss, the learner lowers the rate
 
     # ----------------------------------------------------------------- requests
+    # Each takes the session (waiting until it is built) before the lock, which building needs.
     def state(self) -> dict[str, Any]:
+        session = self.session
         with self.lock:
-            return {"config": self.session.config, "frame": build_frame(self.session, points=True),
-                    "choices": choices()}
+            frame = build_frame(session, points=True)
+            return {"config": session.config, "frame": frame, "choices": choices()}
 
     def command(self, op: Any) -> dict[str, Any]:
         """Run one command; the reply (and a frame for the streams, if anything changed)."""
+        session = self.session
         with self.lock:
-            extra = self.session.command(op)
+            extra = session.command(op)
             if "explain" in extra:
                 return {"ok": True, **extra}
             frame = self.publish()
-        if self.session.playing:
+            config = session.config
+        if session.playing:
             self._wake.set()
-        return {"ok": True, "config": self.session.config, "frame": frame}
+        return {"ok": True, "config": config, "frame": frame}
 
     def upload(self, text: str) -> dict[str, Any]:
+        session = self.session
         with self.lock:
-            self.session.upload(text)
-            frame = self.publish()
-        return {"ok": True, "config": self.session.config, "frame": frame}
+            session.upload(text)
+            frame, config = self.publish(), session.config
+        return {"ok": True, "config": config, "frame": frame}
 
     def export(self) -> bytes:
         from glassnet.playground.export import export_zip  # the report's modules load on first use
 
+        session = self.session
         with self.lock:
-            return export_zip(self.session)
+            return export_zip(session)
 
 
 def serve(port: int = 0, open_browser: bool = True, seed: int = 0, host: str = "127.0.0.1") -> None:
