@@ -295,6 +295,12 @@ def test_a_url_restores_the_configuration_its_weights_and_its_losses(driver: Any
     wait(lambda: server.session.config["features"] == ["x1", "x2", "x1x2"], "the x1x2 feature")
     config = dict(server.session.config)
     initial = {k: v.copy() for k, v in server.session.initial.items()}
+    click(driver, "#step")
+    wait_for_epoch(driver, 1)
+    click(driver, "#reset")  # rewinds to the same initial weights
+    wait_for_epoch(driver, 0)
+    for key, value in server.session.model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), initial[key], err_msg=key)
     wait(lambda: hash_config(driver).get("seed") == str(config["seed"]), "the seed in the URL")
     fragment = driver.execute_script("return location.hash")
 
