@@ -79,6 +79,9 @@ export class NetworkView {
         title: active ? `${feature.label}: click to leave it out` : `${feature.label}: click to feed it in`,
         onclick: () => this.toggleFeature(feature.name) }, canvas);
       this.featureCanvases.set(feature.name, canvas);
+      node.addEventListener("mouseenter", () => active && showCard(node, feature.label,
+        "an input feature: its value over the plane, scaled to [−1, 1]", () => featureGrid(feature.name)));
+      node.addEventListener("mouseleave", hideCard);
       this.featuresColumn.append(h("div", { class: "feature-row" }, h("span", { class: "label" }, feature.label), node));
     }
     for (const name of config.features) {
@@ -209,10 +212,7 @@ export class NetworkView {
   }
 
   private update(frame: Frame): void {
-    // feature heatmaps: one per CHOICES feature, or one per active feature in CONFIG order
-    const names = frame.features.length === store.choices.features.length
-      ? store.choices.features.map((f) => f.name) : store.config.features;
-    names.forEach((name, i) => {
+    featureNames(frame).forEach((name, i) => {
       const canvas = this.featureCanvases.get(name);
       if (canvas && frame.features[i]) drawGrid(canvas, frame.features[i]);
     });
@@ -274,6 +274,17 @@ export class NetworkView {
     layers[i] += delta;
     void configure({ layers });
   }
+}
+
+/** Which feature each of a frame's feature grids shows: every CHOICES feature, or the active ones in CONFIG order. */
+function featureNames(frame: Frame): string[] {
+  return frame.features.length === store.choices.features.length
+    ? store.choices.features.map((f) => f.name) : store.config.features;
+}
+
+function featureGrid(name: string): string | null {
+  const frame = store.frame;
+  return frame ? frame.features[featureNames(frame).indexOf(name)] ?? null : null;
 }
 
 export function fmt(x: number): string {
