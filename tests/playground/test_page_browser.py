@@ -293,8 +293,10 @@ def test_a_url_restores_the_configuration_its_weights_and_its_losses(driver: Any
     wait(lambda: server.session.config["seed"] != 0, "a new seed")
     click(driver, '.node.feature[data-feature="x1x2"]')
     wait(lambda: server.session.config["features"] == ["x1", "x2", "x1x2"], "the x1x2 feature")
-    config = dict(server.session.config)
-    initial = {k: v.copy() for k, v in server.session.initial.items()}
+    wait(lambda: hash_config(driver).get("features") == "x1,x2,x1x2", "the reply drawn, x1x2 in the URL")
+    with server.lock:  # the session between two commands
+        config = dict(server.session.config)
+        initial = {k: v.copy() for k, v in server.session.initial.items()}
     click(driver, "#step")
     wait_for_epoch(driver, 1)
     click(driver, "#reset")  # rewinds to the same initial weights
