@@ -40,6 +40,7 @@ export class TopBar {
   private readonly play = h("button", { class: "play", id: "play", title: "Run/Pause", "aria-label": "play" });
   private readonly epoch = h("span", { class: "epoch", id: "epoch" }, "000,000");
   private readonly seed = h("span", { class: "seed", id: "seed" });
+  private readonly lrNow = h("span", { class: "lr-now", id: "lr-now", title: "The learning rate the schedule gives the next epoch" });
   private readonly settings = h("div", { class: "settings" });
   private readonly more = h("div", { class: "settings more" });
 
@@ -83,8 +84,8 @@ export class TopBar {
         (v) => void configure(WITH_MOMENTUM.has(v) ? { optimizer: v } : { optimizer: v, momentum: 0 }), { id: "optimizer" })),
       WITH_MOMENTUM.has(config.optimizer) ? field("Momentum", select(numbers(MOMENTA, config.momentum), String(config.momentum),
         (v) => void configure({ momentum: Number(v) }), { id: "momentum" })) : "",
-      field("Schedule", select(choices.schedules.map((o) => [o, o]), config.schedule,
-        (v) => void configure({ schedule: v }), { id: "schedule" })),
+      field("Schedule", h("div", { class: "schedule-box" }, select(choices.schedules.map((o) => [o, o]), config.schedule,
+        (v) => void configure({ schedule: v }), { id: "schedule" }), this.lrNow)),
       field("Dropout", select(numbers(DROPOUTS, config.dropout), String(config.dropout),
         (v) => void configure({ dropout: Number(v) }), { id: "dropout" })),
       field("Seed", h("div", { class: "seed-box" }, this.seed,
@@ -104,6 +105,8 @@ export class TopBar {
     this.play.setAttribute("aria-label", frame.playing ? "pause" : "play");
     this.play.replaceChildren(icon(frame.playing ? ICONS.pause : ICONS.play, 34));
     this.seed.textContent = String(frame.seed);
+    const scheduled = store.config.schedule !== "none" && frame.lr !== undefined;
+    this.lrNow.textContent = scheduled ? `η = ${Number((frame.lr as number).toPrecision(3))}` : "";
   }
 
   private changeProblem(problem: Config["problem"]): Promise<unknown> {

@@ -64,6 +64,8 @@ export interface Frame {
   epoch: number;
   playing: boolean;
   seed: number;
+  /** The learning rate the next step uses (the schedule's). */
+  lr?: number;
   loss: { train: number | null; test: number | null };
   history: [number, number, number | null][];
   grid: { size: number; domain: [number, number] };
