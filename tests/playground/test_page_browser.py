@@ -281,6 +281,14 @@ def test_the_page_drives_the_session(driver: Any, server: Any, shots: Path, down
         assert {"train.py", "data.csv", "config.json"} <= names.keys(), names
         assert json.loads(archive.read(names["config.json"]))["config"]["dataset"] == "custom"
 
+    # a CSV file dropped on the page is uploaded too
+    four = "".join(f"{k + 0.1 * i},{k - 0.2 * i},{k}\n" for k in range(4) for i in range(5))
+    driver.execute_script("""
+        const data = new DataTransfer();
+        data.items.add(new File([arguments[0]], "four.csv", {type: "text/csv"}));
+        document.body.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true}));""", four)
+    wait(lambda: session.config["n_classes"] == 4, "the dropped file's four classes")
+
 
 def test_a_url_restores_the_configuration_its_weights_and_its_losses(driver: Any, server: Any,
                                                                      shots: Path) -> None:

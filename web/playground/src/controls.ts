@@ -120,7 +120,13 @@ export class DataColumn {
   private readonly file = h("input", { type: "file", accept: ".csv,text/csv,text/plain", id: "upload", class: "hidden-file" });
 
   constructor() {
-    this.file.addEventListener("change", () => void this.upload());
+    this.file.addEventListener("change", () => void this.upload(this.file.files?.[0]));
+    // a CSV file dropped anywhere on the page is uploaded as well
+    document.addEventListener("dragover", (event) => event.preventDefault());
+    document.addEventListener("drop", (event) => {
+      event.preventDefault();
+      void this.upload(event.dataTransfer?.files?.[0]);
+    });
   }
 
   render(): void {
@@ -146,7 +152,8 @@ export class DataColumn {
       manyClasses ? field("Classes", select(classOptions, String(config.n_classes),
         (v) => void configure({ n_classes: Number(v) }), { id: "classes" }), "inline") : "",
       h("div", { class: "your-data" },
-        h("label", { class: "button", for: "upload", title: "Two feature columns and a label column; a header row is optional" },
+        h("label", { class: "button", for: "upload",
+          title: "Two feature columns and a label column; a header row is optional (or drop the file on the page)" },
           icon(ICONS.upload, 16), " Upload CSV"), this.file,
         config.dataset === "custom" ? h("button", { class: "small", id: "clear-points", onclick: () => void send("clear_points") },
           "clear") : ""),
@@ -194,8 +201,7 @@ export class DataColumn {
     return configure({ dataset: d.name });
   }
 
-  private async upload(): Promise<void> {
-    const file = this.file.files?.[0];
+  private async upload(file: File | undefined): Promise<void> {
     this.file.value = "";
     if (!file) return;
     if (file.size > 1 << 20) {
