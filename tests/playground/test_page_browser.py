@@ -207,8 +207,6 @@ def test_the_page_drives_the_session(driver: Any, server: Any, shots: Path, down
     click(driver, '[aria-label="add neuron to layer 1"]')
     wait(lambda: session.config["layers"] == [5, 2, 2], "a fifth neuron in layer 1")
     wait(lambda: len(all_css(driver, '.node.neuron[data-layer="1"]')) == 5, "five neurons drawn in layer 1")
-    choose(driver, '[aria-label="activation of layer 2"]', "relu")
-    wait(lambda: session.config["activations"] == ["tanh", "relu", "tanh"], "relu in layer 2")
 
     # click a neuron: the explain panel with its formulas typeset
     click(driver, '.node.neuron[data-layer="1"][data-index="0"]')
@@ -288,6 +286,17 @@ def test_the_page_drives_the_session(driver: Any, server: Any, shots: Path, down
         data.items.add(new File([arguments[0]], "four.csv", {type: "text/csv"}));
         document.body.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true}));""", four)
     wait(lambda: session.config["n_classes"] == 4, "the dropped file's four classes")
+
+
+def test_each_hidden_layer_keeps_its_own_activation(driver: Any, server: Any) -> None:
+    open_page(driver, server.url)
+    click(driver, "#add-layer")
+    wait(lambda: len(all_css(driver, ".layer")) == 3, "three layers drawn")
+    choose(driver, '[aria-label="activation of layer 2"]', "relu")
+    wait(lambda: server.session.config["activations"] == ["tanh", "relu", "tanh"], "relu in layer 2 only",
+         lambda: server.session.config["activations"])
+    wait(lambda: hash_config(driver).get("activations") == "tanh,relu,tanh", "the activations in the URL")
+    assert css(driver, "#activation").get_attribute("value") == ""  # the top bar: "(per layer)"
 
 
 def test_a_url_restores_the_configuration_its_weights_and_its_losses(driver: Any, server: Any,
