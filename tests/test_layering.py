@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "glassnet.explain": 6,
     "glassnet.report": 7,
     "glassnet.cli": 7,
+    "glassnet.playground": 7,
     "glassnet.__main__": 7,
 }
 # Facades only re-export public names for users; they sit above everything they re-export.

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import glassnet.playground.server as playground_server
 from glassnet.cli import main
 from glassnet.cli.parser import build_parser
 
@@ -92,6 +93,7 @@ BASE: dict[str, list[str]] = {
     "explain": ["explain", "--digits", "3"],
     "report": ["report", "{run}"],
     "export": ["export", "{model}", "-o", "{fresh}.onnx"],
+    "playground": ["playground", "--no-browser"],  # its server is not started here (see the test)
 }
 # what an option needs beside it; and options whose command line is the option alone
 NEEDS: dict[tuple[str, str], list[str]] = {
@@ -175,6 +177,8 @@ def test_a_bad_option_exits_2_in_one_line_or_works(trained: dict[str, str], tmp_
                                                    monkeypatch: pytest.MonkeyPatch, command: str, dest: str,
                                                    flag: str, kind: str, value: str) -> None:
     monkeypatch.chdir(tmp_path)  # a relative name (no_such_name) is made here, not in the repository
+    if command == "playground":  # the options are checked; a legal one would serve until interrupted
+        monkeypatch.setattr(playground_server, "serve", lambda **options: None)
     fields = _fields(trained, tmp_path, dest)
     argv = _argv(command, dest, flag, value, fields)
     code, _, err = run(argv)  # an exception out of main fails the test: a traceback for a user

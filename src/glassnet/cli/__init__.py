@@ -1,4 +1,5 @@
-"""The ``glassnet`` command: train, evaluate, predict, datasets, explain, export and report (see docs/cli.md).
+"""The ``glassnet`` command: train, evaluate, predict, datasets, explain, export, report and
+playground (see docs/cli.md).
 
 ``main(argv)`` returns the exit status: 0 on success, 2 for a user mistake, which is printed as one
 line ``glassnet: error: ...`` on standard error, never as a traceback. ``console()`` is the
@@ -40,6 +41,8 @@ def _run(args: dict[str, Any]) -> int:
         return explaining.explain(args)
     if command == "export":
         return exporting.export(args["model"], args["output"], args["opset"])
+    if command == "playground":
+        return commands.playground(args["port"], not args["no_browser"], args["seed"])
     return commands.report(args["run_dir"])
 
 

@@ -1,4 +1,5 @@
-"""The glassnet commands: train, evaluate, predict, datasets, explain, report; each returns an exit status."""
+"""The glassnet commands: train, evaluate, predict, datasets, explain, report, playground; each returns an
+exit status."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ from glassnet.io.model import save
 from glassnet.train import EarlyStopping, HistoryLogger, ModelCheckpoint, TerminateOnNaN, fit, predict
 from glassnet.train.sentinel import LEARNING_RATE
 
-__all__ = ["TEST_SIZE", "VAL_SIZE", "datasets", "evaluate", "predict_file", "report", "resume", "train"]
+__all__ = ["TEST_SIZE", "VAL_SIZE", "datasets", "evaluate", "playground", "predict_file", "report", "resume",
+           "train"]
 
 VAL_SIZE, TEST_SIZE = 0.1, 0.2  # of all samples; the rest (70%) trains
 SETTINGS, CHECKPOINT = "settings.json", "checkpoint.safetensors"  # in a run folder, for --resume
@@ -279,4 +281,12 @@ def report(run_dir: str) -> int:
         raise GlassnetError(f"{run_dir!r} has no model.safetensors; pass a run folder written by "
                             "'glassnet train'")
     print(f"report: {_write_report(path)}")
+    return 0
+
+
+def playground(port: int, open_browser: bool, seed: int) -> int:
+    """Serve the playground until interrupted (Ctrl-C), then exit 0."""
+    from glassnet.playground.server import serve  # its modules load only for this command
+
+    serve(port=port, open_browser=open_browser, seed=seed)
     return 0

@@ -290,8 +290,8 @@ def _add_explain(commands: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``glassnet`` parser with its subcommands train, evaluate, predict, datasets, explain, export and
-    report."""
+    """The ``glassnet`` parser with its subcommands train, evaluate, predict, datasets, explain, export,
+    report and playground."""
     parser = _Parser(prog="glassnet", description="Neural networks whose math you can see.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_train(commands)
@@ -311,7 +311,27 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--opset", type=_argtype(_int), default=None, help="the ONNX opset, 17 (default) to 23")
     rep = commands.add_parser("report", help="rebuild report.html of a run folder")
     rep.add_argument("run_dir", help="a run folder written by 'glassnet train'")
+    _add_playground(commands)
     return parser
+
+
+def _port(value: Any) -> int:
+    n = _int(value)
+    if not 0 <= n <= 65535:
+        raise ValueError(f"expected a port number from 0 to 65535 (0: any free port), got {value!r}")
+    return n
+
+
+def _add_playground(commands: Any) -> None:
+    p = commands.add_parser("playground", help="train a small network interactively in the browser",
+                            description="Start the playground on this machine (127.0.0.1 only) and open it "
+                                        "in the browser: TensorFlow Playground's network, trained by "
+                                        "glassnet; see docs/playground.md.")
+    p.add_argument("--port", type=_argtype(_port), default=0, help="the port (default: any free one)")
+    p.add_argument("--no-browser", dest="no_browser", action="store_true",
+                   help="only print the URL; do not open a browser")
+    p.add_argument("--seed", type=_argtype(_seed), default=0,
+                   help="the first seed of the initial weights and batches (default 0)")
 
 
 def parse(argv: list[str] | None) -> dict[str, Any]:
