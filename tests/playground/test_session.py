@@ -143,6 +143,9 @@ def test_configure_rebuilds_and_keeps_display_changes_cheap() -> None:
     s.command({"op": "configure", "changes": {"layers": [3, 3, 3], "activations": ["relu"]}})
     assert s.epoch == 0 and s.config["activations"] == ["relu", "relu", "relu"]
     assert [m.out_features for _, m in s.linears()] == [3, 3, 3, 2]
+    s.command({"op": "configure", "changes": {"activations": ["tanh", "relu", "tanh"],
+                                              "features": ["x1", "x2", "x1"]}})
+    assert s.config["activations"] == ["tanh", "relu", "tanh"] and s.config["features"] == ["x1", "x2"]
     s.command({"op": "configure", "changes": {"problem": "regression"}})
     assert s.config["dataset"] == "plane" and s.config["loss"] == "mse"
     s.command({"op": "configure", "changes": {"dataset": "blobs3"}})

@@ -139,7 +139,8 @@ def _names(key: str, valid: list[str]) -> Callable[[Any], list[str]]:
         if not isinstance(value, list):
             raise GlassnetError(f"configure: {key!r} must be a list of names, got {value!r}")
         names = [_name(key, lambda: valid)(v) for v in value]
-        return list(dict.fromkeys(names))
+        # features are a set; activations are one per hidden layer, so repeats stay
+        return list(dict.fromkeys(names)) if key == "features" else names
     return check
 
 
