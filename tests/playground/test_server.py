@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -201,8 +202,10 @@ def test_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_command_serves_until_interrupted() -> None:
+    # A shell's background job ignores Ctrl-C, and a child inherits that: give it a terminal's default.
     proc = subprocess.Popen([sys.executable, "-m", "glassnet", "playground", "--no-browser", "--seed", "4"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
