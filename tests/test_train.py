@@ -298,6 +298,16 @@ def test_a_loss_that_turned_inf_without_growing_blames_the_data() -> None:
     assert history.stop_reason.endswith("Check the data and the targets.")
 
 
+def test_a_penalty_that_overflows_with_finite_weights_blames_the_penalty() -> None:
+    # L2(1e300): Σw² is finite, the strength times it is inf; neither the data nor the rate is at fault
+    X = np.random.default_rng(0).normal(size=(16, 2)).astype(np.float32)  # (16, 2)
+    net, guard = nn.Linear(2, 1, generator=0), train.TerminateOnNaN()
+    history = train.fit(net, nn.MSELoss(), optim.SGD(net.parameters(), lr=0.1), X, X[:, :1], epochs=2,
+                        batch_size=8, callbacks=[guard], regularizer=L2(1e300), verbose=0, seed=0)
+    assert guard.cause == "penalty" and "the l2 penalty is inf while every weight is finite" in history.stop_reason
+    assert "data" not in history.stop_reason and history.stop_reason.endswith("Lower the l2 penalty's strength.")
+
+
 def test_the_nan_sentinel_names_the_first_layer_and_operation() -> None:
     X, y = make_xor(64)
     net = _net()

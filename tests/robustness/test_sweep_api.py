@@ -74,9 +74,9 @@ ACCEPTED: dict[tuple[str, str, str, str], str] = {
     ("initializer", "*", "a", "huge"): "a=1e300 gives gain √(2/(1 + a²)) = 0, all zeros; PyTorch fails "
                                        "with OverflowError computing a**2",
     ("estimator", "*", "alpha", "huge"): "alpha=1e300 is legal in scikit-learn; the penalty overflows and "
-                                         "fit's NaN guard stops the run in one line",
+                                         "fit's NaN guard stops the run in one line, naming the penalty",
     ("estimator", "*", "l1", "huge"): "l1=1e300: the penalty overflows and the NaN guard stops the run in "
-                                      "one line",
+                                      "one line, naming the penalty",
     ("estimator", "*", "learning_rate_init", "huge"): "legal in scikit-learn; the weights overflow and the "
                                                       "NaN guard stops the run in one line, naming the rate",
 }  # fmt: skip

@@ -30,7 +30,7 @@ from glassnet.errors import GlassnetError
 from glassnet.io.atomic import write_atomic
 from glassnet.io.model import save
 from glassnet.train import EarlyStopping, HistoryLogger, ModelCheckpoint, TerminateOnNaN, fit, predict
-from glassnet.train.sentinel import LEARNING_RATE
+from glassnet.train.sentinel import LEARNING_RATE, PENALTY
 
 __all__ = ["TEST_SIZE", "VAL_SIZE", "datasets", "evaluate", "playground", "predict_file", "report", "resume",
            "train"]
@@ -203,7 +203,8 @@ def _check_trained(guard: TerminateOnNaN, test: dict[str, float], task: str, lr:
     scale = " (regression targets are used as given: check their scale)" if task == "regression" else ""
     if guard.diverged:
         tested = f" Test metrics not finite: {bad}." if bad else ""
-        fix = f"try a smaller --lr than {lr:g}" if guard.cause == LEARNING_RATE else "check the data"
+        fixes = {LEARNING_RATE: f"try a smaller --lr than {lr:g}", PENALTY: "try a smaller --l1 or --l2"}
+        fix = fixes.get(guard.cause, "check the data")
         raise GlassnetError(f"training diverged: {guard.diverged}{tested} No model was written; {fix}{scale}")
     if bad:
         raise GlassnetError(f"training did not converge: test metrics not finite: {bad}. No model was "

@@ -171,6 +171,7 @@ def _train_epoch(run: Run, step: TrainStep, source: ArrayBatches | LoaderBatches
     for batch, (idx, xb, yb) in enumerate(source.epoch(run.rng)):
         run.batch, run.inputs = batch, xb
         losses, out = step.forward(xb, yb, idx)  # forward, loss (+ penalties)
+        run.penalties = losses.penalties
         for hook in on_loss:
             hook(run, losses.total)
         if run.stop_training:

@@ -46,6 +46,7 @@ class Run:
     stop_reason: str = ""
     restore_weights: dict[str, Tensor] | None = None
     inputs: np.ndarray | None = None  # the current batch's inputs, for the NaN sentinel
+    penalties: dict[str, float] = field(default_factory=dict)  # the current batch's penalty values, by name
     data_rng: np.random.Generator | None = None  # a DataLoader's own shuffling generator
     rollback: tuple[dict[str, Any], dict[str, Any]] | None = None  # diverged: model, optimizer state to load
 

@@ -16,9 +16,9 @@ from glassnet.nn.module import Module
 from glassnet.train.callbacks import Callback
 from glassnet.train.run import Run
 
-__all__ = ["DATA", "LEARNING_RATE", "TerminateOnNaN", "first_nonfinite"]
+__all__ = ["DATA", "LEARNING_RATE", "PENALTY", "TerminateOnNaN", "first_nonfinite"]
 
-LEARNING_RATE, DATA = "learning rate", "data"  # TerminateOnNaN.cause: what most likely diverged
+LEARNING_RATE, DATA, PENALTY = "learning rate", "data", "penalty"  # TerminateOnNaN.cause: what most likely diverged
 
 
 def _layers(module: Module, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -126,6 +126,12 @@ class TerminateOnNaN(Callback):
 
     def _nonfinite(self, run: Run, what: str) -> None:
         """A NaN or inf loss: after a growing loss or a broken weight, the learning rate; else the data."""
+        penalties = [(name, v) for name, v in run.penalties.items() if not math.isfinite(v)]
+        if penalties and all(np.isfinite(p.array).all() for p in run.model.parameters()):
+            name, value = penalties[0]
+            self._stop(run, f"{what}: the {name} penalty is {value} while every weight is finite", " Lower "
+                            f"the {name} penalty's strength.", PENALTY)
+            return
         where = "" if run.inputs is None else first_nonfinite(run.model, run.inputs)
         source = f" First non-finite value: {where}." if where else ""
         grew = self.last is not None and self.last > 2.0 * self._scale()
