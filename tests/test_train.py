@@ -304,8 +304,9 @@ def test_a_penalty_that_overflows_with_finite_weights_blames_the_penalty() -> No
     net, guard = nn.Linear(2, 1, generator=0), train.TerminateOnNaN()
     history = train.fit(net, nn.MSELoss(), optim.SGD(net.parameters(), lr=0.1), X, X[:, :1], epochs=2,
                         batch_size=8, callbacks=[guard], regularizer=L2(1e300), verbose=0, seed=0)
-    assert guard.cause == "penalty" and "the l2 penalty is inf while every weight is finite" in history.stop_reason
-    assert "data" not in history.stop_reason and history.stop_reason.endswith("Lower the l2 penalty's strength.")
+    reason = history.stop_reason
+    assert guard.cause == "penalty" and "the l2 penalty is inf while every weight is finite" in reason
+    assert "data" not in reason and reason.endswith("Lower the l2 penalty's strength.")
 
 
 def test_the_nan_sentinel_names_the_first_layer_and_operation() -> None:

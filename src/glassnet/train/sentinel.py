@@ -18,7 +18,8 @@ from glassnet.train.run import Run
 
 __all__ = ["DATA", "LEARNING_RATE", "PENALTY", "TerminateOnNaN", "first_nonfinite"]
 
-LEARNING_RATE, DATA, PENALTY = "learning rate", "data", "penalty"  # TerminateOnNaN.cause: what most likely diverged
+# TerminateOnNaN.cause: what most likely diverged
+LEARNING_RATE, DATA, PENALTY = "learning rate", "data", "penalty"
 
 
 def _layers(module: Module, prefix: str = "") -> Iterator[tuple[str, Module]]:
