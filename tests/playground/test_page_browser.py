@@ -299,6 +299,20 @@ def test_each_hidden_layer_keeps_its_own_activation(driver: Any, server: Any) ->
     assert css(driver, "#activation").get_attribute("value") == ""  # the top bar: "(per layer)"
 
 
+def test_a_dead_neuron_wears_its_badge(driver: Any, server: Any, shots: Path) -> None:
+    open_page(driver, server.url)
+    server.command({"op": "configure", "changes": {"layers": [4, 2], "activations": ["relu", "tanh"]}})
+    server.command({"op": "set_bias", "layer": 1, "row": 2, "value": -100.0})
+    server.command({"op": "step"})
+    badge = '.neuron[data-layer="1"][data-index="2"] .badge.dead_relu'
+    wait(lambda: all_css(driver, badge), "a badge on neuron 3 of layer 1",
+         lambda: server.session.diagnostics())
+    listed = [d.text for d in all_css(driver, ".diagnostic > div")]
+    dead = "neuron 3 of layer 1 (ReLU) outputs 0 for every probe sample"
+    assert any(text.startswith(dead) for text in listed), listed
+    screenshot(driver, shots, "dead-neuron")
+
+
 def test_a_url_restores_the_configuration_its_weights_and_its_losses(driver: Any, server: Any,
                                                                      shots: Path) -> None:
     open_page(driver, server.url)

@@ -274,7 +274,21 @@ def test_a_dead_relu_layer_shows_in_the_diagnostics() -> None:
         s.command({"op": "set_bias", "layer": 1, "row": row, "value": -100.0})
     s.step()
     found = [d for d in s.diagnostics() if d["kind"] == "dead_relu"]
-    assert found and found[0]["layer"] == 1 and found[0]["message"] and found[0]["fix"]
+    assert found and found[0]["layer"] == 1 and found[0]["neuron"] is None
+    assert found[0]["message"] and found[0]["fix"]
+    assert [d["neuron"] for d in found[1:]] == [0, 1, 2, 3]  # and on each neuron
+    assert found[1]["message"].startswith("neuron 1 of layer 1 (ReLU) outputs 0 for every probe sample")
+
+
+def test_one_dead_neuron_is_marked_on_its_own() -> None:
+    # one of 4 neurons dead: below the layer's threshold (half), yet the neuron itself is marked
+    s = Session({"layers": [4, 3], "activations": ["relu", "tanh"]})
+    s.command({"op": "set_bias", "layer": 2, "row": 1, "value": 100.0})  # tanh(z + 100): saturated at 1
+    s.command({"op": "set_bias", "layer": 1, "row": 2, "value": -100.0})
+    s.step()
+    marked = {(d["layer"], d["neuron"], d["kind"]) for d in s.diagnostics()}
+    assert (1, 2, "dead_relu") in marked and (2, 1, "saturated") in marked
+    assert not any(d["neuron"] is None and d["kind"] in ("dead_relu", "saturated") for d in s.diagnostics())
 
 
 def test_data_sets_are_seeded_and_labelled() -> None:

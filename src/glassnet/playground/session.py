@@ -213,12 +213,16 @@ class Session:
         self.warning_log += [w for w in self.warnings if (w.name, w.layer) not in previous]
 
     def diagnostics(self) -> list[dict[str, Any]]:
-        """The current warnings for the page: the Linear layer l they concern (None: the whole network)."""
+        """The current warnings for the page: the Linear layer l they concern (None: the whole network),
+        then each dead or saturated neuron j (from 0) of layer l, whatever its layer's share."""
         numbers = layer_numbers(self.model)
-        return [{"layer": numbers.get(w.layer) if w.layer else None, "neuron": None, "kind": w.name,
-                 "message": w.reason, "fix": w.fix, "value": w.value if math.isfinite(w.value) else None,
-                 "threshold": w.threshold}
-                for w in self.warnings]
+        layers = [{"layer": numbers.get(w.layer) if w.layer else None, "neuron": None, "kind": w.name,
+                   "message": w.reason, "fix": w.fix, "value": w.value if math.isfinite(w.value) else None,
+                   "threshold": w.threshold}
+                  for w in self.warnings]
+        return layers + [{"layer": layer, "neuron": j, "kind": kind, "message": reason, "fix": fix,
+                          "value": None, "threshold": None}
+                         for layer, j, kind, reason, fix in self._diagnostics.unit_warnings(self.model)]
 
     def linears(self) -> list[tuple[str, Linear]]:
         """(dotted name, layer) of every Linear layer; layer l of the page is the l-th (from 1)."""

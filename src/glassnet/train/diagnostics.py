@@ -43,7 +43,7 @@ from glassnet.train.callbacks import Callback, Logs
 from glassnet.train.history import DiagnosticWarning
 from glassnet.train.run import Run
 
-__all__ = ["DiagnosticWarning", "Diagnostics", "improvement_at_end", "layer_numbers"]
+__all__ = ["DiagnosticWarning", "Diagnostics", "improvement_at_end", "layer_numbers", "unit_flags"]
 
 _SATURATED = "σ(z) ∉ (0.01, 0.99) or |tanh(z)| > 0.99 for more than half of the probe samples"
 _FORMULAS = {
@@ -56,6 +56,21 @@ _FORMULAS = {
     "loss_spike": "r = L_epoch / min(L of the epochs before)",
     "still_improving": "r = (min L before the last 10% of epochs − L_last) / min L before them "
                        "(validation loss, else training loss)",
+}
+
+
+_UNIT_REASONS = {  # what the flag means, for a layer's units and for one unit
+    "dead_relu": ("output 0 for every probe sample, so they get no gradient and stop learning",
+                  "outputs 0 for every probe sample, so it gets no gradient and stops learning"),
+    "saturated": ("are saturated for most probe samples, where their derivative is near 0 and "
+                  "learning stalls",
+                  "is saturated for most probe samples, where its derivative is near 0 and it stops "
+                  "learning"),
+}
+_UNIT_FIXES = {
+    "dead_relu": "lower the learning rate, use LeakyReLU or He initialization",
+    "saturated": "standardize the inputs, use Xavier initialization or smaller weights, lower the learning "
+                 "rate, or use ReLU",
 }
 
 
@@ -111,6 +126,8 @@ class Diagnostics(Callback):
         self.best_loss = math.inf
         self._active: set[tuple[str, str]] = set()  # (name, layer) over its threshold last epoch
         self._before: dict[str, np.ndarray] = {}  # weights before the epoch's last step
+        # the last measure's units: activation's dotted name -> (dead_relu or saturated, a flag per unit)
+        self.units: dict[str, tuple[str, np.ndarray]] = {}
 
     def use_data(self, X: np.ndarray) -> None:
         """Choose the probe batch from the training inputs X (n_samples, ...), once, seeded."""
@@ -147,29 +164,30 @@ class Diagnostics(Callback):
     def _units(self, model: Module, found: list[Any]) -> dict[str, float]:
         """Dead ReLU and saturated Sigmoid/Tanh fractions from one probe forward pass."""
         values, numbers = {}, layer_numbers(model)
+        self.units = {}
         for layer, module, a in _activations(model, self.probe):
-            number = numbers.get(layer, layer)
-            a = a.reshape(len(a), -1)  # (n_probe, n_units)
-            if isinstance(module, ReLU):
-                dead = float(np.mean(np.all(a == 0, axis=0)))
-                values[f"diag/dead_relu/{layer}"] = dead
-                if dead > self.dead_relu:
-                    found.append(("dead_relu", layer, dead, self.dead_relu,
-                                  f"{dead:.0%} of layer {number}'s ReLU units output 0 for every probe "
-                                  "sample, so they get no gradient and stop learning",
-                                  "lower the learning rate, use LeakyReLU or He initialization"))
-                continue
-            off = np.abs(a) > 0.99 if isinstance(module, Tanh) else (a <= 0.01) | (a >= 0.99)
-            sat = float(np.mean(np.mean(off, axis=0) > 0.5))
-            values[f"diag/saturated/{layer}"] = sat
-            if sat > self.saturated:
-                kind = type(module).__name__
-                found.append(("saturated", layer, sat, self.saturated,
-                              f"{sat:.0%} of layer {number}'s {kind} units are saturated for most probe "
-                              "samples, where their derivative is near 0 and learning stalls",
-                              "standardize the inputs, use Xavier initialization or smaller weights, "
-                              "lower the learning rate, or use ReLU"))
+            number, name = numbers.get(layer, layer), type(module).__name__
+            kind, flags = unit_flags(module, a)
+            self.units[layer] = kind, flags
+            fraction = float(np.mean(flags))
+            values[f"diag/{kind}/{layer}"] = fraction
+            limit = self.dead_relu if kind == "dead_relu" else self.saturated
+            if fraction > limit:
+                found.append((kind, layer, fraction, limit,
+                              f"{fraction:.0%} of layer {number}'s {name} units {_UNIT_REASONS[kind][0]}",
+                              _UNIT_FIXES[kind]))
         return values
+
+    def unit_warnings(self, model: Module) -> list[tuple[int, int, str, str, str]]:
+        """(layer number, unit from 0, kind, reason, fix) of each unit the last ``measure`` flagged
+        (dead or saturated), whatever its layer's fraction: what a drawing marks on the neuron."""
+        numbers, modules = layer_numbers(model), dict(model.named_modules())
+        found = []
+        for layer, (kind, flags) in self.units.items():
+            number, name = numbers.get(layer, 0), type(modules[layer]).__name__
+            found += [(number, int(j), kind, f"neuron {j + 1} of layer {number} ({name}) "
+                       f"{_UNIT_REASONS[kind][1]}", _UNIT_FIXES[kind]) for j in np.flatnonzero(flags)]
+        return found
 
     def _gradients(self, model: Module, found: list[Any]) -> dict[str, float]:
         """Gradient-norm ratios between consecutive weight matrices, and first over last."""
@@ -293,6 +311,22 @@ def improvement_at_end(losses: Sequence[float]) -> float | None:
 def _weights(model: Module) -> list[tuple[str, Any]]:
     """(layer name, parameter) of every weight matrix (2 or more axes), in the model's order."""
     return [(name.rpartition(".")[0] or name, p) for name, p in model.named_parameters() if p.ndim >= 2]
+
+
+def unit_flags(module: Module, a: np.ndarray) -> tuple[str, np.ndarray]:
+    """What the probe's outputs ``a`` (n_probe, ...) of a ReLU, Sigmoid or Tanh say of each unit:
+    ``("dead_relu", dead)`` for a ReLU (0 for every probe sample), else ``("saturated", flags)``
+    (σ outside (0.01, 0.99), |tanh| > 0.99, for more than half of the probe samples); one flag per unit.
+
+    >>> from glassnet.nn import ReLU
+    >>> unit_flags(ReLU(), np.array([[0.0, 1.0], [0.0, 0.0]]))
+    ('dead_relu', array([ True, False]))
+    """
+    a = a.reshape(len(a), -1)  # (n_probe, n_units)
+    if isinstance(module, ReLU):
+        return "dead_relu", np.all(a == 0, axis=0)
+    off = np.abs(a) > 0.99 if isinstance(module, Tanh) else (a <= 0.01) | (a >= 0.99)
+    return "saturated", np.mean(off, axis=0) > 0.5
 
 
 def _activations(model: Module, probe: np.ndarray | None) -> list[tuple[str, Module, np.ndarray]]:

@@ -76,7 +76,8 @@ export class OutputView {
     this.diagnostics.replaceChildren(...(diagnostics.length ? [h("h4", {}, "Diagnostics")] : []),
       ...diagnostics.map((d) => h("div", { class: "diagnostic", "data-kind": d.kind },
         h("span", { class: `badge ${d.kind}` }, "!"),
-        h("div", {}, h("b", {}, d.layer === null ? "network" : `layer ${d.layer}`), `: ${d.message}`,
+        h("div", {}, ...(d.neuron === null ? [h("b", {}, d.layer === null ? "network" : `layer ${d.layer}`), ": "] : []),
+          d.message,
           h("div", { class: "fix" }, `Fix: ${d.fix}`)))));
   }
 
