@@ -61,7 +61,7 @@ def wait(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> Non
 
 def test_state_needs_the_token(srv: Server) -> None:
     status, state = request(srv, "GET", f"/api/state?token={srv.token}")
-    assert status == 200 and set(state) == {"config", "frame", "choices"}
+    assert status == 200 and set(state) == {"config", "frame", "choices", "feature_maps"}
     assert state["frame"]["points"]["train"]["x"]
     for path in ("/api/state", "/api/state?token=wrong", "/api/events", f"/api/export?token={srv.token}x"):
         status, reply = request(srv, "GET", path)

@@ -19,7 +19,7 @@ from glassnet.optim import OPTIMIZERS
 from glassnet.playground import Session
 from glassnet.playground.config import DEFAULTS, choices
 from glassnet.playground.datasets import DATASETS, FEATURES, feature_matrix, make_data
-from glassnet.playground.frames import GRID, build_frame
+from glassnet.playground.frames import GRID, build_frame, feature_maps
 from glassnet.regularizers import L1, L2
 
 CONFIGS = [
@@ -333,6 +333,13 @@ def test_frames_hold_every_heatmap_and_stay_small() -> None:
     frame = build_frame(s)
     assert len(frame["history"]) == 250 and frame["history"][-1][0] == 260
     assert len(json.dumps(frame, separators=(",", ":"))) <= 20_000
+
+
+def test_every_feature_has_its_heatmap_even_when_left_out() -> None:
+    s = Session({"features": ["x1", "sinx2"]})
+    maps, frame = feature_maps(), build_frame(s)
+    assert list(maps) == list(FEATURES) and all(len(decode(m)) == (GRID // 2) ** 2 for m in maps.values())
+    assert [maps[name] for name in s.config["features"]] == frame["features"]  # the same numbers
 
 
 def test_the_output_heatmap_is_the_models_probability() -> None:

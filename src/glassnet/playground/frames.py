@@ -8,6 +8,7 @@ heatmap is quantized to one byte per cell and sent as base64 (docs/playground.md
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from typing import Any
 
@@ -16,12 +17,12 @@ import numpy as np
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.nn.layers import Linear, Sequential
 from glassnet.playground.config import SIGNED_MSE
-from glassnet.playground.datasets import DOMAIN, feature_matrix
+from glassnet.playground.datasets import DOMAIN, FEATURES, feature_matrix
 from glassnet.playground.session import HISTORY_LIMIT, Session
 from glassnet.train.outputs import output_kind
 
-__all__ = ["GRID", "HISTORY_POINTS", "b64_bytes", "b64_floats", "build_frame", "grid_points", "layer_outputs",
-           "quantize"]
+__all__ = ["GRID", "HISTORY_POINTS", "b64_bytes", "b64_floats", "build_frame", "feature_maps", "grid_points",
+           "layer_outputs", "quantize"]
 
 GRID = 50
 HISTORY_POINTS = 250
@@ -74,6 +75,19 @@ def layer_outputs(model: Sequential, X: np.ndarray) -> tuple[list[np.ndarray], n
     return hidden, x.numpy()
 
 
+@functools.cache
+def feature_maps() -> dict[str, str]:
+    """Every input feature's small heatmap by name: they depend on the grid alone, so the page gets
+    them once (it draws a feature left out of the network from here)."""
+    X = feature_matrix(grid_points(GRID), list(FEATURES))  # (GRID², n_features)
+    return {name: _feature_map(X[:, j]) for j, name in enumerate(FEATURES)}
+
+
+def _feature_map(column: np.ndarray) -> str:
+    """A feature's values over the grid, divided by their largest |value| there, as a small heatmap."""
+    return b64_bytes(quantize(_small(column / max(float(np.abs(column).max()), 1e-12)), -1.0, 1.0))
+
+
 def _small(column: np.ndarray) -> np.ndarray:
     """A grid column (GRID²,) as the small heatmap: every other row and column, (GRID/2)²."""
     return column.reshape(GRID, GRID)[::2, ::2]
@@ -124,7 +138,6 @@ def build_frame(session: Session, points: bool = False) -> dict[str, Any]:
     X = feature_matrix(grid_points(GRID), session.config["features"])  # (GRID², n_features)
     hidden, out = layer_outputs(session.model, X)
     linears = [m for _, m in session.linears()]
-    scale = np.maximum(np.abs(X).max(axis=0), 1e-12)  # features: value / max |value| over the grid
     frame: dict[str, Any] = {
         "step": session.steps, "epoch": session.epoch, "playing": session.playing,
         "seed": session.config["seed"], "lr": float(session.optimizer.param_groups[0]["lr"]),
@@ -132,7 +145,7 @@ def build_frame(session: Session, points: bool = False) -> dict[str, Any]:
         "history": _history(session),
         "grid": {"size": GRID, "domain": [-DOMAIN, DOMAIN]},
         "output": _output(session, out),
-        "features": [b64_bytes(quantize(_small(X[:, j] / scale[j]), -1.0, 1.0)) for j in range(X.shape[1])],
+        "features": [_feature_map(X[:, j]) for j in range(X.shape[1])],
         "neurons": [[b64_bytes(quantize(_small(column), -1.0, 1.0)) for column in a.T] for a in hidden],
         "weights": [_numbers(m.weight.numpy()) for m in linears],
         "biases": [[] if m.bias is None else _numbers(m.bias.numpy()) for m in linears],

@@ -20,7 +20,7 @@ from typing import Any
 
 from glassnet.errors import GlassnetError
 from glassnet.playground.config import choices
-from glassnet.playground.frames import build_frame
+from glassnet.playground.frames import build_frame, feature_maps
 from glassnet.playground.handler import COMMAND_LIMIT, PING_INTERVAL, UPLOAD_LIMIT, handler_for
 from glassnet.playground.session import Session
 
@@ -189,7 +189,7 @@ class Server:
         session = self.session
         with self.lock:
             frame = build_frame(session, points=True)
-            return {"config": session.config, "frame": frame, "choices": choices()}
+            return {"config": session.config, "frame": frame, "choices": choices(), "feature_maps": feature_maps()}
 
     def command(self, op: Any) -> dict[str, Any]:
         """Run one command; the reply (and a frame for the streams, if anything changed)."""

@@ -8,6 +8,8 @@ export interface State {
   config: Config;
   frame: Frame;
   choices: Choices;
+  /** Every input feature's heatmap by name (they never change): drawn for features left out. */
+  feature_maps: Record<string, string>;
 }
 
 export interface Reply {

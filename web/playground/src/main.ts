@@ -25,6 +25,7 @@ async function main(): Promise<void> {
 
   const state = await getState();
   store.choices = state.choices;
+  store.featureMaps = state.feature_maps;
   setConfig(state.config);
   setFrame(state.frame);
 

@@ -79,8 +79,9 @@ export class NetworkView {
         title: active ? `${feature.label}: click to leave it out` : `${feature.label}: click to feed it in`,
         onclick: () => this.toggleFeature(feature.name) }, canvas);
       this.featureCanvases.set(feature.name, canvas);
-      node.addEventListener("mouseenter", () => active && showCard(node, feature.label,
-        "an input feature: its value over the plane, scaled to [−1, 1]", () => featureGrid(feature.name)));
+      node.addEventListener("mouseenter", () => showCard(node, feature.label,
+        `an input feature${active ? "" : " (left out)"}: its value over the plane, scaled to [−1, 1]`,
+        () => featureGrid(feature.name)));
       node.addEventListener("mouseleave", hideCard);
       this.featuresColumn.append(h("div", { class: "feature-row" }, h("span", { class: "label" }, feature.label), node));
     }
@@ -212,9 +213,9 @@ export class NetworkView {
   }
 
   private update(frame: Frame): void {
-    featureNames(frame).forEach((name, i) => {
-      const canvas = this.featureCanvases.get(name);
-      if (canvas && frame.features[i]) drawGrid(canvas, frame.features[i]);
+    this.featureCanvases.forEach((canvas, name) => {
+      const grid = featureGrid(name);
+      if (grid) drawGrid(canvas, grid);
     });
     frame.neurons.forEach((grids, i) => grids.forEach((grid, j) => {
       const canvas = this.nodes[i + 1]?.[j]?.querySelector("canvas");
@@ -284,7 +285,8 @@ function featureNames(frame: Frame): string[] {
 
 function featureGrid(name: string): string | null {
   const frame = store.frame;
-  return frame ? frame.features[featureNames(frame).indexOf(name)] ?? null : null;
+  const i = frame ? featureNames(frame).indexOf(name) : -1;
+  return (frame && i >= 0 ? frame.features[i] : undefined) ?? store.featureMaps[name] ?? null;
 }
 
 export function fmt(x: number): string {

@@ -9,6 +9,7 @@ import type { Choices, Config, Frame, PointSet, Points } from "./types";
 export const store = {
   config: {} as Config,
   choices: {} as Choices,
+  featureMaps: {} as Record<string, string>,
   frame: null as Frame | null,
   train: null as Points | null,
   test: null as Points | null,
