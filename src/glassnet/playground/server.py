@@ -189,7 +189,8 @@ class Server:
         session = self.session
         with self.lock:
             frame = build_frame(session, points=True)
-            return {"config": session.config, "frame": frame, "choices": choices(), "feature_maps": feature_maps()}
+            return {"config": session.config, "frame": frame, "choices": choices(),
+                    "feature_maps": feature_maps()}
 
     def command(self, op: Any) -> dict[str, Any]:
         """Run one command; the reply (and a frame for the streams, if anything changed)."""
