@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
+from threading import Thread
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +20,7 @@ import glassnet as gn
 from glassnet.engine.tape import Tape
 
 
-def _hold(enter: Callable[[], object], inside: Callable[[], None]) -> tuple[threading.Barrier, threading.Thread]:
+def _hold(enter: Callable[[], Any], inside: Callable[[], object]) -> tuple[threading.Barrier, Thread]:
     """A thread that enters a context and stays inside it until the barrier is passed twice."""
     barrier = threading.Barrier(2, timeout=30)
 
