@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-pytest.importorskip("dask.distributed", reason="the dask extra is not installed: pip install glassnet[dask]")
+pytest.importorskip("dask.distributed", reason="the dask extra is missing: pip install glassnet[dask]")
 import joblib
 from dask.distributed import Client, LocalCluster, get_task_stream
 from scipy.stats import loguniform
@@ -46,16 +46,15 @@ def processes() -> Iterator[Client]:
 
 
 def _grid() -> GridSearchCV:
-    return GridSearchCV(MLPClassifier(max_iter=25, random_state=0, dtype="float64"),
-                        {"hidden_layer_sizes": [(4,), (16,)], "alpha": [1e-4, 1.0],
-                         "learning_rate_init": [1e-3, 2e-2]}, cv=3)
+    return GridSearchCV(MLPClassifier(max_iter=20, random_state=0, dtype="float64"),
+                        {"hidden_layer_sizes": [(4,), (16,)], "learning_rate_init": [1e-3, 2e-2]}, cv=3)
 
 
 def _randomized() -> RandomizedSearchCV:
-    return RandomizedSearchCV(MLPRegressor(hidden_layer_sizes=(16,), max_iter=25, random_state=0,
+    return RandomizedSearchCV(MLPRegressor(hidden_layer_sizes=(16,), max_iter=20, random_state=0,
                                            dtype="float64"),
                               {"learning_rate_init": loguniform(1e-4, 1e-1), "alpha": loguniform(1e-5, 1.0)},
-                              n_iter=6, cv=3, random_state=0)
+                              n_iter=4, cv=3, random_state=0)
 
 
 def _fit(search, X: np.ndarray, y: np.ndarray, client: Client | None = None):
@@ -82,6 +81,7 @@ def _same_search(ours, theirs) -> None:
 def test_a_search_on_dask_workers_finds_what_the_default_backend_finds(processes: Client, make, data) -> None:
     X, y = data()
     local, _ = _fit(make(), X, y)
+    assert np.ptp(local.cv_results_["mean_test_score"]) > 0.01  # the candidates differ: a real choice
     remote, workers = _fit(make(), X, y, processes)
     assert workers and workers <= set(processes.scheduler_info()["workers"])  # the fits ran on the workers
     assert os.getpid() not in processes.run(os.getpid).values()  # which are other processes
