@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "glassnet.optim": 3,
     "glassnet.utils": 3,
     "glassnet.train": 4,
+    "glassnet.search": 4,
     "glassnet.io.model": 5,
     "glassnet.io.architecture": 5,
     "glassnet.sklearn": 6,

@@ -17,6 +17,7 @@ graph's by construction.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -35,10 +36,14 @@ __all__ = ["FREED", "Step", "backward", "plan", "run"]
 FREED = object()  # a node's ``_saved`` once backward has used it (without retain_graph)
 
 
-class _Recorder:
-    """The tape recording the current step, if any (``tape.py`` sets it)."""
+class _RecorderState(threading.local):
+    """The tape recording the current step, if any (``tape.py`` sets it): one per thread, so that
+    two threads training at once (joblib or Dask threads fitting estimators) record their own steps."""
 
     active: Any = None
+
+
+_Recorder = _RecorderState()
 
 
 class Step(NamedTuple):

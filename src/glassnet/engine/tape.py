@@ -211,7 +211,7 @@ class Tape:
 
 
 class _Recording:
-    """Sets the active tape while its block runs; one tape records at a time."""
+    """Sets the active tape while its block runs; one tape records at a time in each thread."""
 
     def __init__(self, tape: Tape) -> None:
         self.tape = tape

@@ -10,6 +10,7 @@ inputs (``_parents``) and what its ``backward`` needs (``_saved``) on the result
 
 from __future__ import annotations
 
+import threading
 from contextlib import ContextDecorator
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +34,17 @@ ArrayLike = Any
 _QUIET_DTYPES = (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_))  # a repr names the others
 
 
-class _GradMode:
-    """Whether operations record the graph. Toggled only by the no_grad/enable_grad contexts."""
+class _GradModeState(threading.local):
+    """Whether operations record the graph. Toggled only by the no_grad/enable_grad contexts.
+
+    Per thread, as in PyTorch: a ``no_grad`` block in one thread (a prediction) leaves the graph on
+    in another that trains (estimators fitted by joblib or Dask threads).
+    """
 
     enabled = True
+
+
+_GradMode = _GradModeState()
 
 
 def is_grad_enabled() -> bool:

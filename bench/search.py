@@ -1,0 +1,144 @@
+"""A scikit-learn search over glassnet's estimators on each joblib backend: ``python bench/search.py``.
+
+One ``GridSearchCV`` (an MLPClassifier, 8 candidates × 3 folds = 24 fits of ``max_iter`` epochs
+each, and the refit) on the
+default backend (one process), on joblib's own process pool (``loky``, ``n_jobs=2``), and on
+joblib's Dask backend on a ``LocalCluster`` of 2 workers with 1 thread each, as processes and as
+threads (``processes=False``). Each backend runs the search once untimed (the workers import
+glassnet), then the backends take turns, repeat by repeat; each keeps its median.
+The clusters' start and close are timed apart from the search: a session starts its cluster once.
+Writes ``bench/SEARCH.md`` with the machine (CPU model, BLAS) and the figures. No assertion on
+speed: tests/search checks that every backend finds the same.
+
+Options: ``--repeats`` (default 5), ``--samples`` (default 2000), ``--max-iter`` (default 30).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import machine
+import numpy as np
+
+OUT = Path(__file__).with_name("SEARCH.md")
+
+
+def _search(n_samples: int, max_iter: int, n_jobs: int | None) -> Callable[[], Any]:
+    from sklearn.model_selection import GridSearchCV
+
+    from glassnet.sklearn import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_samples, 10))  # (n_samples, 10)
+    y = (X[:, 0] * X[:, 1] + X[:, 2] > 0).astype(np.int64)  # (n_samples,)
+    grid = {"hidden_layer_sizes": [(32,), (128,)], "alpha": [1e-4, 1e-2], "learning_rate_init": [1e-3, 1e-2]}
+
+    def run() -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: a fixed number of epochs on purpose
+            est = MLPClassifier(max_iter=max_iter, n_iter_no_change=max_iter, random_state=0)  # all epochs
+            return GridSearchCV(est, grid, cv=3, n_jobs=n_jobs).fit(X, y)
+
+    return run
+
+
+def _timed(run: Callable[[], Any], backend: str | None) -> tuple[float, dict[str, Any]]:
+    import joblib
+
+    start = time.perf_counter()
+    if backend is None:
+        search = run()
+    else:
+        with joblib.parallel_backend(backend):
+            search = run()
+    return time.perf_counter() - start, search.best_params_
+
+
+def measure(repeats: int, n_samples: int, max_iter: int) -> dict[str, Any]:
+    from dask.distributed import Client, LocalCluster
+
+    serial, pooled = _search(n_samples, max_iter, None), _search(n_samples, max_iter, 2)
+    starts: dict[str, list[float]] = {"processes": [], "threads": []}
+    clusters = {}
+    for kind in starts:  # start each cluster once, as a session does; its start is timed twice below
+        start = time.perf_counter()
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=kind == "processes",
+                               dashboard_address=":0", silence_logs=logging.WARNING)
+        clusters[kind] = (cluster, Client(cluster, set_as_default=False))
+        starts[kind].append(time.perf_counter() - start)
+    times: dict[str, list[float]] = {"default (1 process)": [], "loky, n_jobs=2": [],
+                                     "dask, 2 worker processes": [], "dask, 2 worker threads": []}
+    best = {}
+    load = os.getloadavg()[0]
+    for repeat in range(repeats + 1):  # the first round untimed: the workers import glassnet
+        for name in times:
+            if name.startswith("dask"):
+                _, client = clusters["processes" if "processes" in name else "threads"]
+                with client.as_current():
+                    seconds, params = _timed(serial, "dask")
+            else:
+                seconds, params = _timed(serial if name.startswith("default") else pooled, None)
+            if repeat:
+                times[name].append(seconds)
+            best[name] = params
+    for kind, (cluster, client) in clusters.items():
+        client.close()
+        cluster.close()
+        start = time.perf_counter()  # a second start: the first also paid for the imports
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=kind == "processes",
+                          dashboard_address=":0", silence_logs=logging.WARNING):
+            starts[kind].append(time.perf_counter() - start)
+    return {"times": times, "starts": starts, "best": best, "load": load}
+
+
+def write(results: dict[str, Any], args: argparse.Namespace) -> str:
+    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['num_threads']} threads)"
+                     for b in machine.blas_info() if b["user_api"] == "blas")
+    base = statistics.median(results["times"]["default (1 process)"])
+    lines = [
+        "# Searching over glassnet's estimators on joblib backends",
+        "",
+        f"Generated by `python bench/search.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; do not edit by "
+        "hand.",
+        f"Machine: {machine.cpu_model()}, {len(os.sched_getaffinity(0))} cores; BLAS: {blas}.",
+        f"One GridSearchCV of MLPClassifier: 8 candidates × 3 folds = 24 fits and the refit, "
+        f"{args.samples} samples, max_iter={args.max_iter}; {args.repeats} repeats, the backends in turn; "
+        f"medians (min–max). Load average when it began: {results['load']:.2f} (other work on the "
+        "machine slows every backend, the parallel ones most).",
+        "",
+        "| backend | search s | ÷ default | best parameters |",
+        "|---|---|---|---|",
+    ]
+    for name, seconds in results["times"].items():
+        median = statistics.median(seconds)
+        lines.append(f"| {name} | {median:.2f} ({min(seconds):.2f}–{max(seconds):.2f}) | "
+                     f"{median / base:.2f} | {results['best'][name]} |")
+    lines += ["", "| LocalCluster(n_workers=2, threads_per_worker=1) | first start s | second start s |",
+              "|---|---|---|"]
+    for kind, (first, second) in results["starts"].items():
+        lines.append(f"| processes={kind == 'processes'} | {first:.2f} | {second:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--max-iter", type=int, default=30)
+    args = parser.parse_args()
+    text = write(measure(args.repeats, args.samples, args.max_iter), args)
+    OUT.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
