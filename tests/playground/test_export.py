@@ -40,6 +40,8 @@ def trained(config: dict[str, Any], epochs: int, edit: bool = False) -> Session:
         if edit and epoch == 1:
             s.command({"op": "set_weight", "layer": 1, "row": 0, "col": 1, "value": 0.5})
             s.command({"op": "set_bias", "layer": 2, "row": 0, "value": -0.25})
+        if edit and epoch == 2 and config.get("schedule", "none") == "none":  # live: no reset
+            s.command({"op": "configure", "changes": {"lr": s.config["lr"] / 2}})
         s.step()
     return s
 

@@ -153,6 +153,24 @@ def test_configure_rebuilds_and_keeps_display_changes_cheap() -> None:
     assert s.linears()[-1][1].out_features == 3
 
 
+def test_the_learning_rate_changes_live_unless_a_schedule_runs() -> None:
+    s = Session({"optimizer": "adam"})
+    s.step()
+    state = s.optimizer.state_dict()["state"]
+    s.command({"op": "configure", "changes": {"lr": 0.001}})
+    assert s.epoch == 1 and s.rates == [(1, 0.001)] and s.start_lr == 0.03
+    assert [g["lr"] for g in s.optimizer.param_groups] == [0.001]
+    assert s.optimizer.state_dict()["state"].keys() == state.keys()  # Adam's moments kept
+    s.step()
+    assert s.lrs == [0.03, 0.001]
+    s.command({"op": "reset"})
+    assert s.rates == [] and s.start_lr == 0.001 and s.optimizer.param_groups[0]["lr"] == 0.001
+    scheduled = Session({"schedule": "step"})
+    scheduled.step()
+    scheduled.command({"op": "configure", "changes": {"lr": 0.1}})
+    assert scheduled.epoch == 0 and scheduled.rates == []  # a schedule owns the rate: a reset
+
+
 def test_set_weight_and_bias_edit_the_live_parameters() -> None:
     s = Session()
     s.command({"op": "set_weight", "layer": 2, "row": 1, "col": 3, "value": 1.25})

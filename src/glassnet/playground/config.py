@@ -18,7 +18,7 @@ from glassnet.optim import OPTIMIZERS
 from glassnet.playground.datasets import DATASETS, FEATURES
 from glassnet.regularizers.penalties import REGULARIZERS
 
-__all__ = ["DEFAULTS", "DISPLAY_ONLY", "LIMITS", "SCHEDULES", "SIGNED_MSE", "choices", "configure",
+__all__ = ["DEFAULTS", "DISPLAY_ONLY", "LIMITS", "LIVE", "SCHEDULES", "SIGNED_MSE", "choices", "configure",
            "losses_for"]
 
 DEFAULTS: dict[str, Any] = {
@@ -37,6 +37,10 @@ LIMITS: dict[str, Any] = {"layers": 6, "neurons": 8, "noise": [0, 50], "train_sh
 
 DISPLAY_ONLY = frozenset({"show_test", "discretize"})
 """Keys that change only what the page draws: the model and its training stay as they are."""
+
+LIVE = frozenset({"lr"})
+"""Keys that change the training from the next epoch on, without a reset (as TensorFlow Playground's
+learning rate does), when no schedule is set; the change is recorded and the export replays it."""
 
 SCHEDULES: dict[str, dict[str, float]] = {
     "none": {}, "step": {"step_size": 100, "gamma": 0.5}, "exponential": {"gamma": 0.995},

@@ -61,7 +61,7 @@ def _dropout_stream(model: Module, k: int) -> int:
 def _settings(session: Session) -> dict[str, Any]:
     c = session.config
     return {"optimizer": type(session.optimizer).__name__,
-            "options": {"lr": c["lr"]} | ({"momentum": c["momentum"]} if c["momentum"] > 0 else {}),
+            "options": {"lr": session.start_lr} | ({"momentum": c["momentum"]} if c["momentum"] > 0 else {}),
             "loss": type(session.loss).__name__,
             "schedule": None if session.schedule is None else type(session.schedule).__name__,
             "schedule_args": SCHEDULES[c["schedule"]],
@@ -86,6 +86,7 @@ SEED = {seed}
 EPOCHS = {epochs}
 BATCH_SIZE = {batch_size}
 EDITS = {edits}  # (before epoch, parameter, index, value): weights and biases set by hand
+RATES = {rates}  # (before epoch, lr): the learning rate changed while training
 
 
 def features(points):
@@ -139,6 +140,10 @@ for epoch in range(EPOCHS + 1):
     for at, name, index, value in EDITS:
         if at == epoch:
             parameters[name].numpy()[tuple(index)] = value
+    for at, lr in RATES:
+        if at == epoch:
+            for group in optimizer.param_groups:
+                group["lr"] = lr
     if epoch == EPOCHS:
         break
     order = rng.permutation(len(X_train))
@@ -209,6 +214,10 @@ for epoch in range(EPOCHS + 1):
         if at == epoch:
             with torch.no_grad():
                 parameters[name][tuple(index)] = value
+    for at, lr in RATES:
+        if at == epoch:
+            for group in optimizer.param_groups:
+                group["lr"] = lr
     if epoch == EPOCHS:
         break
     order = rng.permutation(len(X_train))
@@ -231,6 +240,7 @@ def _header(session: Session, library: str, script: str, imports: str) -> str:
     return _HEADER.format(library=library, script=script, imports=imports, seed=c["seed"],
                           epochs=session.epoch,
                           batch_size=c["batch_size"], edits=repr([tuple(e) for e in session.edits]),
+                          rates=repr(session.rates),
                           names=", ".join(c["features"]),
                           expressions=", ".join(FEATURES[n].expression for n in c["features"]),
                           targets=TARGETS[target_kind(c)])
@@ -315,7 +325,7 @@ def export_files(session: Session, folder: Path) -> list[Path]:
     save_tensors(folder / "initial.safetensors", session.initial)
     _save_model(session, folder / "model.safetensors")
     write_report(folder)
-    settings = session.settings() | {"edits": session.edits,
+    settings = session.settings() | {"edits": session.edits, "rates": session.rates,
                                      "history": [[e, _json(t), _json(v)] for e, t, v in session.history]}
     (folder / "config.json").write_text(json.dumps(settings, indent=1), encoding="utf-8")
     return [folder / name for name in FILES]

@@ -28,7 +28,7 @@ from glassnet.nn.layers import Linear, Sequential
 from glassnet.nn.module import Module
 from glassnet.optim.lr_scheduler import LRScheduler
 from glassnet.optim.optimizer import Optimizer
-from glassnet.playground.config import DEFAULTS, DISPLAY_ONLY, configure
+from glassnet.playground.config import DEFAULTS, DISPLAY_ONLY, LIVE, configure
 from glassnet.playground.datasets import DOMAIN, Data, make_data, read_upload, split
 from glassnet.playground.network import Setup
 from glassnet.regularizers.penalties import Regularizer
@@ -150,6 +150,8 @@ class Session:
         self.history: list[tuple[int, float, float]] = []  # (epoch, train loss, test loss)
         self.lrs: list[float] = []
         self.edits: list[tuple[int, str, list[int], float]] = []  # (epoch, parameter, index, value)
+        self.start_lr = self.config["lr"]  # the optimizer's lr at epoch 0
+        self.rates: list[tuple[int, float]] = []  # (epoch, lr): learning rates changed while training
         self.warnings: list[DiagnosticWarning] = []  # crossed after the last epoch
         self.warning_log: list[DiagnosticWarning] = []  # each crossing when it began
         self._rng = np.random.default_rng(self.config["seed"])  # the batches' order
@@ -267,8 +269,13 @@ class Session:
         classes = len(self.classes) if self.classes is not None else None
         new = configure(self.config, changes, classes)
         changed = {k for k in new if new[k] != self.config[k]}
-        if not changed - DISPLAY_ONLY:
-            self.config = new
+        live = LIVE if new["schedule"] == "none" and self.config["schedule"] == "none" else frozenset()
+        if not changed - DISPLAY_ONLY - live:
+            if "lr" in changed:  # from the next epoch on; recorded for the export
+                for group in self.optimizer.param_groups:
+                    group["lr"] = new["lr"]
+                self.rates.append((self.epoch, new["lr"]))
+            self.config = self._setup.config = new  # a reset rebuilds with the new settings
             return
         data_keys = {"dataset", "noise", "train_share", "n_samples", "data_seed", "n_classes", "problem"}
         self._load(new, new_data=bool(changed & data_keys))
