@@ -147,7 +147,8 @@ def check_one_library(what: str, values: Any) -> None:
     >>> check_one_library("add", [np.ones(2), (np.zeros(1), 3)])   # one library: nothing to say
     """
     arrays = [a for v in values for a in (v if isinstance(v, tuple | list) else (v,))
-              if isinstance(a, np.ndarray) or hasattr(a, "__array_namespace__")]
+              if isinstance(a, np.ndarray) or hasattr(a, "__array_namespace__")
+              or hasattr(a, "__cuda_array_interface__")]  # CuPy's arrays, with or without the first
     for a in arrays[1:]:
         if _library(a) != _library(arrays[0]):
             raise GlassnetError(

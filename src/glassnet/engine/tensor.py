@@ -19,6 +19,7 @@ from glassnet.engine import autograd
 from glassnet.engine.backend import check_one_library, device, is_numpy, kind, namespace
 from glassnet.engine.devices import as_device
 from glassnet.engine.dtypes import numeric_dtype
+from glassnet.engine.libraries import is_on, move, to_host
 from glassnet.engine.tensor_methods import TensorMethods, bind
 from glassnet.errors import GlassnetError
 
@@ -241,8 +242,8 @@ class Tensor(TensorMethods):
 
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
-        """The values as an ndarray (shared, not copied)."""
-        return self.array
+        """The values as an ndarray: shared on the CPU, copied from any other device (explicitly)."""
+        return self.array if is_numpy(self.array) else to_host(self.array)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
@@ -472,7 +473,7 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, d
     >>> gn.tensor([[1.0, 2.0]]).shape
     (1, 2)
     """
-    as_device(device)
+    where = None if device is None else as_device(device)
     dtype = None if dtype is None else numeric_dtype(dtype, "tensor()")
     try:
         made = Tensor(data, requires_grad=requires_grad, dtype=dtype)
@@ -484,7 +485,9 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, d
         raise GlassnetError(f"tensor() takes numbers, got {made.array.dtype} data like {like}; convert "
                             "them to numbers first (labels to indices with "
                             "np.unique(y, return_inverse=True))")
-    if is_numpy(made.array) and np.may_share_memory(made.array, raw_array(data)):
+    if where is not None and not is_on(made.array, where):  # made on the host, then copied to the device
+        made.array = move(made.array, where)
+    elif is_numpy(made.array) and np.may_share_memory(made.array, raw_array(data)):
         made.array = made.array.copy()
     return made
 

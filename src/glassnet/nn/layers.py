@@ -11,6 +11,7 @@ import numpy as np
 
 from glassnet.engine import ops, random_ops
 from glassnet.engine.devices import as_device
+from glassnet.engine.libraries import host_dtype
 from glassnet.engine.op import apply
 from glassnet.engine.random_ops import dropout_mask
 from glassnet.engine.tensor import Tensor
@@ -79,6 +80,8 @@ class Linear(Module):
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         _initialize(self.weight, self.bias, as_generator(generator))
+        if device is not None:  # made on the host (initial values from glassnet's generator), then moved
+            self.to(device)
 
     def forward(self, x: Tensor) -> Tensor:
         if type(x) is Tensor and x.array.ndim == 2 and x.array.shape[1] == self.in_features:  # rows
@@ -326,8 +329,8 @@ class Dropout(Module):
 def _dtype_name(module: Module) -> str:
     """The dtype a layer's file records: that of its first floating parameter or buffer."""
     for t in [*module.parameters(), *module.buffers()]:
-        if t.dtype.kind == "f":
-            return str(t.dtype)
+        if host_dtype(t.array).kind == "f":
+            return str(host_dtype(t.array))
     return "float32"
 
 
