@@ -52,7 +52,8 @@ class Library:
             return importlib.import_module(self.package)
         except ImportError:
             raise GlassnetError(f"device '{self.device_type}' is not available: it needs the {self.package} "
-                                f"package ({self.install})") from None
+                                f"package ({self.install}); or choose as PyTorch code does: "
+                                "device = 'cuda' if gn.cuda.is_available() else 'cpu'") from None
 
     def count(self) -> int:
         """How many devices of this type the machine has (0 when the package is missing)."""
