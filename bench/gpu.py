@@ -77,14 +77,16 @@ def fit_epoch(model: nn.Module, opt: optim.Optimizer, X: np.ndarray, y: np.ndarr
 def loss_curve(device: str, X: np.ndarray, y: np.ndarray, weights: Any, batch: int) -> list[float]:
     model = glassnet_model(weights)
     record = BatchLosses()
-    fit_epoch(model, optim.Adam(model.parameters(), lr=CASE.lr), X, y, batch, device, seed=1, callbacks=(record,))
+    opt = optim.Adam(model.parameters(), lr=CASE.lr)
+    fit_epoch(model, opt, X, y, batch, device, seed=1, callbacks=(record,))
     return record.losses
 
 
 class TorchTrainer:
     """The same network, weights, optimizer and shuffling in PyTorch; each batch copied to the device."""
 
-    def __init__(self, torch: Any, device: str, weights: Any, X: np.ndarray, y: np.ndarray, batch: int) -> None:
+    def __init__(self, torch: Any, device: str, weights: Any, X: np.ndarray, y: np.ndarray,
+                 batch: int) -> None:
         self.torch, self.device, self.batch = torch, device, batch
         layers: list[Any] = []
         for i, (W, b) in enumerate(weights):
@@ -136,8 +138,9 @@ def epoch_times(torch: Any, device: str, torch_device: str, X: np.ndarray, y: np
 
 
 def machine(torch: Any, dry: bool) -> dict[str, Any]:
-    found: dict[str, Any] = {"cpu": platform.processor() or platform.machine(), "python": platform.python_version(),
-                             "numpy": np.__version__, "glassnet": getattr(gn, "__version__", "source tree"),
+    found: dict[str, Any] = {"cpu": platform.processor() or platform.machine(),
+                             "python": platform.python_version(), "numpy": np.__version__,
+                             "glassnet": getattr(gn, "__version__", "source tree"),
                              "torch": torch.__version__}
     for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
         if line.startswith("model name"):
@@ -146,12 +149,14 @@ def machine(torch: Any, dry: bool) -> dict[str, Any]:
     if dry:
         import array_api_strict
 
-        return found | {"gpu": None, "stand_in": f"array-api-strict {array_api_strict.__version__} on 'strict'"}
+        stand_in = f"array-api-strict {array_api_strict.__version__} on 'strict'"
+        return found | {"gpu": None, "stand_in": stand_in}
     import cupy
 
     props = cupy.cuda.runtime.getDeviceProperties(0)
     runtime, driver = cupy.cuda.runtime.runtimeGetVersion(), cupy.cuda.runtime.driverGetVersion()
-    return found | {"gpu": props["name"].decode(), "gpu_memory_gib": round(props["totalGlobalMem"] / 2**30, 1),
+    return found | {"gpu": props["name"].decode(),
+                    "gpu_memory_gib": round(props["totalGlobalMem"] / 2**30, 1),
                     "cuda_runtime": f"{runtime // 1000}.{runtime % 1000 // 10}",
                     "cuda_driver": f"{driver // 1000}.{driver % 1000 // 10}", "cupy": cupy.__version__,
                     "torch_cuda": torch.version.cuda, "torch_gpu": torch.cuda.get_device_name(0)}
@@ -175,11 +180,13 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join([
         "# glassnet on a GPU (bench/gpu.py)", "",
         f"Machine: {where}; CUDA runtime {m.get('cuda_runtime', '-')}, driver {m.get('cuda_driver', '-')}; "
-        f"CuPy {m.get('cupy', '-')}; PyTorch {m['torch']} (CUDA {m.get('torch_cuda', '-')}); CPU {m['cpu']}.", "",
+        f"CuPy {m.get('cupy', '-')}; PyTorch {m['torch']} (CUDA {m.get('torch_cuda', '-')}); "
+        f"CPU {m['cpu']}.", "",
         f"Loss curve, {c['steps']} steps at batch {c['batch']} (float32): largest difference between "
         f"the device's and the CPU's per-step losses {c['max_abs_difference']:.3g} "
         f"({'within' if c['within_tolerance'] else 'NOT within'} {c['tolerance']:g}).", "",
-        f"Epoch at batch {e['batch']} on {e['n_samples']} samples, median of {e['repeats']} alternating runs:", "",
+        f"Epoch at batch {e['batch']} on {e['n_samples']} samples, median of {e['repeats']} alternating "
+        "runs:", "",
         "| | seconds per epoch |", "|---|---|",
         f"| glassnet (fit, device) | {e['median_s']['glassnet']:.4f} |",
         f"| PyTorch | {e['median_s']['torch']:.4f} |",
@@ -191,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dry-run", action="store_true",
                         help="run every step small on the stand-in devices (no GPU needed); measures no GPU")
-    parser.add_argument("--out", type=Path, help="where the results go (default: bench/, or a temporary folder "
-                                                 "in a dry run)")
+    parser.add_argument("--out", type=Path,
+                        help="where the results go (default: bench/, or a temporary folder in a dry run)")
     args = parser.parse_args(argv)
     if not args.dry_run:
         why = missing_for_a_gpu_run()
@@ -225,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     (out / "GPU.md").write_text(markdown(results))
     print(markdown(results))
     if args.dry_run:
-        print(f"dry run: no GPU was measured; every step ran small on the '{device}' device (array-api-strict) "
-              f"and PyTorch's CPU, results in {out}. Run without --dry-run on a GPU machine for the numbers.")
+        print(f"dry run: no GPU was measured; every step ran small on the '{device}' device "
+              f"(array-api-strict) and PyTorch's CPU, results in {out}. Run without --dry-run on a GPU "
+              "machine for the numbers.")
     return 0 if results["curve"]["within_tolerance"] else 1
 
 

@@ -348,7 +348,7 @@ def test_devices_answer_pytorchs_questions() -> None:
     assert x.to(device) is x and x.device == gn.device("cpu") and not x.is_cuda
     assert x.to(torch.device("cpu")) is x  # any object with .type names a device
     for bad in ("cuda", gn.device("cuda:0")):
-        with pytest.raises(GlassnetError, match="device 'cuda(:0)?' is not available"):
+        with pytest.raises(GlassnetError, match=r"device 'cuda(:0)?' is not available"):
             x.to(bad)
     with pytest.raises(GlassnetError, match="device 'mps' is not known"):
         x.to("mps")

@@ -42,14 +42,16 @@ def on(a: Any, device: str) -> bool:
 
 def close(ours: Any, theirs: np.ndarray, rtol: float = 1e-10) -> None:
     ours = ours.numpy() if isinstance(ours, gn.Tensor) else to_host(ours)
-    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * float(np.max(np.abs(theirs), initial=1.0)))
+    scale = float(np.max(np.abs(theirs), initial=1.0))
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * scale)
 
 
 def network(dtype: Any = np.float64) -> nn.Sequential:
     """A small MLP with dropout and batch normalization (no bias before it: Adam would scale that bias's
     zero gradient, pure rounding noise, into full steps)."""
     return nn.Sequential(nn.Linear(6, 16, dtype=dtype, generator=0), nn.ReLU(), nn.Dropout(0.25, generator=1),
-                         nn.Linear(16, 16, bias=False, dtype=dtype, generator=2), nn.BatchNorm1d(16, dtype=dtype), nn.Tanh(),
+                         nn.Linear(16, 16, bias=False, dtype=dtype, generator=2),
+                         nn.BatchNorm1d(16, dtype=dtype), nn.Tanh(),
                          nn.Linear(16, 3, dtype=dtype, generator=3))
 
 
@@ -114,7 +116,8 @@ def test_random_numbers_on_the_device_are_the_hosts(device: str) -> None:
     gives the same numbers on every device."""
     made_there = nn.Linear(6, 4, dtype=np.float64, generator=5, device=device)
     assert on(made_there.weight, device)
-    assert np.array_equal(made_there.weight.numpy(), nn.Linear(6, 4, dtype=np.float64, generator=5).weight.numpy())
+    made_here = nn.Linear(6, 4, dtype=np.float64, generator=5)
+    assert np.array_equal(made_there.weight.numpy(), made_here.weight.numpy())
     ones = np.ones((64, 32), dtype=np.float32)
     there = nn.functional.dropout(gn.tensor(ones, device=device), 0.3, generator=11)
     here = nn.functional.dropout(gn.tensor(ones), 0.3, generator=11)
@@ -139,7 +142,8 @@ def test_model_to_moves_parameters_buffers_gradients_and_optimizer_state(device:
     buffers = [v for state in optimizer.state.values() for v in state.values() if not isinstance(v, int)]
     assert buffers and all(on(v, device) for v in buffers)
     saved = optimizer.state_dict()  # for files: back on the host
-    assert all(isinstance(v, np.ndarray) for s in saved["state"].values() for v in s.values() if not isinstance(v, int))
+    saved_buffers = [v for s in saved["state"].values() for v in s.values() if not isinstance(v, int)]
+    assert saved_buffers and all(isinstance(v, np.ndarray) for v in saved_buffers)
     state = model.state_dict()
     assert all(isinstance(t.array, np.ndarray) for t in state.values())
     model.load_state_dict(state)  # copied back onto the device
@@ -151,8 +155,9 @@ def test_model_to_moves_parameters_buffers_gradients_and_optimizer_state(device:
 def train(device: str | None, dtype: Any = np.float64) -> tuple[gn.train.History, nn.Module, gn.optim.Adam]:
     model = network(dtype)
     optimizer = gn.optim.Adam(model.parameters(), lr=0.01)
-    history = gn.fit(model, nn.CrossEntropyLoss(), optimizer, X.astype(dtype), LABELS, epochs=1, batch_size=16,
-                     seed=3, verbose=0, metrics=["accuracy"], validation_split=0.25, device=device)
+    history = gn.fit(model, nn.CrossEntropyLoss(), optimizer, X.astype(dtype), LABELS, epochs=1,
+                     batch_size=16, seed=3, verbose=0, metrics=["accuracy"], validation_split=0.25,
+                     device=device)
     return history, model, optimizer
 
 
@@ -222,7 +227,7 @@ def test_a_missing_gpu_is_one_clear_error() -> None:
     if gn.cuda.is_available():
         pytest.skip("this machine has a GPU")
     for make in (lambda: gn.tensor([1.0], device="cuda"), lambda: network().to("cuda"),
-                 lambda: gn.fit(network(), nn.CrossEntropyLoss(), gn.optim.SGD(network().parameters(), lr=0.1),
+                 lambda: gn.fit(network(), nn.CrossEntropyLoss(), gn.optim.SGD(network().parameters()),
                                 X, LABELS, verbose=0, device="cuda")):
         with pytest.raises(gn.GlassnetError, match="device 'cuda' is not available"):
             make()
