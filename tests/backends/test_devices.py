@@ -118,6 +118,9 @@ def test_random_numbers_on_the_device_are_the_hosts(device: str) -> None:
     assert on(made_there.weight, device)
     made_here = nn.Linear(6, 4, dtype=np.float64, generator=5)
     assert np.array_equal(made_there.weight.numpy(), made_here.weight.numpy())
+    lazy = nn.LazyLinear(4, dtype=np.float64, generator=5, device=device)  # moved once it knows its size
+    assert on(lazy(gn.tensor(X[:2], device=device)), device) and on(lazy.weight, device)
+    assert np.array_equal(lazy.weight.numpy(), made_here.weight.numpy())
     ones = np.ones((64, 32), dtype=np.float32)
     there = nn.functional.dropout(gn.tensor(ones, device=device), 0.3, generator=11)
     here = nn.functional.dropout(gn.tensor(ones), 0.3, generator=11)

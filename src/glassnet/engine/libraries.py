@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine.backend import namespace
+from glassnet.engine.backend import kind, namespace
 from glassnet.engine.devices import CPU, device
 from glassnet.errors import GlassnetError
 from glassnet.registry import Registry
@@ -85,10 +85,10 @@ class Library:
 
     def scatter_add(self, shape: tuple[int, ...], index: Any, values: Any) -> Any:
         """Zeros of ``shape`` with ``values`` added at ``index``, an element picked k times getting
-        k values: the array API form, Σ over picks of onehot(pick)·value, as one product. An index
-        array picks rows (an embedding's backward); a tuple picks elements (gather's)."""
+        k values: the array API form, Σ over picks of onehot(pick)·value, as one product. An integer
+        index array picks rows (an embedding's backward); a tuple or a mask picks elements (gather's)."""
         xp, where = namespace(values), values.device
-        if not isinstance(index, tuple):  # rows of a table: onehot(i)ᵀ·values
+        if not isinstance(index, tuple) and kind(index) in "iu":  # rows of a table: onehot(i)ᵀ·values
             picks = xp.reshape(index, (-1, 1))  # (picks, 1)
             onehot = xp.astype(picks == xp.arange(shape[0], device=where), values.dtype)  # (picks, rows)
             rows = xp.matmul(xp.matrix_transpose(onehot), xp.reshape(values, (picks.shape[0], -1)))

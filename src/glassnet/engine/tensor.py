@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from glassnet.engine import autograd
-from glassnet.engine.backend import check_one_library, device, is_numpy, kind, namespace
+from glassnet.engine.backend import check_one_library, device, has_namespace, is_numpy, kind, namespace
 from glassnet.engine.devices import as_device
 from glassnet.engine.dtypes import numeric_dtype
 from glassnet.engine.libraries import is_on, move, to_host
@@ -107,8 +107,8 @@ def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     """Convert to an ndarray: float32 for Python numbers, ndarrays keep their dtype."""
     if isinstance(data, Tensor):
         data = data.array
-    if hasattr(data, "__array_namespace__") and not isinstance(data, np.ndarray):
-        return data if dtype is None else data.__array_namespace__().astype(data, dtype)  # kept as is
+    if has_namespace(data) and not isinstance(data, np.ndarray):
+        return data if dtype is None else namespace(data).astype(data, dtype)  # kept as is
     if dtype is not None:
         return np.asarray(data, dtype=dtype)
     if isinstance(data, np.ndarray | np.generic):
@@ -123,7 +123,7 @@ def _seed(grad: ArrayLike, data: Any) -> Any:
     """backward()'s gradient as an array of ``data``'s library, dtype and device."""
     grad = grad.array if isinstance(grad, Tensor) else grad
     check_one_library("backward()", [data, grad])  # a gradient of another library is not converted
-    if is_numpy(data) or hasattr(grad, "__array_namespace__"):
+    if is_numpy(data) or has_namespace(grad):
         return _as_array(grad, data.dtype)
     return namespace(data).asarray(grad, dtype=data.dtype, device=device(data))  # a list, a number
 
@@ -207,7 +207,7 @@ class Tensor(TensorMethods):
         if value is None:
             self.grad_array = None
             return
-        if not isinstance(value, Tensor) and not hasattr(value, "__array_namespace__"):
+        if not isinstance(value, Tensor) and not has_namespace(value):
             raise GlassnetError(f"a tensor's .grad must be a Tensor (or an array) or None, got "
                                 f"{type(value).__name__}; to clear it, set t.grad = None or call "
                                 "t.grad.zero_()")

@@ -137,7 +137,7 @@ class LazyLinear(Module):
     def __init__(self, out_features: int, bias: bool = True, *, dtype: Any = np.float32,
                  generator: int | np.random.Generator | None = None, device: Any = None) -> None:
         super().__init__()
-        as_device(device)
+        self._where = None if device is None else as_device(device)  # moved there once materialized
         self.in_features, self.out_features = 0, out_features
         self.weight: Parameter = UninitializedParameter(dtype=dtype)
         self.bias: Parameter | None = UninitializedParameter(dtype=dtype) if bias else None
@@ -159,7 +159,9 @@ class LazyLinear(Module):
             self.bias.materialize((self.out_features,))
         if initialize:
             _initialize(self.weight, self.bias, self._rng)
-        del self._rng
+        if self._where is not None:
+            self.to(self._where)
+        del self._rng, self._where
         self.__class__ = Linear  # type: ignore[assignment]  # the same object, as PyTorch does
 
     def _state_loaded(self) -> None:

@@ -293,7 +293,7 @@ class Module:
             if set_to_none or p.grad_array is None:
                 p.grad_array = None
             else:
-                p.grad_array.fill(0)
+                p.grad_array[...] = 0  # in place, in any array library
 
     # ----------------------------------------------------------------- dtype and device
     def to(self, *args: Any, **kwargs: Any) -> Self:
