@@ -155,6 +155,18 @@ def test_model_to_moves_parameters_buffers_gradients_and_optimizer_state(device:
     assert all(isinstance(t.array, np.ndarray) for t in [*model.parameters(), *model.buffers()])
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_layers_made_with_a_device_and_loaded_model_files_lie_there(device: str, tmp_path: Path) -> None:
+    layers = [nn.Linear(3, 2, device=device), nn.LayerNorm(3, device=device),
+              nn.BatchNorm1d(3, device=device), nn.Embedding(4, 2, padding_idx=0, device=device)]
+    assert all(on(t, device) for layer in layers for t in [*layer.parameters(), *layer.buffers()])
+    model = network()
+    gn.save(model, tmp_path / "model.gnm")
+    loaded = gn.load(tmp_path / "model.gnm", map_location=device).model
+    assert all(on(p, device) for p in loaded.parameters())
+    close(gn.predict(loaded, X[:4]), gn.predict(model, X[:4]))
+
+
 def train(device: str | None, dtype: Any = np.float64) -> tuple[gn.train.History, nn.Module, gn.optim.Adam]:
     model = network(dtype)
     optimizer = gn.optim.Adam(model.parameters(), lr=0.01)
