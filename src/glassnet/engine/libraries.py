@@ -2,8 +2,8 @@
 computes on it, the one place that does; every move between devices goes through it.
 
 - ``cpu``: NumPy, the default and the fast path (ufunc reductions, the compiled helpers).
-- ``cuda``: CuPy on an NVIDIA GPU (``pip install 'glassnet[cuda]'`` and the CuPy wheel for your
-  CUDA, e.g. ``cupy-cuda12x``), imported the first time a CUDA device is asked about.
+- ``cuda``: CuPy on an NVIDIA GPU (``pip install 'glassnet[cuda]'``: CuPy for CUDA 12; for another
+  CUDA, its ``cupy-cudaXXx`` wheel), imported the first time a CUDA device is asked about.
 - ``strict``: array-api-strict on its non-default device ``device1`` (``strict:2``: ``device2``;
   ``strict:0``: its default ``CPU_DEVICE``). It computes on the CPU through a library that
   refuses every implicit conversion to NumPy, so the tests run the GPU's code path on any machine.
@@ -125,7 +125,7 @@ class NumPyLibrary(Library):
 
 class CuPyLibrary(Library):
     device_type, package = "cuda", "cupy"
-    install = "pip install 'glassnet[cuda]' and the CuPy wheel for your CUDA version, e.g. cupy-cuda12x"
+    install = "pip install 'glassnet[cuda]' for CUDA 12, or the cupy-cudaXXx wheel of your CUDA version"
 
     def count(self) -> int:
         try:
