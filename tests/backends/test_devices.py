@@ -246,10 +246,16 @@ def test_a_missing_gpu_is_one_clear_error() -> None:
                                 X, LABELS, verbose=0, device="cuda")):
         with pytest.raises(gn.GlassnetError, match="device 'cuda' is not available"):
             make()
-    with pytest.raises(gn.GlassnetError, match="device 'tpu' is not known"):
-        gn.zeros(2, device="tpu")
-    with pytest.raises(gn.GlassnetError, match="this machine has 3 strict device"):
-        gn.zeros(2, device="strict:7")
+
+
+@pytest.mark.parametrize(("name", "message"), [("cuda:abc", "write a whole number after the colon"),
+                                               (12, "12 is not a device"), ("tpu", "'tpu' is not known"),
+                                               ("strict:7", "this machine has 3 strict device")])
+def test_a_bad_device_name_is_one_clear_error(name: Any, message: str) -> None:
+    with pytest.raises(gn.GlassnetError, match=message):
+        gn.zeros(2, device=name)
+    with pytest.raises(gn.GlassnetError, match=message if isinstance(name, str) else "neither a device"):
+        network().to(name)
 
 
 def test_an_array_librarys_own_device_object_names_a_device() -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from glassnet.errors import GlassnetError
+
 __all__ = ["accelerator", "as_device", "backends", "cuda", "device"]
 
 
@@ -33,6 +35,9 @@ class device:  # noqa: N801  (PyTorch's name: torch.device)
         if isinstance(name, device):
             index = name.index
         kind, _, number = (name.type if isinstance(name, device) else str(name)).partition(":")
+        if number and not number.isdigit():
+            raise GlassnetError(f"device '{name}' has the index '{number}'; write a whole number after the "
+                                "colon, e.g. 'cuda:0'")
         self.type = kind
         self.index = int(number) if number else index
 
