@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine import kernels
-from glassnet.engine.backend import NUMPY, namespace
+from glassnet.engine.backend import NUMPY, has_namespace, namespace
 from glassnet.engine.op import Op, apply, as_tensor
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError, ShapeError
@@ -72,7 +72,7 @@ def erf(x: ArrayLike) -> Any:
     >>> float(erf(np.array(1.0)))  # math.erf(1.0) = 0.8427007929497149
     0.8427007929497149
     """
-    x = np.asarray(x, dtype=np.float64) if not hasattr(x, "__array_namespace__") else x
+    x = np.asarray(x, dtype=np.float64) if not has_namespace(x) else x
     xp = namespace(x)
     a = xp.abs(xp.astype(x, xp.float64))
     s = xp.minimum(a, 2.0)  # the series' argument (used where |x| < 2)

@@ -24,7 +24,8 @@ import numpy as np
 
 from glassnet.errors import GlassnetError
 
-__all__ = ["NUMPY", "check_one_library", "constant", "describe", "device", "is_numpy", "kind", "namespace"]
+__all__ = ["NUMPY", "check_one_library", "constant", "describe", "device", "has_namespace", "is_numpy",
+           "kind", "namespace"]
 
 Axis = int | tuple[int, ...] | None
 _add: Any = np.add  # the ufuncs whose reduce the reductions call
@@ -84,6 +85,13 @@ NUMPY = _NumPy()
 def is_numpy(x: Any) -> bool:
     """True for a NumPy array or scalar: the arrays the compiled helpers take."""
     return type(x) is np.ndarray or isinstance(x, np.ndarray | np.generic)
+
+
+def has_namespace(x: Any) -> bool:
+    """Whether ``x`` is an array of an array API library, kept as it is: one with the standard's
+    ``__array_namespace__`` (NumPy's too), or CuPy's (before CuPy 14 it lacks the method;
+    array-api-compat knows it)."""
+    return hasattr(x, "__array_namespace__") or type(x).__module__.startswith("cupy")
 
 
 def namespace(x: Any) -> Any:
@@ -147,7 +155,7 @@ def check_one_library(what: str, values: Any) -> None:
     >>> check_one_library("add", [np.ones(2), (np.zeros(1), 3)])   # one library: nothing to say
     """
     arrays = [a for v in values for a in (v if isinstance(v, tuple | list) else (v,))
-              if isinstance(a, np.ndarray) or hasattr(a, "__array_namespace__")]
+              if isinstance(a, np.ndarray) or has_namespace(a)]
     for a in arrays[1:]:
         if _library(a) != _library(arrays[0]):
             raise GlassnetError(

@@ -1,9 +1,12 @@
-"""Devices, as a CPU library answers PyTorch's questions about them.
+"""Devices, named as PyTorch names them: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``gn.device("cuda")``.
 
-glassnet computes on the CPU with NumPy. ``gn.device("cpu")``, ``device="cpu"`` arguments and
-``.to("cpu")`` are accepted so that code written for PyTorch runs unchanged; ``gn.cuda.is_available()``
-is False, so ``device = "cuda" if gn.cuda.is_available() else "cpu"`` picks the CPU. Asking for
-another device raises a GlassnetError that says so.
+Each device type is computed on by one array library (``libraries.py`` holds that table): the
+CPU by NumPy, ``cuda`` by CuPy on an NVIDIA GPU, ``strict`` by array-api-strict (a test device:
+the CPU through a library that refuses implicit conversions). ``gn.cuda.is_available()`` is True
+only when CuPy is installed and finds a GPU, so ``device = "cuda" if gn.cuda.is_available() else
+"cpu"`` works as in PyTorch; asking for a device the machine lacks raises a GlassnetError that says
+why. A device object of an array library (``cupy.cuda.Device(0)``, ``array_api_strict.Device``) is
+taken too.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ __all__ = ["accelerator", "as_device", "backends", "cuda", "device"]
 
 
 class device:  # noqa: N801  (PyTorch's name: torch.device)
-    """A device name, ``"cpu"`` (or ``"cpu:0"``). Compares equal to the same name and to its string.
+    """A device name, ``"cpu"``, ``"cuda"``, ``"cuda:0"``. Compares equal to the same name and to its string.
 
     >>> import glassnet as gn
     >>> gn.device("cpu"), gn.device("cpu").type
@@ -32,6 +35,9 @@ class device:  # noqa: N801  (PyTorch's name: torch.device)
         if isinstance(name, device):
             index = name.index
         kind, _, number = (name.type if isinstance(name, device) else str(name)).partition(":")
+        if number and not number.isdigit():
+            raise GlassnetError(f"device '{name}' has the index '{number}'; write a whole number after the "
+                                "colon, e.g. 'cuda:0'")
         self.type = kind
         self.index = int(number) if number else index
 
@@ -55,17 +61,16 @@ CPU = device("cpu")
 
 
 def as_device(value: Any) -> device:
-    """The device that ``value`` names (a string, a ``device``, or any object with ``.type``); only
-    the CPU is available: any other raises a GlassnetError saying what to write instead."""
+    """The device that ``value`` names (a string, a ``device``, any object with ``.type`` such as
+    ``torch.device``, or an array library's own device object), checked to exist on this machine:
+    a GlassnetError says why not and what to write instead."""
     if value is None:
         return CPU
+    from glassnet.engine import libraries  # it builds on this module's device
+
     name = getattr(value, "type", value)
-    found = device(name if isinstance(name, str | device) else str(value))
-    if found.type != "cpu" or found.index not in (None, 0):
-        raise GlassnetError(
-            f"device '{found}' is not available: glassnet computes on the CPU; use device='cpu', or "
-            "choose it as PyTorch code does: device = 'cuda' if gn.cuda.is_available() else 'cpu'"
-        )
+    found = device(name) if isinstance(name, str | device) else libraries.native_device(value)
+    libraries.check_available(found)
     return found
 
 
@@ -73,17 +78,36 @@ def _false(*args: Any, **kwargs: Any) -> bool:
     return False
 
 
-def _zero() -> int:
-    return 0
-
-
 def _none() -> None:
     return None
 
 
-cuda = SimpleNamespace(is_available=_false, device_count=_zero, manual_seed=lambda seed: None,
-                       manual_seed_all=lambda seed: None)
-cuda.__doc__ = "No CUDA device: ``gn.cuda.is_available()`` is False, so PyTorch's device idiom picks the CPU."
-accelerator = SimpleNamespace(is_available=_false, current_accelerator=_none, device_count=_zero)
+def _gpus() -> int:
+    """How many CUDA devices CuPy finds (0 without CuPy, a driver or a GPU); CuPy is imported here."""
+    from glassnet.engine.libraries import LIBRARIES
+
+    return LIBRARIES["cuda"].count()
+
+
+def _has_gpu() -> bool:
+    return _gpus() > 0
+
+
+def _cuda_device() -> device | None:
+    return device("cuda") if _has_gpu() else None
+
+
+def _built() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("cupy") is not None
+
+
+cuda = SimpleNamespace(is_available=_has_gpu, device_count=_gpus, is_built=_built,
+                       manual_seed=lambda seed: None, manual_seed_all=lambda seed: None)
+cuda.__doc__ = ("CUDA through CuPy: ``gn.cuda.is_available()`` is True when CuPy is installed and finds a "
+                "GPU. Random numbers are drawn on the host from glassnet's generators, so ``manual_seed`` "
+                "here does nothing: ``gn.manual_seed`` seeds them on every device.")
+accelerator = SimpleNamespace(is_available=_has_gpu, current_accelerator=_cuda_device, device_count=_gpus)
 backends = SimpleNamespace(mps=SimpleNamespace(is_available=_false, is_built=_false),
-                           cuda=SimpleNamespace(is_built=_false))
+                           cuda=SimpleNamespace(is_built=_built))

@@ -21,6 +21,7 @@ from glassnet.engine import ops
 from glassnet.engine.devices import as_device
 from glassnet.engine.dtypes import as_dtype, numeric_dtype
 from glassnet.engine.generator import as_generator
+from glassnet.engine.libraries import move
 from glassnet.engine.tensor import ArrayLike, Tensor, tensor
 from glassnet.errors import GlassnetError
 
@@ -48,10 +49,13 @@ def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _made(array: np.ndarray, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
-    """A new Tensor over ``array`` cast to ``dtype`` (float32 when None), on the CPU."""
-    as_device(device)
+    """A new Tensor over ``array`` cast to ``dtype`` (float32 when None), on ``device``: made on the
+    host (random numbers too, from glassnet's generators), then copied there."""
+    where = as_device(device)
     wanted = _DEFAULT if dtype is None else numeric_dtype(dtype, "a tensor factory")
-    return Tensor(array if array.dtype == wanted else array.astype(wanted), requires_grad=requires_grad)
+    made = Tensor(array if array.dtype == wanted else array.astype(wanted), requires_grad=requires_grad)
+    made.array = move(made.array, where)
+    return made
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -182,11 +186,13 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def as_tensor(data: ArrayLike, dtype: Any = None, device: Any = None) -> Tensor:
-    """``data`` as a Tensor, sharing memory where it can (a Tensor of the same dtype is returned as is)."""
-    as_device(device)
+    """``data`` as a Tensor, sharing memory where it can (a Tensor of the same dtype and device is
+    returned as is); on ``device`` when given (a copy there)."""
+    where = None if device is None else as_device(device)
     if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) == data.dtype):
-        return data
-    return Tensor(data, dtype=None if dtype is None else as_dtype(dtype))
+        return data if where is None else data.to(where)
+    made = Tensor(data, dtype=None if dtype is None else as_dtype(dtype))
+    return made if where is None else made.to(where)
 
 
 def cat(tensors: Sequence[ArrayLike], dim: int = 0, *, axis: int | None = None) -> Tensor:

@@ -18,7 +18,7 @@ import numpy as np
 
 from glassnet.engine import kernels, ops
 from glassnet.engine.activation_ops import LogSoftmax, stable_sigmoid
-from glassnet.engine.backend import NUMPY, device, is_numpy, kind, namespace
+from glassnet.engine.backend import NUMPY, device, has_namespace, is_numpy, kind, namespace
 from glassnet.engine.op import Op, apply
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError
@@ -134,7 +134,7 @@ def _class_weights(weight: ArrayLike) -> Any:
     """Per-class weights: an array of another library as it is, anything else as float64 NumPy (a
     host constant that the op puts beside the scores)."""
     w = ops.raw(weight)
-    return w if hasattr(w, "__array_namespace__") and not is_numpy(w) else np.asarray(w, dtype=np.float64)
+    return w if has_namespace(w) and not is_numpy(w) else np.asarray(w, dtype=np.float64)
 
 
 def _class_axis(ndim: int) -> int:

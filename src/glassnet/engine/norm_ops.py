@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from glassnet.engine.backend import NUMPY, device, kind, namespace
+from glassnet.engine.backend import kind, namespace
+from glassnet.engine.libraries import scatter_add
 from glassnet.engine.op import Op
 from glassnet.errors import GlassnetError
 
@@ -110,12 +109,7 @@ class EmbeddingLookup(Op):
         xp = namespace(g)
         flat_g = xp.reshape(g, (-1, shape[1]))  # (positions, dim)
         flat_i = xp.reshape(rows, (-1,))
-        if xp is NUMPY:
-            gW = np.zeros(shape, dtype=g.dtype)
-            np.add.at(gW, flat_i, flat_g)  # the gradients of a repeated row add up
-        else:  # the same sum as a product: onehot(i)ᵀ g
-            onehot = xp.astype(xp.reshape(flat_i, (-1, 1)) == xp.arange(shape[0], device=device(g)), g.dtype)
-            gW = xp.matmul(xp.matrix_transpose(onehot), flat_g)
+        gW = scatter_add(shape, flat_i, flat_g)  # the gradients of a repeated row add up
         if padding_idx is not None:
             gW[padding_idx, ...] = 0
         return gW, None

@@ -489,6 +489,7 @@ from glassnet.engine.shape_ops import (  # noqa: E402  (the rest of the primitiv
     max,
     mean,
     min,
+    move,  # noqa: F401  (not among the primitives users call by name: Tensor.to calls it)
     reshape,
     stack,
     sum,

@@ -1,22 +1,29 @@
 """Where a tensor or module computes and in which dtype: PyTorch's ``.to(...)`` arguments, read in
 one place for ``Tensor.to`` and ``Module.to``.
 
-glassnet computes on the CPU with NumPy, so the one device is ``"cpu"`` (``devices.py``); PyTorch
-code that picks its device with ``device = "cuda" if torch.cuda.is_available() else "cpu"`` gets
-``"cpu"`` from ``gn.cuda.is_available()`` (False) and runs unchanged.
+A device is ``"cpu"``, ``"cuda"`` (CuPy on a GPU), ``"strict"`` (the test device) or any form
+``gn.device`` takes; one the machine lacks raises a GlassnetError (``devices.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from glassnet.engine.devices import as_device
+from glassnet.engine.devices import as_device, device
 from glassnet.engine.dtypes import as_dtype
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError
 
-__all__ = ["placement"]
+__all__ = ["Placement", "placement"]
+
+
+class Placement(NamedTuple):
+    """What ``.to(...)`` asked for: a dtype and a device, each None where it keeps its own."""
+
+    dtype: Any
+    device: device | None
+
 
 def _device_type(value: Any) -> str | None:
     """The device type of a device string (``"cuda:0"`` → ``"cuda"``) or device object (its
@@ -24,6 +31,8 @@ def _device_type(value: Any) -> str | None:
     if isinstance(value, str):
         return value.split(":")[0].strip().lower()
     found = getattr(value, "type", None)  # gn.device and torch.device alike
+    if type(value).__name__ == "Device":  # an array library's own: cupy.cuda.Device, array_api_strict.Device
+        return type(value).__module__
     return found if isinstance(found, str) else None
 
 
@@ -37,16 +46,16 @@ def _dtype(value: Any) -> Any:
         return None
 
 
-def placement(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> Any:
-    """The dtype asked for by ``.to(*args, **kwargs)`` (None: keep it), after checking the device.
+def placement(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> Placement:
+    """The dtype and device asked for by ``.to(*args, **kwargs)`` (None: keep it), the device checked.
 
     >>> import numpy as np
-    >>> placement(("cpu", np.float64), {}, "to"), placement((), {"device": "cpu"}, "to")
-    (dtype('float64'), None)
-    >>> placement(("cuda",), {}, "to")
+    >>> placement(("cpu", np.float64), {}, "to")
+    Placement(dtype=dtype('float64'), device=device(type='cpu'))
+    >>> placement(("tpu",), {}, "to")
     Traceback (most recent call last):
-    glassnet.errors.GlassnetError: device 'cuda' is not available: glassnet computes on the CPU; use \
-device='cpu', or choose it as PyTorch code does: device = 'cuda' if gn.cuda.is_available() else 'cpu'
+    glassnet.errors.GlassnetError: device 'tpu' is not known; glassnet's devices are cpu, cuda, strict \
+(use device='cpu', or device = 'cuda' if gn.cuda.is_available() else 'cpu')
     """
     unknown = sorted(set(kwargs) - {"device", "dtype", "non_blocking", "copy"})
     if unknown or len(args) > 2:
@@ -67,12 +76,13 @@ device='cpu', or choose it as PyTorch code does: device = 'cuda' if gn.cuda.is_a
         else:
             raise GlassnetError(f"{where}() got {value!r:.60}, which is neither a device (\"cpu\") nor a "
                                 "dtype (np.float32, np.float64)")
-    for device in devices:
-        as_device(device)  # only the CPU: anything else raises
+    found = [as_device(d) for d in devices if d is not None]  # a device the machine lacks raises
+    if len(found) > 1:
+        raise GlassnetError(f"{where}() got {len(found)} devices; give one")
     chosen = [_dtype(d) for d in dtypes if d is not None]
     if len(chosen) > 1:  # as PyTorch: to(np.float32, np.float64) is a mistake, not the last one winning
         raise GlassnetError(f"{where}() got {len(chosen)} dtypes; give one (and at most one device)")
     if any(d is None for d in chosen):  # (not `None in`: a dtype equals None when it is float64)
         raise GlassnetError(f"{where}() got dtype={kwargs.get('dtype')!r:.60}, which is not a dtype; use "
                             "np.float32 or np.float64")
-    return chosen[-1] if chosen else None
+    return Placement(chosen[-1] if chosen else None, found[0] if found else None)

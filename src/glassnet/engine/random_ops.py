@@ -1,7 +1,9 @@
 """Random operations: dropout, whose mask is drawn in ``forward`` from a generator it is given.
 
 The generator is an argument of the op, so a recorded step (``tape.py``) that runs the op again
-draws the next mask from the same generator, exactly as the graph would.
+draws the next mask from the same generator, exactly as the graph would. On every device the mask
+is drawn on the host from that generator and moved beside x (one copy of a bool mask per step):
+a seed gives the same masks on a GPU as on the CPU.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine.backend import device, is_numpy, namespace
+from glassnet.engine.backend import constant, is_numpy, namespace
+from glassnet.engine.libraries import move_like
 from glassnet.engine.op import Op, apply
 from glassnet.engine.tensor import Tensor
 
@@ -32,9 +35,9 @@ class Dropout(Op):
     def forward(x: Any, p: float, generator: np.random.Generator) -> tuple[Any, Any]:
         if is_numpy(x):
             mask = dropout_mask(x.shape, p, x.dtype, generator)
-        else:  # drawn on the host, then put beside x
-            mask = namespace(x).asarray(dropout_mask(x.shape, p, np.float64, generator), dtype=x.dtype,
-                                        device=device(x))
+        else:  # the host's draw, moved beside x: the same mask as on the CPU
+            keep = move_like(generator.random(x.shape, dtype=np.float32) >= p, x)  # (shape)
+            mask = namespace(x).astype(keep, x.dtype) * constant(1.0 / (1.0 - p), x)
         return x * mask, mask
 
     @staticmethod

@@ -12,12 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine.backend import NUMPY, check_one_library, device, is_numpy, kind, namespace
+from glassnet.engine.backend import check_one_library, device, is_numpy, kind, namespace
+from glassnet.engine.devices import device as Device
+from glassnet.engine.libraries import device_of, scatter_add
+from glassnet.engine.libraries import move as move_array
 from glassnet.engine.op import Op, apply, as_tensor, raw
 from glassnet.engine.tensor import ArrayLike, Tensor
 
 __all__ = [
-    "concatenate", "getitem", "max", "mean", "min", "reshape", "stack", "sum", "transpose",
+    "concatenate", "getitem", "max", "mean", "min", "move", "reshape", "stack", "sum", "transpose",
 ]  # fmt: skip
 
 Axis = int | tuple[int, ...] | None
@@ -149,17 +152,24 @@ class Getitem(Op):
     def backward(g: Any, saved: Any, needs: tuple[bool, ...]) -> tuple[Any]:
         shape, index = saved
         xp = namespace(g)
+        if not _is_basic(index):  # an element gathered k times gets k gradients: each library's scatter-add
+            return (scatter_add(shape, index, g),)
         grad = xp.zeros(shape, dtype=g.dtype, device=device(g))
-        if _is_basic(index):
-            grad[index] = g
-        elif xp is NUMPY:
-            np.add.at(grad, index, g)  # an element gathered k times gets k gradients
-        else:  # the same sum as a product: Σ over picks of onehot(position)·g
-            size = builtins.int(np.prod(shape))
-            flat = xp.reshape(xp.arange(size, device=device(g)), shape)[index]
-            onehot = xp.astype(xp.reshape(flat, (-1, 1)) == xp.arange(size, device=device(g)), g.dtype)
-            grad = xp.reshape(xp.matmul(xp.reshape(g, (1, -1)), onehot), shape)
+        grad[index] = g
         return (grad,)
+
+
+class Move(Op):
+    """y = x on another device: an explicit copy through the device's array library (``libraries.py``);
+    the gradient moves back to x's device."""
+
+    @staticmethod
+    def forward(x: Any, to: Device) -> tuple[Any, Any]:
+        return move_array(x, to), device_of(x)
+
+    @staticmethod
+    def backward(g: Any, source: Device, needs: tuple[bool, ...]) -> tuple[Any]:
+        return (move_array(g, source),)
 
 
 class Concatenate(Op):
@@ -205,6 +215,11 @@ def getitem(x: ArrayLike, index: Any) -> Tensor:
     if not is_numpy(x.array):  # index arrays of another library are not converted either
         check_one_library("getitem", [x.array, index])
     return apply(Getitem, x, index=index)
+
+
+def move(x: ArrayLike, to: Device) -> Tensor:
+    """x on device ``to`` (a copy), as ``x.to(device)``; gradients flow back to x's device."""
+    return apply(Move, as_tensor(x), to=to)
 
 
 def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:

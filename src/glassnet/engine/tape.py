@@ -29,6 +29,7 @@ import numpy as np
 
 from glassnet.engine import autograd
 from glassnet.engine.autograd import _Recorder
+from glassnet.engine.backend import has_namespace
 from glassnet.engine.op import Op
 from glassnet.engine.tensor import Tensor
 
@@ -239,7 +240,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
                 and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
-    if hasattr(a, "__array_namespace__") or hasattr(b, "__array_namespace__"):
+    if has_namespace(a) or has_namespace(b):
         return a is b
     if isinstance(a, tuple | list) and isinstance(b, tuple | list):
         return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))

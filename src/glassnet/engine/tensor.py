@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from glassnet.engine import autograd
-from glassnet.engine.backend import check_one_library, device, is_numpy, kind, namespace
+from glassnet.engine.backend import check_one_library, device, has_namespace, is_numpy, kind, namespace
 from glassnet.engine.devices import as_device
 from glassnet.engine.dtypes import numeric_dtype
+from glassnet.engine.libraries import is_on, move, to_host
 from glassnet.engine.tensor_methods import TensorMethods, bind
 from glassnet.errors import GlassnetError
 
@@ -114,8 +115,8 @@ def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     """Convert to an ndarray: float32 for Python numbers, ndarrays keep their dtype."""
     if isinstance(data, Tensor):
         data = data.array
-    if hasattr(data, "__array_namespace__") and not isinstance(data, np.ndarray):
-        return data if dtype is None else data.__array_namespace__().astype(data, dtype)  # kept as is
+    if has_namespace(data) and not isinstance(data, np.ndarray):
+        return data if dtype is None else namespace(data).astype(data, dtype)  # kept as is
     if dtype is not None:
         return np.asarray(data, dtype=dtype)
     if isinstance(data, np.ndarray | np.generic):
@@ -130,7 +131,7 @@ def _seed(grad: ArrayLike, data: Any) -> Any:
     """backward()'s gradient as an array of ``data``'s library, dtype and device."""
     grad = grad.array if isinstance(grad, Tensor) else grad
     check_one_library("backward()", [data, grad])  # a gradient of another library is not converted
-    if is_numpy(data) or hasattr(grad, "__array_namespace__"):
+    if is_numpy(data) or has_namespace(grad):
         return _as_array(grad, data.dtype)
     return namespace(data).asarray(grad, dtype=data.dtype, device=device(data))  # a list, a number
 
@@ -214,7 +215,7 @@ class Tensor(TensorMethods):
         if value is None:
             self.grad_array = None
             return
-        if not isinstance(value, Tensor) and not hasattr(value, "__array_namespace__"):
+        if not isinstance(value, Tensor) and not has_namespace(value):
             raise GlassnetError(f"a tensor's .grad must be a Tensor (or an array) or None, got "
                                 f"{type(value).__name__}; to clear it, set t.grad = None or call "
                                 "t.grad.zero_()")
@@ -249,8 +250,8 @@ class Tensor(TensorMethods):
 
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
-        """The values as an ndarray (shared, not copied)."""
-        return self.array
+        """The values as an ndarray: shared on the CPU, copied from any other device (explicitly)."""
+        return self.array if is_numpy(self.array) else to_host(self.array)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
@@ -480,7 +481,7 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, d
     >>> gn.tensor([[1.0, 2.0]]).shape
     (1, 2)
     """
-    as_device(device)
+    where = None if device is None else as_device(device)
     dtype = None if dtype is None else numeric_dtype(dtype, "tensor()")
     try:
         made = Tensor(data, requires_grad=requires_grad, dtype=dtype)
@@ -492,7 +493,9 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, d
         raise GlassnetError(f"tensor() takes numbers, got {made.array.dtype} data like {like}; convert "
                             "them to numbers first (labels to indices with "
                             "np.unique(y, return_inverse=True))")
-    if is_numpy(made.array) and np.may_share_memory(made.array, raw_array(data)):
+    if where is not None and not is_on(made.array, where):  # made on the host, then copied to the device
+        made.array = move(made.array, where)
+    elif is_numpy(made.array) and np.may_share_memory(made.array, raw_array(data)):
         made.array = made.array.copy()
     return made
 

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from glassnet.engine.backend import is_numpy, kind, namespace
-from glassnet.engine.devices import CPU, as_device
+from glassnet.engine.devices import as_device
 from glassnet.engine.dtypes import as_dtype, type_name
 from glassnet.engine.generator import as_generator
+from glassnet.engine.libraries import device_of, is_on, to_host
 from glassnet.errors import GlassnetError
 
 if TYPE_CHECKING:
@@ -123,14 +124,12 @@ class TensorMethods:
 
     @property
     def device(self) -> Any:
-        """Where the values live: ``device(type='cpu')`` for NumPy arrays."""
-        if is_numpy(self.array):
-            return CPU
-        return getattr(self.array, "device", CPU)
+        """Where the values live: ``device(type='cpu')`` for NumPy arrays, ``cuda:0`` for CuPy's."""
+        return device_of(self.array)
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return device_of(self.array).type == "cuda"
 
     @property
     def grad_fn(self) -> GradFn | None:
@@ -139,7 +138,10 @@ class TensorMethods:
 
     # ----------------------------------------------------------------- Python and NumPy
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        array = self.array if is_numpy(self.array) else np.asarray(self.array)
+        if not is_numpy(self.array):  # never implicitly: a copy from a GPU is asked for by name
+            raise GlassnetError(f"a tensor on {self.device} does not convert to a NumPy array implicitly; "
+                                "call .numpy() or .cpu() for an explicit copy")
+        array = self.array
         if dtype is not None and array.dtype != dtype:
             return array.astype(dtype)
         return array.copy() if copy else array
@@ -177,19 +179,22 @@ class TensorMethods:
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists of numbers."""
-        return np.asarray(self).tolist()
+        return to_host(self.array).tolist()
 
     # ----------------------------------------------------------------- dtype and device
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` and the keywords
-        ``device=``, ``dtype=``, ``copy=``: a cast (which gradients flow back through) or self. Only
-        the CPU exists (see ``gn.device``)."""
-        dtype = _placement.placement(args, kwargs, "to")
-        if dtype is None or dtype == self.dtype:
-            return _ops.copy(self) if kwargs.get("copy") else self  # type: ignore[return-value]
-        return self._cast(dtype)
+        ``device=``, ``dtype=``, ``copy=``: a copy on the device, a cast (gradients flow back through
+        both), or self when nothing changes (see ``gn.device``)."""
+        dtype, where = _placement.placement(args, kwargs, "to")
+        moved = self if where is None or is_on(self.array, where) else _ops.move(self, where)
+        if dtype is None or dtype == moved.dtype:
+            return _ops.copy(moved) if kwargs.get("copy") and moved is self else moved  # type: ignore[return-value]
+        return moved._cast(dtype)
 
     def _cast(self, dtype: Any) -> Tensor:
+        if isinstance(dtype, np.dtype) and not is_numpy(self.array):  # the array library's own dtype
+            dtype = getattr(namespace(self.array), dtype.name)
         if dtype == self.dtype:
             return self  # type: ignore[return-value]
         xp = namespace(self.array)
@@ -220,11 +225,12 @@ class TensorMethods:
         return self._cast(np.dtype(np.bool_))
 
     def cpu(self) -> Tensor:
-        return self  # type: ignore[return-value]
+        """This tensor on the CPU (a NumPy array): itself there, else a copy."""
+        return self.to("cpu")
 
     def cuda(self, device: Any = None) -> Tensor:
-        as_device(device or "cuda")  # raises: there is no CUDA device
-        return self  # type: ignore[return-value]
+        """This tensor on a CUDA GPU (CuPy); without one, a GlassnetError says so."""
+        return self.to(as_device("cuda" if device is None else device))
 
     def clone(self) -> Tensor:
         """A copy with its own memory that gradients flow back through."""

@@ -113,7 +113,7 @@ def save(model: Module | Any, path: PathLike, *, preprocessing: Any = None, clas
         return
     _check_fields(model, classes, extra)
     state = model.state_dict(keep_vars=True)  # first: it names a lazy layer that has not seen an input
-    tensors = {name: t.array for name, t in state.items()}
+    tensors = {name: t.numpy() for name, t in state.items()}  # from any device: the host's copy
     config = module_to_config(model)
     problem = _mismatch(module_from_config(config), tensors)
     if problem:
@@ -183,7 +183,7 @@ def load(path: PathLike, *, weights_only: bool = True, map_location: Any = None)
         GlassnetError: for a file that is missing, corrupt, from a newer glassnet, or whose weights
             do not match its architecture in names, shapes or dtypes.
     """
-    as_device(map_location)
+    where = as_device(map_location)
     built: list[Module] = []
 
     def into(metadata: dict[str, str], specs: dict[str, tuple[Any, tuple[int, ...]]]) -> dict[str, Any]:
@@ -210,6 +210,8 @@ def load(path: PathLike, *, weights_only: bool = True, map_location: Any = None)
                             "the file was altered or damaged")
     model.load_state_dict(weights)
     model.eval()
+    if map_location is not None:  # read on the host, then moved there
+        model.to(where)
     return LoadedModel(model, **fields, glassnet_version=_entry(metadata, "glassnet_version", path))
 
 
@@ -252,7 +254,7 @@ def save_state_dict(model: Module | Mapping[str, ArrayLike], path: PathLike) -> 
         raise GlassnetError(f"save_state_dict() needs a glassnet Module or a state_dict, got "
                             f"{type(model).__name__}")
     state = model.state_dict() if isinstance(model, Module) else model
-    tensors = {name: value.array if isinstance(value, Tensor) else value for name, value in state.items()}
+    tensors = {name: value.numpy() if isinstance(value, Tensor) else value for name, value in state.items()}
     metadata = {"format": _WEIGHTS_NAME, "format_version": str(_WEIGHTS_VERSION),
                 "glassnet_version": _glassnet_version()}
     save_tensors(path, tensors, metadata, checksum=True)  # which checks each value is an ndarray it can store

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine.backend import check_one_library, device, kind, namespace
+from glassnet.engine.backend import check_one_library, device, has_namespace, kind, namespace
 from glassnet.engine.loss_ops import REDUCTIONS
 from glassnet.engine.op import raw
 from glassnet.engine.tensor import ArrayLike, Tensor
@@ -29,7 +29,7 @@ def beside(name: str, values: ArrayLike, like: Any, dtype: Any = None) -> Tensor
     if type(like) is np.ndarray:  # anything np.asarray takes, as on NumPy's path
         return Tensor(np.asarray(values, dtype=dtype))
     check_one_library(name, [like, values])
-    if hasattr(values, "__array_namespace__"):
+    if has_namespace(values):
         return Tensor(values if dtype is None else namespace(values).astype(values, dtype))
     return Tensor(namespace(like).asarray(values, dtype=dtype, device=device(like)))
 
@@ -39,7 +39,7 @@ def as_input(name: str, input: ArrayLike) -> Tensor:
     if isinstance(input, Tensor):
         x = input
     else:  # an array of any library is kept; lists become NumPy
-        x = Tensor(input) if hasattr(input, "__array_namespace__") else Tensor(np.asarray(input))
+        x = Tensor(input) if has_namespace(input) else Tensor(np.asarray(input))
     if (x.dtype.kind if type(x.array) is np.ndarray else kind(x.array)) != "f":  # NumPy's without a call
         raise GlassnetError(
             f"{name} got input of dtype {x.dtype}; expected floating-point predictions: pass "

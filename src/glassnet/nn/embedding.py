@@ -79,7 +79,9 @@ class Embedding(Module):
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
         init.normal_(self.weight, generator=as_generator(generator))
         if padding_idx is not None:
-            self.weight.numpy()[padding_idx] = 0
+            self.weight.array[padding_idx] = 0
+        if device is not None:  # made on the host (initial values from glassnet's generator), then moved
+            self.to(device)
 
     @classmethod
     def from_pretrained(cls, embeddings: ArrayLike, freeze: bool = True,

@@ -11,6 +11,7 @@ import numpy as np
 
 from glassnet.engine import ops, random_ops
 from glassnet.engine.devices import as_device
+from glassnet.engine.libraries import host_dtype
 from glassnet.engine.op import apply
 from glassnet.engine.random_ops import dropout_mask
 from glassnet.engine.tensor import Tensor
@@ -79,6 +80,8 @@ class Linear(Module):
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         _initialize(self.weight, self.bias, as_generator(generator))
+        if device is not None:  # made on the host (initial values from glassnet's generator), then moved
+            self.to(device)
 
     def forward(self, x: Tensor) -> Tensor:
         if type(x) is Tensor and x.array.ndim == 2 and x.array.shape[1] == self.in_features:  # rows
@@ -134,7 +137,7 @@ class LazyLinear(Module):
     def __init__(self, out_features: int, bias: bool = True, *, dtype: Any = np.float32,
                  generator: int | np.random.Generator | None = None, device: Any = None) -> None:
         super().__init__()
-        as_device(device)
+        self._where = None if device is None else as_device(device)  # moved there once materialized
         self.in_features, self.out_features = 0, out_features
         self.weight: Parameter = UninitializedParameter(dtype=dtype)
         self.bias: Parameter | None = UninitializedParameter(dtype=dtype) if bias else None
@@ -156,7 +159,9 @@ class LazyLinear(Module):
             self.bias.materialize((self.out_features,))
         if initialize:
             _initialize(self.weight, self.bias, self._rng)
-        del self._rng
+        if self._where is not None:
+            self.to(self._where)
+        del self._rng, self._where
         self.__class__ = Linear  # type: ignore[assignment]  # the same object, as PyTorch does
 
     def _state_loaded(self) -> None:
@@ -326,8 +331,8 @@ class Dropout(Module):
 def _dtype_name(module: Module) -> str:
     """The dtype a layer's file records: that of its first floating parameter or buffer."""
     for t in [*module.parameters(), *module.buffers()]:
-        if t.dtype.kind == "f":
-            return str(t.dtype)
+        if host_dtype(t.array).kind == "f":
+            return str(host_dtype(t.array))
     return "float32"
 
 

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Self, cast
 
 import numpy as np
 
+from glassnet.engine.backend import is_numpy, kind, namespace
 from glassnet.engine.generator import as_generator
+from glassnet.engine.libraries import move, move_like
 from glassnet.engine.placement import placement
 from glassnet.engine.tensor import ArrayLike, Tensor
 from glassnet.errors import GlassnetError, ShapeError
@@ -93,6 +95,22 @@ class IncompatibleKeys(NamedTuple):
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
         return f"IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
+
+def _astype(a: Any, dtype: np.dtype[Any]) -> Any:
+    """``a`` cast to ``dtype``, in its own array library (which may name the dtype its own way)."""
+    if is_numpy(a):
+        return a.astype(dtype)
+    xp = namespace(a)
+    return xp.astype(a, getattr(xp, np.dtype(dtype).name))
+
+
+def _copy_into(target: Any, value: np.ndarray) -> None:
+    """target[...] = value, in target's dtype, on target's device (an explicit copy there)."""
+    if is_numpy(target):
+        target[...] = value
+    else:
+        target[...] = namespace(target).astype(move_like(value, target), target.dtype)
 
 
 def _state_value(name: str, value: Any) -> np.ndarray:
@@ -275,23 +293,29 @@ class Module:
             if set_to_none or p.grad_array is None:
                 p.grad_array = None
             else:
-                p.grad_array.fill(0)
+                p.grad_array[...] = 0  # in place, in any array library
 
     # ----------------------------------------------------------------- dtype and device
     def to(self, *args: Any, **kwargs: Any) -> Self:
         """Convert the floating-point parameters and buffers to a dtype, in place; returns self.
 
         Takes PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
-        ``to(tensor)`` and the keywords ``device=``, ``dtype=``. A device is ``"cpu"`` or an
-        object whose ``.type`` is ``"cpu"`` (``gn.device("cpu")``, ``torch.device("cpu")``):
-        glassnet computes on the CPU, and any other device raises.
+        ``to(tensor)`` and the keywords ``device=``, ``dtype=``. A device is ``"cpu"``, ``"cuda"``
+        (CuPy on a GPU), ``"strict"`` (the test device) or a ``gn.device``/``torch.device``: the
+        parameters, their gradients and the buffers are copied there, each staying the same
+        object, so an optimizer built over them keeps them (its state follows at its next step).
 
         >>> import numpy as np, glassnet as gn
         >>> net = gn.nn.Linear(2, 1, generator=0).to("cpu", np.float64)
         >>> net.weight.dtype
         dtype('float64')
         """
-        dtype = placement(args, kwargs, f"{type(self).__name__}.to")
+        dtype, where = placement(args, kwargs, f"{type(self).__name__}.to")
+        if where is not None:
+            for t in [*self.parameters(), *self.buffers()]:
+                t.array = move(t.array, where)
+                if t.grad_array is not None:
+                    t.grad_array = move(t.grad_array, where)
         if dtype is not None:
             if dtype.kind != "f":
                 raise GlassnetError(f"{type(self).__name__}.to() takes a floating-point dtype, got {dtype}; "
@@ -301,10 +325,10 @@ class Module:
 
     def _cast(self, dtype: np.dtype[Any], floating_only: bool) -> None:
         for t in [*self.parameters(), *self.buffers()]:
-            if not floating_only or t.dtype.kind == "f":
-                t.array = t.array.astype(dtype)
+            if not floating_only or kind(t.array) == "f":
+                t.array = _astype(t.array, dtype)
                 if t.grad_array is not None:
-                    t.grad_array = t.grad_array.astype(dtype)
+                    t.grad_array = _astype(t.grad_array, dtype)
 
     def type(self, dst_type: Any) -> Self:
         """Convert every parameter and buffer to ``dst_type`` (integer buffers too, as PyTorch)."""
@@ -318,13 +342,13 @@ class Module:
         return self.to(np.float32)
 
     def cpu(self) -> Self:
-        """glassnet computes on the CPU: returns self."""
-        return self
+        """Move the parameters and buffers to the CPU (NumPy), in place; returns self."""
+        return self.to("cpu")
 
     def cuda(self, device: Any = None) -> Self:
-        """Refused: glassnet computes on the CPU (see :func:`placement`)."""
-        placement(("cuda",), {}, f"{type(self).__name__}.cuda")
-        return self
+        """Move the parameters and buffers to a CUDA GPU (CuPy), in place; without one, a
+        GlassnetError says so."""
+        return self.to("cuda" if device is None else device)
 
     # ----------------------------------------------------------------- state
     def _state_tensors(self) -> dict[str, Tensor]:
@@ -378,7 +402,7 @@ class Module:
             if isinstance(target, UninitializedParameter):
                 target.materialize(value.shape)
             if value is not target.array:  # a file read straight into the model: already in place
-                target.array[...] = value
+                _copy_into(target.array, value)
         for module in self.modules():
             module._state_loaded()
         return IncompatibleKeys(missing, unexpected)

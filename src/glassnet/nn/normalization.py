@@ -84,6 +84,8 @@ class LayerNorm(Module):
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
+        if device is not None:  # made on the host (initial values from glassnet's generator), then moved
+            self.to(device)
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -136,10 +138,10 @@ class _Running:
 
     def __call__(self, mu: Any, var: Any, n: int) -> None:
         if self.count is not None:
-            self.count.numpy()[...] += 1  # t
-        m = self.momentum if self.momentum is not None else 1.0 / float(self.count.numpy())  # type: ignore[union-attr]
+            self.count.array[...] += 1  # t
+        m = self.momentum if self.momentum is not None else 1.0 / float(self.count.array)  # type: ignore[union-attr]
         unbiased = var * (n / (n - 1)) if n > 1 else var  # the running estimate divides by n − 1
-        mean, running_var = self.mean.numpy(), self.var.numpy()
+        mean, running_var = self.mean.array, self.var.array  # in place, on the layer's device
         mean[...] = m * mu + (1.0 - m) * mean
         running_var[...] = m * unbiased + (1.0 - m) * running_var
 
@@ -209,11 +211,13 @@ class BatchNorm1d(Module):
         self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)) if tracked else None)
         self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)) if tracked else None)
         self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)) if tracked else None)
+        if device is not None:  # made on the host (initial values from glassnet's generator), then moved
+            self.to(device)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches counted."""
         for buffer, value in zip(self.buffers(recurse=False), (0, 1, 0), strict=False):
-            buffer.numpy()[...] = value  # running_mean, running_var, num_batches_tracked
+            buffer.array[...] = value  # running_mean, running_var, num_batches_tracked
 
     def forward(self, input: Tensor) -> Tensor:
         x = ops.as_tensor(input)

@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet.engine.backend import kind, namespace
+from glassnet.engine.backend import device, is_numpy, kind, namespace
+from glassnet.engine.libraries import host_dtype, is_array, move_like, to_host
 from glassnet.engine.tensor import Tensor, enable_grad, no_grad
 from glassnet.errors import GlassnetError, ShapeError
 from glassnet.optim import kernels
@@ -224,11 +225,11 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad_array is None:
                     continue
-                state = {k: _copy(v) for k, v in self.state.get(p, {}).items()}
+                state = {k: _device_copy(v) for k, v in self.state.get(p, {}).items()}
                 c = self._numbers(group, self._count(group, state))
                 g = -p.grad_array if group["maximize"] else p.grad_array
                 arrays = _buffers(state, buffers, p.array)
-                found[p] = rule(namespace(p.array), c, g, p.array.copy(), *arrays)[0]
+                found[p] = rule(namespace(p.array), c, g, _device_copy(p.array), *arrays)[0]
         return found
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -289,24 +290,41 @@ class Optimizer:
 
 
 def _buffers(state: dict[str, Any], buffers: dict[str, float], theta: Any) -> list[Any]:
-    """The rule's buffers from ``state``, in its order; at the first step, their initial values."""
+    """The rule's buffers from ``state``, in its order; at the first step, their initial values.
+    Buffers follow their parameter: after ``model.to(device)`` they are moved beside θ, once."""
     try:
-        return [state[name] for name in buffers]
+        found = [state[name] for name in buffers]
     except KeyError:  # the first step: the buffers start at 0 (Adagrad's sum at s₀)
         for name, initial in buffers.items():
             state.setdefault(name, namespace(theta).full_like(theta, initial))
         return [state[name] for name in buffers]
+    first = found[0] if found else theta
+    if type(first) is not type(theta) or not (is_numpy(theta) or device(first) == device(theta)):
+        for name in buffers:
+            state[name] = move_like(state[name], theta)
+        return [state[name] for name in buffers]
+    return found
 
 
 def _copy(value: Any) -> Any:
-    return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+    """A copy of a state value; arrays come back to the host (state dicts are NumPy, for files)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return to_host(value).copy() if is_array(value) else copy.deepcopy(value)
+
+
+def _device_copy(value: Any) -> Any:
+    """A copy of a state value where it lies (``directions`` runs the rules beside θ)."""
+    if is_array(value) and not is_numpy(value):
+        return namespace(value).asarray(value, copy=True)
+    return _copy(value)
 
 
 def _restore(name: str, value: Any, p: Tensor) -> Any:
     """A saved buffer for parameter p: arrays take p's dtype and must have p's shape."""
     if not isinstance(value, np.ndarray | list):
         return value
-    array = np.array(value, dtype=p.dtype)
+    array = np.array(value, dtype=host_dtype(p.array))  # on the host; moved beside p at its next step
     if array.shape != p.shape:
         raise ShapeError(
             f"load_state_dict: buffer '{name}' has shape {array.shape} but its parameter has "

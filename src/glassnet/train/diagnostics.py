@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine.libraries import move_like, to_host
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError, check_number, check_whole
 from glassnet.nn.activations import ReLU, Sigmoid, Tanh
@@ -145,7 +146,7 @@ class Diagnostics(Callback):
 
     def on_loss(self, run: Run, loss: float) -> None:
         if run.batch == run.steps_per_epoch - 1:  # one copy per epoch: cheap
-            self._before = {layer: p.array.copy() for layer, p in _weights(run.model)}
+            self._before = {layer: to_host(p.array).copy() for layer, p in _weights(run.model)}
 
     def measure(self, run: Run, logs: Logs) -> dict[str, float]:
         """The epoch's ``diag/...`` values; warnings for new threshold crossings go to the History."""
@@ -191,7 +192,7 @@ class Diagnostics(Callback):
 
     def _gradients(self, model: Module, found: list[Any]) -> dict[str, float]:
         """Gradient-norm ratios between consecutive weight matrices, and first over last."""
-        norms = [(layer, float(np.linalg.norm(p.grad_array))) for layer, p in _weights(model)
+        norms = [(layer, float(np.linalg.norm(to_host(p.grad_array)))) for layer, p in _weights(model)
                  if p.grad_array is not None]
         values = {f"diag/grad_ratio/{a}": g / h for (a, g), (_, h) in itertools.pairwise(norms) if h > 0}
         if len(norms) < 2 or norms[-1][1] == 0 or not math.isfinite(norms[0][1] + norms[-1][1]):
@@ -224,7 +225,7 @@ class Diagnostics(Callback):
             size = 0.0 if start is None else float(np.linalg.norm(start))
             if start is None or start.shape != p.shape or size == 0:
                 continue
-            r = float(np.linalg.norm(p.array - start)) / size
+            r = float(np.linalg.norm(to_host(p.array) - start)) / size
             values[f"diag/update_ratio/{layer}"] = r
             if r > high:
                 found.append(("large_update", layer, r, high,
@@ -345,11 +346,12 @@ def _activations(model: Module, probe: np.ndarray | None) -> list[tuple[str, Mod
     model.eval()
     try:
         with no_grad():
-            x = Tensor(probe)
+            first = next(model.parameters(), None)
+            x = Tensor(probe if first is None else move_like(probe, first.array))  # to the model's device
             for name, module in chain[:last + 1]:
                 x = module(x)
                 if isinstance(module, ReLU | Sigmoid | Tanh):
-                    found.append((name, module, x.array))
+                    found.append((name, module, to_host(x.array)))
     finally:
         for m, training in modes:
             m.training = training

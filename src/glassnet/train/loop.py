@@ -16,7 +16,10 @@ import numpy as np
 
 from glassnet.data.checks import check_dtype, check_numbers, check_targets
 from glassnet.data.splits import train_test_split
+from glassnet.engine.backend import is_numpy, namespace
+from glassnet.engine.devices import CPU
 from glassnet.engine.generator import as_generator
+from glassnet.engine.libraries import device_of, host_dtype, move, to_host
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import GlassnetError, ShapeError, check_whole
 from glassnet.io.state import load_state
@@ -56,7 +59,7 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         class_weight: Weights = None, sample_weight: Any = None,
         seed: int | np.random.Generator | None = None, shuffle: bool | None = None, verbose: int = 1,
         resume_from: str | None = None, diagnostics: bool = True,
-        penalty_per_sample: bool = False) -> History:
+        penalty_per_sample: bool = False, device: Any = None) -> History:
     """Train ``model`` by minibatch gradient descent and return its History.
 
     Args:
@@ -93,6 +96,9 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         penalty_per_sample: divide each penalty by the batch's sample count (by the sum of its
             sample weights when weighted): each batch's objective is then (Σ wᵢℓᵢ + R(W)) / Σ wᵢ,
             scikit-learn's for its MLP's alpha.
+        device: train there (``"cuda"``, ``"cpu"``, ...): the model and its optimizer state are
+            moved first, each batch of NumPy data is copied there; the logs, metrics and files
+            come back to the host. None: where the model's parameters are.
 
     Returns:
         History with per-epoch loss, data loss, penalties, metrics, validation values, lr, time,
@@ -102,6 +108,8 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
     """
     check_fit_arguments(epochs, batch_size, validation_split, verbose)
     check_metrics(metrics, "fit")
+    if device is not None:
+        model.to(device)  # the optimizer's state follows its parameters at its next step
     kind = output_kind(loss)
     rng = as_generator(seed, "seed")  # None: the default generator that gn.manual_seed seeds
     val = _validation_data(validation_data, model, kind)
@@ -186,7 +194,7 @@ def _train_epoch(run: Run, step: TrainStep, source: ArrayBatches | LoaderBatches
             sums[key] = sums.get(key, 0.0) + number * len(xb)
         seen += len(xb)
         if metrics:
-            outputs.append(out)
+            outputs.append(to_host(out))
             targets.append(yb)
         for hook in on_batch_end:
             hook(run, batch_logs)
@@ -224,11 +232,13 @@ def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
     check_whole("predict", "batch_size", batch_size, 1, example=256)
     X = check_dtype(loader_inputs(X) if isinstance(X, DataLoader) else as_array(X), "X")
     X = X.astype(_dtype(model), copy=False)
+    where = _device(model)
     was_training = model.training
     model.eval()
     try:
-        with no_grad():
-            parts = [model(Tensor(X[i:i + batch_size])).array for i in range(0, len(X), batch_size)]
+        with no_grad():  # each batch copied to the model's device, each output back to the host
+            parts = [to_host(model(Tensor(move(X[i:i + batch_size], where))).array)
+                     for i in range(0, len(X), batch_size)]
     finally:
         model.train(was_training)
     return np.concatenate(parts) if parts else np.empty((0,), dtype=X.dtype)
@@ -247,7 +257,10 @@ def _norms(model: Module) -> dict[str, float]:
 
 def _norm(a: np.ndarray) -> float:
     """‖a‖₂ over all elements: ``np.linalg.norm(a)``'s own steps (√(x·x) of the flat array) without
-    its checks, which cost more than the arithmetic for a small layer."""
+    its checks, which cost more than the arithmetic for a small layer; on another device, there."""
+    if not is_numpy(a):
+        xp = namespace(a)
+        return float(xp.sqrt(xp.sum(a * a)))
     flat = a.ravel(order="K")
     return float(np.sqrt(flat.dot(flat)))
 
@@ -303,7 +316,13 @@ def _with_defaults(callbacks: Iterable[Callback], verbose: int, diagnostics: boo
 
 def _dtype(model: Module) -> np.dtype[Any]:
     first = next(model.parameters(), None)
-    return first.dtype if first is not None else np.dtype(np.float32)
+    return host_dtype(first.array) if first is not None else np.dtype(np.float32)
+
+
+def _device(model: Module) -> Any:
+    """Where the model's parameters lie (the CPU for a model without any)."""
+    first = next(model.parameters(), None)
+    return device_of(first.array) if first is not None else CPU
 
 
 def _arrays(X: Any, y: Any, model: Module, kind: OutputKind,

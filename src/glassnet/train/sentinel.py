@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.engine.libraries import move_like, to_host
 from glassnet.engine.tensor import Tensor, no_grad
 from glassnet.errors import check_number
 from glassnet.nn.layers import Linear, Sequential
@@ -55,16 +56,17 @@ def first_nonfinite(model: Module, x: np.ndarray) -> str:
     model.eval()
     try:
         with no_grad():
-            a = Tensor(x)
+            first = next(model.parameters(), None)
+            a = Tensor(x if first is None else move_like(x, first.array))  # to the model's device
             for name, layer in _layers(model):
                 for pname, p in layer.named_parameters():
-                    if not np.isfinite(p.array).all():
+                    if not np.isfinite(to_host(p.array)).all():
                         return (f"layer '{name}' ({type(layer).__name__}): its {pname} is already "
-                                f"non-finite ({_where(p.array)}); an earlier update diverged")
+                                f"non-finite ({_where(to_host(p.array))}); an earlier update diverged")
                 a = layer(a)
-                if not np.isfinite(a.array).all():
+                if not np.isfinite(a.numpy()).all():
                     what = "z = W·a + b overflowed" if isinstance(layer, Linear) else "its function gave"
-                    return (f"layer '{name}' ({type(layer).__name__}): {what} {_where(a.array)} from "
+                    return (f"layer '{name}' ({type(layer).__name__}): {what} {_where(a.numpy())} from "
                             "finite inputs; lower the learning rate or scale the inputs")
     finally:
         model.train(was_training)
@@ -136,7 +138,7 @@ class TerminateOnNaN(Callback):
         where = "" if run.inputs is None else first_nonfinite(run.model, run.inputs)
         source = f" First non-finite value: {where}." if where else ""
         grew = self.last is not None and self.last > 2.0 * self._scale()
-        broken = not all(np.isfinite(p.array).all() for p in run.model.parameters())
+        broken = not all(np.isfinite(to_host(p.array)).all() for p in run.model.parameters())
         if grew or broken:
             before = (f" after growing from {self.reference:.4g} (the first batch's) to {self.last:.4g}"
                       if grew else " after an update made a weight non-finite")
@@ -152,7 +154,7 @@ class TerminateOnNaN(Callback):
         if run.rollback is not None:  # already diverged on a loss
             return
         for name, p in run.model.named_parameters():
-            a = p.array
+            a = to_host(p.array)  # once an epoch: a copy from the device
             bound = math.sqrt(float(np.finfo(a.dtype).max))
             if a.size and not (-bound <= a.min() and a.max() <= bound):  # NaN compares False
                 worst = a.flat[int(np.nanargmax(np.abs(a)))] if not np.isnan(a).all() else math.nan

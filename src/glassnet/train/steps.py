@@ -17,6 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from glassnet.engine import ops
+from glassnet.engine.devices import CPU
+from glassnet.engine.libraries import device_of, move
 from glassnet.engine.tape import Replayed, ReplayError, Tape
 from glassnet.engine.tensor import Tensor
 from glassnet.nn.module import Module
@@ -71,6 +73,7 @@ class TrainStep:
         self.per_sample = None if weighting is None else weighting[0]
         self.weights = None if weighting is None else weighting[1].astype(dtype)
         self.parameters = list(model.parameters())
+        self.device = device_of(self.parameters[0].array) if self.parameters else CPU  # where batches go
         self.shapes: dict[tuple[Any, ...], _Shape] = {}
         self.counts = {"replayed": 0, "graph": 0}
         self.reasons: list[str] = []  # why steps ran the graph, each reason once
@@ -81,6 +84,8 @@ class TrainStep:
         """The batch's losses and the model's outputs; ``idx`` picks the batch's sample weights."""
         arrays = (x, y) if self.weights is None or idx is None else (x, y, self.weights[idx])
         shape = self._shape_of(arrays)
+        if self.device.type != "cpu":  # the batch copied to the model's device
+            arrays = tuple(move(a, self.device) for a in arrays)
         if shape.tape is not None and shape.tape.unchanged():
             try:
                 return self._replay(shape, arrays)
