@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from glassnet.distributed.comm import Link, import_mpi
 from glassnet.engine.tensor import Tensor
 from glassnet.errors import GlassnetError, check_number
 from glassnet.explain.divisor import divisor
@@ -34,8 +35,6 @@ from glassnet.explain.record import Recorder
 from glassnet.train.parallel import Parallel
 from glassnet.train.sources import Batch
 from glassnet.train.steps import StepLosses, TrainStep
-
-from glassnet.distributed.comm import Link, import_mpi
 
 if TYPE_CHECKING:
     from glassnet.train.run import Run
@@ -113,6 +112,10 @@ class Replicas(Parallel):
 
     def agree(self, logs: dict[str, float]) -> dict[str, float]:
         return dict(self.link.broadcast_tree(logs, "sharing rank 0's epoch logs"))
+
+    def broadcast(self, value: Any) -> Any:
+        """Rank 0's ``value`` (numbers, strings, arrays, and dicts, lists and tuples of them) on every rank."""
+        return self.link.broadcast_tree(value, "sharing a value of rank 0")
 
     def _dtype(self) -> np.dtype[Any]:
         return self._parameters[0].dtype if self._parameters else np.dtype(np.float64)
