@@ -58,8 +58,8 @@ def worker(reduce: str, epochs: int) -> None:
     gn.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
     opt = optim.Adam(model.parameters(), lr=1e-3)
-    history = gn.fit(model, nn.CrossEntropyLoss(), opt, X, y, epochs=epochs, batch_size=BATCH, seed=0, verbose=0,
-                     diagnostics=False, distributed=replicas)
+    history = gn.fit(model, nn.CrossEntropyLoss(), opt, X, y, epochs=epochs, batch_size=BATCH, seed=0,
+                     verbose=0, diagnostics=False, distributed=replicas)
     result = {"step_ms": median(t / STEPS * 1e3 for t in history["time"][1:])}
     if replicas is not None:
         result |= _parts(replicas, model, X[:BATCH // 2], y[:BATCH // 2])
@@ -94,7 +94,8 @@ def _parts(replicas, model, x, y, repeats: int = 40) -> dict[str, float]:  # typ
         loss(model(gn.tensor(x)), gn.tensor(y)).backward()
 
     times = {}
-    for name, call in (("allgather_sum_ms", gather_sum), ("allreduce_ms", allreduce), ("shard_compute_ms", shard)):
+    calls = {"allgather_sum_ms": gather_sum, "allreduce_ms": allreduce, "shard_compute_ms": shard}
+    for name, call in calls.items():
         samples = []
         for _ in range(repeats):
             comm.Barrier()
@@ -107,7 +108,8 @@ def _parts(replicas, model, x, y, repeats: int = 40) -> dict[str, float]:  # typ
 
 def run(name: str, epochs: int) -> dict[str, float]:
     procs, threads, reduce = CONFIGS[name]
-    env = os.environ | {k: str(threads) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = os.environ | {k: str(threads) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                  "MKL_NUM_THREADS")}
     command = [sys.executable, __file__, "--worker", reduce or "-", "--epochs", str(epochs)]
     if procs > 1:
         command = [str(MPIEXEC), "-n", str(procs), *command]
@@ -134,9 +136,8 @@ def main() -> None:
 
 
 def report(results: dict[str, list[dict[str, float]]], args: argparse.Namespace) -> str:
-    from machine import blas_info, cpu_flags, cpu_model
-
     import numpy as np  # noqa: F401  (loads the BLAS threadpoolctl describes)
+    from machine import blas_info, cpu_flags, cpu_model
 
     step = {name: median(r["step_ms"] for r in runs) for name, runs in results.items()}
     base = step["1 proc, 2 BLAS threads"]
@@ -147,7 +148,8 @@ def report(results: dict[str, list[dict[str, float]]], args: argparse.Namespace)
     lines = [
         "# Data-parallel training: 1 vs 2 processes",
         "",
-        f"`python bench/distributed.py --repeats {args.repeats} --epochs {args.epochs}` on {time.strftime('%Y-%m-%d')}.",
+        f"`python bench/distributed.py --repeats {args.repeats} --epochs {args.epochs}` on "
+        f"{time.strftime('%Y-%m-%d')}.",
         f"CPU: {cpu_model()} ({os.cpu_count()} cores seen; flags {cpu_flags()}); BLAS: {blas}; "
         f"MPI: mpich from PyPI, `mpiexec -n 2` on one machine (shared memory).",
         "",
@@ -163,7 +165,8 @@ def report(results: dict[str, list[dict[str, float]]], args: argparse.Namespace)
     lines += [
         "",
         f"Parts of a 2-process step (medians of 40 calls, in the 2-process runs): forward + backward of one "
-        f"{BATCH // 2}-row shard {parts['shard_compute_ms']:.1f} ms; combining the {two[0]['bytes'] / 1e6:.2f} MB "
+        f"{BATCH // 2}-row shard {parts['shard_compute_ms']:.1f} ms; combining the "
+        f"{two[0]['bytes'] / 1e6:.2f} MB "
         f"gradient vector: allgather + sum in rank order {parts['allgather_sum_ms']:.2f} ms, MPI Allreduce "
         f"{parts['allreduce_ms']:.2f} ms.",
         "",

@@ -1,4 +1,4 @@
-"""What each rank runs in tests/distributed/test_distributed.py: ``mpiexec -n 2 python ranks.py SCENARIO OUT``.
+"""What each rank runs for tests/distributed/test_distributed.py: ``mpiexec -n 2 python ranks.py NAME OUT``.
 
 Each rank writes what it saw to ``OUT/<scenario>-rank<r>.json``; the test compares them.
 
@@ -69,11 +69,12 @@ def train(replicas: Any) -> dict[str, Any]:
 
     digests: list[str] = []
     model = _model(seed=replicas.rank + 1, dtype=gn.float64)  # each rank its own seed: rank 0's must win
-    trace = LambdaCallback(on_batch_end=lambda run, logs: digests.append(_digest(run.model)), changes_model=False)
+    trace = LambdaCallback(on_batch_end=lambda run, logs: digests.append(_digest(run.model)),
+                           changes_model=False)
     history = _fit(model, replicas, seed=replicas.rank, callbacks=[trace])
     alone = _model(seed=1, dtype=gn.float64)
     single = _fit(alone, None, seed=0)
-    X, y = _data()
+    y = _data()[1]
     w = np.random.default_rng(1).uniform(0.1, 2.0, len(y))
     weighted = {"sample_weight": w, "regularizer": gn.regularizers.L2(1e-3), "epochs": 3}
     both = [_model(seed=1, dtype=gn.float64) for _ in range(2)]
@@ -82,9 +83,11 @@ def train(replicas: Any) -> dict[str, Any]:
     summed = [_model(seed=1, dtype=gn.float64) for _ in range(2)]
     _fit(summed[0], Replicas(reduce="allreduce"), seed=0, epochs=3)
     _fit(summed[1], None, seed=0, epochs=3)
+    def most(key: str) -> float:
+        return max(abs(a - b) for a, b in zip(history[key], single[key], strict=True))
+
     return {"steps": len(digests), "digests": digests, "gap": _gap(model, alone),
-            "loss_gap": max(abs(a - b) for a, b in zip(history["loss"], single["loss"], strict=True)),
-            "accuracy_gap": max(abs(a - b) for a, b in zip(history["accuracy"], single["accuracy"], strict=True)),
+            "loss_gap": most("loss"), "accuracy_gap": most("accuracy"),
             "weighted_gap": _gap(*both), "allreduce_gap": _gap(*summed), "final": _digest(model)}
 
 
@@ -126,7 +129,6 @@ def breaks(replicas: Any, how: str, out: Path) -> dict[str, Any]:
 
 def resume(replicas: Any, out: Path) -> dict[str, Any]:
     from glassnet.distributed import Replicas
-
     from glassnet.train import steps
 
     steps.REPLAY = False  # as the killed run trained

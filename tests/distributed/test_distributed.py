@@ -71,6 +71,7 @@ def test_replicas_are_bit_identical_after_every_step_and_reruns_too(trained: lis
 
 def test_a_rank_that_raises_stops_every_rank_with_its_message(tmp_path: Path) -> None:
     done, results = _scenario("fail", tmp_path)
+    assert "rank 1: RuntimeError: this rank's data could not be read" in done.stderr  # rank 0 printed it
     assert len(results) == 2
     for result in results:
         assert "rank 1: RuntimeError: this rank's data could not be read" in result["error"]

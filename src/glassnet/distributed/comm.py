@@ -97,7 +97,7 @@ class Link:
                                                            for n in names]}).encode()
             header[0] = len(encoded)
         self.broadcast(header, what)
-        raw = np.frombuffer(encoded, dtype=np.uint8).copy() if self.rank == 0 else np.empty(header[0], np.uint8)
+        raw = np.empty(header[0], np.uint8) if self.rank else np.frombuffer(encoded, dtype=np.uint8).copy()
         self.broadcast(raw, what)
         described = json.loads(raw.tobytes())
         received = {}

@@ -105,7 +105,8 @@ class Replicas(Parallel):
                                        "gathering the epoch's outputs")
         counts = [self._counts(batch_sizes, r) for r in range(self.size)]
         width = max(b.size // max(sum(c), 1) for b, c in zip(blocks, counts, strict=True)) or 1
-        parts = [np.split(b.reshape(-1, width), np.cumsum(c)[:-1]) for b, c in zip(blocks, counts, strict=True)]
+        parts = [np.split(b.reshape(-1, width), np.cumsum(c)[:-1])
+                 for b, c in zip(blocks, counts, strict=True)]
         joined = np.concatenate([part[i] for i in range(len(batch_sizes)) for part in parts])  # (n, width)
         trailing = next((o.shape[1:] for o in outputs if len(o)), (width,))
         return joined.reshape(len(joined), *trailing)
@@ -114,7 +115,7 @@ class Replicas(Parallel):
         return dict(self.link.broadcast_tree(logs, "sharing rank 0's epoch logs"))
 
     def broadcast(self, value: Any) -> Any:
-        """Rank 0's ``value`` (numbers, strings, arrays, and dicts, lists and tuples of them) on every rank."""
+        """Rank 0's ``value`` (numbers, strings, arrays; dicts, lists and tuples of them) on every rank."""
         return self.link.broadcast_tree(value, "sharing a value of rank 0")
 
     def _dtype(self) -> np.dtype[Any]:
@@ -172,7 +173,8 @@ class Replicas(Parallel):
         said = "; ".join(f"rank {r}: {text}" for r, text in failed)
         raise GlassnetError(f"distributed training stopped in epoch {run.epoch + 1}, batch {run.batch + 1}: "
                             f"{len(failed)} of {self.size} ranks failed ({said}); every rank stopped. "
-                            "Resume from the last checkpoint (ModelCheckpoint, or glassnet train --resume RUN)")
+                            "Resume from the last checkpoint (ModelCheckpoint, or glassnet train --resume "
+                            "RUN)")
 
     def _unpack(self, total: np.ndarray, step: TrainStep, k: int, names: list[str]) -> StepLosses:
         """The global batch's gradients into every parameter's .grad; its losses."""

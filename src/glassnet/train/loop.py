@@ -106,6 +106,9 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
     """
     check_fit_arguments(epochs, batch_size, validation_split, verbose)
     check_metrics(metrics, "fit")
+    if distributed is not None and not isinstance(distributed, Parallel):
+        raise GlassnetError(f"fit got distributed={distributed!r}; expected glassnet.distributed.Replicas() "
+                            "in every process of an mpiexec job, or None")
     kind = output_kind(loss)
     rng = as_generator(seed, "seed")  # None: the default generator that gn.manual_seed seeds
     val = _validation_data(validation_data, model, kind)
@@ -208,7 +211,8 @@ def _train_epoch(run: Run, step: TrainStep, source: ArrayBatches | LoaderBatches
         return {}
     logs = {k: v / seen for k, v in sums.items()} | _norms(model)
     if metrics:
-        rows = np.concatenate(outputs) if parallel is None else parallel.rows(outputs, [len(t) for t in targets])
+        rows = np.concatenate(outputs) if parallel is None else parallel.rows(outputs, [len(t) for t in
+                                                                                       targets])
         logs |= score(metrics, kind, rows, np.concatenate(targets), step.loss)
     logs |= {f"steps/{how}": float(step.counts[how] - counts[how]) for how in counts}
     return logs | {"lr": float(optimizer.param_groups[0]["lr"]), "time": time.perf_counter() - start}

@@ -49,7 +49,7 @@ class Run:
     inputs: np.ndarray | None = None  # the current batch's inputs, for the NaN sentinel
     data_rng: np.random.Generator | None = None  # a DataLoader's own shuffling generator
     rollback: tuple[dict[str, Any], dict[str, Any]] | None = None  # diverged: model, optimizer state to load
-    parallel: Parallel | None = None  # data-parallel training: this process's replica group (fit's distributed)
+    parallel: Parallel | None = None  # data-parallel training: this process's group (fit's distributed)
 
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current batch."""
