@@ -21,6 +21,7 @@ from glassnet.io.state import pack_tree, unpack_tree
 __all__ = ["Link", "import_mpi"]
 
 MESSAGE_BYTES = 400  # a failed replica's message, as rank 0 prints it
+SPIN, PAUSE = 0.005, 0.0002  # seconds: how long a wait polls without pause, then the pause between polls
 
 
 def import_mpi() -> Any:
@@ -41,12 +42,21 @@ class Link:
         self.mpi = import_mpi()
         self.comm = comm
         self.rank, self.size, self.timeout = comm.Get_rank(), comm.Get_size(), timeout
+        self._received: dict[tuple[int, np.dtype[Any]], np.ndarray] = {}  # gather's buffers, kept
 
     def wait(self, request: Any, what: str) -> None:
-        """Wait for a non-blocking call; past the deadline, say so and end the whole job."""
-        deadline = time.monotonic() + self.timeout
+        """Wait for a non-blocking call; past the deadline, say so and end the whole job.
+
+        It polls without pause for SPIN seconds (a combine itself takes under a millisecond), then
+        sleeps PAUSE between polls: a replica waiting for a slower one leaves the core to others.
+        """
+        start = time.monotonic()
+        deadline = start + self.timeout
         while not request.Test():
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > start + SPIN:
+                time.sleep(PAUSE)
+            if now > deadline:
                 self.abort(f"rank {self.rank} of {self.size} waited {self.timeout:g} s for the other ranks "
                            f"while {what}: a rank has stopped or hangs; the job ends. Resume from the last "
                            "checkpoint (ModelCheckpoint, or glassnet train --resume RUN)")
@@ -57,8 +67,12 @@ class Link:
         self.comm.Abort(2)
 
     def gather(self, vector: np.ndarray, what: str) -> np.ndarray:
-        """Every rank's ``vector``, one row per rank in rank order: (size, len(vector))."""
-        out = np.empty((self.size, vector.size), dtype=vector.dtype)
+        """Every rank's ``vector``, one row per rank in rank order: (size, len(vector)); valid until
+        the next gather of a vector of this length and dtype."""
+        key = (vector.size, vector.dtype)
+        out = self._received.get(key)
+        if out is None:
+            out = self._received[key] = np.empty((self.size, vector.size), dtype=vector.dtype)
         self.wait(self.comm.Iallgather(vector, out), what)
         return out
 
