@@ -64,6 +64,7 @@ def _gap(a: Any, b: Any) -> float:
 
 def train(replicas: Any) -> dict[str, Any]:
     import glassnet as gn
+    from glassnet import nn, optim
     from glassnet.distributed import Replicas
     from glassnet.train import LambdaCallback
 
@@ -83,12 +84,21 @@ def train(replicas: Any) -> dict[str, Any]:
     summed = [_model(seed=1, dtype=gn.float64) for _ in range(2)]
     _fit(summed[0], Replicas(reduce="allreduce"), seed=0, epochs=3)
     _fit(summed[1], None, seed=0, epochs=3)
+    loaded = [_model(seed=1, dtype=gn.float64) for _ in range(2)]
+    for net, group in zip(loaded, (replicas, None), strict=True):  # a DataLoader shuffled by its own seed
+        data = gn.utils.data.TensorDataset(gn.tensor(_data()[0]), gn.tensor(y))
+        loader = gn.utils.data.DataLoader(data, batch_size=20, shuffle=True,
+                                          generator=7 + (replicas.rank if group else 0))  # rank 0: 7
+        gn.fit(net, nn.CrossEntropyLoss(), optim.Adam(net.parameters(), lr=1e-2), loader, epochs=3, verbose=0,
+               distributed=group)
+
     def most(key: str) -> float:
         return max(abs(a - b) for a, b in zip(history[key], single[key], strict=True))
 
     return {"steps": len(digests), "digests": digests, "gap": _gap(model, alone),
             "loss_gap": most("loss"), "accuracy_gap": most("accuracy"),
-            "weighted_gap": _gap(*both), "allreduce_gap": _gap(*summed), "final": _digest(model)}
+            "weighted_gap": _gap(*both), "loader_gap": _gap(*loaded), "allreduce_gap": _gap(*summed),
+            "final": _digest(model)}
 
 
 def _breaking(model: Any, rank: int, calls: int, how: str) -> Any:

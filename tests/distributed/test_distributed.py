@@ -59,6 +59,7 @@ def test_two_ranks_equal_one_process_over_200_adam_steps(trained: list[list[dict
         assert result["accuracy_gap"] == 0.0  # training metrics over the gathered outputs
         assert result["weighted_gap"] < 1e-10  # sample weights (unequal shard weights) and an L2 penalty
         assert result["allreduce_gap"] < 1e-10
+        assert result["loader_gap"] < 1e-10  # a DataLoader's batches, shuffled by its own generator
 
 
 def test_replicas_are_bit_identical_after_every_step_and_reruns_too(trained: list[list[dict]]) -> None:
