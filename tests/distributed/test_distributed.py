@@ -105,3 +105,44 @@ def test_the_command_line_writes_the_model_and_report_once(tmp_path: Path) -> No
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
         "checkpoint.safetensors", "history.csv", "model.safetensors", "report.html", "settings.json"]
     assert not (tmp_path / "runs").exists()
+
+
+def _alone(*code: str) -> subprocess.CompletedProcess[str]:
+    """One process, started without mpiexec."""
+    env = os.environ | {"PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    return subprocess.run([sys.executable, "-c", "\n".join(code)], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_distributed_needs_mpiexec_and_mpi4py_and_says_so(tmp_path: Path) -> None:
+    out = str(tmp_path / "run")
+    train = f"['train', '--data', 'iris', '--epochs', '1', '--out', {out!r}, '--distributed']"
+    alone = _alone("import sys", "from glassnet.cli import main", f"sys.exit(main({train}))")
+    assert alone.returncode == 2
+    assert alone.stderr.strip().splitlines() == [
+        "glassnet: error: distributed training runs in 2 or more processes started by mpiexec, e.g. 'mpiexec "
+        "-n 2 glassnet train ... --distributed'; this process is alone (a single process trains without "
+        "distributed)"]
+    missing = _alone("import sys", "sys.modules['mpi4py'] = None", "from glassnet.cli import main",
+                     f"sys.exit(main({train}))")
+    assert missing.returncode == 2
+    assert "glassnet: error: distributed training needs mpi4py and an MPI library: pip install " \
+           "'glassnet[mpi]'" in missing.stderr
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_fit_takes_replicas_or_none() -> None:
+    import glassnet as gn
+    from glassnet import nn, optim
+    from glassnet.errors import GlassnetError
+
+    model = nn.Linear(2, 1)
+    with pytest.raises(GlassnetError, match=r"fit got distributed=True; expected glassnet\.distributed"):
+        gn.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), [[0.0, 1.0]], [[1.0]],
+               distributed=True, verbose=0)
+
+
+def test_import_glassnet_does_not_import_mpi4py() -> None:
+    done = _alone("import sys, glassnet, glassnet.distributed, glassnet.cli",
+                  "print('mpi4py' in sys.modules)")
+    assert done.stdout.strip() == "False", done.stderr

@@ -85,16 +85,16 @@ class Replicas(Parallel):
         idx, xb, yb = batch
         rows = self.shard(len(xb))
         names = list(step.regularizers)
-        out, local, failure = np.empty((0,), xb.dtype), np.zeros(2 + len(names)), ""
+        out, local, n_r, failure = np.empty((0,), xb.dtype), np.zeros(2 + len(names)), 0.0, ""
         run.optimizer.zero_grad()
         try:
-            if rows.stop > rows.start:
+            if rows.stop > rows.start:  # an empty shard (a short last batch) adds nothing
                 losses, out = step.forward(xb[rows], yb[rows], None if idx is None else idx[rows])
                 step.backward()  # the chain rule, in the engine
                 local = np.array([losses.total, losses.data, *(losses.penalties[n] for n in names)])
+                n_r = self._divisor(step, idx, rows, out, yb[rows])
         except (Exception, KeyboardInterrupt) as error:  # every rank must still meet the others
-            failure = f"{type(error).__name__}: {error}"
-        n_r = self._divisor(step, idx, rows, out, yb[rows]) if not failure and rows.stop > rows.start else 0.0
+            failure, n_r = f"{type(error).__name__}: {error}", 0.0
         total = self._combine(self._vector(n_r, local, failure), run, failure)
         return self._unpack(total, step, len(names), names), out
 
