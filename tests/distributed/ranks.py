@@ -40,14 +40,14 @@ def _data(n: int = 203) -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(size=(n, 6)), rng.integers(0, 3, n)
 
 
-def _fit(model: Any, replicas: Any, seed: int, **options: Any) -> Any:
+def _fit(model: Any, replicas: Any, seed: int, loss: Any = None, **options: Any) -> Any:
     import glassnet as gn
     from glassnet import nn, optim
 
     X, y = _data()
     options = {"epochs": 19, "batch_size": 20, "metrics": ["accuracy"]} | options
-    return gn.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-2), X, y, seed=seed,
-                  verbose=0, distributed=replicas, **options)
+    return gn.fit(model, loss or nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-2), X, y,
+                  seed=seed, verbose=0, distributed=replicas, **options)
 
 
 def _digest(model: Any) -> str:
@@ -84,6 +84,10 @@ def train(replicas: Any) -> dict[str, Any]:
     summed = [_model(seed=1, dtype=gn.float64) for _ in range(2)]
     _fit(summed[0], Replicas(reduce="allreduce"), seed=0, epochs=3)
     _fit(summed[1], None, seed=0, epochs=3)
+    classes = [_model(seed=1, dtype=gn.float64) for _ in range(2)]  # the mean divides by Σ w_y per shard
+    for net, group in zip(classes, (replicas, None), strict=True):
+        _fit(net, group, seed=0, epochs=3, loss=nn.CrossEntropyLoss(weight=gn.tensor([0.2, 1.0, 3.0],
+                                                                                     dtype=gn.float64)))
     loaded = [_model(seed=1, dtype=gn.float64) for _ in range(2)]
     for net, group in zip(loaded, (replicas, None), strict=True):  # a DataLoader shuffled by its own seed
         data = gn.utils.data.TensorDataset(gn.tensor(_data()[0]), gn.tensor(y))
@@ -97,7 +101,8 @@ def train(replicas: Any) -> dict[str, Any]:
 
     return {"steps": len(digests), "digests": digests, "gap": _gap(model, alone),
             "loss_gap": most("loss"), "accuracy_gap": most("accuracy"),
-            "weighted_gap": _gap(*both), "loader_gap": _gap(*loaded), "allreduce_gap": _gap(*summed),
+            "weighted_gap": _gap(*both), "loader_gap": _gap(*loaded), "class_weight_gap": _gap(*classes),
+            "allreduce_gap": _gap(*summed),
             "final": _digest(model)}
 
 

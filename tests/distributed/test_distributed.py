@@ -59,6 +59,7 @@ def test_two_ranks_equal_one_process_over_200_adam_steps(trained: list[list[dict
         assert result["accuracy_gap"] == 0.0  # training metrics over the gathered outputs
         assert result["weighted_gap"] < 1e-10  # sample weights (unequal shard weights) and an L2 penalty
         assert result["allreduce_gap"] < 1e-10
+        assert result["class_weight_gap"] < 1e-10  # CrossEntropyLoss(weight=...): shards' Σ w_y differ
         assert result["loader_gap"] < 1e-10  # a DataLoader's batches, shuffled by its own generator
 
 
