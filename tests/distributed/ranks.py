@@ -5,7 +5,8 @@ Each rank writes what it saw to ``OUT/<scenario>-rank<r>.json``; the test compar
 - ``train``: 2 ranks started with different seeds; float64, 209 Adam steps of a global batch of
   20 rows (the last of each epoch 3 rows: shards of 2 and 1); every rank also trains the same
   model in one process (seed 0) and reports the largest difference; a digest of the weights after
-  every step; then sample weights with an L2 penalty, and the allreduce mode, against one process.
+  every step; then sample weights with an L2 penalty, class weights, a DataLoader with its own
+  seed (another on rank 1), and the allreduce mode, each against one process.
 - ``fail``: rank 1's forward raises in epoch 2: every rank gets the error naming rank 1.
 - ``stop``: rank 1 stops itself (SIGSTOP) in epoch 2: rank 0 ends the job after the 2 s timeout.
 - ``kill``: rank 1 is killed (SIGKILL) in epoch 3, after checkpoints of epochs 1 and 2.
