@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "glassnet.sklearn": 6,
     "glassnet.io.estimator": 6,
     "glassnet.explain": 6,
+    "glassnet.distributed": 6,
     "glassnet.report": 7,
     "glassnet.cli": 7,
     "glassnet.playground": 7,

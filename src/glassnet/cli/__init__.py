@@ -30,7 +30,7 @@ def _run(args: dict[str, Any]) -> int:
     if command == "train" and "resume" in args:
         return commands.resume(args)
     if command == "train":
-        return commands.train(train_settings(args))
+        return commands.train(train_settings(args), distributed=bool(args.get("distributed")))
     if command == "evaluate":
         return commands.evaluate(args["model"], args["data"], args.get("target"))
     if command == "predict":

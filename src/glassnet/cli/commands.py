@@ -22,6 +22,7 @@ from glassnet.cli.build import (
     probabilities,
     targets,
 )  # fmt: skip
+from glassnet.cli.distributing import SILENT_ERROR, replicas_for, same_folder
 from glassnet.cli.parser import TRAIN_DEFAULTS, load_config
 from glassnet.cli.scoring import ModelInfo, confusion, load_model, metrics_table, score
 from glassnet.data import DATASETS, Dataset, StandardScaler, load, split3
@@ -120,12 +121,24 @@ def _announce(ds: Dataset, parts: Splits, used: dict[str, Any], n_out: int) -> N
           f"{used['loss']} loss, up to {used['epochs']} epochs")
 
 
-def train(settings: dict[str, Any], resume_from: Path | None = None) -> int:
+def train(settings: dict[str, Any], resume_from: Path | None = None, distributed: bool = False) -> int:
     """Train the network the settings describe, print its test metrics and write the run folder.
 
     The settings go to the run folder first, then a checkpoint after every epoch (both written
     atomically), so that ``resume`` continues a killed run exactly; ``resume_from`` is that checkpoint.
+    ``distributed``: this process is one rank of an mpiexec job; rank 0 prints and writes.
     """
+    replicas = replicas_for(distributed)
+    try:
+        return _train(settings, resume_from, replicas)
+    except GlassnetError:
+        if replicas is None or replicas.rank == 0:
+            raise
+        return SILENT_ERROR
+
+
+def _train(settings: dict[str, Any], resume_from: Path | None, replicas: Any) -> int:
+    root = replicas is None or replicas.rank == 0
     ds = _load(settings["data"], settings["target"])
     if ds.task == "classification":
         check_classes(ds.classes if ds.classes is not None else ds.y, f"the target {ds.target_name!r} of "
@@ -138,13 +151,14 @@ def train(settings: dict[str, Any], resume_from: Path | None = None) -> int:
                                      settings["dropout"], n_out, loss, settings["seed"])
     optimizer = build_optimizer(settings["optimizer"], model.parameters(), settings["lr"],
                                 settings["weight_decay"])
-    run_dir = _run_dir(settings["out"], ds.name)
+    run_dir = same_folder(replicas, lambda: _run_dir(settings["out"], ds.name))
     group = optimizer.param_groups[0]
     used = settings | {"loss": loss, "activation": activations, "lr": float(group["lr"]),
                        "weight_decay": float(group.get("weight_decay", 0.0)), "out": str(run_dir),
                        "val_size": VAL_SIZE, "test_size": TEST_SIZE, "scaler": "standard"}
-    _announce(ds, parts, used, n_out)
-    if resume_from is None:
+    if root:
+        _announce(ds, parts, used, n_out)
+    if resume_from is None and root:
         _write_settings(run_dir / SETTINGS, settings | {"out": str(run_dir)})
     guard = TerminateOnNaN()
     callbacks: list[Any] = [guard, HistoryLogger(run_dir / "history.csv")]
@@ -156,9 +170,11 @@ def train(settings: dict[str, Any], resume_from: Path | None = None) -> int:
                   metrics=["accuracy"] if ds.task == "classification" else ["rmse"], callbacks=callbacks,
                   regularizer=build_regularizers(settings["l1"], settings["l2"]) or None,
                   seed=settings["seed"], verbose=settings["verbose"],
-                  resume_from=None if resume_from is None else str(resume_from))
+                  resume_from=None if resume_from is None else str(resume_from), distributed=replicas)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # _check_trained reports
         test, predicted = score(model, loss, X_te, y_te, ds.task, ds.n_classes)
+    if not root:
+        return 0  # rank 0 reports and writes the model
     print(metrics_table(f"test metrics ({len(X_te)} samples)", test))
     _check_trained(guard, test, ds.task, used["lr"])
     save(model, run_dir / "model.safetensors", preprocessing=scaler.state_dict(),
@@ -173,11 +189,11 @@ def train(settings: dict[str, Any], resume_from: Path | None = None) -> int:
 def resume(args: dict[str, Any]) -> int:
     """``glassnet train --resume RUN``: continue a killed run from its last checkpoint, with its settings."""
     run_dir = Path(args["resume"])
-    others = sorted(k for k in args if k not in ("command", "resume", "verbose"))
+    others = sorted(k for k in args if k not in ("command", "resume", "verbose", "distributed"))
     if others:
         options = ", ".join("--" + k.replace("_", "-") for k in others)
         raise GlassnetError(f"--resume continues a run with its own settings; drop {options} (only -q/-v "
-                            "may be given)")
+                            "and --distributed may be given)")
     for name, what in ((SETTINGS, "its settings"), (CHECKPOINT, "a checkpoint (written after every epoch)")):
         if not (run_dir / name).is_file():
             raise GlassnetError(f"cannot resume {str(run_dir)!r}: it has no {name} ({what}); pass a run "
@@ -188,7 +204,8 @@ def resume(args: dict[str, Any]) -> int:
     settings = TRAIN_DEFAULTS | load_config(run_dir / SETTINGS)  # None (a default) is not written
     if "verbose" in args:
         settings["verbose"] = args["verbose"]
-    return train(settings | {"out": str(run_dir)}, resume_from=run_dir / CHECKPOINT)
+    return train(settings | {"out": str(run_dir)}, resume_from=run_dir / CHECKPOINT,
+                 distributed=bool(args.get("distributed")))
 
 
 def _write_settings(path: Path, settings: dict[str, Any]) -> None:

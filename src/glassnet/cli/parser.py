@@ -231,8 +231,10 @@ def _add_train(commands: Any) -> None:
                        help=_HELP[key], metavar=key.upper())
     p.add_argument("--config", help="a TOML or JSON file of settings (options given here override it)")
     p.add_argument("--resume", metavar="RUN", help="continue the run in folder RUN where its last "
-                   "checkpoint left it, with its own settings (only -q/-v may be given)")
+                   "checkpoint left it, with its own settings (only -q/-v and --distributed may be given)")
     p.add_argument("--no-report", dest="no_report", action="store_true", help="do not write report.html")
+    p.add_argument("--distributed", action="store_true", help="one rank of 'mpiexec -n N glassnet train "
+                   "... --distributed': N processes train one model, rank 0 writes (needs glassnet[mpi])")
     p.add_argument("-v", "--verbose", dest="verbose", action="store_const", const=2,
                    help="one line per epoch")
     p.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=0, help="no progress")

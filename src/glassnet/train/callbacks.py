@@ -45,6 +45,7 @@ class Callback:
     """Base class: every hook does nothing."""
 
     changes_model: bool = True  # may change the model between batches; False for read-only callbacks
+    writes: bool = False  # writes files or prints: in data-parallel training only rank 0 runs it
 
     def on_train_begin(self, run: Run) -> None: ...
     def on_epoch_begin(self, run: Run) -> None: ...
@@ -180,6 +181,7 @@ class ModelCheckpoint(Callback):
     """
 
     changes_model = False
+    writes = True
 
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss", mode: str = "auto",
                  save_best_only: bool = False, every: int = 1) -> None:
@@ -251,6 +253,7 @@ class HistoryLogger(Callback):
     """Write the history after every epoch to a CSV or JSON file (by its suffix), atomically."""
 
     changes_model = False
+    writes = True
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)

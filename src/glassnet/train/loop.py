@@ -32,6 +32,7 @@ from glassnet.train.callbacks import Callback
 from glassnet.train.diagnostics import Diagnostics
 from glassnet.train.history import History
 from glassnet.train.outputs import OutputKind, check_metrics, output_kind, score
+from glassnet.train.parallel import Parallel
 from glassnet.train.progress import ProgressBar
 from glassnet.train.run import Run
 from glassnet.train.sentinel import TerminateOnNaN
@@ -59,7 +60,8 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         class_weight: Weights = None, sample_weight: Any = None,
         seed: int | np.random.Generator | None = None, shuffle: bool | None = None, verbose: int = 1,
         resume_from: str | None = None, diagnostics: bool = True,
-        penalty_per_sample: bool = False, device: Any = None) -> History:
+        penalty_per_sample: bool = False, device: Any = None,
+        distributed: Parallel | None = None) -> History:
     """Train ``model`` by minibatch gradient descent and return its History.
 
     Args:
@@ -99,6 +101,9 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
         device: train there (``"cuda"``, ``"cpu"``, ...): the model and its optimizer state are
             moved first, each batch of NumPy data is copied there; the logs, metrics and files
             come back to the host. None: where the model's parameters are.
+        distributed: a ``glassnet.distributed.Replicas()`` in every process of an ``mpiexec`` job:
+            the processes train one model together, each on its share of every global batch
+            (docs/distributed.md); callbacks that write or print run on rank 0 only.
 
     Returns:
         History with per-epoch loss, data loss, penalties, metrics, validation values, lr, time,
@@ -108,6 +113,9 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
     """
     check_fit_arguments(epochs, batch_size, validation_split, verbose)
     check_metrics(metrics, "fit")
+    if distributed is not None and not isinstance(distributed, Parallel):
+        raise GlassnetError(f"fit got distributed={distributed!r}; expected glassnet.distributed.Replicas() "
+                            "in every process of an mpiexec job, or None")
     if device is not None:
         model.to(device)  # the optimizer's state follows its parameters at its next step
     kind = output_kind(loss)
@@ -135,6 +143,9 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
     weighting = None if w is None else (_per_sample(loss), w)
     step = TrainStep(model, loss, weighting, _regularizers(regularizer), _dtype(model),  # recorded, replayed
                      penalty_per_sample)
+    if distributed is not None:  # every replica from rank 0's state
+        run.parallel = distributed
+        distributed.start(run, step)
     _call(run, "on_train_begin", step=step)
     for epoch in range(run.start_epoch, epochs):
         run.epoch = epoch
@@ -152,6 +163,8 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
             val_X, val_y = val.arrays() if isinstance(val, LoaderBatches) else val  # a loader: one pass
             logs |= {f"val_{k}": v for k, v in evaluate(model, loss, val_X, val_y, metrics=metrics).items()}
         logs |= _diagnose(run, logs)
+        if run.parallel is not None:
+            logs = run.parallel.agree(logs)
         run.history.append(run.epoch, logs)
         _call(run, "on_epoch_end", logs, step=step)
         _call(run, "on_epoch_saved", logs, step=step)  # checkpoints: the state after every on_epoch_end
@@ -168,7 +181,7 @@ def fit(model: Module, loss: Module, optimizer: Optimizer, X: Any, y: Any = None
 def _train_epoch(run: Run, step: TrainStep, source: ArrayBatches | LoaderBatches, kind: OutputKind,
                  metrics: Sequence[str]) -> dict[str, float]:
     """One pass over the training data; returns the epoch's logs (empty if stopped at once)."""
-    model, optimizer = run.model, run.optimizer
+    model, optimizer, parallel = run.model, run.optimizer, run.parallel
     model.train()
     start = time.perf_counter()
     on_loss, on_batch_end = _hooks(run, "on_loss"), _hooks(run, "on_batch_end")
@@ -178,14 +191,18 @@ def _train_epoch(run: Run, step: TrainStep, source: ArrayBatches | LoaderBatches
     outputs, targets, seen = [], [], 0
     for batch, (idx, xb, yb) in enumerate(source.epoch(run.rng)):
         run.batch, run.inputs = batch, xb
-        losses, out = step.forward(xb, yb, idx)  # forward, loss (+ penalties)
+        if parallel is None:
+            losses, out = step.forward(xb, yb, idx)  # forward, loss (+ penalties)
+        else:  # this replica's shard forward and backward; the global batch's losses and gradients
+            losses, out = parallel.step(run, step, (idx, xb, yb))
         run.penalties = losses.penalties
         for hook in on_loss:
             hook(run, losses.total)
         if run.stop_training:
             break  # a bad loss never reaches the weights
-        optimizer.zero_grad()
-        step.backward()  # backpropagation
+        if parallel is None:
+            optimizer.zero_grad()
+            step.backward()  # backpropagation
         optimizer.step()  # gradient descent
         batch_logs = {"loss": losses.total, "data_loss": losses.data}
         for name, value in losses.penalties.items():
@@ -204,7 +221,9 @@ def _train_epoch(run: Run, step: TrainStep, source: ArrayBatches | LoaderBatches
         return {}
     logs = {k: v / seen for k, v in sums.items()} | _norms(model)
     if metrics:
-        logs |= score(metrics, kind, np.concatenate(outputs), np.concatenate(targets), step.loss)
+        rows = np.concatenate(outputs) if parallel is None else parallel.rows(outputs, [len(t) for t in
+                                                                                       targets])
+        logs |= score(metrics, kind, rows, np.concatenate(targets), step.loss)
     logs |= {f"steps/{how}": float(step.counts[how] - counts[how]) for how in counts}
     return logs | {"lr": float(optimizer.param_groups[0]["lr"]), "time": time.perf_counter() - start}
 

@@ -37,6 +37,7 @@ class ProgressBar(Callback):
     """
 
     changes_model = False
+    writes = True
 
     def __init__(self, verbose: int = 1, file: TextIO | None = None) -> None:
         if isinstance(verbose, bool) or verbose not in (0, 1, 2):

@@ -15,6 +15,7 @@ from glassnet.train.history import History
 
 if TYPE_CHECKING:
     from glassnet.train.callbacks import Callback
+    from glassnet.train.parallel import Parallel
 
 __all__ = ["CHECKPOINT_FORMAT", "Run"]
 
@@ -49,6 +50,7 @@ class Run:
     penalties: dict[str, float] = field(default_factory=dict)  # the current batch's penalty values, by name
     data_rng: np.random.Generator | None = None  # a DataLoader's own shuffling generator
     rollback: tuple[dict[str, Any], dict[str, Any]] | None = None  # diverged: model, optimizer state to load
+    parallel: Parallel | None = None  # data-parallel training: this process's group (fit's distributed)
 
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current batch."""
@@ -77,15 +79,7 @@ class Run:
                 f"not a glassnet checkpoint (format {state.get('format')!r}, version "
                 f"{state.get('version')!r}); resume from a file written by ModelCheckpoint"
             )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.rng.bit_generator.state = state["rng"]
-        self._restore_data_rng(state.get("data_rng"))
-        own = dict(_generators(self.model))
-        if own.keys() != state["generators"].keys():
-            raise GlassnetError("the checkpoint's model has other random layers (dropout) than this one")
-        for name, generator in own.items():
-            generator.bit_generator.state = state["generators"][name]
+        self.adopt(state)
         saved = state["callbacks"]
         if len(saved) != len(self.callbacks):
             raise GlassnetError(
@@ -100,6 +94,19 @@ class Run:
             self.stop(str(state["stop_reason"]))
             self.start_epoch = max(self.start_epoch, self.epochs)
 
+
+    def adopt(self, state: dict[str, Any]) -> None:
+        """Take the model, the optimizer and the random generators of ``state()`` (a checkpoint's, or
+        another replica's in data-parallel training), nothing else."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.rng.bit_generator.state = state["rng"]
+        self._restore_data_rng(state.get("data_rng"))
+        own = dict(_generators(self.model))
+        if own.keys() != state["generators"].keys():
+            raise GlassnetError("the checkpoint's model has other random layers (dropout) than this one")
+        for name, generator in own.items():
+            generator.bit_generator.state = state["generators"][name]
 
     def _restore_data_rng(self, saved: dict[str, Any] | None) -> None:
         """The DataLoader's shuffle continues where the checkpoint left it (a seeded loader on both sides)."""
