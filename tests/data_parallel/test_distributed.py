@@ -1,7 +1,7 @@
 """Data-parallel training on 2 ranks started by the venv's mpiexec (PyPI's mpich): equal to one
 process, bit-identical replicas and reruns, rank 0's initial weights, the CLI, and ranks that fail.
 
-Each test starts one ``mpiexec -n 2`` job of tests/distributed/ranks.py (or of the CLI) and reads what
+Each test starts one ``mpiexec -n 2`` job of tests/data_parallel/ranks.py (or of the CLI) and reads what
 every rank wrote.
 """
 

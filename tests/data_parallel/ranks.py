@@ -1,4 +1,4 @@
-"""What each rank runs for tests/distributed/test_distributed.py: ``mpiexec -n 2 python ranks.py NAME OUT``.
+"""What each rank runs for tests/data_parallel/test_distributed.py: ``mpiexec -n 2 python ranks.py NAME OUT``.
 
 Each rank writes what it saw to ``OUT/<scenario>-rank<r>.json``; the test compares them.
 
