@@ -138,20 +138,21 @@ def _layers(value: Any) -> list[int]:
     return list(value)
 
 
-def _names(key: str, valid: list[str]) -> Callable[[Any], list[str]]:
+def _names(key: str, valid: list[str], unique: bool = False) -> Callable[[Any], list[str]]:
+    """A list of valid names; with ``unique``, a set kept in its first order (repeats dropped)."""
     def check(value: Any) -> list[str]:
         if not isinstance(value, list):
             raise GlassnetError(f"configure: {key!r} must be a list of names, got {value!r}")
         names = [_name(key, lambda: valid)(v) for v in value]
-        # features are a set; activations are one per hidden layer, so repeats stay
-        return list(dict.fromkeys(names)) if key == "features" else names
+        return list(dict.fromkeys(names)) if unique else names
     return check
 
 
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "dataset": _name("dataset", lambda: list(DATASETS)), "noise": _ranged("noise"),
     "train_share": _ranged("train_share"), "n_samples": _ranged("n_samples", integer=True),
-    "data_seed": _seed("data_seed"), "features": _names("features", list(FEATURES)), "layers": _layers,
+    "data_seed": _seed("data_seed"), "features": _names("features", list(FEATURES), unique=True),
+    "layers": _layers,
     "activations": _names("activations", _HIDDEN_ACTIVATIONS),
     "problem": _name("problem", lambda: ["classification", "regression"]),
     "loss": _name("loss", lambda: losses_for("classification", 2) + losses_for("regression", 1)),
